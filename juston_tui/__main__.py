@@ -1,0 +1,3 @@
+from juston_tui.cli import main
+
+raise SystemExit(main())

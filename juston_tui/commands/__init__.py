@@ -1,0 +1,81 @@
+"""Non-interactive commands. One module per command group, each with `register(sub)`.
+
+A command module adds its subparser in `register` and sets `func=run`, where
+`run(args, ctx) -> int` returns the exit code. User mistakes raise `UserError` (one line on
+stderr, exit 2, no traceback); `ctx` opens the store and credentials lazily so commands that
+need neither start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.store import Store
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, never a traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    err: IO[str] = field(default_factory=lambda: sys.stderr)
+    _store: Store | None = None
+    _credentials: CredentialStore | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.args, "read_only", False))
+
+    def store(self, *, write: bool = False) -> Store:
+        """Open the store once; `write=True` refuses in --read-only mode with a clear message."""
+        from juston_tui.paths import resolve_db_path
+        from juston_tui.store import Store
+
+        if write and self.read_only:
+            raise UserError("this command changes the store, but --read-only was given")
+        if self._store is None:
+            self._store = Store.open(
+                resolve_db_path(getattr(self.args, "db", None)), read_only=self.read_only
+            )
+            for warning in self._store.warnings:
+                print(f"juston-tui: note: {warning}", file=self.err)
+        return self._store
+
+    def credentials(self) -> CredentialStore:
+        from juston_tui.credentials import open_credentials
+
+        if self._credentials is None:
+            self._credentials = open_credentials(
+                getattr(self.args, "keyring", None), ask_passphrase=_ask_passphrase
+            )
+        return self._credentials
+
+    def print_json(self, payload: Any) -> None:
+        json.dump(payload, self.out, indent=2, ensure_ascii=False, default=str)
+        self.out.write("\n")
+
+    def console(self) -> Any:
+        from rich.console import Console
+
+        return Console(file=self.out, highlight=False, soft_wrap=False)
+
+
+def _ask_passphrase(prompt: str) -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        return ""
+    return getpass.getpass(prompt)

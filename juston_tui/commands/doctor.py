@@ -1,0 +1,99 @@
+"""`juston-tui doctor`: what a support engineer needs to know about this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from juston_tui import __version__
+from juston_tui.commands import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="show keyring backend, paths and store health")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def collect(args: argparse.Namespace) -> dict[str, object]:
+    from juston_tui import credentials, paths, store
+
+    db_path = paths.resolve_db_path(args.db)
+    health = store.health(db_path)
+    try:
+        creds = credentials.open_credentials(args.keyring)
+        info = creds.info
+        keyring = {"mode": info.mode, "backend": info.name, "secure": info.secure,
+                   "persistent": info.persistent, "detail": info.detail, "path": info.path,
+                   "usable": creds.available}
+    except credentials.CredentialsUnavailable as exc:
+        keyring = {"mode": args.keyring or os.environ.get(credentials.MODE_ENV, "auto"),
+                   "backend": "none", "secure": False, "usable": False, "detail": exc.summary}
+    if not keyring["usable"]:
+        keyring["explanation"] = credentials.explain_unavailable()
+    return {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "store": {
+            "path": str(health.path),
+            "exists": health.exists,
+            "size_bytes": health.size,
+            "mode": health.mode,
+            "schema_version": health.schema_version,
+            "counts": dict(health.counts),
+            "backups": health.backups,
+            "problem": health.problem,
+        },
+        "keyring": keyring,
+        "paths": {"data": str(paths.data_dir()), "config": str(paths.config_dir()),
+                  "credentials_file": str(credentials.default_cryptfile_path())},
+        "environment": {
+            "TERM": os.environ.get("TERM", ""),
+            "COLORTERM": os.environ.get("COLORTERM", ""),
+            "NO_COLOR": "NO_COLOR" in os.environ,
+            "SSH": bool(os.environ.get("SSH_CONNECTION")),
+            "DBUS_SESSION_BUS_ADDRESS": bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
+            "REQUESTS_CA_BUNDLE": os.environ.get("REQUESTS_CA_BUNDLE", ""),
+        },
+    }
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    report = collect(args)
+    if args.json:
+        ctx.print_json(report)
+        return 0 if report["store"]["problem"] is None else 1  # type: ignore[index]
+    store = report["store"]
+    keyring = report["keyring"]
+    out = ctx.out
+    print(f"juston-tui {report['version']} on Python {report['python']}", file=out)
+    print("\nStore", file=out)
+    print(f"  path:    {store['path']}", file=out)
+    if store["exists"]:
+        print(f"  size:    {store['size_bytes']} bytes, mode {store['mode']}, "
+              f"schema {store['schema_version']}", file=out)
+        counts = ", ".join(f"{v} {k}" for k, v in store["counts"].items())
+        print(f"  content: {counts or 'unreadable'}", file=out)
+    print(f"  backups: {store['backups']}", file=out)
+    print(f"  health:  {'OK' if store['problem'] is None else 'PROBLEM: ' + store['problem']}",
+          file=out)
+    print("\nCredentials", file=out)
+    print(f"  backend: {keyring['backend']} ({keyring['detail']})", file=out)
+    print(f"  usable:  {'yes' if keyring['usable'] else 'no'}", file=out)
+    if keyring.get("path"):
+        print(f"  file:    {keyring['path']}", file=out)
+    if keyring.get("explanation"):
+        print("\n" + str(keyring["explanation"]), file=out)
+    print("Paths", file=out)
+    for key, value in report["paths"].items():
+        print(f"  {key}: {value}", file=out)
+    env = report["environment"]
+    print("\nTerminal", file=out)
+    print(f"  TERM={env['TERM']} COLORTERM={env['COLORTERM'] or '(unset)'}"
+          f"{' NO_COLOR' if env['NO_COLOR'] else ''}{' (over SSH)' if env['SSH'] else ''}",
+          file=out)
+    if env["SSH"] and not env["COLORTERM"]:
+        print("  hint: SSH does not forward COLORTERM; set COLORTERM=truecolor for full colour",
+              file=out)
+    return 0 if store["problem"] is None else 1

@@ -1,0 +1,165 @@
+"""`juston-tui org add|edit|list|remove|show` (import commands live in org_import.py)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from typing import Any
+
+from juston_tui.commands import Context, UserError
+from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
+from juston_tui.text import clean
+
+# Further `org` subcommands contributed by other modules: each has register_org(org_sub).
+EXTENSIONS = ("juston_tui.commands.org_import",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    org = sub.add_parser("org", help="register, edit, list and remove orgs")
+    org_sub = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
+
+    add = org_sub.add_parser("add", help="register an org")
+    add.add_argument("org_id", help="15- or 18-character org ID (00D...)")
+    _org_fields(add, creating=True)
+    add.set_defaults(func=run_add)
+
+    edit = org_sub.add_parser("edit", help="change fields of a registered org")
+    edit.add_argument("org_id")
+    _org_fields(edit, creating=False)
+    edit.set_defaults(func=run_edit)
+
+    lst = org_sub.add_parser("list", help="list registered orgs")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+    lst.add_argument("--tag", action="append", default=[], help="only orgs with this tag")
+    lst.set_defaults(func=run_list)
+
+    show = org_sub.add_parser("show", help="show one org (never its secrets)")
+    show.add_argument("org_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=run_show)
+
+    remove = org_sub.add_parser("remove", help="remove an org (and its stored secrets)")
+    remove.add_argument("org_id")
+    remove.add_argument("--keep-secrets", action="store_true",
+                        help="leave the org's secrets in the keyring")
+    remove.set_defaults(func=run_remove)
+
+    for module_name in EXTENSIONS:
+        if importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).register_org(org_sub)
+
+
+def _org_fields(p: argparse.ArgumentParser, *, creating: bool) -> None:
+    p.add_argument("--name", required=creating, help="the org's name")
+    p.add_argument("--type", dest="kind", choices=("production", "sandbox"),
+                   default="production" if creating else None)
+    p.add_argument("--parent", dest="parent_org_id", metavar="ORG",
+                   help="the production org of a sandbox")
+    p.add_argument("--instance-url", metavar="URL", help="https://<my domain>.my.salesforce.com")
+    p.add_argument("--domain", help="login, test or a My Domain prefix such as acme.my")
+    p.add_argument("--method", dest="auth_method", choices=AUTH_METHODS,
+                   default="token" if creating else None, help="how to authenticate")
+    p.add_argument("--username")
+    p.add_argument("--consumer-key")
+    p.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to trust for this org")
+    p.add_argument("--tag", dest="tags", action="append", help="a tag (repeatable)")
+    p.add_argument("--product", dest="products", action="append",
+                   choices=("billing", "cash"), help="JustOn products used (repeatable)")
+    p.add_argument("--notes")
+    p.add_argument("--sandbox-push-ticket", metavar="TICKET",
+                   help="support ticket asking for sandbox push upgrades")
+    p.add_argument("--vendor", action=argparse.BooleanOptionalAction, default=None,
+                   help="this is the vendor's packaging org")
+
+
+_FIELDS = ("name", "kind", "parent_org_id", "instance_url", "domain", "auth_method",
+           "username", "consumer_key", "ca_bundle", "tags", "products", "notes",
+           "sandbox_push_ticket", "vendor")
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    values = {f: getattr(args, f) for f in _FIELDS if getattr(args, f, None) is not None}
+    if values.get("ca_bundle"):
+        from pathlib import Path
+
+        path = Path(values["ca_bundle"]).expanduser()
+        if not path.is_file():
+            raise ValidationError.single("ca_bundle", f"no such file: {path}")
+        values["ca_bundle"] = str(path.resolve())
+    return values
+
+
+def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    org = Org.create(org_id=args.org_id, **_given(args))
+    ctx.store(write=True).add_org(org)
+    print(f"added {org.org_id} {clean(org.name)}", file=ctx.out)
+    return 0
+
+
+def _org_id(raw: str) -> str:
+    return normalize_org_id(raw, "org_id")
+
+
+def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    changes = _given(args)
+    if not changes:
+        raise UserError("nothing to change: give at least one option such as --name")
+    org = ctx.store(write=True).update_org(_org_id(args.org_id), **changes)
+    print(f"updated {org.org_id} {clean(org.name)}", file=ctx.out)
+    return 0
+
+
+def org_summary(org: Org, snapshot: Any = None) -> dict[str, Any]:
+    doc = org.to_doc()
+    doc["org_id_15"] = org.id15
+    if snapshot is not None:
+        doc["last_check"] = {"checked_at": snapshot.checked_at, "verdict": snapshot.verdict,
+                             "error": snapshot.error}
+    return doc
+
+
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    store = ctx.store()
+    orgs = sorted(store.list_orgs(), key=lambda o: (o.name.lower(), o.org_id))
+    if args.tag:
+        orgs = [o for o in orgs if set(args.tag) <= set(o.tags)]
+    snapshots = store.all_snapshots()
+    if args.json:
+        ctx.print_json({"orgs": [org_summary(o, snapshots.get(o.org_id)) for o in orgs]})
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("Org ID", "Name", "Type", "Push", "Last check"):
+        table.add_column(column)
+    for org in orgs:
+        snap = snapshots.get(org.org_id)
+        last = f"{snap.verdict} {snap.checked_at}" if snap else "never"
+        table.add_row(org.org_id, Text(clean(org.name)), org.kind, org.push.state, last)
+    ctx.console().print(table)
+    print(f"{len(orgs)} org(s)", file=ctx.out)
+    return 0
+
+
+def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    store = ctx.store()
+    org = store.get_org(_org_id(args.org_id))
+    summary = org_summary(org, store.latest_snapshot(org.org_id))
+    if args.json:
+        ctx.print_json(summary)
+    else:
+        for key, value in summary.items():
+            print(f"{key:>20}: {clean(value)}", file=ctx.out)
+    return 0
+
+
+def run_remove(args: argparse.Namespace, ctx: Context) -> int:
+    org = ctx.store(write=True).remove_org(_org_id(args.org_id))
+    if not args.keep_secrets:
+        creds = ctx.credentials()
+        if creds.available:
+            creds.delete_all(org.org_id)
+    print(f"removed {org.org_id} {clean(org.name)}", file=ctx.out)
+    return 0

@@ -1,0 +1,516 @@
+"""Domain model: orgs, contacts, push registration and status snapshots.
+
+Validation lives here so the CLI and every form give the same message for the same mistake.
+Every error names the field it belongs to, so a form can show it where it was typed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+__all__ = [
+    "AUTH_METHODS",
+    "CHECK_IDS",
+    "ORG_KINDS",
+    "PUSH_STATES",
+    "VERDICTS",
+    "Check",
+    "Contact",
+    "Org",
+    "PushRegistration",
+    "Snapshot",
+    "ValidationError",
+    "normalize_org_id",
+    "now_utc",
+    "org_id_15",
+    "validate_email",
+]
+
+ORG_KINDS = ("production", "sandbox")
+AUTH_METHODS = ("jwt", "client-credentials", "password", "token")
+PUSH_STATES = ("not_registered", "request_drafted", "requested", "registered", "withdrawn")
+VERDICTS = ("ok", "warn", "fail", "unknown")
+CHECK_IDS = (
+    "organization",
+    "package.billing",
+    "package.cash",
+    "licenses",
+    "connected_app.permitted_users",
+    "connected_app.sysadmin",
+    "permissions.balance",
+    "permissions.task_type",
+    "api_usage",
+)
+
+Verdict = Literal["ok", "warn", "fail", "unknown"]
+
+# Legal push-registration moves (seed 000: register after a recent upgrade by a support request).
+PUSH_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "not_registered": ("request_drafted", "requested"),
+    "request_drafted": ("requested", "not_registered"),
+    "requested": ("registered", "withdrawn", "not_registered"),
+    "registered": ("withdrawn",),
+    "withdrawn": ("request_drafted", "requested", "not_registered"),
+}
+
+_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BASE62 = re.compile(r"^[0-9A-Za-z]+$")
+# Deliberately practical rather than RFC 5322 complete: one @, a dotted domain, no spaces.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_MYDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*(--[a-z0-9-]+)?(\.(sandbox|develop|scratch))?\.my$")
+
+
+class ValidationError(ValueError):
+    """A value a person typed is wrong; `errors` maps each field to one clear sentence."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+    @classmethod
+    def single(cls, field_name: str, message: str) -> ValidationError:
+        return cls({field_name: message})
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _checksum(id15: str) -> str:
+    out = []
+    for chunk in range(3):
+        bits = 0
+        for i, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
+            if "A" <= ch <= "Z":
+                bits |= 1 << i
+        out.append(_CHECKSUM_ALPHABET[bits])
+    return "".join(out)
+
+
+def normalize_org_id(value: str, field_name: str = "org_id") -> str:
+    """Return the 18-character form of a Salesforce org ID, or raise with what is wrong."""
+    raw = (value or "").strip()
+    if not raw:
+        raise ValidationError.single(
+            field_name, "an org ID is required (15 or 18 characters, 00D…)"
+        )
+    if len(raw) not in (15, 18):
+        raise ValidationError.single(
+            field_name, f"an org ID has 15 or 18 characters, this one has {len(raw)}"
+        )
+    if not _BASE62.match(raw):
+        raise ValidationError.single(field_name, "an org ID has only letters and digits")
+    if not raw.startswith("00D"):
+        raise ValidationError.single(
+            field_name, f"an org ID starts with 00D (this starts with {raw[:3]!r})"
+        )
+    id15 = raw[:15]
+    expected = _checksum(id15)
+    if len(raw) == 18 and raw[15:].upper() != expected:
+        raise ValidationError.single(
+            field_name,
+            f"checksum mismatch: the last three characters should be {expected}, not {raw[15:]} "
+            "(a mistyped character or wrong letter case?)",
+        )
+    return id15 + expected
+
+
+def org_id_15(org_id: str) -> str:
+    return org_id[:15]
+
+
+def validate_email(value: str, field_name: str = "email") -> str:
+    email = (value or "").strip()
+    if not email:
+        raise ValidationError.single(field_name, "an e-mail address is required")
+    if len(email) > 254:
+        raise ValidationError.single(field_name, "an e-mail address has at most 254 characters")
+    if not _EMAIL.match(email):
+        raise ValidationError.single(
+            field_name, f"{email[:60]!r} is not an e-mail address (expected name@example.com)"
+        )
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _required_text(value: str | None, field_name: str, label: str, limit: int = 200) -> str:
+    text = " ".join((value or "").split())
+    if not text:
+        raise ValidationError.single(field_name, f"{label} is required")
+    if len(text) > limit:
+        raise ValidationError.single(field_name, f"{label} has at most {limit} characters")
+    return text
+
+
+def validate_instance_url(value: str, field_name: str = "instance_url") -> str:
+    url = (value or "").strip().rstrip("/")
+    if not url:
+        return ""
+    parsed = urlparse(url)
+    if parsed.scheme != "https":
+        raise ValidationError.single(
+            field_name, "the instance URL must start with https:// (Salesforce is HTTPS only)"
+        )
+    if not parsed.hostname:
+        raise ValidationError.single(field_name, "the instance URL has no host name")
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+        raise ValidationError.single(
+            field_name, "give the instance URL only, e.g. https://acme.my.salesforce.com"
+        )
+    try:
+        parsed.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValidationError.single(
+            field_name, "the port in the instance URL is not a number"
+        ) from None
+    return url
+
+
+def validate_domain(value: str, field_name: str = "domain") -> str:
+    domain = (value or "").strip().lower()
+    if domain in ("", "login", "test"):
+        return domain or "login"
+    if _MYDOMAIN.match(domain):
+        return domain
+    raise ValidationError.single(
+        field_name, "use login, test, or a My Domain prefix such as acme.my or acme--uat.sandbox.my"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PushRegistration:
+    """Where an org stands in JustOn's push-upgrade registration (seed 000)."""
+
+    state: str = "not_registered"
+    requested_on: str | None = None  # ISO date of the support request
+    ticket: str | None = None
+    registered_on: str | None = None
+
+    def transition(
+        self, new_state: str, *, on: date | None = None, ticket: str | None = None
+    ) -> PushRegistration:
+        if new_state not in PUSH_STATES:
+            raise ValidationError.single("push", f"unknown push registration state {new_state!r}")
+        if new_state == self.state:
+            return self
+        if new_state not in PUSH_TRANSITIONS[self.state]:
+            allowed = ", ".join(PUSH_TRANSITIONS[self.state])
+            raise ValidationError.single(
+                "push", f"cannot go from {self.state} to {new_state} (allowed: {allowed})"
+            )
+        day = (on or now_utc().date()).isoformat()
+        if new_state == "requested":
+            ticket = (ticket or "").strip()
+            if not ticket:
+                raise ValidationError.single("ticket", "the support ticket number is required")
+            return PushRegistration("requested", requested_on=day, ticket=ticket)
+        if new_state == "registered":
+            return replace(self, state="registered", registered_on=day)
+        if new_state == "not_registered":
+            return PushRegistration()
+        return replace(self, state=new_state)
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any] | None) -> PushRegistration:
+        doc = doc or {}
+        state = doc.get("state", "not_registered")
+        return cls(
+            state=state if state in PUSH_STATES else "not_registered",
+            requested_on=doc.get("requested_on"),
+            ticket=doc.get("ticket"),
+            registered_on=doc.get("registered_on"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    """A registered Salesforce org. Secrets never live here: see credentials.py."""
+
+    org_id: str
+    name: str
+    kind: str = "production"
+    parent_org_id: str | None = None
+    instance_url: str = ""
+    domain: str = "login"
+    auth_method: str = "token"
+    username: str = ""
+    consumer_key: str = ""
+    ca_bundle: str = ""
+    products: tuple[str, ...] = ()
+    push: PushRegistration = field(default_factory=PushRegistration)
+    sandbox_push_ticket: str = ""
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+    vendor: bool = False  # the vendor's packaging org (PackageSubscriber, push jobs)
+
+    @classmethod
+    def create(cls, **values: Any) -> Org:
+        """Build a validated org, collecting every field's error at once."""
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+
+        def run(name: str, fn: Any, *args: Any) -> None:
+            try:
+                clean[name] = fn(*args)
+            except ValidationError as exc:
+                errors.update(exc.errors)
+
+        run("org_id", normalize_org_id, values.get("org_id", ""), "org_id")
+        run("name", _required_text, values.get("name"), "name", "the org name")
+        kind = (values.get("kind") or "production").strip().lower()
+        if kind not in ORG_KINDS:
+            errors["kind"] = "the type is production or sandbox"
+        clean["kind"] = kind
+        parent = (values.get("parent_org_id") or "").strip()
+        if parent:
+            run("parent_org_id", normalize_org_id, parent, "parent_org_id")
+            if kind != "sandbox":
+                errors["parent_org_id"] = "only a sandbox has a parent production org"
+        else:
+            clean["parent_org_id"] = None
+        run("instance_url", validate_instance_url, values.get("instance_url", ""))
+        run("domain", validate_domain, values.get("domain", ""))
+        method = (values.get("auth_method") or "token").strip()
+        if method not in AUTH_METHODS:
+            errors["auth_method"] = f"the method is one of {', '.join(AUTH_METHODS)}"
+        clean["auth_method"] = method
+        clean["username"] = (values.get("username") or "").strip()
+        clean["consumer_key"] = (values.get("consumer_key") or "").strip()
+        if method in ("jwt", "password") and not clean["username"]:
+            errors["username"] = f"a username is required for the {method} method"
+        if method in ("jwt", "client-credentials") and not clean["consumer_key"]:
+            errors["consumer_key"] = f"a consumer key is required for the {method} method"
+        if method == "client-credentials" and not (
+            clean.get("domain", "").endswith(".my") or clean.get("instance_url")
+        ):
+            errors["domain"] = "client credentials need a My Domain (e.g. acme.my)"
+        clean["ca_bundle"] = (values.get("ca_bundle") or "").strip()
+        clean["products"] = tuple(values.get("products") or ())
+        clean["tags"] = tuple(
+            sorted({t.strip() for t in (values.get("tags") or ()) if t and t.strip()})
+        )
+        clean["notes"] = values.get("notes") or ""
+        clean["sandbox_push_ticket"] = (values.get("sandbox_push_ticket") or "").strip()
+        if clean["sandbox_push_ticket"] and kind != "sandbox":
+            errors["sandbox_push_ticket"] = "only a sandbox needs a sandbox push ticket"
+        push = values.get("push")
+        clean["push"] = push if isinstance(push, PushRegistration) else PushRegistration.from_doc(
+            push
+        )
+        clean["vendor"] = bool(values.get("vendor", False))
+        if errors:
+            raise ValidationError(errors)
+        return cls(**clean)
+
+    def with_changes(self, **changes: Any) -> Org:
+        values = self.to_doc()
+        values["push"] = self.push
+        values.update(changes)
+        return Org.create(**values)
+
+    @property
+    def id15(self) -> str:
+        return self.org_id[:15]
+
+    @property
+    def is_production(self) -> bool:
+        return self.kind == "production"
+
+    @property
+    def push_eligible(self) -> bool:
+        """Seed 000: pushes reach production orgs; sandboxes only on request by ticket."""
+        if self.push.state != "registered":
+            return False
+        return self.is_production or bool(self.sandbox_push_ticket)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["push"] = self.push.to_doc()
+        doc["products"] = list(self.products)
+        doc["tags"] = list(self.tags)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Org:
+        """Trusting load from the store (already validated when written)."""
+        return cls(
+            org_id=doc["org_id"],
+            name=doc.get("name", ""),
+            kind=doc.get("kind", "production"),
+            parent_org_id=doc.get("parent_org_id"),
+            instance_url=doc.get("instance_url", ""),
+            domain=doc.get("domain", "login"),
+            auth_method=doc.get("auth_method", "token"),
+            username=doc.get("username", ""),
+            consumer_key=doc.get("consumer_key", ""),
+            ca_bundle=doc.get("ca_bundle", ""),
+            products=tuple(doc.get("products") or ()),
+            push=PushRegistration.from_doc(doc.get("push")),
+            sandbox_push_ticket=doc.get("sandbox_push_ticket", ""),
+            tags=tuple(doc.get("tags") or ()),
+            notes=doc.get("notes", ""),
+            vendor=bool(doc.get("vendor", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person to notify about push upgrades: full name, e-mail and title (seed 000)."""
+
+    id: str
+    full_name: str
+    email: str
+    title: str
+    role: str = ""
+    org_ids: tuple[str, ...] = ()
+    eligible: bool = True
+    notes: str = ""
+
+    @classmethod
+    def create(cls, **values: Any) -> Contact:
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {"id": values.get("id") or str(uuid.uuid4())}
+        for name, label in (("full_name", "the full name"), ("title", "the title")):
+            try:
+                clean[name] = _required_text(values.get(name), name, label)
+            except ValidationError as exc:
+                errors.update(exc.errors)
+        try:
+            clean["email"] = validate_email(values.get("email", ""))
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        clean["role"] = " ".join((values.get("role") or "").split())[:200]
+        org_ids = []
+        for raw in values.get("org_ids") or ():
+            try:
+                org_ids.append(normalize_org_id(raw, "org_ids"))
+            except ValidationError as exc:
+                errors.update(exc.errors)
+        clean["org_ids"] = tuple(dict.fromkeys(org_ids))
+        clean["eligible"] = bool(values.get("eligible", True))
+        clean["notes"] = values.get("notes") or ""
+        if errors:
+            raise ValidationError(errors)
+        return cls(**clean)
+
+    def with_changes(self, **changes: Any) -> Contact:
+        values = self.to_doc()
+        values.update(changes)
+        return Contact.create(**values)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["org_ids"] = list(self.org_ids)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Contact:
+        return cls(
+            id=doc["id"],
+            full_name=doc.get("full_name", ""),
+            email=doc.get("email", ""),
+            title=doc.get("title", ""),
+            role=doc.get("role", ""),
+            org_ids=tuple(doc.get("org_ids") or ()),
+            eligible=bool(doc.get("eligible", True)),
+            notes=doc.get("notes", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One verdict about one org: what is wrong in a line, and how to fix it in the seed's words."""
+
+    id: str
+    verdict: str
+    reason: str
+    fix: str = ""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "fix": self.fix,
+            "evidence": dict(self.evidence),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Check:
+        verdict = doc.get("verdict", "unknown")
+        return cls(
+            id=doc["id"],
+            verdict=verdict if verdict in VERDICTS else "unknown",
+            reason=doc.get("reason", ""),
+            fix=doc.get("fix", ""),
+            evidence=doc.get("evidence") or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The result of checking one org at one time; `facts` holds what was read (versions…)."""
+
+    org_id: str
+    checked_at: str  # ISO-8601 UTC
+    checks: tuple[Check, ...] = ()
+    error: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """The worst verdict of all checks (an error counts as unknown)."""
+        if self.error:
+            return "unknown"
+        order = {"fail": 3, "warn": 2, "unknown": 1, "ok": 0}
+        worst = "ok"
+        for check in self.checks:
+            if order[check.verdict] > order[worst]:
+                worst = check.verdict
+        return worst if self.checks else "unknown"
+
+    def check(self, check_id: str) -> Check | None:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        return None
+
+    def checked_datetime(self) -> datetime:
+        return datetime.fromisoformat(self.checked_at.replace("Z", "+00:00"))
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "org_id": self.org_id,
+            "checked_at": self.checked_at,
+            "error": self.error,
+            "checks": [c.to_doc() for c in self.checks],
+            "facts": dict(self.facts),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Snapshot:
+        return cls(
+            org_id=doc["org_id"],
+            checked_at=doc["checked_at"],
+            error=doc.get("error"),
+            checks=tuple(Check.from_doc(c) for c in doc.get("checks") or ()),
+            facts=doc.get("facts") or {},
+        )
+
+
+def unknown_checks(reason: str, ids: Iterable[str] = CHECK_IDS) -> tuple[Check, ...]:
+    """Every check `unknown` with the same reason: an org that could not be reached."""
+    return tuple(Check(i, "unknown", reason) for i in ids)

@@ -1,0 +1,44 @@
+"""Where juston-tui keeps its files (platformdirs), overridable by flag or environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from juston_tui import APP_NAME
+
+DB_ENV = "JUSTON_TUI_DB"
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def default_db_path() -> Path:
+    return data_dir() / "store.json"
+
+
+def resolve_db_path(flag: str | os.PathLike[str] | None = None) -> Path:
+    """`--db` beats `JUSTON_TUI_DB` beats the platform default."""
+    if flag:
+        return Path(flag).expanduser()
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    return default_db_path()
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create a directory (and missing parents) readable by the owner only."""
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)

@@ -1,0 +1,672 @@
+"""The local store: TinyDB on an atomic, locked, versioned JSON file.
+
+Stock TinyDB rewrites its file in place and has no locking, so a kill mid-write or a second
+process corrupts it. Here every write goes to a temp file in the same directory, is fsynced,
+renamed over the store and the directory fsynced; every read-modify-write holds an exclusive
+`flock` on a sidecar lock file, so two app instances never lose each other's edits. A file
+that cannot be read is reported with its path and never written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from juston_tui.model import Contact, Org, Snapshot, ValidationError
+from juston_tui.paths import ensure_private_dir
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLES",
+    "NotFoundError",
+    "ReadOnlyError",
+    "Store",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreNewerError",
+]
+
+SCHEMA_VERSION = 1
+# Our own keys, never TinyDB doc ids.
+TABLES: dict[str, str] = {
+    "meta": "key",
+    "orgs": "org_id",
+    "contacts": "id",
+    "checklist": "key",
+    "pushes": "id",
+    "snapshots": "org_id",
+}
+HISTORY_LIMIT = 20
+BACKUPS_KEPT = 10
+
+# version -> function that upgrades the raw tables dict from `version` to `version + 1`.
+Migration = Callable[[dict[str, dict[str, Any]]], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+class StoreError(Exception):
+    """Base class for store problems the user must see."""
+
+
+class ReadOnlyError(StoreError):
+    pass
+
+
+class NotFoundError(StoreError, KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+class StoreNewerError(StoreError):
+    pass
+
+
+class StoreCorruptError(StoreError):
+    """The file exists but is not a readable juston-tui store. It is never touched."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        self.backups = list_backups(path)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [
+            f"The store {self.path} cannot be read: {self.detail}.",
+            "It has been left exactly as it is; nothing was written to it.",
+            "Ways on:",
+        ]
+        if self.backups:
+            last = self.backups[0]
+            lines.append(
+                f"  - look at the last backup read-only:  juston-tui --read-only --db {last}"
+            )
+            lines.append(
+                f"  - restore it (the damaged file is kept beside it):  "
+                f"juston-tui --db {self.path} db restore {last}"
+            )
+        else:
+            lines.append("  - there is no backup of this store yet")
+        lines.append(
+            "  - start a new store elsewhere:  juston-tui --db NEW_PATH (or JUSTON_TUI_DB)"
+        )
+        return "\n".join(lines)
+
+
+def backup_dir(path: Path) -> Path:
+    return path.parent / "backups"
+
+
+def list_backups(path: Path) -> list[Path]:
+    """Backups of the store at `path`, newest first."""
+    folder = backup_dir(path)
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob(f"{path.stem}-*.json") if p.is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> os.stat_result:
+    """Replace `path` with `payload` so that a kill at any instant leaves old or new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return os.stat(path)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _parse(path: Path, payload: bytes) -> dict[str, dict[str, Any]]:
+    if not payload.strip():
+        raise StoreCorruptError(path, "the file is empty (truncated?)")
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise StoreCorruptError(path, f"it is not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise StoreCorruptError(path, "it is JSON but not a juston-tui store (unexpected layout)")
+    meta = data.get("meta")
+    if not meta or not any(d.get("key") == "schema" for d in meta.values() if isinstance(d, dict)):
+        raise StoreCorruptError(path, "it has no schema version (not a juston-tui store?)")
+    return data
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage: orjson, atomic replace, a parsed cache keyed by the file's identity.
+
+    Inside a batch (see `Store.transaction`) writes only update the cache and are committed
+    once at the end, which makes several TinyDB operations one atomic write.
+    """
+
+    def __init__(self, path: str, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._cache: dict[str, dict[str, Any]] | None = None
+        self._ident: tuple[int, int, int, int] | None = None
+        self._batch = False
+        self._dirty = False
+        self.generation = 0  # bumps whenever the data may have changed
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if self._batch and self._cache is not None:
+            return self._cache
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            ident = _identity(os.fstat(fd))
+            if self._cache is not None and ident == self._ident:
+                return self._cache
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                payload = handle.read()
+        finally:
+            os.close(fd)
+        self._cache = _parse(self.path, payload)
+        self._ident = ident
+        self.generation += 1
+        return self._cache
+
+    def changed_on_disk(self) -> bool:
+        try:
+            return _identity(os.stat(self.path)) != self._ident
+        except FileNotFoundError:
+            return True
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"the store {self.path} is open read-only")
+        self._cache = data
+        self.generation += 1
+        if self._batch:
+            self._dirty = True
+            return
+        self._commit()
+
+    def _commit(self) -> None:
+        assert self._cache is not None
+        try:
+            st = atomic_write_bytes(self.path, orjson.dumps(self._cache))
+        except BaseException:
+            self.invalidate()
+            raise
+        self._ident = _identity(st)
+
+    def begin(self) -> None:
+        self._batch = True
+        self._dirty = False
+
+    def end(self, commit: bool) -> None:
+        self._batch = False
+        try:
+            if commit and self._dirty:
+                self._commit()
+            elif not commit:
+                self.invalidate()
+        finally:
+            self._dirty = False
+
+    def invalidate(self) -> None:
+        self._cache = None
+        self._ident = None
+        self.generation += 1
+
+    def close(self) -> None:
+        pass
+
+
+def _initial_data() -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = {name: {} for name in TABLES}
+    data["meta"]["1"] = {"key": "schema", "version": SCHEMA_VERSION}
+    return data
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    path: Path
+    exists: bool
+    size: int
+    mode: str
+    schema_version: int | None
+    counts: Mapping[str, int]
+    backups: int
+    problem: str | None
+
+
+class Store:
+    """Domain-level access to the TinyDB store, safe across threads and processes."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.warnings: list[str] = []
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._lock_fd: int | None = None
+        self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
+        self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+        self._index_gen = -1
+        self._indexes: dict[str, dict[str, int]] = {}
+        self._seen_gen = -1
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating if absent) and migrate; raise StoreCorruptError on an unreadable file."""
+        path = Path(path).expanduser()
+        if read_only:
+            if not path.exists():
+                raise StoreError(
+                    f"the store {path} does not exist (read-only mode creates nothing)"
+                )
+        else:
+            ensure_private_dir(path.parent)
+        store = cls(path, read_only=read_only)
+        if not read_only:
+            with store._file_lock():
+                if not path.exists():
+                    atomic_write_bytes(path, orjson.dumps(_initial_data()))
+                store._sweep_temp_files()
+                store._tighten_permissions()
+        store._raw()  # parse now so a corrupt file is reported before anything else
+        store._migrate()
+        return store
+
+    def _sweep_temp_files(self) -> None:
+        # Only called under the file lock: no other writer can own a temp file right now.
+        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def _tighten_permissions(self) -> None:
+        for target, mode in ((self.path, 0o600), (self.lock_path, 0o600)):
+            try:
+                st = target.stat()
+            except FileNotFoundError:
+                continue
+            if st.st_mode & 0o077 and st.st_uid == os.getuid():
+                os.chmod(target, mode)
+                self.warnings.append(f"tightened permissions of {target} to {oct(mode)}")
+
+    def schema_version(self) -> int:
+        for doc in self._raw()["meta"].values():
+            if doc.get("key") == "schema":
+                return int(doc.get("version", 0))
+        return 0
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            if self.read_only:
+                self.warnings.append(f"written by a newer juston-tui (schema {version})")
+                return
+            raise StoreNewerError(
+                f"the store {self.path} has schema {version}, newer than this juston-tui "
+                f"understands ({SCHEMA_VERSION}); upgrade juston-tui or open it with --read-only"
+            )
+        if version == SCHEMA_VERSION or self.read_only:
+            return
+        self.backup(f"pre-migration-v{version}")
+        with self.transaction():
+            data = self._storage.read()
+            assert data is not None
+            current = self.schema_version()
+            while current < SCHEMA_VERSION:
+                MIGRATIONS[current](data)
+                current += 1
+            for name in TABLES:
+                data.setdefault(name, {})
+            for doc in data["meta"].values():
+                if doc.get("key") == "schema":
+                    doc["version"] = current
+            self._storage.write(data)
+
+    # -- locking and transactions ------------------------------------------------------------
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One atomic read-modify-write: all TinyDB writes inside land together or not at all."""
+        if self.read_only:
+            raise ReadOnlyError(f"the store {self.path} is open read-only")
+        with self._thread_lock:
+            outer = self._depth == 0
+            if outer:
+                lock = self._file_lock()
+                lock.__enter__()
+            self._depth += 1
+            ok = False
+            try:
+                if outer:
+                    self._storage.begin()
+                    self._sync()
+                yield self
+                ok = True
+            finally:
+                self._depth -= 1
+                if outer:
+                    try:
+                        self._storage.end(commit=ok)
+                    finally:
+                        lock.__exit__(None, None, None)
+
+    def _sync(self) -> None:
+        """Drop TinyDB's per-table caches when another process changed the file."""
+        self._storage.read()
+        if self._storage.generation != self._seen_gen:
+            self._db.clear_cache()
+            for table in self._db._tables.values():
+                table._next_id = None  # TinyDB caches the next id; another process moved it
+            self._seen_gen = self._storage.generation
+
+    def _raw(self) -> dict[str, dict[str, Any]]:
+        data = self._storage.read()
+        if data is None:
+            raise StoreCorruptError(self.path, "the file has disappeared")
+        return data
+
+    def changed_on_disk(self) -> bool:
+        """True when another process wrote since we last read (cheap: one stat)."""
+        return self._storage.changed_on_disk()
+
+    # -- generic keyed documents -------------------------------------------------------------
+    def _index(self, table: str) -> dict[str, int]:
+        data = self._raw()
+        if self._index_gen != self._storage.generation:
+            self._indexes = {}
+            self._index_gen = self._storage.generation
+        index = self._indexes.get(table)
+        if index is None:
+            key = TABLES[table]
+            index = {doc[key]: int(doc_id) for doc_id, doc in data.get(table, {}).items()}
+            self._indexes[table] = index
+        return index
+
+    def all_docs(self, table: str) -> list[dict[str, Any]]:
+        with self._thread_lock:
+            return [dict(doc) for doc in self._raw().get(table, {}).values()]
+
+    def get_doc(self, table: str, key: str) -> dict[str, Any] | None:
+        with self._thread_lock:
+            doc_id = self._index(table).get(key)
+            if doc_id is None:
+                return None
+            return dict(self._raw()[table][str(doc_id)])
+
+    def put_doc(self, table: str, doc: Mapping[str, Any]) -> None:
+        """Insert or replace the document with this key."""
+        key = doc[TABLES[table]]
+        with self.transaction():
+            doc_id = self._index(table).get(key)
+            tbl = self._db.table(table)
+            if doc_id is None:
+                tbl.insert(dict(doc))
+            else:
+                tbl.remove(doc_ids=[doc_id])
+                tbl.insert(_with_id(doc, doc_id))
+
+    def patch_doc(self, table: str, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change only the given fields, so concurrent edits of other fields survive."""
+        with self.transaction():
+            doc_id = self._index(table).get(key)
+            if doc_id is None:
+                raise NotFoundError(f"no {table[:-1]} {key!r} in {self.path}")
+            self._db.table(table).update(dict(changes), doc_ids=[doc_id])
+            return dict(self._raw()[table][str(doc_id)])
+
+    def delete_doc(self, table: str, key: str) -> dict[str, Any] | None:
+        with self.transaction():
+            doc_id = self._index(table).get(key)
+            if doc_id is None:
+                return None
+            doc = dict(self._raw()[table][str(doc_id)])
+            self._db.table(table).remove(doc_ids=[doc_id])
+            return doc
+
+    def put_many(self, table: str, docs: list[Mapping[str, Any]]) -> None:
+        """Bulk upsert in one write (imports)."""
+        with self.transaction():
+            index = self._index(table)
+            key_field = TABLES[table]
+            tbl = self._db.table(table)
+            replace_ids = [index[d[key_field]] for d in docs if d[key_field] in index]
+            if replace_ids:
+                tbl.remove(doc_ids=replace_ids)
+            tbl.insert_multiple(
+                _with_id(d, index[d[key_field]]) if d[key_field] in index else dict(d) for d in docs
+            )
+
+    # -- orgs --------------------------------------------------------------------------------
+    def list_orgs(self) -> list[Org]:
+        with self._thread_lock:
+            return [Org.from_doc(d) for d in self._raw().get("orgs", {}).values()]
+
+    def get_org(self, org_id: str) -> Org:
+        doc = self.get_doc("orgs", org_id)
+        if doc is None:
+            raise NotFoundError(f"no org {org_id} in the store")
+        return Org.from_doc(doc)
+
+    def find_org(self, org_id: str) -> Org | None:
+        doc = self.get_doc("orgs", org_id)
+        return Org.from_doc(doc) if doc else None
+
+    def add_org(self, org: Org) -> None:
+        with self.transaction():
+            if org.org_id in self._index("orgs"):
+                raise ValidationError.single(
+                    "org_id", f"the org {org.org_id} is already registered"
+                )
+            self._db.table("orgs").insert(org.to_doc())
+
+    def update_org(self, org_id: str, **changes: Any) -> Org:
+        """Validate and apply changes to the current stored org (not a stale copy)."""
+        with self.transaction():
+            current = self.get_org(org_id)
+            updated = current.with_changes(**changes)
+            doc = updated.to_doc()
+            delta = {k: v for k, v in doc.items() if current.to_doc().get(k) != v}
+            if delta:
+                self.patch_doc("orgs", org_id, delta)
+            return updated
+
+    def remove_org(self, org_id: str) -> Org:
+        doc = self.delete_doc("orgs", org_id)
+        if doc is None:
+            raise NotFoundError(f"no org {org_id} in the store")
+        return Org.from_doc(doc)
+
+    # -- contacts ----------------------------------------------------------------------------
+    def list_contacts(self) -> list[Contact]:
+        with self._thread_lock:
+            return [Contact.from_doc(d) for d in self._raw().get("contacts", {}).values()]
+
+    def get_contact(self, contact_id: str) -> Contact:
+        doc = self.get_doc("contacts", contact_id)
+        if doc is None:
+            raise NotFoundError(f"no contact {contact_id} in the store")
+        return Contact.from_doc(doc)
+
+    def find_contact_by_email(self, email: str) -> Contact | None:
+        wanted = email.strip().lower()
+        with self._thread_lock:
+            for doc in self._raw().get("contacts", {}).values():
+                if doc.get("email", "").lower() == wanted:
+                    return Contact.from_doc(doc)
+        return None
+
+    def add_contact(self, contact: Contact) -> None:
+        with self.transaction():
+            existing = self.find_contact_by_email(contact.email)
+            if existing is not None and existing.id != contact.id:
+                raise ValidationError.single(
+                    "email", f"{contact.email} already belongs to {existing.full_name}"
+                )
+            self.put_doc("contacts", contact.to_doc())
+
+    def update_contact(self, contact_id: str, **changes: Any) -> Contact:
+        with self.transaction():
+            current = self.get_contact(contact_id)
+            updated = current.with_changes(**changes)
+            if updated.email.lower() != current.email.lower():
+                existing = self.find_contact_by_email(updated.email)
+                if existing is not None and existing.id != contact_id:
+                    raise ValidationError.single(
+                        "email", f"{updated.email} already belongs to {existing.full_name}"
+                    )
+            old = current.to_doc()
+            delta = {k: v for k, v in updated.to_doc().items() if old.get(k) != v}
+            if delta:
+                self.patch_doc("contacts", contact_id, delta)
+            return updated
+
+    def remove_contact(self, contact_id: str) -> Contact:
+        doc = self.delete_doc("contacts", contact_id)
+        if doc is None:
+            raise NotFoundError(f"no contact {contact_id} in the store")
+        return Contact.from_doc(doc)
+
+    # -- snapshots ---------------------------------------------------------------------------
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep the full latest snapshot plus a short history of verdicts per org."""
+        with self.transaction():
+            previous = self.get_doc("snapshots", snapshot.org_id) or {}
+            history = list(previous.get("history") or [])
+            history.insert(
+                0,
+                {
+                    "checked_at": snapshot.checked_at,
+                    "verdict": snapshot.verdict,
+                    "error": snapshot.error,
+                    "verdicts": {c.id: c.verdict for c in snapshot.checks},
+                },
+            )
+            doc = {**snapshot.to_doc(), "history": history[:HISTORY_LIMIT]}
+            self.put_doc("snapshots", doc)
+
+    def latest_snapshot(self, org_id: str) -> Snapshot | None:
+        doc = self.get_doc("snapshots", org_id)
+        return Snapshot.from_doc(doc) if doc else None
+
+    def snapshot_history(self, org_id: str) -> list[dict[str, Any]]:
+        doc = self.get_doc("snapshots", org_id) or {}
+        return list(doc.get("history") or [])
+
+    def all_snapshots(self) -> dict[str, Snapshot]:
+        with self._thread_lock:
+            return {
+                d["org_id"]: Snapshot.from_doc(d) for d in self._raw().get("snapshots", {}).values()
+            }
+
+    # -- meta settings -----------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        doc = self.get_doc("meta", f"setting:{key}")
+        return default if doc is None else doc.get("value", default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.put_doc("meta", {"key": f"setting:{key}", "value": value})
+
+    # -- backups and health ------------------------------------------------------------------
+    def backup(self, reason: str = "manual") -> Path:
+        """Copy the current file into backups/ (0600), keeping the newest few."""
+        folder = backup_dir(self.path)
+        ensure_private_dir(folder)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = folder / f"{self.path.stem}-{stamp}-{reason}.json"
+        atomic_write_bytes(target, self.path.read_bytes())
+        for old in list_backups(self.path)[BACKUPS_KEPT:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+        return target
+
+    def counts(self) -> dict[str, int]:
+        with self._thread_lock:
+            return {name: len(self._raw().get(name, {})) for name in TABLES if name != "meta"}
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _with_id(doc: Mapping[str, Any], doc_id: int) -> Any:
+    from tinydb.table import Document
+
+    return Document(dict(doc), doc_id=doc_id)
+
+
+def restore_backup(path: Path, backup: Path) -> Path:
+    """Put `backup` in place of the store; the file it replaces is kept as .damaged-<time>."""
+    path = Path(path)
+    payload = Path(backup).read_bytes()
+    _parse(Path(backup), payload)  # refuse to restore a backup that is itself unreadable
+    ensure_private_dir(path.parent)
+    kept = path
+    store = Store(path)
+    with store._file_lock():
+        if path.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = path.with_name(f"{path.name}.damaged-{stamp}")
+            os.replace(path, kept)
+        atomic_write_bytes(path, payload)
+    return kept
+
+
+def health(path: Path) -> StoreHealth:
+    """What `doctor` says about a store, without ever writing to it."""
+    path = Path(path)
+    backups = len(list_backups(path))
+    if not path.exists():
+        return StoreHealth(path, False, 0, "", None, {}, backups, "does not exist yet")
+    st = path.stat()
+    mode = oct(st.st_mode & 0o777)
+    try:
+        store = Store(path, read_only=True)
+        version = store.schema_version()
+        counts = store.counts()
+        problem = None
+        if st.st_mode & 0o077:
+            problem = f"readable by others ({mode}); juston-tui tightens it to 0o600 on next open"
+    except StoreCorruptError as exc:
+        return StoreHealth(path, True, st.st_size, mode, None, {}, backups, exc.detail)
+    return StoreHealth(path, True, st.st_size, mode, version, counts, backups, problem)
+
+

@@ -1,0 +1,66 @@
+"""`?`: every key that works on the current screen, including the global ones."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+
+def _key_label(app: Any, key: str, display: str | None) -> str:
+    if display:
+        return display
+    try:
+        return app.get_key_display(Binding(key, ""))
+    except Exception:
+        return key
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal table of the bindings active on the screen underneath."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80; max-width: 95%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, target: Screen[Any]) -> None:
+        super().__init__()
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold")
+        table.add_column("Key", no_wrap=True)
+        table.add_column("Action")
+        seen: set[tuple[str, str]] = set()
+        for key, active in self.target.active_bindings.items():
+            binding = active.binding
+            description = binding.description or binding.action.replace("_", " ")
+            label = _key_label(self.app, key, binding.key_display)
+            if (label, description) in seen:
+                continue
+            seen.add((label, description))
+            enabled = active.enabled
+            table.add_row(Text(label), Text(description, style="" if enabled else "dim"))
+        title = getattr(self.target, "TITLE", None) or type(self.target).__name__
+        with VerticalScroll():
+            yield Static(Text(f"Keys: {title}", style="bold"))
+            yield Static(table)
+            yield Static(Text("Screens: 1-5 · Command palette: ctrl+p · Close: esc",
+                              style="dim"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
