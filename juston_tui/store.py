@@ -378,8 +378,8 @@ class Store:
             ok = False
             try:
                 if outer:
+                    self._sync()  # see other processes' writes before batching ours
                     self._storage.begin()
-                    self._sync()
                 yield self
                 ok = True
             finally:

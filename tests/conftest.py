@@ -1,0 +1,45 @@
+"""Shared fixtures: an isolated store, an in-memory keyring, no real keyring, no network."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from juston_tui.credentials import CredentialStore, open_credentials
+from juston_tui.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own home for data/config; nothing reaches a real keyring or CA env."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.delenv("JUSTON_TUI_DB", raising=False)
+    monkeypatch.delenv("JUSTON_TUI_KEYRING", raising=False)
+    monkeypatch.delenv("JUSTON_TUI_KEYRING_PASSPHRASE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    os.umask(0o077)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "store.json")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def credentials() -> CredentialStore:
+    return open_credentials("memory")

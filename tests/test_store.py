@@ -1,0 +1,284 @@
+"""The store's promises: atomic, locked, private, versioned, and never overwrites a bad file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import stat
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from juston_tui import store as store_module
+from juston_tui.model import Check, Contact, Org, Snapshot, ValidationError
+from juston_tui.store import (
+    ReadOnlyError,
+    Store,
+    StoreCorruptError,
+    StoreNewerError,
+    list_backups,
+    restore_backup,
+)
+
+ORG = "00D5g000004Xyz1EAC"
+
+
+def _org(org_id: str = ORG, name: str = "Acme GmbH") -> Org:
+    return Org.create(org_id=org_id, name=name)
+
+
+def _contact(i: int) -> dict[str, object]:
+    return Contact.create(id=f"c{i}", full_name=f"Person {i}", email=f"p{i}@example.de",
+                          title="Admin").to_doc()
+
+
+def test_crud_and_our_own_keys(store: Store) -> None:
+    store.add_org(_org())
+    with pytest.raises(ValidationError) as info:
+        store.add_org(_org())
+    assert "already registered" in info.value.errors["org_id"]
+    updated = store.update_org(ORG, notes="call Anna", tags=["vip"])
+    assert updated.notes == "call Anna" and updated.tags == ("vip",)
+    assert store.get_org(ORG).notes == "call Anna"
+    removed = store.remove_org(ORG)
+    assert removed.name == "Acme GmbH"
+    assert store.find_org(ORG) is None
+    store.add_org(removed)  # undo is a plain re-add
+    assert store.get_org(ORG) == updated
+
+
+def test_update_validates_against_current_state(store: Store) -> None:
+    store.add_org(_org())
+    with pytest.raises(ValidationError) as info:
+        store.update_org(ORG, instance_url="ftp://nope")
+    assert "instance_url" in info.value.errors
+    assert store.get_org(ORG).instance_url == ""
+
+
+def test_duplicate_email_is_refused_with_a_pointer(store: Store) -> None:
+    store.add_contact(Contact.create(full_name="Anna Huber", email="anna@x.de", title="CFO"))
+    with pytest.raises(ValidationError) as info:
+        store.add_contact(Contact.create(full_name="A. H.", email="ANNA@x.de", title="CFO"))
+    assert "Anna Huber" in info.value.errors["email"]
+
+
+def test_transaction_is_all_or_nothing(store: Store) -> None:
+    store.add_org(_org())
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update_org(ORG, notes="half")
+        store.put_doc("contacts", _contact(1))
+        raise RuntimeError("boom")
+    assert store.get_org(ORG).notes == ""
+    assert store.get_doc("contacts", "c1") is None
+    reopened = Store.open(store.path)
+    assert reopened.get_org(ORG).notes == "" and reopened.counts()["contacts"] == 0
+
+
+def test_patch_keeps_concurrent_edits_of_other_fields(tmp_path: Path) -> None:
+    a = Store.open(tmp_path / "s.json")
+    b = Store.open(tmp_path / "s.json")
+    a.add_org(_org())
+    b.get_org(ORG)  # b has an older view cached
+    a.update_org(ORG, notes="from a")
+    b.update_org(ORG, tags=["from-b"])
+    final = Store.open(tmp_path / "s.json").get_org(ORG)
+    assert final.notes == "from a" and final.tags == ("from-b",)
+
+
+def test_snapshots_keep_latest_and_history(store: Store) -> None:
+    for i in range(25):
+        store.save_snapshot(Snapshot(ORG, f"2026-11-{i % 28 + 1:02d}T00:00:00+00:00",
+                                     checks=(Check("organization", "ok", "fine"),)))
+    assert len(store.snapshot_history(ORG)) == store_module.HISTORY_LIMIT
+    assert store.latest_snapshot(ORG).checks[0].reason == "fine"
+
+
+def test_files_are_private(tmp_path: Path) -> None:
+    os.umask(0o022)
+    s = Store.open(tmp_path / "deep" / "dir" / "s.json")
+    s.add_org(_org())
+    assert stat.S_IMODE((tmp_path / "deep" / "dir").stat().st_mode) == 0o700
+    assert stat.S_IMODE(s.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(s.lock_path.stat().st_mode) == 0o600
+    backup = s.backup("test")
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup.parent.stat().st_mode) == 0o700
+
+
+def test_loose_permissions_are_tightened_and_reported(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "s.json")
+    os.chmod(s.path, 0o644)
+    again = Store.open(tmp_path / "s.json")
+    assert stat.S_IMODE(again.path.stat().st_mode) == 0o600
+    assert any("tightened" in w for w in again.warnings)
+
+
+def test_leftover_temp_files_are_swept_at_open(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "s.json")
+    stray = tmp_path / ".s.json.abc123.tmp"
+    stray.write_bytes(b'{"half": ')
+    Store.open(tmp_path / "s.json")
+    assert not stray.exists()
+    assert s.path.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "wrong-shape", "binary"])
+def test_corrupt_file_is_reported_and_left_byte_identical(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    for i in range(20):
+        s.put_doc("contacts", _contact(i))
+    s.backup("before-damage")
+    good = path.read_bytes()
+    bad = {
+        "truncated": good[: len(good) // 2],
+        "garbage": b"this is not json at all",
+        "empty": b"",
+        "wrong-shape": b"[1, 2, 3]",
+        "binary": bytes(range(256)),
+    }[damage]
+    path.write_bytes(bad)
+    before = path.stat()
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(path)
+    message = info.value.describe()
+    assert str(path) in message
+    assert "left exactly as it is" in message
+    assert "--read-only --db" in message  # the way on: look at the last backup
+    assert path.read_bytes() == bad
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_restore_keeps_the_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    s.add_org(_org())
+    backup = s.backup("manual")
+    path.write_bytes(b"garbage")
+    kept = restore_backup(path, backup)
+    assert kept.read_bytes() == b"garbage"
+    assert Store.open(path).get_org(ORG).name == "Acme GmbH"
+
+
+def test_read_only_never_writes_or_creates(tmp_path: Path) -> None:
+    with pytest.raises(store_module.StoreError):
+        Store.open(tmp_path / "missing.json", read_only=True)
+    assert not (tmp_path / "missing.json").exists()
+    Store.open(tmp_path / "s.json").add_org(_org())
+    ro = Store.open(tmp_path / "s.json", read_only=True)
+    assert ro.get_org(ORG).name == "Acme GmbH"
+    with pytest.raises(ReadOnlyError):
+        ro.update_org(ORG, notes="x")
+    assert Store.open(tmp_path / "s.json").get_org(ORG).notes == ""
+
+
+def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.json"
+    Store.open(path).add_org(_org())
+    seen: list[int] = []
+
+    def v1_to_v2(data: dict[str, dict[str, object]]) -> None:
+        seen.append(len(list_backups(path)))  # the backup exists before we run
+        for doc in data["orgs"].values():
+            doc["notes"] = "migrated"  # type: ignore[index]
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, v1_to_v2)
+    migrated = Store.open(path)
+    assert seen == [1]
+    assert migrated.schema_version() == 2
+    assert migrated.get_org(ORG).notes == "migrated"
+    backup = orjson.loads(list_backups(path)[0].read_bytes())
+    assert backup["meta"]["1"]["version"] == 1
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    with pytest.raises(StoreNewerError):
+        Store.open(path)
+    assert Store.open(path, read_only=True).get_org(ORG).notes == "migrated"
+
+
+# -- crash safety and concurrency --------------------------------------------------------------
+
+def _writer(path: str, start: int, count: int, ack_fd: int) -> None:
+    s = Store.open(path)
+    for i in range(start, start + count):
+        s.put_doc("contacts", _contact(i))
+        os.write(ack_fd, f"{i}\n".encode())
+    os._exit(0)
+
+
+def _read_acks(fd: int) -> list[int]:
+    chunks = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    return [int(x) for x in b"".join(chunks).split()]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_instants_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    """100 writers killed mid-flight: the store always opens with every acknowledged write."""
+    ctx = multiprocessing.get_context("fork")
+    path = tmp_path / "s.json"
+    base = Store.open(path)
+    base.put_many("contacts", [_contact(i) for i in range(1000, 1800)])  # writes take a while
+    rng = random.Random(20261122)
+    acked: set[int] = set()
+    next_id = 0
+    kills_mid_write = 0
+    for _trial in range(100):
+        r, w = os.pipe()
+        proc = ctx.Process(target=_writer, args=(str(path), next_id, 10_000, w))
+        proc.start()
+        os.close(w)
+        time.sleep(rng.uniform(0.0, 0.08))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        acks = _read_acks(r)
+        os.close(r)
+        next_id += 10_000
+        acked.update(acks)
+        if any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            kills_mid_write += 1  # killed between creating its temp file and the rename
+        s = Store.open(path)  # must never raise StoreCorruptError
+        ids = {doc["id"] for doc in s.all_docs("contacts")}
+        missing = {f"c{i}" for i in acked} - ids
+        assert not missing, f"lost acknowledged writes: {sorted(missing)[:5]}"
+    assert len(acked) > 100  # the writers really wrote
+    assert kills_mid_write > 0  # and some kills really landed inside a write
+    print(f"acknowledged writes: {len(acked)}, kills inside a write: {kills_mid_write}/100")
+    # Opening with the lock swept any temp file a killed writer left behind.
+    Store.open(path)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_two_processes_editing_lose_nothing(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    path = tmp_path / "s.json"
+    Store.open(path).add_org(_org())
+    pipes = [os.pipe() for _ in range(2)]
+    procs = [
+        ctx.Process(target=_writer, args=(str(path), n * 1000, 200, pipes[n][1])) for n in range(2)
+    ]
+    for p in procs:
+        p.start()
+    for _, w in pipes:
+        os.close(w)
+    acks = [_read_acks(r) for r, _ in pipes]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert [len(a) for a in acks] == [200, 200]
+    s = Store.open(path)
+    docs = s.all_docs("contacts")
+    assert len(docs) == 400
+    assert {d["id"] for d in docs} == {f"c{i}" for i in [*range(200), *range(1000, 1200)]}
+    raw = orjson.loads(path.read_bytes())
+    assert len(raw["contacts"]) == 400  # distinct TinyDB doc ids: no overwrite by a stale id
+    assert s.get_org(ORG).name == "Acme GmbH"

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.text import Text
+
+from juston_tui.text import clean, markup_safe
+
+
+def test_escape_sequences_are_removed() -> None:
+    assert clean("Evil\x1b]0;pwned\x07 AG") == "Evil AG"
+    assert clean("\x1b[31mred\x1b[0m") == "red"
+    assert clean("a\x00b\x7fc\x9bd") == "abcd"
+    assert clean("line1\nline2") == "line1 line2"
+    assert clean("line1\nline2", single_line=False) == "line1\nline2"
+
+
+def test_markup_is_shown_literally() -> None:
+    rendered = Text.from_markup(markup_safe("[bold red]x[/]"))
+    assert rendered.plain == "[bold red]x[/]"
+    assert not rendered.spans
+
+
+@given(st.text())
+def test_clean_never_leaves_control_characters(value: str) -> None:
+    out = clean(value)
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in out)
+    Text.from_markup(markup_safe(value))  # never raises a MarkupError
