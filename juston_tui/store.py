@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from juston_tui.model import Contact, Org, Snapshot, ValidationError
 from juston_tui.paths import ensure_private_dir
@@ -177,6 +178,7 @@ class AtomicJSONStorage(Storage):
         self._batch = False
         self._dirty = False
         self.generation = 0  # bumps whenever the data may have changed
+        self.disk_generation = 0  # bumps only when data is (re)loaded from disk or dropped
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if self._batch and self._cache is not None:
@@ -196,6 +198,7 @@ class AtomicJSONStorage(Storage):
         self._cache = _parse(self.path, payload)
         self._ident = ident
         self.generation += 1
+        self.disk_generation += 1
         return self._cache
 
     def changed_on_disk(self) -> bool:
@@ -241,9 +244,73 @@ class AtomicJSONStorage(Storage):
         self._cache = None
         self._ident = None
         self.generation += 1
+        self.disk_generation += 1
 
     def close(self) -> None:
         pass
+
+
+class _IntKeyView(dict):  # type: ignore[type-arg]
+    """TinyDB's updaters want int doc ids; view the raw str-keyed table without copying it."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def __getitem__(self, key: int) -> Any:
+        return self.raw[str(key)]
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        self.raw[str(key)] = value
+
+    def __delitem__(self, key: int) -> None:
+        del self.raw[str(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.raw
+
+    def __iter__(self) -> Iterator[int]:  # type: ignore[override]
+        return (int(k) for k in self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return [int(k) for k in self.raw]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(int(k), v) for k, v in self.raw.items()]
+
+    def values(self) -> Any:  # type: ignore[override]
+        return self.raw.values()
+
+    def pop(self, key: int, *default: Any) -> Any:  # type: ignore[override]
+        return self.raw.pop(str(key), *default)
+
+    def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
+        return self.raw.get(str(key), default)
+
+    def clear(self) -> None:
+        self.raw.clear()
+
+
+class _FastTable(Table):
+    """TinyDB Table whose writes mutate the cached tables in place.
+
+    Stock `_update_table` copies the whole table twice (str -> int keys and back) on every
+    write: 9 ms of a 10,000-document edit. The updaters only need int-keyed access.
+    """
+
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
+        tables = self._storage.read() or {}
+        raw = tables.setdefault(self.name, {})
+        updater(_IntKeyView(raw))
+        self._storage.write(tables)
+        self.clear_cache()
+
+
+class _TinyDB(TinyDB):
+    table_class = _FastTable
 
 
 def _initial_data() -> dict[str, dict[str, Any]]:
@@ -275,7 +342,7 @@ class Store:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
-        self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
+        self._db = _TinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._index_gen = -1
         self._indexes: dict[str, dict[str, int]] = {}
@@ -352,6 +419,7 @@ class Store:
                 if doc.get("key") == "schema":
                     doc["version"] = current
             self._storage.write(data)
+            self._index_gen = -1  # migrations may rewrite anything
 
     # -- locking and transactions ------------------------------------------------------------
     @contextlib.contextmanager
@@ -393,11 +461,11 @@ class Store:
     def _sync(self) -> None:
         """Drop TinyDB's per-table caches when another process changed the file."""
         self._storage.read()
-        if self._storage.generation != self._seen_gen:
+        if self._storage.disk_generation != self._seen_gen:
             self._db.clear_cache()
             for table in self._db._tables.values():
                 table._next_id = None  # TinyDB caches the next id; another process moved it
-            self._seen_gen = self._storage.generation
+            self._seen_gen = self._storage.disk_generation
 
     def _raw(self) -> dict[str, dict[str, Any]]:
         data = self._storage.read()
@@ -411,10 +479,11 @@ class Store:
 
     # -- generic keyed documents -------------------------------------------------------------
     def _index(self, table: str) -> dict[str, int]:
+        """key -> TinyDB doc id; rebuilt after a load from disk, kept current by our writes."""
         data = self._raw()
-        if self._index_gen != self._storage.generation:
+        if self._index_gen != self._storage.disk_generation:
             self._indexes = {}
-            self._index_gen = self._storage.generation
+            self._index_gen = self._storage.disk_generation
         index = self._indexes.get(table)
         if index is None:
             key = TABLES[table]
@@ -437,10 +506,11 @@ class Store:
         """Insert or replace the document with this key."""
         key = doc[TABLES[table]]
         with self.transaction():
-            doc_id = self._index(table).get(key)
+            index = self._index(table)
+            doc_id = index.get(key)
             tbl = self._db.table(table)
             if doc_id is None:
-                tbl.insert(dict(doc))
+                index[key] = tbl.insert(dict(doc))
             else:
                 tbl.remove(doc_ids=[doc_id])
                 tbl.insert(_with_id(doc, doc_id))
@@ -461,6 +531,7 @@ class Store:
                 return None
             doc = dict(self._raw()[table][str(doc_id)])
             self._db.table(table).remove(doc_ids=[doc_id])
+            self._index(table).pop(key, None)
             return doc
 
     def put_many(self, table: str, docs: list[Mapping[str, Any]]) -> None:
@@ -472,9 +543,11 @@ class Store:
             replace_ids = [index[d[key_field]] for d in docs if d[key_field] in index]
             if replace_ids:
                 tbl.remove(doc_ids=replace_ids)
-            tbl.insert_multiple(
+            new_ids = tbl.insert_multiple(
                 _with_id(d, index[d[key_field]]) if d[key_field] in index else dict(d) for d in docs
             )
+            for doc, doc_id in zip(docs, new_ids, strict=True):
+                index[doc[key_field]] = doc_id
 
     # -- orgs --------------------------------------------------------------------------------
     def list_orgs(self) -> list[Org]:
@@ -493,11 +566,12 @@ class Store:
 
     def add_org(self, org: Org) -> None:
         with self.transaction():
-            if org.org_id in self._index("orgs"):
+            index = self._index("orgs")
+            if org.org_id in index:
                 raise ValidationError.single(
                     "org_id", f"the org {org.org_id} is already registered"
                 )
-            self._db.table("orgs").insert(org.to_doc())
+            index[org.org_id] = self._db.table("orgs").insert(org.to_doc())
 
     def update_org(self, org_id: str, **changes: Any) -> Org:
         """Validate and apply changes to the current stored org (not a stale copy)."""

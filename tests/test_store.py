@@ -282,3 +282,20 @@ def test_two_processes_editing_lose_nothing(tmp_path: Path) -> None:
     raw = orjson.loads(path.read_bytes())
     assert len(raw["contacts"]) == 400  # distinct TinyDB doc ids: no overwrite by a stale id
     assert s.get_org(ORG).name == "Acme GmbH"
+
+
+def test_tinydb_table_operations_still_work_on_the_fast_table(store: Store) -> None:
+    """Our TinyDB table class edits in place; every stock operation must behave the same."""
+    from tinydb import Query
+
+    table = store._db.table("pushes")
+    with store.transaction():
+        ids = table.insert_multiple({"id": f"p{i}", "n": i} for i in range(5))
+        table.update({"n": 99}, Query().id == "p1")
+        table.remove(Query().n == 3)
+        table.upsert({"id": "p9", "n": 9}, Query().id == "p9")
+    assert sorted(d["n"] for d in store.all_docs("pushes")) == [0, 2, 4, 9, 99]
+    assert ids == [1, 2, 3, 4, 5]
+    with store.transaction():
+        table.truncate()
+    assert Store.open(store.path).all_docs("pushes") == []

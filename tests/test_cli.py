@@ -1,0 +1,126 @@
+"""The command-line contract: clear one-line errors, JSON for scripts, doctor, db restore."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from juston_tui.cli import main
+
+ORG15 = "00D5g000004Xyz1"
+ORG = "00D5g000004Xyz1EAC"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_org_add_list_edit_remove(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.json")
+    code, out, _ = run(capsys, "--db", db, "org", "add", ORG15, "--name", "Acme [b]GmbH[/b]",
+                       "--tag", "eu")
+    assert code == 0 and ORG in out
+    code, out, _ = run(capsys, "--db", db, "org", "list", "--json")
+    payload = json.loads(out)
+    assert payload["orgs"][0]["org_id"] == ORG
+    assert payload["orgs"][0]["name"] == "Acme [b]GmbH[/b]"
+    code, _, _ = run(capsys, "--db", db, "org", "edit", ORG15, "--notes", "n1")
+    assert code == 0
+    code, out, _ = run(capsys, "--db", db, "org", "list")
+    assert "Acme [b]GmbH[/b]" in out  # literal, not rendered as markup
+    code, out, _ = run(capsys, "--db", db, "org", "remove", ORG)
+    assert code == 0
+    code, out, _ = run(capsys, "--db", db, "org", "list", "--json")
+    assert json.loads(out) == {"orgs": []}
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["org", "add", "00D5g000004Xyz1EAD", "--name", "x"], "checksum mismatch"),
+        (["org", "add", ORG15, "--name", "x", "--instance-url", "http://a"], "https://"),
+        (["org", "add", ORG15, "--name", "x", "--method", "jwt"], "username"),
+        (["org", "edit", ORG15, "--name", "y"], "no org"),
+        (["org", "edit", ORG15], "nothing to change"),
+        (["org", "remove", "garbage"], "org ID"),
+    ],
+)
+def test_user_mistakes_are_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], fragment: str) -> None:
+    code, _out, err = run(capsys, "--db", str(tmp_path / "s.json"), *argv)
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err
+    assert err.startswith("juston-tui: error:")
+
+
+def test_read_only_refuses_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.json")
+    run(capsys, "--db", db, "org", "add", ORG15, "--name", "A")
+    code, _, err = run(capsys, "--db", db, "--read-only", "org", "edit", ORG, "--name", "B")
+    assert code == 2 and "read-only" in err
+    code, out, _ = run(capsys, "--db", db, "--read-only", "org", "list", "--json")
+    assert json.loads(out)["orgs"][0]["name"] == "A"
+
+
+def test_env_var_sets_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUSTON_TUI_DB", str(tmp_path / "env.json"))
+    run(capsys, "org", "add", ORG15, "--name", "A")
+    assert (tmp_path / "env.json").exists()
+
+
+def test_corrupt_store_gives_the_way_on_and_restore_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.json"
+    run(capsys, "--db", str(db), "org", "add", ORG15, "--name", "A")
+    code, out, _ = run(capsys, "--db", str(db), "db", "backup")
+    backup = out.strip()
+    db.write_bytes(b'{"orgs": {"1": ')
+    code, _, err = run(capsys, "--db", str(db), "org", "list")
+    assert code == 2
+    assert str(db) in err and "left exactly as it is" in err and backup in err
+    assert db.read_bytes() == b'{"orgs": {"1": '
+    code, out, _ = run(capsys, "--db", str(db), "db", "restore", backup)
+    assert code == 0 and "damaged" in out
+    code, out, _ = run(capsys, "--db", str(db), "org", "list", "--json")
+    assert json.loads(out)["orgs"][0]["name"] == "A"
+
+
+def test_doctor_reports_backend_paths_and_health(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    db = str(tmp_path / "s.json")
+    run(capsys, "--db", db, "org", "add", ORG15, "--name", "A")
+    code, out, _ = run(capsys, "--db", db, "doctor", "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["store"]["counts"]["orgs"] == 1
+    assert report["store"]["mode"] == "0o600"
+    assert report["keyring"]["usable"] is False
+    assert "JUSTON_TUI_KEYRING=cryptfile" in report["keyring"]["explanation"]
+    code, out, _ = run(capsys, "--db", db, "doctor")
+    assert "Store" in out and "Credentials" in out and "health:  OK" in out
+
+
+def test_serve_refuses_non_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 2 and "loopback" in err
+
+
+def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
+    env = {**os.environ, "JUSTON_TUI_DB": str(tmp_path / "s.json")}
+    for cmd in ([sys.executable, "-m", "juston_tui", "org", "list", "--json"],
+                [str(Path(sys.executable).parent / "juston-tui"), "org", "list", "--json"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == {"orgs": []}

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from juston_tui import credentials
+from juston_tui.credentials import CredentialsUnavailable, open_credentials
+
+ORG = "00D5g000004Xyz1EAC"
+
+
+def test_memory_backend_roundtrip() -> None:
+    creds = open_credentials("memory")
+    assert creds.status(ORG) == {k: False for k in credentials.SECRET_KINDS}
+    creds.set(ORG, "password", "s3cret")
+    assert creds.get(ORG, "password") == "s3cret"
+    assert creds.status(ORG)["password"] is True
+    creds.delete_all(ORG)
+    assert creds.get(ORG, "password") is None
+    with pytest.raises(ValueError):
+        creds.set(ORG, "favourite_colour", "blue")
+
+
+def test_headless_auto_mode_never_falls_back_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no Secret Service, auto mode has no backend and explains itself; it does not pick
+    keyrings.alt's plaintext file or a getpass-prompting encrypted file on its own."""
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    creds = open_credentials("auto")
+    if creds.available:  # a real desktop keyring: nothing to prove here
+        pytest.skip(f"a system keyring is reachable: {creds.info.name}")
+    assert creds.info.secure is False
+    with pytest.raises(CredentialsUnavailable) as info:
+        creds.get(ORG, "password")
+    text = info.value.explanation
+    assert "SSH" in text and "JUSTON_TUI_KEYRING=cryptfile" in text
+    assert "dbus-run-session" in text
+    assert "DBUS_SESSION_BUS_ADDRESS is not set" in text
+
+
+def test_file_and_null_backends_are_never_taken_for_a_system_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    assert credentials.find_system_backend() is None
+
+    class PlaintextKeyring:  # what keyrings.alt would offer, silently, if it were installed
+        priority = 0.5
+
+    PlaintextKeyring.__module__ = "keyrings.alt.file"
+    assert credentials._class_path(PlaintextKeyring()).startswith(credentials._NOT_SYSTEM)
+
+
+def test_cryptfile_is_encrypted_private_and_checks_the_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "creds" / "credentials.cfg"
+    monkeypatch.setenv(credentials.FILE_ENV, str(path))
+    monkeypatch.setenv(credentials.PASSPHRASE_ENV, "correct horse")
+    creds = open_credentials("cryptfile")
+    creds.set(ORG, "access_token", "00Dcanary!TOKEN-do-not-leak")
+    assert open_credentials("cryptfile").get(ORG, "access_token") == "00Dcanary!TOKEN-do-not-leak"
+    raw = path.read_bytes()
+    assert b"canary" not in raw and b"TOKEN-do-not-leak" not in raw
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(CredentialsUnavailable) as info:
+        open_credentials("cryptfile", passphrase="wrong")
+    assert "wrong passphrase" in info.value.summary
+
+
+def test_cryptfile_without_passphrase_explains(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    monkeypatch.setenv(credentials.FILE_ENV, str(tmp_path / "c.cfg"))
+    with pytest.raises(CredentialsUnavailable) as info:
+        open_credentials("cryptfile")
+    assert credentials.PASSPHRASE_ENV in info.value.explanation
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(CredentialsUnavailable):
+        open_credentials("plaintext")
