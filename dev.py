@@ -27,6 +27,15 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
 
 
+def run_pip(*cmd: str | Path) -> int:
+    """pip, minus the 'Location ... is ignored' noise some machines' pip.conf produces."""
+    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr.splitlines():
+        if not (line.startswith("WARNING: Location ") and "is ignored" in line):
+            print(line, file=sys.stderr)
+    return proc.returncode
+
+
 def ensure_venv(extra: str) -> None:
     """Create the venv and (re)install when pyproject.toml changed since the last install."""
     if not PY.exists():
@@ -38,7 +47,7 @@ def ensure_venv(extra: str) -> None:
         return
     print(f"dev.py: installing juston-tui[{extra}] into {VENV}", flush=True)
     pip = [PY, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    if run(*pip, "-e", f".[{extra}]") != 0:
+    if run_pip(*pip, "-e", f".[{extra}]") != 0:
         sys.exit("dev.py: installation failed (see pip's message above)")
     stamp.write_text(digest)
 
