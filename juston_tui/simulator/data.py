@@ -1,0 +1,486 @@
+"""Per-org records and the object schema the SOQL evaluator checks queries against.
+
+Data is built from the org's scenario, lazily and once per org, with dates relative to "now" so
+the demo always shows licences a year ahead and push upgrades still to come.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .ids import make_id, make_org_id
+from .scenarios import (
+    BALANCE_FIELDS,
+    BALANCE_OBJECT,
+    CONNECTED_APP_NAME,
+    CURRENT_VERSIONS,
+    PACKAGE_NAMES,
+    SimOrg,
+    Version,
+    seed_hash,
+)
+from .soql import ObjectSchema
+
+__all__ = ["SCHEMA", "TOOLING_ONLY", "VENDOR_ONLY", "OrgData", "build_org_data", "sf_datetime"]
+
+_S, _B, _I, _DT, _D, _ID, _REF, _PICK = ("string", "boolean", "int", "datetime", "date", "id",
+                                         "reference", "picklist")
+
+
+def _obj(name: str, fields: dict[str, str], parents: dict[str, tuple[str, str]] | None = None,
+         children: dict[str, tuple[str, str]] | None = None) -> ObjectSchema:
+    base = {"Id": _ID, "CreatedDate": _DT, "LastModifiedDate": _DT, "SystemModstamp": _DT}
+    base.update(fields)
+    return ObjectSchema.build(name, base, parents, children)
+
+
+_PARENT = {"Parent": ("ParentId", "PermissionSet")}
+
+SCHEMA: dict[str, ObjectSchema] = {s.name: s for s in (
+    _obj("Organization", {"Name": _S, "OrganizationType": _PICK, "IsSandbox": _B,
+                          "InstanceName": _S, "TrialExpirationDate": _DT, "NamespacePrefix": _S,
+                          "Country": _S, "DefaultLocaleSidKey": _PICK, "LanguageLocaleKey": _PICK,
+                          "TimeZoneSidKey": _PICK, "PrimaryContact": _S, "Division": _S}),
+    _obj("InstalledSubscriberPackage",
+         {"SubscriberPackageId": _REF, "SubscriberPackageVersionId": _REF,
+          "MinPackageVersionId": _REF},
+         {"SubscriberPackage": ("SubscriberPackageId", "SubscriberPackage"),
+          "SubscriberPackageVersion": ("SubscriberPackageVersionId", "SubscriberPackageVersion")}),
+    _obj("SubscriberPackage", {"Name": _S, "NamespacePrefix": _S, "Description": _S,
+                               "IsPackageValid": _B}),
+    _obj("SubscriberPackageVersion",
+         {"Name": _S, "SubscriberPackageId": _REF, "MajorVersion": _I, "MinorVersion": _I,
+          "PatchVersion": _I, "BuildNumber": _I, "ReleaseState": _PICK, "IsManaged": _B,
+          "IsBeta": _B, "IsDeprecated": _B},
+         {"SubscriberPackage": ("SubscriberPackageId", "SubscriberPackage")}),
+    _obj("PackageLicense", {"NamespacePrefix": _S, "Status": _PICK, "AllowedLicenses": _I,
+                            "UsedLicenses": _I, "ExpirationDate": _DT, "IsProvisioned": _B,
+                            "IsAvailableForIntegrations": _B}),
+    _obj("UserPackageLicense", {"UserId": _REF, "PackageLicenseId": _REF},
+         {"PackageLicense": ("PackageLicenseId", "PackageLicense"), "User": ("UserId", "User")}),
+    _obj("User", {"Username": _S, "Name": _S, "FirstName": _S, "LastName": _S, "Email": "email",
+                  "IsActive": _B, "ProfileId": _REF, "UserType": _PICK},
+         {"Profile": ("ProfileId", "Profile")}),
+    _obj("Profile", {"Name": _S, "UserType": _PICK}),
+    _obj("PermissionSet", {"Name": _S, "Label": _S, "IsOwnedByProfile": _B, "ProfileId": _REF,
+                           "NamespacePrefix": _S, "Description": _S, "IsCustom": _B},
+         {"Profile": ("ProfileId", "Profile")},
+         {"Assignments": ("PermissionSetAssignment", "PermissionSetId"),
+          "ObjectPerms": ("ObjectPermissions", "ParentId"),
+          "FieldPerms": ("FieldPermissions", "ParentId"),
+          "SetupEntityAccessItems": ("SetupEntityAccess", "ParentId")}),
+    _obj("PermissionSetAssignment", {"AssigneeId": _REF, "PermissionSetId": _REF},
+         {"Assignee": ("AssigneeId", "User"), "PermissionSet": ("PermissionSetId",
+                                                                "PermissionSet")}),
+    _obj("ConnectedApplication",
+         {"Name": _S, "OptionsAllowAdminApprovedUsersOnly": _B,
+          "OptionsRefreshTokenValidityMetric": _B, "RefreshTokenValidityPeriod": _I,
+          "StartUrl": "url", "OptionsHasSessionLevelPolicy": _B,
+          "OptionsAppIssueJwtTokenEnabled": _B, "MobileSessionTimeout": _PICK, "PinLength": _PICK,
+          "UvidTimeout": _PICK}),
+    _obj("SetupEntityAccess", {"ParentId": _REF, "SetupEntityId": _REF, "SetupEntityType": _PICK},
+         _PARENT),
+    _obj("ObjectPermissions",
+         {"ParentId": _REF, "SobjectType": _PICK, "PermissionsRead": _B, "PermissionsCreate": _B,
+          "PermissionsEdit": _B, "PermissionsDelete": _B, "PermissionsViewAllRecords": _B,
+          "PermissionsModifyAllRecords": _B}, _PARENT),
+    _obj("FieldPermissions", {"ParentId": _REF, "SobjectType": _PICK, "Field": _S,
+                              "PermissionsRead": _B, "PermissionsEdit": _B}, _PARENT),
+    _obj("PermissionSetTabSetting", {"ParentId": _REF, "Name": _S, "Visibility": _PICK}, _PARENT),
+    _obj(BALANCE_OBJECT, {"Name": _S, "ONB2__Amount__c": "currency", "ONB2__Account__c": _REF,
+                          "ONB2__Date__c": _D, "ONB2__Type__c": _PICK, "ONB2__Invoice__c": _REF,
+                          "ONB2__Description__c": "textarea"}),
+    # Vendor (packaging org) objects.
+    _obj("MetadataPackage", {"Name": _S, "NamespacePrefix": _S, "PackageCategory": _PICK}),
+    _obj("MetadataPackageVersion",
+         {"Name": _S, "MetadataPackageId": _REF, "ReleaseState": _PICK, "MajorVersion": _I,
+          "MinorVersion": _I, "PatchVersion": _I, "BuildNumber": _I, "IsDeprecated": _B},
+         {"MetadataPackage": ("MetadataPackageId", "MetadataPackage")}),
+    _obj("PackageSubscriber",
+         {"OrgKey": _S, "OrgName": _S, "OrgType": _PICK, "OrgStatus": _PICK,
+          "InstalledStatus": _PICK, "InstanceName": _S, "MetadataPackageId": _REF,
+          "MetadataPackageVersionId": _REF, "ParentOrg": _S},
+         {"MetadataPackage": ("MetadataPackageId", "MetadataPackage"),
+          "MetadataPackageVersion": ("MetadataPackageVersionId", "MetadataPackageVersion")}),
+    _obj("PackagePushRequest",
+         {"PackageVersionId": _REF, "ScheduledStartTime": _DT, "Status": _PICK, "StartTime": _DT,
+          "EndTime": _DT, "DurationSeconds": _I},
+         {"PackageVersion": ("PackageVersionId", "MetadataPackageVersion")},
+         {"PackagePushJobs": ("PackagePushJob", "PackagePushRequestId")}),
+    _obj("PackagePushJob",
+         {"PackagePushRequestId": _REF, "SubscriberOrganizationKey": _S, "Status": _PICK,
+          "StartTime": _DT, "EndTime": _DT, "DurationSeconds": _I},
+         {"PackagePushRequest": ("PackagePushRequestId", "PackagePushRequest")},
+         {"PackagePushErrors": ("PackagePushError", "PackagePushJobId")}),
+    _obj("PackagePushError",
+         {"PackagePushJobId": _REF, "ErrorSeverity": _PICK, "ErrorType": _PICK,
+          "ErrorTitle": _S, "ErrorMessage": _S, "ErrorDetails": "textarea"},
+         {"PackagePushJob": ("PackagePushJobId", "PackagePushJob")}),
+)}
+
+# Objects only the Tooling API serves (a REST query answers INVALID_TYPE, as Salesforce does).
+TOOLING_ONLY = frozenset({"InstalledSubscriberPackage", "SubscriberPackage",
+                          "SubscriberPackageVersion"})
+VENDOR_ONLY = frozenset({"MetadataPackage", "MetadataPackageVersion", "PackageSubscriber",
+                         "PackagePushRequest", "PackagePushJob", "PackagePushError"})
+
+
+def sf_datetime(dt: datetime) -> str:
+    """Salesforce's JSON dateTime format: ``2026-12-31T00:00:00.000+0000``."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class OrgData:
+    """The records of one org, indexed by 15-character Id for relationship lookups."""
+
+    def __init__(self, objects: set[str]) -> None:
+        self.objects = objects
+        self.tables: dict[str, list[dict[str, Any]]] = {name: [] for name in objects}
+        self._by_id: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in objects}
+        self._lower = {name.lower(): name for name in objects}
+
+    def add(self, obj: str, record: dict[str, Any], created: datetime | None = None) -> str:
+        """Insert a record (fills Id and audit dates); returns its Id."""
+        schema = SCHEMA[obj]
+        rec = {canon: None for canon, _t in schema.fields.values()}
+        stamp = sf_datetime(created or datetime(2023, 3, 1, tzinfo=UTC))
+        rec.update({"CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp})
+        rec.update(record)
+        unknown = set(record) - {c for c, _t in schema.fields.values()}
+        if unknown:
+            raise KeyError(f"{obj} has no fields {sorted(unknown)}")
+        self.tables[obj].append(rec)
+        self._by_id[obj][str(rec["Id"])[:15]] = rec
+        return str(rec["Id"])
+
+    # SoqlDatabase protocol
+    def schema(self, name: str) -> ObjectSchema | None:
+        canon = self._lower.get(name.lower())
+        return SCHEMA[canon] if canon else None
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        return self.tables.get(name, [])
+
+    def get(self, name: str, record_id: str) -> dict[str, Any] | None:
+        table = self._by_id.get(name)
+        return table.get(str(record_id)[:15]) if table is not None else None
+
+
+def package_id(ns: str) -> str:
+    """The package (033) Id, the same in every org, as a real package's is."""
+    return make_id("033", f"package|{ns}")
+
+
+def version_id(ns: str, v: Version) -> str:
+    return make_id("04t", f"version|{ns}|{v}")
+
+
+def released_versions(ns: str) -> list[Version]:
+    """The released history of a package: a few minors, each with patches."""
+    cur = CURRENT_VERSIONS[ns]
+    out = []
+    for minor in range(cur.minor - 5, cur.minor + 1):
+        last_patch = cur.patch if minor == cur.minor else 2
+        out.extend(Version(cur.major, minor, p, 1) for p in range(last_patch + 1))
+    return out
+
+
+def installed_version(org: SimOrg, ns: str) -> Version | None:
+    spec = org.spec
+    if ns == "ONB2":
+        if spec.billing_behind is None:
+            return None
+        cur = CURRENT_VERSIONS[ns]
+        if spec.billing_behind == 0:
+            return cur
+        return Version(cur.major, cur.minor - spec.billing_behind, 1, 1)
+    if ns == "JOCM" and spec.cash and not spec.vendor:
+        return CURRENT_VERSIONS[ns]
+    return None
+
+
+def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgData:
+    """All records of `org` as its scenario describes them."""
+    spec = org.spec
+    objects = set(SCHEMA) - VENDOR_ONLY
+    if spec.vendor:
+        objects |= VENDOR_ONLY
+    if installed_version(org, "ONB2") is None and not spec.vendor:
+        objects.discard(BALANCE_OBJECT)
+    db = OrgData(objects)
+    oid = org.org_id
+
+    def rid(prefix: str, what: str) -> str:
+        return make_id(prefix, f"{oid}|{what}")
+
+    created = now - timedelta(days=900 + seed_hash(oid) % 700)
+    db.add("Organization", {
+        "Id": oid, "Name": org.name, "OrganizationType": org.edition,
+        "IsSandbox": org.kind == "sandbox", "InstanceName": org.instance_name,
+        "TrialExpirationDate": None, "NamespacePrefix": "ONB2" if spec.vendor else None,
+        "Country": ("DE", "AT", "CH")[seed_hash(oid) % 3], "DefaultLocaleSidKey": "de_DE",
+        "LanguageLocaleKey": "de", "TimeZoneSidKey": "Europe/Berlin", "PrimaryContact": None,
+        "Division": None}, created)
+
+    # Profiles and their profile-owned permission sets.
+    profiles = {}
+    for key, pname in (("admin", "System Administrator"), ("std", "Standard User"),
+                       ("ro", "Read Only")):
+        pid = rid("00e", key)
+        db.add("Profile", {"Id": pid, "Name": pname, "UserType": "Standard"}, created)
+        ps = rid("0PS", f"profile|{key}")
+        db.add("PermissionSet", {"Id": ps, "Name": f"X{pid[:15]}", "Label": pid[:15],
+                                 "IsOwnedByProfile": True, "ProfileId": pid,
+                                 "NamespacePrefix": None, "Description": None, "IsCustom": False},
+               created)
+        profiles[key] = (pid, ps)
+    admin_ps = profiles["admin"][1]
+    std_ps = profiles["std"][1]
+    user_ps = rid("0PS", "juston_user")
+    billing_ps = rid("0PS", "juston_billing")
+    for ps, name, label in ((user_ps, "JustOn_User", "JustOn User"),
+                            (billing_ps, "JustOn_Billing", "JustOn Billing")):
+        db.add("PermissionSet", {"Id": ps, "Name": name, "Label": label,
+                                 "IsOwnedByProfile": False, "ProfileId": None,
+                                 "NamespacePrefix": None, "Description": f"{label} access",
+                                 "IsCustom": True}, created)
+
+    # Users: the admin plus one per used licence.
+    lic_used = spec.licences_used if installed_version(org, "ONB2") else 0
+    users = [(org.user_id, "Admin", "Sim", org.username, profiles["admin"][0])]
+    for i in range(max(lic_used, 3)):
+        first, last = _users_name(oid, i)
+        uname = f"{first.lower()}.{last.lower()}{i}@{org.my_domain.split('.')[0]}.example.com"
+        users.append((rid("005", f"user{i}"), first, last, uname, profiles["std"][0]))
+    for uid, first, last, uname, prof in users:
+        db.add("User", {"Id": uid, "Username": uname, "Name": f"{first} {last}",
+                        "FirstName": first, "LastName": last, "Email": uname.replace("+", "."),
+                        "IsActive": True, "ProfileId": prof, "UserType": "Standard"}, created)
+    for i, (uid, *_rest) in enumerate(users[1:]):
+        db.add("PermissionSetAssignment", {"Id": rid("0Pa", f"psa{i}"), "AssigneeId": uid,
+                                           "PermissionSetId": user_ps if i % 2 else billing_ps})
+
+    # Installed packages (Tooling) and licences.
+    install_date = now - timedelta(days=200 + seed_hash(oid + "inst") % 300)
+    for ns in ("ONB2", "JOCM"):
+        v = installed_version(org, ns)
+        if v is None:
+            continue
+        pkg, ver = package_id(ns), version_id(ns, v)
+        if db.get("SubscriberPackage", pkg) is None:
+            db.add("SubscriberPackage", {"Id": pkg, "Name": PACKAGE_NAMES[ns],
+                                         "NamespacePrefix": ns, "Description": None,
+                                         "IsPackageValid": True})
+        db.add("SubscriberPackageVersion", {
+            "Id": ver, "Name": v.name, "SubscriberPackageId": pkg, "MajorVersion": v.major,
+            "MinorVersion": v.minor, "PatchVersion": v.patch, "BuildNumber": v.build,
+            "ReleaseState": "Released", "IsManaged": True, "IsBeta": False,
+            "IsDeprecated": False})
+        db.add("InstalledSubscriberPackage", {
+            "Id": rid("0A3", f"isp|{ns}"), "SubscriberPackageId": pkg,
+            "SubscriberPackageVersionId": ver, "MinPackageVersionId": ver}, install_date)
+        allowed, used, status = 25, spec.licences_used, spec.licence_status
+        expires = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365)
+        if ns == "JOCM":
+            allowed, used, status = 10, 4, "Active"
+        elif spec.licence_expired:
+            expires = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=12)
+        if org.kind == "sandbox" and ns == "ONB2":
+            allowed = 25
+        lic = rid("050", f"lic|{ns}")
+        db.add("PackageLicense", {
+            "Id": lic, "NamespacePrefix": ns, "Status": status, "AllowedLicenses": allowed,
+            "UsedLicenses": used, "ExpirationDate": sf_datetime(expires), "IsProvisioned": True,
+            "IsAvailableForIntegrations": False}, install_date)
+        for i, (uid, *_rest) in enumerate(users[1 : used + 1]):
+            db.add("UserPackageLicense", {"Id": rid("051", f"upl|{ns}|{i}"), "UserId": uid,
+                                          "PackageLicenseId": lic}, install_date)
+
+    # Connected apps: JustOn Platform only where the package is installed, plus unrelated ones.
+    billing = installed_version(org, "ONB2") is not None
+    apps = [("dataloader", "Dataloader Partner", False)]
+    if billing:
+        apps.insert(0, ("juston", CONNECTED_APP_NAME, spec.admin_approved))
+    for key, name, approved in apps:
+        app = rid("0H4", f"app|{key}")
+        db.add("ConnectedApplication", {
+            "Id": app, "Name": name, "OptionsAllowAdminApprovedUsersOnly": approved,
+            "OptionsRefreshTokenValidityMetric": False, "RefreshTokenValidityPeriod": None,
+            "StartUrl": None, "OptionsHasSessionLevelPolicy": False,
+            "OptionsAppIssueJwtTokenEnabled": False, "MobileSessionTimeout": "Never",
+            "PinLength": "4", "UvidTimeout": None}, install_date)
+        parents = [user_ps]
+        if key != "juston" or spec.sysadmin_access:
+            parents.insert(0, admin_ps)
+        for p in parents:
+            db.add("SetupEntityAccess", {"Id": rid("0J0", f"sea|{key}|{p}"), "ParentId": p,
+                                         "SetupEntityId": app,
+                                         "SetupEntityType": "ConnectedApplication"})
+    db.add("SetupEntityAccess", {"Id": rid("0J0", "sea|apex"), "ParentId": std_ps,
+                                 "SetupEntityId": rid("01p", "apexclass"),
+                                 "SetupEntityType": "ApexClass"})
+
+    # Object, field and tab permissions (noise on other objects so filters matter).
+    def objperm(parent: str, sobject: str, r: bool, c: bool, e: bool, d: bool, va: bool = False,
+                ma: bool = False) -> None:
+        db.add("ObjectPermissions", {
+            "Id": rid("110", f"op|{parent}|{sobject}"), "ParentId": parent, "SobjectType": sobject,
+            "PermissionsRead": r, "PermissionsCreate": c, "PermissionsEdit": e,
+            "PermissionsDelete": d, "PermissionsViewAllRecords": va,
+            "PermissionsModifyAllRecords": ma})
+
+    def fieldperm(parent: str, sobject: str, fname: str, r: bool, e: bool) -> None:
+        db.add("FieldPermissions", {
+            "Id": rid("01k", f"fp|{parent}|{fname}"), "ParentId": parent, "SobjectType": sobject,
+            "Field": f"{sobject}.{fname}", "PermissionsRead": r, "PermissionsEdit": e})
+
+    def tab(parent: str, name: str, vis: str) -> None:
+        db.add("PermissionSetTabSetting", {"Id": rid("01P", f"tab|{parent}|{name}"),
+                                           "ParentId": parent, "Name": name, "Visibility": vis})
+
+    for sobject in ("Account", "Contact", "Task"):
+        objperm(admin_ps, sobject, True, True, True, True, True, True)
+        objperm(std_ps, sobject, True, True, True, False)
+    tab(admin_ps, "standard-Account", "DefaultOn")
+    tab(std_ps, "standard-Account", "DefaultOn")
+    fieldperm(admin_ps, "Account", "Industry", True, True)
+    if spec.task_type:
+        fieldperm(admin_ps, "Task", "Type", True, True)
+        if billing:
+            fieldperm(billing_ps, "Task", "Type", True, True)
+    if billing:
+        objperm(admin_ps, "ONB2__Invoice__c", True, True, True, True, True, True)
+        objperm(billing_ps, "ONB2__Invoice__c", True, False, False, False)
+        fieldperm(billing_ps, "ONB2__Invoice__c", "ONB2__Status__c", True, False)
+        tab(billing_ps, "ONB2__Invoice__c", "DefaultOn")
+        if spec.balance_perms:
+            objperm(admin_ps, BALANCE_OBJECT, True, True, True, True, True, True)
+            objperm(billing_ps, BALANCE_OBJECT, True, True, True, False)
+            for f in BALANCE_FIELDS:
+                fieldperm(billing_ps, BALANCE_OBJECT, f, True, True)
+                fieldperm(admin_ps, BALANCE_OBJECT, f, True, True)
+            tab(billing_ps, BALANCE_OBJECT, "DefaultOn")
+            tab(admin_ps, BALANCE_OBJECT, "DefaultOff")
+        for i in range(3):
+            db.add(BALANCE_OBJECT, {
+                "Id": rid("a0B", f"bal{i}"), "Name": f"BAL-{i + 1:05d}",
+                "ONB2__Amount__c": [120.0, -45.5, 980.25][i], "ONB2__Account__c": rid("001", "acc"),
+                "ONB2__Date__c": (now - timedelta(days=30 * i)).date().isoformat(),
+                "ONB2__Type__c": ["Payment", "Credit", "Invoice"][i], "ONB2__Invoice__c": None,
+                "ONB2__Description__c": None})
+
+    if spec.vendor:
+        _add_vendor_data(db, org, all_orgs, now)
+    return db
+
+
+def _users_name(seed: str, i: int) -> tuple[str, str]:
+    from .scenarios import _USERS
+
+    first = _USERS[(seed_hash(seed) + i) % len(_USERS)][0]
+    last = _USERS[(seed_hash(seed) // 3 + 5 * i + 1) % len(_USERS)][1]
+    return first, last
+
+
+_EXTRA_SUBSCRIBERS = (("Kärntner Milch eGen", "Production"), ("Salzburger Reisebüro GmbH",
+                      "Production"), ("Luzerner Druckerei AG", "Production"))
+
+
+def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: datetime) -> None:
+    """Packages, versions, subscribers and push upgrades of the packaging org."""
+    vid = vendor.org_id
+
+    def rid(prefix: str, what: str) -> str:
+        return make_id(prefix, f"{vid}|{what}")
+
+    day = timedelta(days=1)
+    versions: dict[tuple[str, Version], str] = {}
+    for ns in ("ONB2", "JOCM"):
+        # JOCM as Cash Management's namespace is UNCONFIRMED (reference §2b).
+        db.add("MetadataPackage", {"Id": package_id(ns), "Name": PACKAGE_NAMES[ns],
+                                   "NamespacePrefix": ns, "PackageCategory": "Package"})
+        history = released_versions(ns)
+        for i, v in enumerate(history):
+            vid_ = version_id(ns, v)
+            versions[(ns, v)] = vid_
+            age = (len(history) - i) * 21
+            db.add("MetadataPackageVersion", {
+                "Id": vid_, "Name": v.name, "MetadataPackageId": package_id(ns),
+                "ReleaseState": "Released", "MajorVersion": v.major, "MinorVersion": v.minor,
+                "PatchVersion": v.patch, "BuildNumber": v.build, "IsDeprecated": False},
+                now - age * day)
+        cur = CURRENT_VERSIONS[ns]
+        beta = Version(cur.major, cur.minor + 1, 0, 3)
+        db.add("MetadataPackageVersion", {
+            "Id": version_id(ns, beta), "Name": beta.name, "MetadataPackageId": package_id(ns),
+            "ReleaseState": "Beta", "MajorVersion": beta.major, "MinorVersion": beta.minor,
+            "PatchVersion": beta.patch, "BuildNumber": beta.build, "IsDeprecated": False},
+            now - 3 * day)
+
+    subscribers: list[tuple[str, str, str, str, str | None, str, Version]] = []
+    for o in all_orgs:
+        if o.spec.vendor:
+            continue
+        for ns in ("ONB2", "JOCM"):
+            v = installed_version(o, ns)
+            if v is None:
+                continue
+            subscribers.append((ns, o.org_id, o.name, "Sandbox" if o.kind == "sandbox"
+                                else "Production", o.parent_org_id, o.instance_name, v))
+    for i, (name, otype) in enumerate(_EXTRA_SUBSCRIBERS):
+        subscribers.append(("ONB2", make_org_id(f"extra|{i}"), name, otype, None, "EU48",
+                            released_versions("ONB2")[-4 - i]))
+    for ns, key, name, otype, parent, inst, v in subscribers:
+        db.add("PackageSubscriber", {
+            "Id": rid("0Hb", f"sub|{ns}|{key}"), "OrgKey": key, "OrgName": name, "OrgType": otype,
+            "OrgStatus": "Active", "InstalledStatus": "i", "InstanceName": inst,
+            "MetadataPackageId": package_id(ns),
+            "MetadataPackageVersionId": versions.get((ns, v)) or version_id(ns, v),
+            "ParentOrg": parent[:15] if parent else None})
+
+    # Push requests: two finished, one canceled, two upcoming (relative to now).
+    base = now.replace(hour=1, minute=0, second=0, microsecond=0)
+    cur_b, cur_c = CURRENT_VERSIONS["ONB2"], CURRENT_VERSIONS["JOCM"]
+    prev_c = released_versions("JOCM")[-2]
+    plans = [
+        ("past_billing", "ONB2", cur_b, base - 20 * day, "Succeeded"),
+        ("past_cash", "JOCM", prev_c, base - 45 * day, "Succeeded"),
+        ("canceled", "ONB2", cur_b, base - 5 * day, "Canceled"),
+        ("next_billing", "ONB2", cur_b, base + 9 * day, "Pending"),
+        ("next_cash", "JOCM", cur_c, base + 23 * day, "Created"),
+    ]
+    for key, ns, v, when, status in plans:
+        req = rid("0DV", f"push|{key}")
+        done = status in ("Succeeded", "Failed")
+        db.add("PackagePushRequest", {
+            "Id": req, "PackageVersionId": version_id(ns, v),
+            "ScheduledStartTime": sf_datetime(when), "Status": status,
+            "StartTime": sf_datetime(when) if done else None,
+            "EndTime": sf_datetime(when + timedelta(minutes=42)) if done else None,
+            "DurationSeconds": 2520 if done else None}, when - 7 * day)
+        targets = [s for s in subscribers if s[0] == ns]
+        if key == "next_billing":  # only the orgs still behind
+            targets = [s for s in targets if s[6] < v]
+        for j, (_ns, orgkey, *_r) in enumerate(targets):
+            job_status = status
+            if done and key == "past_billing" and j == 1:
+                job_status = "Failed"
+            job = rid("0DX", f"job|{key}|{orgkey}")
+            db.add("PackagePushJob", {
+                "Id": job, "PackagePushRequestId": req, "SubscriberOrganizationKey": orgkey,
+                "Status": job_status, "StartTime": sf_datetime(when) if done else None,
+                "EndTime": sf_datetime(when + timedelta(minutes=5)) if done else None,
+                "DurationSeconds": 300 if done else None}, when - 7 * day)
+            if job_status == "Failed":
+                db.add("PackagePushError", {
+                    "Id": rid("0DY", f"err|{key}|{orgkey}"), "PackagePushJobId": job,
+                    "ErrorSeverity": "Error", "ErrorType": "ApexTestFailure",
+                    "ErrorTitle": "Apex test failure",
+                    "ErrorMessage": "ONB2.InvoiceRunTest.testRun: System.AssertException",
+                    "ErrorDetails": "Class.ONB2.InvoiceRunTest.testRun: line 42, column 1"})
+                db.add("PackagePushError", {
+                    "Id": rid("0DY", f"warn|{key}|{orgkey}"), "PackagePushJobId": job,
+                    "ErrorSeverity": "Warning", "ErrorType": "FeatureMissing",
+                    "ErrorTitle": "Feature missing", "ErrorMessage": "Multi-currency is off",
+                    "ErrorDetails": None})
