@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Start-up benchmark: process start to first frame, juston-tui vs a bare Textual app.
+
+juston-tui starts on the org registry with a store of 10,000 orgs and 10,000 contacts; the
+baseline is a bare Textual app with one Static, measured the same way in the same run. Both
+run headless and exit right after their first frame is drawn. Goal: at most 1.3x.
+
+    python bench/startup_bench.py [--orgs 10000] [--contacts 10000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+BARE = """
+import time
+t0 = time.perf_counter()
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+    def on_mount(self):
+        self.call_after_refresh(self.exit)
+Bare().run(headless=True, size=(120, 40))
+"""
+
+OURS = """
+import sys
+from juston_tui.cli import build_parser
+from juston_tui.launch import run_tui
+from juston_tui import app as app_module
+
+class FirstFrame(app_module.JustOnApp):
+    def on_mount(self):
+        super().on_mount()
+        # the registry screen mounts on switch_mode; exit once it has painted
+        self.call_after_refresh(lambda: self.call_after_refresh(self.exit))
+
+app_module.JustOnApp = FirstFrame
+original_run = FirstFrame.run
+FirstFrame.run = lambda self, **kw: original_run(self, headless=True, size=(120, 40))
+args = build_parser().parse_args(["--db", sys.argv[1], "--read-only"])
+raise SystemExit(run_tui(args))
+"""
+
+
+def measure(code: str, *argv: str, runs: int) -> list[float]:
+    times = []
+    env = {**os.environ, "TEXTUAL_ANIMATIONS": "none"}
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                              text=True, env=env, timeout=120)
+        elapsed = (time.perf_counter() - t0) * 1000
+        if proc.returncode != 0:
+            raise SystemExit(f"run failed:\n{proc.stderr[-3000:]}")
+        times.append(elapsed)
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orgs", type=int, default=10_000)
+    ap.add_argument("--contacts", type=int, default=10_000)
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    from store_bench import build
+
+    path = Path(tempfile.mkdtemp(prefix="juston-startup-")) / "store.json"
+    build(path, args.orgs, args.contacts)
+    measure(BARE, runs=1)  # warm the OS file cache for both
+    measure(OURS, str(path), runs=1)
+    bare = measure(BARE, runs=args.runs)
+    ours = measure(OURS, str(path), runs=args.runs)
+    med = statistics.median
+    print(f"start-up to first frame (headless, 120x40), median of {args.runs} runs")
+    print(f"  bare Textual app                       {med(bare):7.0f} ms "
+          f"(min {min(bare):.0f})")
+    print(f"  juston-tui, {args.orgs} orgs + {args.contacts} contacts {med(ours):7.0f} ms "
+          f"(min {min(ours):.0f})")
+    ratio = med(ours) / med(bare)
+    print(f"  ratio                                  {ratio:7.2f}x  (goal <= 1.3x: "
+          f"{'PASS' if ratio <= 1.3 else 'MISS'})")
+
+
+if __name__ == "__main__":
+    main()
