@@ -1,0 +1,316 @@
+"""Connections to one org: a safe requests session, the four login methods, one re-login.
+
+simple-salesforce has no default timeout, lets REQUESTS_CA_BUNDLE override a session's CA,
+always logs in at https://{domain}.salesforce.com and, when it may refresh a session itself,
+retries up to three times (the SObject path forever). So: every request goes through
+`OrgSession` (default timeout, per-org deadline, cancellation, the org's CA only, request
+counting); logins happen here and the client is built in "direct" mode, which raises on an
+expired session instead of looping; `OrgConnection.call` then logs in again exactly once.
+One connection belongs to one org and one thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from juston_tui.salesforce.errors import AuthError, Cancelled, SessionExpired, describe_error
+
+if TYPE_CHECKING:
+    from simple_salesforce import Salesforce
+
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.model import Org
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_TIMEOUT",
+    "SOAP_RETIREMENT_WARNING",
+    "LoginHostAdapter",
+    "OrgConnection",
+    "OrgSession",
+    "connect",
+    "login_domain",
+    "needs_login_rewrite",
+    "required_secrets",
+]
+
+# <= 64.0 so SOAP login() still exists for the password method (gone from 65.0 on).
+API_VERSION = "62.0"
+DEFAULT_TIMEOUT = 30.0
+SOAP_RETIREMENT_WARNING = (
+    "the password method uses SOAP login(), which Salesforce retires in Summer '27 "
+    "(API 31.0-64.0); prefer jwt or client-credentials"
+)
+
+T = TypeVar("T")
+
+
+def required_secrets(method: str) -> tuple[str, ...]:
+    """Keyring kinds each auth method needs, in the order `login --secret-stdin` reads them."""
+    return {
+        "jwt": ("private_key",),
+        "client-credentials": ("consumer_secret",),
+        "password": ("password", "security_token"),
+        "token": ("access_token",),
+    }[method]
+
+
+class OrgSession(requests.Session):
+    """A session that never waits forever, never trusts the environment's CA, and can stop.
+
+    `trust_env=False` because REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE would otherwise override
+    `verify` (and the org's own CA); proxies from the environment are still honoured per URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.verify = verify
+        self.default_timeout = timeout
+        self.deadline = deadline  # time.monotonic() value after which nothing more is sent
+        self.cancel = cancel
+        self.round_trips = 0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+        timeout = kwargs.get("timeout") or self.default_timeout
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                exc = requests.exceptions.Timeout("per-org time limit reached")
+                exc.request = requests.Request(str(method), str(url))  # type: ignore[assignment]
+                raise exc
+            timeout = min(timeout, remaining)
+        kwargs["timeout"] = timeout
+        if "proxies" not in kwargs or not kwargs["proxies"]:
+            kwargs["proxies"] = requests.utils.get_environ_proxies(str(url))
+        self.round_trips += 1
+        return super().request(method, url, *args, **kwargs)
+
+
+class LoginHostAdapter(HTTPAdapter):
+    """Send requests for the fixed login host to the org's own host (proxy, simulator)."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__()
+        self.source = source.rstrip("/")
+        self.target = target.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        url = request.url or ""
+        if url.startswith(self.source + "/"):
+            request.url = self.target + url[len(self.source):]
+        return super().send(request, *args, **kwargs)
+
+
+def _ca_bundle(org: Org) -> str:
+    if org.ca_bundle:
+        return org.ca_bundle
+    import certifi
+
+    return certifi.where()
+
+
+def needs_login_rewrite(org: Org) -> bool:
+    """True when the org lives behind a host that is not *.salesforce.com (simulator, proxy)."""
+    if not org.instance_url:
+        return False
+    host = (urlparse(org.instance_url).hostname or "").lower()
+    return not host.endswith(".salesforce.com")
+
+
+def login_domain(org: Org) -> str:
+    """The `domain` simple-salesforce builds the login host from (https://{domain}.salesforce.com).
+
+    A My Domain wins; a *.my.salesforce.com instance URL gives one; client credentials need a
+    My Domain, so behind a rewritten host a placeholder My Domain is used (the adapter maps it).
+    """
+    if org.domain and org.domain not in ("login", "test"):
+        return org.domain
+    host = (urlparse(org.instance_url).hostname or "").lower() if org.instance_url else ""
+    if host.endswith(".my.salesforce.com"):
+        return host[: -len(".salesforce.com")]
+    if org.auth_method == "client-credentials" and needs_login_rewrite(org):
+        return "juston-tui-login.my"
+    if org.domain in ("login", "test"):
+        return "test" if org.domain == "test" or org.kind == "sandbox" else "login"
+    return "test" if org.kind == "sandbox" else "login"
+
+
+class OrgConnection:
+    """One org's session and client; logs in on demand and once more on an expired session."""
+
+    def __init__(
+        self,
+        org: Org,
+        credentials: CredentialStore,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.org = org
+        self.credentials = credentials
+        self.timeout = timeout
+        self.session = OrgSession(
+            verify=_ca_bundle(org), timeout=timeout, deadline=deadline, cancel=cancel
+        )
+        self.domain = login_domain(org)
+        if needs_login_rewrite(org):
+            source = f"https://{self.domain}.salesforce.com"
+            self.session.mount(source + "/", LoginHostAdapter(source, org.instance_url))
+        self.sf: Salesforce | None = None
+        self.logins = 0
+        self.login_round_trips = 0
+        self.warnings: list[str] = []
+        self._secrets: dict[str, str | None] = {}
+
+    # -- secrets ---------------------------------------------------------------------------------
+    def _secret(self, kind: str, *, required: bool = True) -> str | None:
+        if kind not in self._secrets:
+            self._secrets[kind] = self.credentials.get(self.org.org_id, kind)
+        value = self._secrets[kind]
+        if required and not value:
+            raise AuthError(
+                f"no {kind.replace('_', ' ')} stored for this org: run juston-tui login "
+                f"{self.org.org_id} --method {self.org.auth_method}"
+            )
+        return value
+
+    def secrets(self) -> list[str | None]:
+        """Secret values read so far (to scrub them from any message)."""
+        return list(self._secrets.values())
+
+    @property
+    def can_relogin(self) -> bool:
+        return self.org.auth_method != "token"
+
+    @property
+    def login_hint(self) -> str:
+        return f"run juston-tui login {self.org.org_id}"
+
+    # -- login -----------------------------------------------------------------------------------
+    def _login(self) -> tuple[str, str]:
+        """(session_id, host[:port]) for the org's auth method."""
+        org = self.org
+        method = org.auth_method
+        if method == "token":
+            token = self._secret("access_token")
+            if not org.instance_url:
+                raise AuthError("the token method needs the org's instance URL "
+                                "(org edit ORG --instance-url https://...)")
+            parsed = urlparse(org.instance_url)
+            host = parsed.hostname or ""
+            if parsed.port not in (None, 443):
+                host += f":{parsed.port}"
+            return str(token), host
+        from simple_salesforce import SalesforceLogin
+
+        kwargs: dict[str, Any] = {"session": self.session, "sf_version": API_VERSION,
+                                  "domain": self.domain}
+        if method == "jwt":
+            kwargs.update(username=org.username, consumer_key=org.consumer_key,
+                          privatekey=self._load_private_key())
+            if self.domain not in ("login", "test"):
+                # aud must stay login/test; the token endpoint is the My Domain (#672, #814).
+                kwargs["instance_url"] = self.domain
+                kwargs["domain"] = "test" if org.kind == "sandbox" else "login"
+        elif method == "client-credentials":
+            kwargs.update(consumer_key=org.consumer_key,
+                          consumer_secret=self._secret("consumer_secret"))
+        elif method == "password":
+            kwargs.update(username=org.username, password=self._secret("password"),
+                          security_token=self._secret("security_token", required=False) or "")
+            if SOAP_RETIREMENT_WARNING not in self.warnings:
+                self.warnings.append(SOAP_RETIREMENT_WARNING)
+        else:
+            raise AuthError(f"unknown auth method {method!r}")
+        before = self.session.round_trips
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # its approval hint goes to stderr; we explain
+                session_id, host = SalesforceLogin(**kwargs)
+        except (Cancelled, AuthError):
+            raise
+        except Exception as exc:
+            raise AuthError(describe_error(exc, secrets=self.secrets(), timeout=self.timeout,
+                                           login_hint=self.login_hint)) from None
+        finally:
+            self.login_round_trips += self.session.round_trips - before
+        return session_id, host
+
+    def _load_private_key(self) -> str:
+        key = str(self._secret("private_key"))
+        if "-----BEGIN" not in key:
+            raise AuthError("the stored private key is not PEM text: run juston-tui login "
+                            f"{self.org.org_id} --method jwt again")
+        return key
+
+    def login(self) -> Salesforce:
+        """Log in now (again) and build a direct-mode client on this connection's session."""
+        from simple_salesforce import Salesforce
+
+        session_id, host = self._login()
+        self.logins += 1
+        self.sf = Salesforce(session_id=session_id, instance=host, session=self.session,
+                             version=API_VERSION)
+        return self.sf
+
+    def client(self) -> Salesforce:
+        return self.sf if self.sf is not None else self.login()
+
+    def call(self, fn: Callable[[Salesforce], T]) -> T:
+        """Run `fn(client)`; on an expired session log in once more and retry once."""
+        from simple_salesforce.exceptions import SalesforceExpiredSession
+
+        sf = self.client()
+        try:
+            return fn(sf)
+        except SalesforceExpiredSession:
+            if not self.can_relogin:
+                raise SessionExpired(f"session expired: {self.login_hint}") from None
+        sf = self.login()
+        try:
+            return fn(sf)
+        except SalesforceExpiredSession:
+            raise SessionExpired(
+                f"session expired again right after a new login: {self.login_hint}"
+            ) from None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> OrgConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(org: Org, credentials: CredentialStore, *, timeout: float = DEFAULT_TIMEOUT
+            ) -> Salesforce:
+    """A logged-in simple-salesforce client for `org` (raises AuthError with a clean message).
+
+    The client is in direct mode: an expired session raises SalesforceExpiredSession rather
+    than looping; call `connect` again to log in anew. Use it from one thread only.
+    """
+    conn = OrgConnection(org, credentials, timeout=timeout)
+    sf = conn.login()
+    sf.juston_connection = conn  # type: ignore[attr-defined]  # keeps warnings/counters reachable
+    return sf

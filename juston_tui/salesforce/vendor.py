@@ -1,0 +1,196 @@
+"""The vendor's packaging org: who has JustOn installed (PackageSubscriber) and the push upgrades.
+
+These objects only exist in the org that owns the package (org.vendor=True). The subscriber
+list feeds `org import --from-vendor`; the push requests feed the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from juston_tui.model import ValidationError, normalize_org_id
+from juston_tui.salesforce.connection import API_VERSION, DEFAULT_TIMEOUT, OrgConnection
+from juston_tui.salesforce.errors import AccessError, describe_body, describe_error
+from juston_tui.salesforce.settings import PRODUCTS, ProbeSettings, version_text
+
+if TYPE_CHECKING:
+    from simple_salesforce import Salesforce
+
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.model import Org
+
+__all__ = ["fetch_push_requests", "fetch_subscribers"]
+
+_QUERIES = {
+    "packages": "SELECT Id, Name, NamespacePrefix FROM MetadataPackage",
+    "versions": "SELECT Id, Name, MetadataPackageId, ReleaseState, MajorVersion, MinorVersion, "
+                "PatchVersion, BuildNumber, IsDeprecated FROM MetadataPackageVersion",
+    "subscribers": "SELECT Id, OrgKey, OrgName, OrgType, OrgStatus, InstalledStatus, "
+                   "InstanceName, MetadataPackageId, MetadataPackageVersionId, ParentOrg "
+                   "FROM PackageSubscriber WHERE InstalledStatus = 'i'",
+}
+_PUSH_QUERIES = {
+    "packages": _QUERIES["packages"],
+    "versions": _QUERIES["versions"],
+    "requests": "SELECT Id, PackageVersionId, ScheduledStartTime, Status, StartTime, EndTime, "
+                "DurationSeconds FROM PackagePushRequest ORDER BY ScheduledStartTime",
+    "jobs": "SELECT Id, PackagePushRequestId, SubscriberOrganizationKey, Status, StartTime, "
+            "EndTime FROM PackagePushJob",
+    "push_errors": "SELECT Id, PackagePushJobId, ErrorSeverity, ErrorType, ErrorTitle, "
+                   "ErrorMessage FROM PackagePushError",
+}
+
+
+def _batch(conn: OrgConnection, queries: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """All records of each query: one composite request, then any further pages."""
+    base = f"/services/data/v{API_VERSION}/query/?"
+    payload = {"allOrNone": False, "compositeRequest": [
+        {"method": "GET", "url": base + urlencode({"q": q}), "referenceId": ref}
+        for ref, q in queries.items()]}
+
+    def send(sf: Salesforce) -> Any:
+        return sf.restful("composite", method="POST", json=payload)
+
+    answer = conn.call(send)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in (answer or {}).get("compositeResponse") or []:
+        ref, status, body = item.get("referenceId"), item.get("httpStatusCode"), item.get("body")
+        if ref not in queries:
+            continue
+        if not (isinstance(status, int) and 200 <= status < 300 and isinstance(body, Mapping)):
+            raise AccessError(f"{ref}: {describe_body(status, body)} (is this the packaging org?)")
+        records = list(body.get("records") or [])
+        while not body.get("done", True) and body.get("nextRecordsUrl"):
+            url = str(body["nextRecordsUrl"])
+            body = conn.call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+            records.extend(body.get("records") or [])
+        out[ref] = records
+    missing = [ref for ref in queries if ref not in out]
+    if missing:
+        raise AccessError(f"no answer for {', '.join(missing)} from the vendor org")
+    return out
+
+
+def _versions(records: Mapping[str, list[dict[str, Any]]], settings: ProbeSettings
+              ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Version id (15) -> {version, namespace, product, release_state}; package id -> namespace."""
+    ns_of_package = {str(p["Id"])[:15]: str(p.get("NamespacePrefix") or "")
+                     for p in records.get("packages", [])}
+    product_of_ns = {settings.namespace(p): p for p in PRODUCTS}
+    versions = {}
+    for v in records.get("versions", []):
+        ns = ns_of_package.get(str(v.get("MetadataPackageId") or "")[:15], "")
+        versions[str(v["Id"])[:15]] = {
+            "version": version_text(v.get("MajorVersion"), v.get("MinorVersion"),
+                                    v.get("PatchVersion")),
+            "namespace": ns, "product": product_of_ns.get(ns),
+            "release_state": v.get("ReleaseState"), "version_id": v.get("Id"),
+        }
+    return versions, ns_of_package
+
+
+def _org_id(value: Any) -> str | None:
+    try:
+        return normalize_org_id(str(value or ""))
+    except ValidationError:
+        return None
+
+
+def _run(org: Org, credentials: CredentialStore, timeout: float,
+         queries: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    conn = OrgConnection(org, credentials, timeout=timeout)
+    try:
+        return _batch(conn, queries)
+    except AccessError:
+        raise
+    except Exception as exc:
+        raise AccessError(describe_error(exc, secrets=conn.secrets(), timeout=timeout,
+                                         login_hint=conn.login_hint)) from None
+    finally:
+        conn.close()
+
+
+def fetch_subscribers(
+    org: Org,
+    credentials: CredentialStore,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    settings: ProbeSettings | None = None,
+) -> list[dict[str, Any]]:
+    """Installed subscribers, one entry per org (products merged), sorted by name.
+
+    Each: org_id (18), name, kind (production/sandbox), status, instance, parent_org_id (18),
+    products {billing|cash: version}. Raises AccessError with a clean message.
+    """
+    settings = settings or ProbeSettings.defaults()
+    records = _run(org, credentials, timeout, _QUERIES)
+    versions, ns_of_package = _versions(records, settings)
+    product_of_ns = {settings.namespace(p): p for p in PRODUCTS}
+    by_org: dict[str, dict[str, Any]] = {}
+    for row in records["subscribers"]:
+        org_id = _org_id(row.get("OrgKey"))
+        if org_id is None:
+            continue
+        entry = by_org.setdefault(org_id, {
+            "org_id": org_id, "name": str(row.get("OrgName") or org_id),
+            "kind": "sandbox" if str(row.get("OrgType") or "").lower() == "sandbox"
+            else "production",
+            "status": row.get("OrgStatus"), "instance": row.get("InstanceName"),
+            "parent_org_id": _org_id(row.get("ParentOrg")) if row.get("ParentOrg") else None,
+            "products": {},
+        })
+        version = versions.get(str(row.get("MetadataPackageVersionId") or "")[:15], {})
+        ns = ns_of_package.get(str(row.get("MetadataPackageId") or "")[:15]) or version.get(
+            "namespace")
+        product = product_of_ns.get(ns or "")
+        if product:
+            entry["products"][product] = version.get("version")
+    return sorted(by_org.values(), key=lambda e: (e["name"].lower(), e["org_id"]))
+
+
+def fetch_push_requests(
+    org: Org,
+    credentials: CredentialStore,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    settings: ProbeSettings | None = None,
+) -> list[dict[str, Any]]:
+    """Push upgrade requests of the vendor org with their jobs and errors, by scheduled time.
+
+    Each: id, product, namespace, version, version_id, scheduled_start (ISO), status,
+    start_time, end_time, jobs [{id, org_id, status, errors [{severity, type, title,
+    message}]}]. Raises AccessError with a clean message.
+    """
+    settings = settings or ProbeSettings.defaults()
+    records = _run(org, credentials, timeout, _PUSH_QUERIES)
+    versions, _ = _versions(records, settings)
+    errors_by_job: dict[str, list[dict[str, Any]]] = {}
+    for err in records["push_errors"]:
+        errors_by_job.setdefault(str(err.get("PackagePushJobId") or "")[:15], []).append({
+            "severity": err.get("ErrorSeverity"), "type": err.get("ErrorType"),
+            "title": err.get("ErrorTitle"), "message": err.get("ErrorMessage")})
+    jobs_by_request: dict[str, list[dict[str, Any]]] = {}
+    for job in records["jobs"]:
+        jobs_by_request.setdefault(str(job.get("PackagePushRequestId") or "")[:15], []).append({
+            "id": job.get("Id"), "org_id": _org_id(job.get("SubscriberOrganizationKey")),
+            "status": job.get("Status"),
+            "errors": errors_by_job.get(str(job.get("Id") or "")[:15], [])})
+    out = []
+    for req in records["requests"]:
+        version = versions.get(str(req.get("PackageVersionId") or "")[:15], {})
+        out.append({
+            "id": req.get("Id"), "product": version.get("product"),
+            "namespace": version.get("namespace"), "version": version.get("version"),
+            "version_id": req.get("PackageVersionId"),
+            "scheduled_start": req.get("ScheduledStartTime"), "status": req.get("Status"),
+            "start_time": req.get("StartTime"), "end_time": req.get("EndTime"),
+            "jobs": jobs_by_request.get(str(req.get("Id") or "")[:15], []),
+        })
+    return sorted(out, key=lambda r: str(r.get("scheduled_start") or ""))
+
+
+def subscriber_versions(subscribers: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """org_id -> {product: version}: what the vendor org says each subscriber runs."""
+    return {str(s["org_id"]): dict(s.get("products") or {}) for s in subscribers}
