@@ -1,0 +1,173 @@
+"""`juston-tui login ORG [--method M] [--secret-stdin]`: store an org's secrets, then try them.
+
+Secrets go to the keyring only, read without echo (getpass) or from stdin for scripts, and
+are never printed. What is read, in this order, one per line on stdin:
+
+  jwt                 the private key: a path to a PEM file, or the PEM text itself
+  client-credentials  the consumer secret
+  password            the password, then the security token (an empty line if none)
+  token               the access token
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from juston_tui.commands import Context, UserError
+from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
+from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.credentials import CredentialStore
+
+PROMPTS = {
+    "private_key": "Private key (path to the PEM file)",
+    "consumer_secret": "Consumer secret",
+    "password": "Password",
+    "security_token": "Security token (empty if the IP range is trusted)",
+    "access_token": "Access token",
+}
+OPTIONAL = ("security_token",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "login",
+        help="store an org's secrets in the keyring and try a login",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("org_id", metavar="ORG", help="a registered org ID")
+    p.add_argument("--method", choices=AUTH_METHODS,
+                   help="change the org's auth method first (default: the registered one)")
+    p.add_argument("--secret-stdin", action="store_true",
+                   help="read the secrets from stdin, one per line (see above)")
+    p.add_argument("--no-check", action="store_true", help="store the secrets, do not log in")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                   help="time limit for the test login (default 30)")
+    p.set_defaults(func=run)
+
+
+def read_secrets(kinds: tuple[str, ...], method: str, *, stdin: IO[str] | None,
+                 ask: Callable[[str], str] | None = None) -> dict[str, str]:
+    """The secrets for `kinds`, from stdin lines (or all of stdin for PEM text) or getpass."""
+    values: dict[str, str] = {}
+    if stdin is not None:
+        text = stdin.read()
+        if method == "jwt" and "-----BEGIN" in text:
+            return {"private_key": text.strip() + "\n"}
+        lines = text.splitlines()
+        for i, kind in enumerate(kinds):
+            values[kind] = lines[i].strip() if i < len(lines) else ""
+        return values
+    import getpass
+
+    prompt = ask or getpass.getpass
+    for kind in kinds:
+        values[kind] = prompt(f"{PROMPTS[kind]}: ").strip()
+    return values
+
+
+def load_private_key(value: str) -> str:
+    """PEM text from PEM text or a path; refuse anything that is not an RSA private key."""
+    text = value
+    if "-----BEGIN" not in value:
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValidationError.single("private_key", f"no such key file: {clean(value)[:80]}")
+        text = path.read_text("utf-8", errors="replace")
+    if "PRIVATE KEY-----" not in text:
+        raise ValidationError.single("private_key", "not a PEM private key "
+                                     "(expected -----BEGIN PRIVATE KEY-----)")
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValidationError.single(
+            "private_key", "the PEM private key cannot be read (encrypted keys are not supported)"
+        ) from None
+    return text.strip() + "\n"
+
+
+def store_secrets(org: Org, values: dict[str, str], credentials: CredentialStore) -> list[str]:
+    """Validate and store; returns the kinds stored (an empty optional one is deleted)."""
+    stored = []
+    for kind, value in values.items():
+        if kind == "private_key" and value:
+            value = load_private_key(value)
+        if not value:
+            if kind in OPTIONAL:
+                credentials.delete(org.org_id, kind)
+                continue
+            raise ValidationError.single(kind, f"the {PROMPTS[kind].split(' (')[0].lower()} is "
+                                         "empty")
+        credentials.set(org.org_id, kind, value)
+        stored.append(kind)
+    return stored
+
+
+def try_login(
+    org: Org, credentials: CredentialStore, timeout: float
+) -> tuple[bool, str, list[str]]:
+    """(ok, one line, warnings): log in and read the Organization record to prove it."""
+    from juston_tui.salesforce.connection import OrgConnection
+    from juston_tui.salesforce.errors import describe_error
+
+    conn = OrgConnection(org, credentials, timeout=timeout)
+    try:
+        result = conn.call(lambda sf: sf.query("SELECT Id, Name FROM Organization"))
+        record = (result.get("records") or [{}])[0]
+        found = str(record.get("Id") or "")
+        if found[:15] != org.org_id[:15]:
+            return False, (f"these credentials reach org {clean(found) or '?'}, not "
+                           f"{org.org_id}"), conn.warnings
+        return True, f"logged in to {clean(record.get('Name'))} ({org.org_id})", conn.warnings
+    except Exception as exc:
+        return False, describe_error(exc, secrets=conn.secrets(), timeout=timeout,
+                                     login_hint="check the secrets and try again"), conn.warnings
+    finally:
+        conn.close()
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.salesforce.connection import required_secrets
+
+    try:
+        org_id = normalize_org_id(args.org_id, "org")
+    except ValidationError as exc:
+        raise UserError(f"{args.org_id}: {exc.errors['org']}") from None
+    store = ctx.store(write=bool(args.method))
+    org = store.find_org(org_id)
+    if org is None:
+        raise UserError(f"org {org_id} is not registered: add it first with "
+                        f"juston-tui org add {org_id} --name NAME ...")
+    if args.method and args.method != org.auth_method:
+        org = store.update_org(org_id, auth_method=args.method)
+        print(f"auth method of {org_id} is now {org.auth_method}", file=ctx.err)
+    credentials = ctx.credentials()
+    if not credentials.available:
+        from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
+
+        raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
+    kinds = required_secrets(org.auth_method)
+    if not args.secret_stdin and not sys.stdin.isatty():
+        raise UserError("no terminal to ask for the secret: pipe it in with --secret-stdin")
+    values = read_secrets(kinds, org.auth_method, stdin=sys.stdin if args.secret_stdin else None)
+    stored = store_secrets(org, values, credentials)
+    names = ", ".join(k.replace("_", " ") for k in stored) or "nothing"
+    print(f"stored {names} for {org_id} in the keyring ({credentials.info.name})", file=ctx.out)
+    if args.no_check:
+        return 0
+    ok, message, warnings = try_login(org, credentials, args.timeout)
+    for warning in warnings:
+        print(f"juston-tui: warning: {warning}", file=ctx.err)
+    if ok:
+        print(f"ok: {message}", file=ctx.out)
+        return 0
+    print(f"juston-tui: login failed: {message}", file=ctx.err)
+    return 1

@@ -1,0 +1,237 @@
+"""`org import-sf FILE` and `org import --from-vendor ORG [--yes]`: register orgs in bulk.
+
+`import-sf` takes what `sf org display --json` prints (the Salesforce CLI already logged in):
+the org becomes a `token` org and its access token goes to the keyring. `--from-vendor` reads
+the packaging org's PackageSubscriber list and shows what it would add or change; only `--yes`
+writes, in one store transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from juston_tui.commands import Context, UserError
+from juston_tui.model import Org, ValidationError, normalize_org_id
+from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.store import Store
+
+
+def register_org(org_sub: argparse._SubParsersAction) -> None:
+    sf = org_sub.add_parser(
+        "import-sf",
+        help="register an org from `sf org display --json` output (method token)",
+        description="Read the JSON that `sf org display --json` prints (FILE, or - for stdin), "
+        "register or update the org with the token method and store its access token in the "
+        "keyring. The token is never printed.",
+    )
+    sf.add_argument("file", metavar="FILE", help="the JSON file, or - for stdin")
+    sf.add_argument("--name", help="the org's name (default: the alias or username)")
+    sf.add_argument("--type", dest="kind", choices=("production", "sandbox"),
+                    help="production or sandbox (default: guessed from the instance URL)")
+    sf.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to trust for this org")
+    sf.set_defaults(func=run_import_sf)
+
+    imp = org_sub.add_parser(
+        "import",
+        help="add/update orgs from the vendor org's subscriber list (preview unless --yes)",
+        description="Read PackageSubscriber from the vendor's packaging org and show which "
+        "orgs would be added or updated (org key, name, type, status, instance, installed "
+        "version, parent org). Nothing changes without --yes.",
+    )
+    imp.add_argument("--from-vendor", required=True, metavar="ORG",
+                     help="the registered vendor (packaging) org to read from")
+    imp.add_argument("--yes", action="store_true", help="apply the changes")
+    imp.add_argument("--json", action="store_true", help="machine-readable plan")
+    imp.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                     help="time limit for reading the vendor org (default 60)")
+    imp.set_defaults(func=run_import_vendor)
+
+
+# -- sf org display --------------------------------------------------------------------------
+def parse_sf_display(text: str) -> dict[str, str]:
+    """id, instance_url, access_token, username, alias from `sf org display --json` output."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise UserError("not JSON: expected the output of `sf org display --json`") from None
+    if not isinstance(data, Mapping):
+        raise UserError("unexpected JSON: expected an object with a `result`")
+    if data.get("status") not in (None, 0):
+        message = clean(data.get("message") or data.get("name") or "unknown error", limit=200)
+        raise UserError(f"the sf command reported an error: {message}")
+    result = data.get("result", data)
+    if not isinstance(result, Mapping):
+        raise UserError("unexpected JSON: `result` is not an object")
+    out = {
+        "id": str(result.get("id") or result.get("orgId") or ""),
+        "instance_url": str(result.get("instanceUrl") or ""),
+        "access_token": str(result.get("accessToken") or ""),
+        "username": str(result.get("username") or ""),
+        "alias": str(result.get("alias") or ""),
+    }
+    missing = [k for k in ("id", "instance_url", "access_token") if not out[k]]
+    if missing:
+        names = {"id": "result.id", "instance_url": "result.instanceUrl",
+                 "access_token": "result.accessToken"}
+        raise UserError("missing in the JSON: " + ", ".join(names[k] for k in missing)
+                        + " (is the org connected? run sf org display --json again)")
+    return out
+
+
+def _read_input(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise UserError(f"no such file: {path}")
+    return file.read_text("utf-8", errors="replace")
+
+
+def run_import_sf(args: argparse.Namespace, ctx: Context) -> int:
+    info = parse_sf_display(_read_input(args.file))
+    store = ctx.store(write=True)
+    credentials = ctx.credentials()
+    if not credentials.available:
+        from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
+
+        raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
+    org_id = normalize_org_id(info["id"], "org_id")
+    kind = args.kind or ("sandbox" if ".sandbox." in info["instance_url"] else "production")
+    values: dict[str, Any] = {"instance_url": info["instance_url"], "auth_method": "token"}
+    if info["username"]:
+        values["username"] = info["username"]
+    if args.ca_bundle:
+        path = Path(args.ca_bundle).expanduser()
+        if not path.is_file():
+            raise ValidationError.single("ca_bundle", f"no such file: {path}")
+        values["ca_bundle"] = str(path.resolve())
+    existing = store.find_org(org_id)
+    if existing is None:
+        name = args.name or info["alias"] or info["username"] or org_id
+        org = Org.create(org_id=org_id, name=name, kind=kind, **values)
+        store.add_org(org)
+        action = "added"
+    else:
+        if args.name:
+            values["name"] = args.name
+        if args.kind:
+            values["kind"] = args.kind
+        org = store.update_org(org_id, **values)
+        action = "updated"
+    credentials.set(org_id, "access_token", info["access_token"])
+    print(f"{action} {org.org_id} {clean(org.name)} (method token); access token stored in the "
+          f"keyring ({credentials.info.name})", file=ctx.out)
+    return 0
+
+
+# -- vendor subscribers -----------------------------------------------------------------------
+def plan_vendor_import(store: Store, subscribers: Sequence[Mapping[str, Any]],
+                       vendor_org_id: str) -> list[dict[str, Any]]:
+    """For each subscriber: action add|update|same, the changes, and what the vendor says."""
+    plan = []
+    for sub in subscribers:
+        org_id = str(sub["org_id"])
+        if org_id == vendor_org_id:
+            continue
+        kind = str(sub.get("kind") or "production")
+        parent = sub.get("parent_org_id") if kind == "sandbox" else None
+        products = sorted((sub.get("products") or {}).keys())
+        wanted = {"name": str(sub.get("name") or org_id), "kind": kind, "parent_org_id": parent}
+        existing = store.find_org(org_id)
+        if existing is None:
+            action, changes = "add", {**wanted, "products": products}
+        else:
+            changes = {k: v for k, v in wanted.items() if getattr(existing, k) != v}
+            merged = sorted(set(existing.products) | set(products))
+            if merged != sorted(existing.products):
+                changes["products"] = merged
+            action = "update" if changes else "same"
+        plan.append({
+            "action": action, "org_id": org_id, "name": wanted["name"], "kind": kind,
+            "status": sub.get("status"), "instance": sub.get("instance"),
+            "versions": dict(sub.get("products") or {}), "parent_org_id": parent,
+            "changes": changes,
+        })
+    return plan
+
+
+def apply_plan(store: Store, plan: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """Add and update orgs in one transaction; returns (added, updated)."""
+    added = updated = 0
+    with store.transaction():
+        for item in plan:
+            if item["action"] == "add":
+                store.add_org(Org.create(org_id=item["org_id"], **item["changes"]))
+                added += 1
+            elif item["action"] == "update":
+                store.update_org(item["org_id"], **item["changes"])
+                updated += 1
+    return added, updated
+
+
+def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {"add": "green", "update": "yellow", "same": "dim"}
+    table = Table(box=None, pad_edge=False)
+    table.add_column("")
+    table.add_column("Org key", no_wrap=True)
+    for column in ("Name", "Type", "Status", "Instance", "Installed", "Parent org", "Changes"):
+        table.add_column(column, overflow="fold")
+    for item in plan:
+        versions = ", ".join(f"{p} {v}" for p, v in sorted(item["versions"].items()) if v)
+        changes = "" if item["action"] != "update" else ", ".join(sorted(item["changes"]))
+        table.add_row(Text(item["action"], style=styles[item["action"]]), item["org_id"],
+                      Text(clean(item["name"])), item["kind"], Text(clean(item["status"] or "")),
+                      Text(clean(item["instance"] or "")), Text(clean(versions)),
+                      item["parent_org_id"] or "", changes)
+    ctx.console().print(table)
+
+
+def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.salesforce import ProbeSettings
+    from juston_tui.salesforce.errors import AccessError
+    from juston_tui.salesforce.vendor import fetch_subscribers
+
+    try:
+        vendor_id = normalize_org_id(args.from_vendor, "org")
+    except ValidationError as exc:
+        raise UserError(f"{args.from_vendor}: {exc.errors['org']}") from None
+    store = ctx.store(write=args.yes)
+    vendor = store.find_org(vendor_id)
+    if vendor is None:
+        raise UserError(f"vendor org {vendor_id} is not registered: add it with juston-tui org "
+                        f"add {vendor_id} --name NAME --vendor ...")
+    credentials = ctx.credentials()
+    try:
+        subscribers = fetch_subscribers(vendor, credentials, timeout=args.timeout,
+                                        settings=ProbeSettings.for_store(store))
+    except AccessError as exc:
+        print(f"juston-tui: error: cannot read the vendor org: {exc}", file=ctx.err)
+        return 2
+    plan = plan_vendor_import(store, subscribers, vendor_id)
+    counts = {a: sum(1 for p in plan if p["action"] == a) for a in ("add", "update", "same")}
+    if args.json:
+        ctx.print_json({"applied": bool(args.yes), "counts": counts, "orgs": plan})
+    else:
+        _render_plan(ctx, plan)
+    if not vendor.vendor:
+        print(f"note: {vendor_id} is not marked as the vendor org (org edit {vendor_id} "
+              "--vendor)", file=ctx.err)
+    if not args.yes:
+        if not args.json:
+            print(f"would add {counts['add']}, update {counts['update']}, leave "
+                  f"{counts['same']} unchanged; run again with --yes to apply", file=ctx.out)
+        return 0
+    added, updated = apply_plan(store, plan)
+    if not args.json:
+        print(f"added {added}, updated {updated}, {counts['same']} unchanged", file=ctx.out)
+    return 0
