@@ -209,6 +209,10 @@ class ScheduleSettings:
     announcement_time: time = time(9, 0)
     blackouts: tuple[tuple[date, date, str], ...] = ()  # extra freezes: (first, last, reason)
 
+    @property
+    def zone_info(self) -> ZoneInfo:
+        return _zone(self.timezone)
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ScheduleSettings:
         """Validate settings given by field name; every wrong field is reported at once."""
@@ -533,6 +537,11 @@ class Push:
         return self.status == "projected"
 
     @property
+    def editable(self) -> bool:
+        """Only pushes entered from an announcement can be edited or deleted here."""
+        return self.status == "confirmed"
+
+    @property
     def local_start(self) -> datetime:
         return self.start_utc.astimezone(_zone(self.timezone))
 
@@ -741,10 +750,21 @@ class PushPlan:
     orgs: tuple[Org, ...] = ()
     contacts: tuple[Contact, ...] = ()
     warnings: tuple[str, ...] = ()
+    requests: tuple[Mapping[str, Any], ...] = ()  # matching PackagePushRequests (vendor org)
+    unknown_org_ids: tuple[str, ...] = ()  # pushed by the packaging org but not registered here
 
     @property
     def done_count(self) -> int:
         return sum(a.done for a in self.push.actions)
+
+    def jobs_by_org(self) -> dict[str, Mapping[str, Any]]:
+        """org_id -> the latest PackagePushJob for it among the matching requests."""
+        out: dict[str, Mapping[str, Any]] = {}
+        for request in self.requests:
+            for job in request.get("jobs") or ():
+                if job.get("org_id"):
+                    out[str(job["org_id"])] = job
+        return out
 
 
 @dataclass(frozen=True)
@@ -816,13 +836,20 @@ def _push_warnings(push: Push, settings: ScheduleSettings,
 def _push_description(plan: PushPlan) -> str:
     push = plan.push
     lines = [
-        f"{plan.push.label} ({'projected' if push.projected else 'confirmed'} {push.kind} push)",
+        f"{plan.push.label} ({push.status} {push.kind} push)",
         f"Start: {push.local_start.strftime('%Y-%m-%d %H:%M %Z')} "
         f"({push.start_utc.strftime('%Y-%m-%d %H:%M')} UTC)",
         f"Announcement due: {push.announcement_due.isoformat()}",
         f"Orgs ({len(plan.orgs)}):",
     ]
     lines += [f"  {o.name} ({o.org_id}, {o.kind})" for o in plan.orgs] or ["  none registered"]
+    lines += [f"  unregistered org {i}" for i in plan.unknown_org_ids]
+    jobs = plan.jobs_by_org()
+    for org_id, job in jobs.items():
+        problems = "; ".join(f"{e.get('severity')}: {e.get('title')}" for e in
+                             job.get("errors") or ())
+        lines.append(f"  job {org_id}: {job.get('status')}" + (f" ({problems})" if problems
+                                                               else ""))
     lines.append(f"Contacts to notify: {len(plan.contacts)}")
     for phase in ACTION_PHASES:
         items = [a for a in push.actions if a.phase == phase]
@@ -833,53 +860,115 @@ def _push_description(plan: PushPlan) -> str:
     return "\n".join(lines)
 
 
+LIVE_REQUEST_STATES = ("Created", "Pending", "In Progress", "Succeeded")
+OVERLAY_PREFIXES = ("projected:", "vendor:")
+
+
+def _utc(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _vendor_pushes(vendor: Mapping[str, Any], settings: ScheduleSettings,
+                   done: Mapping[str, Iterable[str]]) -> list[tuple[Push, Mapping[str, Any]]]:
+    """Live PackagePushRequests of the packaging org as pushes (status "scheduled")."""
+    out = []
+    for request in vendor.get("requests") or ():
+        when = _utc(request.get("scheduled_start"))
+        product = request.get("product")
+        if when is None or product not in PRODUCTS or \
+                request.get("status") not in LIVE_REQUEST_STATES:
+            continue
+        version = str(request.get("version") or "")
+        push_id = f"vendor:{request.get('id')}"
+        ticked = set(done.get(push_id, ()))
+        out.append((Push(
+            push_id, "scheduled", product, when, settings.timezone, version=version,
+            kind="patch" if version.count(".") == 2 and not version.endswith(".0") else "major",
+            actions=tuple(Action(aid, phase, text, aid in ticked)
+                          for aid, phase, text in PROJECTED_ACTIONS[1:]),
+            notes=f"PackagePushRequest {request.get('id')} ({request.get('status')})",
+        ), request))
+    return out
+
+
 def build_view(*, settings: ScheduleSettings, start: date, months: int,
                push_docs: Iterable[Mapping[str, Any]] = (),
                release_dates: Mapping[str, Any] | None = None,
                orgs: Sequence[Org] = (), contacts: Sequence[Contact] = (),
                vendor: Mapping[str, Any] | None = None) -> CalendarView:
-    """Assemble releases, pushes (confirmed beat projected per window and product) and events.
+    """Assemble releases, pushes and events for [start, start + months).
 
-    Pure: the store's documents come in as plain data. `start` is today's local date.
+    Per cadence window and product: a push confirmed from an announcement beats a push
+    scheduled in the packaging org, which beats the projected one. Pure: the store's documents
+    come in as plain data; `start` is today's local date.
     """
+    vendor = vendor or {}
     end = add_months(start, months)
     releases = _releases_around(start, end, release_dates)
     confirmed: list[Push] = []
     done: dict[str, list[str]] = {}
     for doc in push_docs:
-        if doc.get("status") == "projected":
+        if doc.get("status") == "ticks":
             done[str(doc.get("id"))] = list(doc.get("done") or ())
         elif doc.get("status") == "confirmed":
             confirmed.append(Push.from_doc(doc))
-    taken: dict[tuple[date, str], str] = {}
+    requests_by_key: dict[tuple[date, str], list[Mapping[str, Any]]] = {}
+    scheduled = _vendor_pushes(vendor, settings, done)
+    for push, request in scheduled:
+        key = (window_of(settings, push.local_day)[0], push.product)
+        requests_by_key.setdefault(key, []).append(request)
+    taken: set[tuple[date, str]] = set()
     pushes: list[tuple[Push, tuple[date, date], str]] = []
+
+    def uid_for(push: Push, window: tuple[date, date]) -> str:
+        key = (window[0], push.product)
+        uid = f"push-{push.product}-{window[0].isoformat()}" if key not in taken else \
+            f"push-{push.id.replace(':', '-')}"
+        taken.add(key)
+        return uid
+
     for push in sorted(confirmed, key=lambda p: (p.start_utc, p.id)):
         window = window_of(settings, push.local_day)
-        wkey = (window[0], push.product)
-        uid = f"push-{push.product}-{window[0].isoformat()}" if wkey not in taken else \
-            f"push-{push.id}"
-        taken.setdefault(wkey, push.id)
-        pushes.append((push, window, uid))
+        pushes.append((push, window, uid_for(push, window)))
+    for push, _request in sorted(scheduled, key=lambda t: (t[0].start_utc, t[0].id)):
+        window = window_of(settings, push.local_day)
+        if (window[0], push.product) not in taken:
+            pushes.append((push, window, uid_for(push, window)))
     for window in windows_between(settings, start - timedelta(days=7), end):
         for push in projected_pushes(settings, window, releases, done):
             if (window[0], push.product) not in taken:
-                pushes.append((push, window, f"push-{push.product}-{window[0].isoformat()}"))
-    today = start
+                pushes.append((push, window, uid_for(push, window)))
+    by_id = {o.org_id: o for o in orgs}
     plans = []
     for push, window, uid in sorted(pushes, key=lambda t: (t[0].start_utc, t[0].product)):
         if not (start - timedelta(days=ANNOUNCEMENT_DAYS) <= push.local_day < end):
             continue
-        orgs_in = tuple(included_orgs(push, orgs))
+        requests = tuple(requests_by_key.get((window[0], push.product), ()))
+        unknown: list[str] = []
+        if push.status == "scheduled":
+            job_ids = [str(j.get("org_id")) for r in requests for j in r.get("jobs") or ()
+                       if j.get("org_id")]
+            orgs_in = tuple(sorted((by_id[i] for i in dict.fromkeys(job_ids) if i in by_id),
+                                   key=lambda o: (o.kind != "production", o.name.lower())))
+            unknown = [i for i in dict.fromkeys(job_ids) if i not in by_id]
+        else:
+            orgs_in = tuple(included_orgs(push, orgs))
         warnings = () if push.projected else tuple(
-            _push_warnings(push, settings, releases, today))
+            _push_warnings(push, settings, releases, start))
         plans.append(PushPlan(push, window, uid, orgs_in,
-                              tuple(contacts_to_notify(orgs_in, contacts)), warnings))
-    events = _events(settings, releases, plans, vendor or {}, start, end)
-    return CalendarView(start, end, settings, tuple(r for r in releases
-                                                    if r.preview < end and
-                                                    r.juston_window[1] >= start),
+                              tuple(contacts_to_notify(orgs_in, contacts)), warnings,
+                              requests, tuple(unknown)))
+    events = _events(settings, releases, plans, vendor, start, end)
+    return CalendarView(start, end, settings,
+                        tuple(r for r in releases
+                              if r.preview < end and r.juston_window[1] >= start),
                         tuple(p for p in plans if p.push.local_day >= start),
-                        events, dict(vendor or {}))
+                        events, dict(vendor))
 
 
 def _events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
@@ -908,10 +997,11 @@ def _events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
             f"Salesforce {rel.name} production release (seed 002)."))
     for plan in plans:
         push = plan.push
-        state = "projected" if push.projected else "confirmed"
+        state = push.status
         local = push.local_start
+        kind = "vendor_push" if push.status == "scheduled" else "push"
         events.append(Event(
-            plan.uid, "push", f"Push {push.label} ({state})", local.date(), local.date(),
+            plan.uid, kind, f"Push {push.label} ({state})", local.date(), local.date(),
             push.projected, start_utc=push.start_utc, minutes=60, push_id=push.id,
             description=_push_description(plan)))
         due = push.announcement_due
@@ -924,20 +1014,6 @@ def _events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
             description=f"Send the push announcement e-mail for {local.date().isoformat()} "
             f"to {len(plan.contacts)} contact(s) one week before (seed 000).\n"
             + _push_description(plan)))
-    for request in vendor.get("requests") or ():
-        when = request.get("scheduled_start")
-        if not when:
-            continue
-        start_utc = datetime.fromisoformat(str(when).replace("Z", "+00:00")).astimezone(UTC)
-        day = start_utc.astimezone(_zone(settings.timezone)).date()
-        jobs = request.get("jobs") or []
-        status = request.get("status", "")
-        events.append(Event(
-            f"vendor-push-{request.get('id')}", "vendor_push",
-            f"Packaging-org push {request.get('version', '')} ({status})".replace("  ", " "),
-            day, day, False, start_utc=start_utc, minutes=60,
-            description=f"PackagePushRequest {request.get('id')}: {status}, "
-            f"{len(jobs)} org job(s)."))
     events = [e for e in events if e.last_day >= start and e.day < end]
     return tuple(sorted(events, key=lambda e: (e.day, e.start_utc or datetime.min.replace(
         tzinfo=UTC), e.kind, e.uid)))
@@ -1018,12 +1094,12 @@ def toggle_action(store: Store, push_id: str, action_id: str) -> bool:
     """Flip one action's tick in one locked read-modify-write; returns the new state."""
     with store.transaction():
         doc = store.get_doc("pushes", push_id)
-        if push_id.startswith("projected:"):
+        if push_id.startswith(OVERLAY_PREFIXES):
+            # Projected and packaging-org pushes are computed; only their ticks are stored.
             done = set((doc or {}).get("done") or ())
             state = action_id not in done
             done.symmetric_difference_update({action_id})
-            store.put_doc("pushes", {"id": push_id, "status": "projected",
-                                     "done": sorted(done)})
+            store.put_doc("pushes", {"id": push_id, "status": "ticks", "done": sorted(done)})
             return state
         if doc is None:
             raise ValidationError.single("push", f"the push {push_id} no longer exists")

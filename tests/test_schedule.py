@@ -332,3 +332,34 @@ def test_store_helpers_tick_delete_and_release_dates(tmp_path):
                if r.name == "Spring '27")
     assert not rel.projected and rel.production == date(2027, 2, 6)
     assert s.clear_release_date(store, "Spring '27")
+
+
+def test_packaging_org_push_beats_projected_and_attaches_to_confirmed():
+    orgs = _orgs()
+    vendor = {"requests": [
+        {"id": "0DV000000000001", "product": "billing", "version": "2.81",
+         "scheduled_start": "2027-01-23T00:00:00.000+0000", "status": "Pending",
+         "jobs": [{"id": "0DX1", "org_id": PROD, "status": "Pending", "errors": []},
+                  {"id": "0DX2", "org_id": "00D000000000009EAA", "status": "Pending",
+                   "errors": []}]},
+        {"id": "0DV000000000002", "product": "cash", "version": "1.15",
+         "scheduled_start": "2027-02-06T00:00:00Z", "status": "Canceled", "jobs": []},
+    ]}
+    view = s.build_view(settings=SETTINGS, start=date(2026, 12, 20), months=3, orgs=orgs,
+                        vendor=vendor)
+    billing = [p for p in view.plans if p.push.product == "billing"
+               and p.window[0] == date(2027, 1, 15)]
+    assert [p.push.status for p in billing] == ["scheduled"]
+    assert [o.name for o in billing[0].orgs] == ["Acme GmbH"]
+    assert billing[0].unknown_org_ids == ("00D000000000009EAA",)
+    assert billing[0].jobs_by_org()[PROD]["status"] == "Pending"
+    assert any(e.kind == "vendor_push" and e.letter == "V" for e in view.events)
+    # A canceled request does not replace the projected cash push.
+    assert any(p.push.product == "cash" and p.push.projected for p in view.plans)
+    confirmed = s.parse_push(FORM | {"date": "2027-01-23", "announced_on": ""})
+    view = s.build_view(settings=SETTINGS, start=date(2026, 12, 20), months=3, orgs=orgs,
+                        vendor=vendor, push_docs=[confirmed.to_doc()])
+    billing = [p for p in view.plans if p.push.product == "billing"
+               and p.window[0] == date(2027, 1, 15)]
+    assert [p.push.status for p in billing] == ["confirmed"]
+    assert billing[0].requests[0]["id"] == "0DV000000000001"

@@ -1,0 +1,78 @@
+"""The real push upgrades, read (never changed) from the vendor's packaging org.
+
+PackagePushRequest / PackagePushJob / PackagePushError only exist in the org that owns the
+package (`Org.vendor=True`). The reading itself is `juston_tui.salesforce.vendor
+.fetch_push_requests`; this module picks the vendor org, caches the answer in the store (setting
+`vendor_push_jobs`) so the calendar shows it offline, and keeps the last good answer when a
+refresh fails. Scheduling or cancelling pushes is deliberately out of scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from juston_tui.schedule import VENDOR_CACHE_KEY
+from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.model import Org
+    from juston_tui.store import Store
+
+__all__ = ["NoVendorOrg", "cached_push_jobs", "find_vendor_org", "refresh_push_jobs"]
+
+Fetcher = Callable[..., list[dict[str, Any]]]
+
+
+class NoVendorOrg(Exception):
+    """No org is marked as the vendor's packaging org."""
+
+    def __str__(self) -> str:
+        return ("no vendor packaging org is registered; mark it with "
+                "`juston-tui org edit ORG --vendor`")
+
+
+def find_vendor_org(store: Store) -> Org | None:
+    """The packaging org (the first by name when several are marked)."""
+    vendors = sorted((o for o in store.list_orgs() if o.vendor),
+                     key=lambda o: (o.name.lower(), o.org_id))
+    return vendors[0] if vendors else None
+
+
+def cached_push_jobs(store: Store) -> dict[str, Any]:
+    return dict(store.get_setting(VENDOR_CACHE_KEY) or {})
+
+
+def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: float = 30.0,
+                      now: datetime | None = None, fetch: Fetcher | None = None
+                      ) -> dict[str, Any]:
+    """Read the push requests of the vendor org and cache them; return the cache record.
+
+    A failure is recorded in `error` (one clean line, never a secret) and the requests of the
+    last good refresh are kept. Call from a worker thread: this does network I/O.
+    """
+    org = find_vendor_org(store)
+    if org is None:
+        raise NoVendorOrg()
+    if fetch is None:
+        from juston_tui.salesforce.vendor import fetch_push_requests as fetch
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    previous = cached_push_jobs(store)
+    if previous.get("org_id") != org.org_id:
+        previous = {}
+    record: dict[str, Any] = {"org_id": org.org_id, "org_name": org.name}
+    try:
+        requests = fetch(org, credentials, timeout=timeout)
+    except Exception as exc:  # the error is data for the screen, whatever its type
+        record.update({
+            "requests": previous.get("requests") or [],
+            "fetched_at": previous.get("fetched_at"),
+            "error": clean(str(exc) or type(exc).__name__, limit=300),
+            "error_at": stamp,
+        })
+    else:
+        record.update({"requests": requests, "fetched_at": stamp, "error": None})
+    store.set_setting(VENDOR_CACHE_KEY, record)
+    return record

@@ -1,0 +1,79 @@
+"""iCalendar export read back by an independent parser (vobject)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import vobject
+
+from juston_tui import schedule as s
+from juston_tui.calendar_ics import export_ics, write_ics
+from juston_tui.model import Contact, Org, PushRegistration
+
+PROD = "00D5g000004Xyz1EAC"
+SETTINGS = s.ScheduleSettings()
+START = date(2026, 11, 22)
+
+
+def _view(push_docs=()) -> s.CalendarView:
+    orgs = [Org.create(org_id=PROD, name="Acme \x1b[31mGmbH\x07", products=["billing"],
+                       push=PushRegistration("registered", registered_on="2026-01-01"))]
+    contacts = [Contact.create(full_name="Ann Admin", email="ann@acme.example", title="Admin",
+                               org_ids=[PROD])]
+    return s.build_view(settings=SETTINGS, start=START, months=6, push_docs=push_docs,
+                        orgs=orgs, contacts=contacts)
+
+
+def _parse(payload: bytes) -> list:
+    cal = vobject.readOne(payload.decode("utf-8"))
+    return list(cal.vevent_list)
+
+
+def test_round_trip_matches_the_view(tmp_path):
+    view = _view()
+    path = tmp_path / "push.ics"
+    count = write_ics(path, view, now=datetime(2026, 11, 22, 8, tzinfo=UTC))
+    vevents = _parse(path.read_bytes())
+    assert count == len(vevents) == len(view.events)
+    assert any(e.kind == "push" and "Billing" in e.title for e in view.events)
+    by_uid = {v.uid.value: v for v in vevents}
+    assert len(by_uid) == len(vevents)  # UIDs are unique
+    for event in view.events:
+        item = by_uid[f"{event.uid}@juston-tui"]
+        assert item.summary.value == event.title
+        assert item.dtstamp.value == datetime(2026, 11, 22, 8, tzinfo=UTC)
+        start = item.dtstart.value
+        if event.start_utc is not None:
+            assert start == event.start_utc and start.utcoffset() == timedelta(0)
+            assert item.dtend.value - start == timedelta(minutes=event.minutes)
+        else:
+            assert start == event.day and not isinstance(start, datetime)
+            assert item.dtend.value == event.last_day + timedelta(days=1)
+        assert item.status.value == ("TENTATIVE" if event.projected else "CONFIRMED")
+        alarms = getattr(item, "valarm_list", [])
+        if event.kind == "announcement":
+            assert len(alarms) == 1
+            assert alarms[0].trigger.value == -timedelta(days=1)
+            assert alarms[0].action.value == "DISPLAY"
+        else:
+            assert alarms == []
+        if event.kind == "push" and "Billing" in event.title:
+            desc = item.description.value
+            assert "Acme GmbH" in desc and PROD in desc  # escape sequences stripped
+            assert "\x1b" not in desc
+
+
+def test_uids_are_stable_and_confirming_updates_in_place():
+    first = _parse(export_ics(_view(), now=datetime(2026, 11, 22, tzinfo=UTC)))
+    second = _parse(export_ics(_view(), now=datetime(2026, 11, 23, tzinfo=UTC)))
+    assert [v.uid.value for v in first] == [v.uid.value for v in second]
+    projected = next(v for v in first if v.uid.value.startswith("push-billing-2027-01-15"))
+    assert projected.status.value == "TENTATIVE"
+    confirmed = s.parse_push({"date": "2027-01-23", "time": "02:00", "product": "billing",
+                              "version": "2.81", "before": "Stop invoice runs"})
+    third = _parse(export_ics(_view([confirmed.to_doc()])))
+    assert {v.uid.value for v in third} == {v.uid.value for v in first}
+    updated = next(v for v in third if v.uid.value == projected.uid.value)
+    assert updated.status.value == "CONFIRMED"
+    assert updated.dtstart.value == datetime(2027, 1, 23, 1, tzinfo=UTC)
+    assert "Stop invoice runs" in updated.description.value
