@@ -140,8 +140,8 @@ class FastTable(ScrollView, can_focus=True):
         Binding("end", "cursor_end", "Last", show=False),
         Binding("left", "scroll_left", "Scroll left", show=False),
         Binding("right", "scroll_right", "Scroll right", show=False),
-        Binding("enter", "select_cursor", "Open", show=False),
-        Binding("space", "toggle_selected", "Select", show=False),
+        Binding("enter", "select_cursor", "Open"),
+        Binding("space", "toggle_selected", "Mark"),
         Binding("s", "cycle_sort", "Sort"),
     ]
 
@@ -403,6 +403,12 @@ class FastTable(ScrollView, can_focus=True):
         key = self.cursor_key
         if key is not None:
             self.post_message(self.RowSelected(self, key))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide `space` from the footer when rows cannot be marked."""
+        if action == "toggle_selected":
+            return self.multi_select
+        return True
 
     def action_toggle_selected(self) -> None:
         if self.multi_select:

@@ -1,0 +1,169 @@
+"""Set an org's secrets: password inputs written to the keyring in a worker, never shown again.
+
+Which secrets are asked follows the org's login method. Inputs are cleared as soon as the
+keyring has them; an unusable keyring is explained in the modal (nothing is stored elsewhere).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from juston_tui.model import Org
+from juston_tui.text import clean
+
+PASSWORD_WARNING = (
+    "Warning: the username-password method uses Salesforce's SOAP login(), which retires with "
+    "the Summer '27 release. Move this org to JWT bearer or client credentials before then."
+)
+# method -> (secret kind, label, required)
+FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "password": (("password", "Password", True),
+                 ("security_token", "Security token (if your IP is not trusted)", False)),
+    "jwt": (("private_key", "Private key file (PEM) used to sign the JWT", True),),
+    "client-credentials": (("consumer_secret", "Consumer secret", True),),
+    "token": (("access_token", "Access token", True),
+              ("refresh_token", "Refresh token (optional)", False)),
+}
+
+
+class CredentialsFormScreen(ModalScreen[bool]):
+    """Dismisses True once the secrets are in the keyring, False when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    CredentialsFormScreen { align: center middle; }
+    CredentialsFormScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; max-height: 95%; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    CredentialsFormScreen Label { margin-top: 1; }
+    CredentialsFormScreen .field-error { color: $error; height: auto; }
+    CredentialsFormScreen Input.bad { border: tall $error; }
+    CredentialsFormScreen #cred-warning { color: $warning; height: auto; margin-top: 1; }
+    CredentialsFormScreen #cred-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    CredentialsFormScreen #cred-buttons Button { margin-left: 1; }
+    """
+
+    def __init__(self, org: Org) -> None:
+        super().__init__()
+        self.org = org
+        self.fields = FIELDS.get(org.auth_method, FIELDS["token"])
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"Credentials for {clean(self.org.name, limit=50)} "
+                              f"({self.org.auth_method})", style="bold"))
+            yield Static(Text("Stored only in the keyring (service juston-tui); never shown "
+                              "again, never written to the store.", style="dim"))
+            if self.org.auth_method == "password":
+                yield Static(Text(PASSWORD_WARNING), id="cred-warning")
+            for kind, label, _required in self.fields:
+                yield Label(label)
+                is_file = kind == "private_key"
+                yield Input(password=not is_file, id=f"secret-{kind}",
+                            placeholder="path to the .pem file" if is_file else "")
+                yield Static("", classes="field-error", id=f"error-{kind}")
+            yield Static("", classes="field-error", id="error-form")
+            with Horizontal(id="cred-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#secret-{self.fields[0][0]}", Input).focus()
+
+    @on(Input.Submitted)
+    def _next(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        for kind, _, _ in self.fields:
+            self.query_one(f"#secret-{kind}", Input).value = ""
+        self.dismiss(False)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for kind, _, _ in self.fields:
+            self.query_one(f"#error-{kind}", Static).update(Text(errors.get(kind, "")))
+            self.query_one(f"#secret-{kind}", Input).set_class(kind in errors, "bad")
+        self.query_one("#error-form", Static).update(Text(errors.get("form", "")))
+
+    def action_save(self) -> None:
+        if getattr(self.app, "read_only", False):
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        if self.saving:
+            return
+        values = {kind: self.query_one(f"#secret-{kind}", Input).value
+                  for kind, _, _ in self.fields}
+        errors = {kind: f"{label.split(' (')[0].lower()} is required"
+                  for kind, label, required in self.fields
+                  if required and not values[kind].strip()}
+        if errors:
+            self.show_errors(errors)
+            return
+        self.show_errors({})
+        self.saving = True
+        self.write({k: v for k, v in values.items() if v.strip()})
+
+    @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials")
+    def write(self, values: dict[str, str]) -> None:
+        from juston_tui.credentials import CredentialsUnavailable
+
+        try:
+            if "private_key" in values:
+                path = Path(values["private_key"].strip()).expanduser()
+                try:
+                    pem = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    self.app.call_from_thread(self._failed, {
+                        "private_key": clean(f"cannot read {path}: "
+                                             f"{getattr(exc, 'strerror', None) or exc}",
+                                             limit=200)})
+                    return
+                if "PRIVATE KEY" not in pem:
+                    self.app.call_from_thread(self._failed, {
+                        "private_key": "this file holds no PEM private key"})
+                    return
+                values["private_key"] = pem
+            credentials = self.app.get_credentials()  # type: ignore[attr-defined]
+            for kind, secret in values.items():
+                credentials.set(self.org.org_id, kind, secret)
+        except CredentialsUnavailable as exc:
+            self.app.call_from_thread(self._failed, {
+                "form": f"{exc.summary}. {exc.explanation}".strip()})
+            return
+        except Exception as exc:  # the message is the backend's, never our secret
+            self.app.call_from_thread(self._failed, {
+                "form": clean(f"the keyring refused: {type(exc).__name__}", limit=200)})
+            return
+        self.app.call_from_thread(self._saved)
+
+    def _failed(self, errors: dict[str, str]) -> None:
+        self.saving = False
+        self.show_errors(errors)
+
+    def _saved(self) -> None:
+        for kind, _, _ in self.fields:
+            self.query_one(f"#secret-{kind}", Input).value = ""
+        self.notify("Credentials saved to the keyring.", timeout=3)
+        self.dismiss(True)

@@ -1,0 +1,292 @@
+"""Add or edit an org: every field validated where it was typed, nothing typed is ever lost.
+
+`model.Org.create` is the single source of validation (the CLI gives the same messages); its
+`ValidationError.errors` are shown under each field. A field is checked when you leave it
+(enter or tab) and all of them on save (ctrl+s). The store write runs in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from juston_tui.model import AUTH_METHODS, Org, ValidationError
+from juston_tui.text import clean
+
+# (field, label, placeholder, help)
+TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("org_id", "Org ID", "00D… (15 or 18 characters)"),
+    ("name", "Name", "e.g. Acme GmbH"),
+    ("parent_org_id", "Parent production org (sandboxes)", "00D… of the production org"),
+    ("instance_url", "Instance URL", "https://acme.my.salesforce.com (optional)"),
+    ("domain", "Login domain", "login, test, or a My Domain such as acme.my"),
+    ("username", "Username", "admin@acme.com (jwt and password methods)"),
+    ("consumer_key", "Consumer key", "connected app consumer key (jwt, client credentials)"),
+    ("ca_bundle", "CA bundle", "path to a PEM file (optional)"),
+    ("tags", "Tags", "comma separated, e.g. dach, key-account"),
+    ("sandbox_push_ticket", "Sandbox push ticket", "support ticket asking to push this sandbox"),
+    ("notes", "Notes", ""),
+)
+FIELD_ORDER = (
+    "org_id", "name", "kind", "parent_org_id", "instance_url", "domain", "auth_method",
+    "username", "consumer_key", "ca_bundle", "tags", "sandbox_push_ticket", "notes", "vendor",
+)
+PASSWORD_WARNING = (
+    "The username-password login uses Salesforce's SOAP login(), which retires with the "
+    "Summer '27 release: prefer JWT bearer or client credentials for this org."
+)
+
+
+class OrgFormScreen(ModalScreen[Org | None]):
+    """Dismisses with the saved Org, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    OrgFormScreen { align: center middle; }
+    OrgFormScreen > Vertical {
+        width: 90; max-width: 100%; height: auto; max-height: 100%; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    OrgFormScreen VerticalScroll { height: auto; max-height: 1fr; }
+    OrgFormScreen .form-row { height: auto; }
+    OrgFormScreen .form-label { width: 24; height: 1; padding: 0 1 0 0; }
+    OrgFormScreen Input { border: none; height: 1; padding: 0 1; width: 1fr; }
+    OrgFormScreen Input:focus { background: $boost; border: none; }
+    OrgFormScreen Input.bad { border: none; background: $error 25%; }
+    OrgFormScreen Select { width: 1fr; }
+    OrgFormScreen Select.bad > SelectCurrent { background: $error 25%; }
+    OrgFormScreen SelectCurrent { border: none; height: 1; padding: 0 1; }
+    OrgFormScreen Select:focus > SelectCurrent { background: $boost; border: none; }
+    OrgFormScreen Checkbox { border: none; height: 1; padding: 0; margin-left: 24; }
+    OrgFormScreen .field-error { color: $error; height: auto; display: none;
+                                 margin-left: 24; }
+    OrgFormScreen .field-error.-shown { display: block; }
+    OrgFormScreen #form-buttons { height: auto; align-horizontal: right; }
+    OrgFormScreen #form-buttons Button { margin-left: 1; min-width: 10; height: 1;
+                                         border: none; }
+    OrgFormScreen #form-method-warning { color: $warning; height: auto; margin-left: 24; }
+    OrgFormScreen #form-help { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, org: Org | None) -> None:
+        super().__init__()
+        self.org = org
+        self.saving = False
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        org = self.org
+        values = self._initial_values()
+        title = "Add an org" if org is None else f"Edit {clean(org.name, limit=50)}"
+        with Vertical():
+            yield Static(Text(title, style="bold"), id="form-title")
+            with VerticalScroll():
+                for name, label, placeholder in TEXT_FIELDS:
+                    with Horizontal(classes="form-row"):
+                        yield Label(label, classes="form-label", id=f"label-{name}")
+                        yield Input(values[name], placeholder=placeholder, id=f"field-{name}",
+                                    disabled=(name == "org_id" and org is not None))
+                    yield Static("", classes="field-error", id=f"error-{name}")
+                    if name == "name":
+                        with Horizontal(classes="form-row"):
+                            yield Label("Type", classes="form-label", id="label-kind")
+                            yield Select([("production", "production"), ("sandbox", "sandbox")],
+                                         value=values["kind"], allow_blank=False,
+                                         id="field-kind")
+                        yield Static("", classes="field-error", id="error-kind")
+                    if name == "domain":
+                        with Horizontal(classes="form-row"):
+                            yield Label("Login method", classes="form-label",
+                                        id="label-auth_method")
+                            yield Select([(m, m) for m in AUTH_METHODS],
+                                         value=values["auth_method"], allow_blank=False,
+                                         id="field-auth_method")
+                        yield Static("", id="form-method-warning")
+                        yield Static("", classes="field-error", id="error-auth_method")
+                yield Checkbox("Vendor (packaging) org: PackageSubscriber and push jobs",
+                               values["vendor"], id="field-vendor")
+                yield Static("", classes="field-error", id="error-vendor")
+                yield Static("", classes="field-error", id="error-form")
+            yield Static(Text("tab/enter: next field · ctrl+s: save · esc: cancel"),
+                         id="form-help")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def _initial_values(self) -> dict[str, Any]:
+        org = self.org
+        if org is None:
+            return {name: "" for name, _, _ in TEXT_FIELDS} | {
+                "kind": "production", "auth_method": "token", "vendor": False, "domain": "login"}
+        return {
+            "org_id": org.org_id, "name": org.name, "kind": org.kind,
+            "parent_org_id": org.parent_org_id or "", "instance_url": org.instance_url,
+            "domain": org.domain, "auth_method": org.auth_method, "username": org.username,
+            "consumer_key": org.consumer_key, "ca_bundle": org.ca_bundle,
+            "tags": ", ".join(org.tags), "sandbox_push_ticket": org.sandbox_push_ticket,
+            "notes": org.notes, "vendor": org.vendor,
+        }
+
+    def on_mount(self) -> None:
+        first = "#field-name" if self.org is not None else "#field-org_id"
+        self.query_one(first, Input).focus()
+        self._show_method_warning()
+
+    # -- values and errors -------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """What is typed right now, in the shape Org.create takes."""
+        out: dict[str, Any] = {}
+        for name, _, _ in TEXT_FIELDS:
+            out[name] = self.query_one(f"#field-{name}", Input).value
+        out["tags"] = [t.strip() for t in out["tags"].split(",") if t.strip()]
+        out["kind"] = self.query_one("#field-kind", Select).value
+        out["auth_method"] = self.query_one("#field-auth_method", Select).value
+        out["vendor"] = self.query_one("#field-vendor", Checkbox).value
+        if self.org is not None:
+            out["org_id"] = self.org.org_id
+            out["push"] = self.org.push
+            out["products"] = self.org.products
+        return out
+
+    def show_errors(self, errors: dict[str, str], only: set[str] | None = None) -> None:
+        """Put each message under its field; `only` limits which fields are touched."""
+        fields = only if only is not None else set(FIELD_ORDER)
+        for name in fields:
+            message = errors.get(name, "")
+            try:
+                error = self.query_one(f"#error-{name}", Static)
+                error.update(Text(message))
+                error.set_class(bool(message), "-shown")
+            except Exception:
+                continue
+            try:
+                widget = self.query_one(f"#field-{name}")
+            except Exception:
+                continue
+            widget.set_class(bool(message), "bad")
+        unplaced = {k: v for k, v in errors.items() if k not in FIELD_ORDER}
+        if only is None:
+            message = "; ".join(f"{k}: {v}" for k, v in unplaced.items())
+            form_error = self.query_one("#error-form", Static)
+            form_error.update(Text(message))
+            form_error.set_class(bool(message), "-shown")
+
+    def field_errors(self) -> dict[str, str]:
+        try:
+            Org.create(**self.values())
+        except ValidationError as exc:
+            return exc.errors
+        return {}
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        if not event.input.value.strip() and name not in ("org_id", "name"):
+            self.show_errors({}, only={name})
+            return
+        self.show_errors(self.field_errors(), only={name})
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        if event.input.has_class("bad"):
+            errors = self.field_errors()
+            self.show_errors(errors, only={name})
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        self._show_method_warning()
+        shown = {n for n in FIELD_ORDER if self._shown_error(n)}
+        self.show_errors(self.field_errors(), only=shown)
+
+    def _shown_error(self, name: str) -> bool:
+        try:
+            return self.query_one(f"#field-{name}").has_class("bad")
+        except Exception:
+            return False
+
+    def _show_method_warning(self) -> None:
+        method = self.query_one("#field-auth_method", Select).value
+        warning = self.query_one("#form-method-warning", Static)
+        warning.update(Text(PASSWORD_WARNING) if method == "password" else Text(""))
+        warning.display = method == "password"
+
+    # -- save / cancel -----------------------------------------------------------------------
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        if getattr(self.app, "read_only", False):
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        if self.saving:
+            return
+        values = self.values()
+        try:
+            org = Org.create(**values)
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+            self._focus_first_error(exc.errors)
+            return
+        self.show_errors({})
+        self.saving = True
+        self.write(org)
+
+    def _focus_first_error(self, errors: dict[str, str]) -> None:
+        for name in FIELD_ORDER:
+            if name in errors:
+                try:
+                    widget = self.query_one(f"#field-{name}")
+                except Exception:
+                    continue
+                if not widget.disabled:
+                    widget.focus()
+                    widget.scroll_visible()
+                return
+
+    @work(thread=True, exit_on_error=False, group="org-form", name="saving org")
+    def write(self, org: Org) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            if self.org is None:
+                store.add_org(org)
+                saved = org
+            else:
+                changes = org.to_doc()
+                changes.pop("org_id")
+                changes["push"] = org.push
+                saved = store.update_org(org.org_id, **changes)
+        except ValidationError as exc:
+            self.app.call_from_thread(self._save_failed, exc.errors)
+            return
+        except Exception as exc:
+            self.app.call_from_thread(self._save_failed, {"form": clean(str(exc), limit=300)})
+            return
+        self.app.call_from_thread(self.dismiss, saved)
+
+    def _save_failed(self, errors: dict[str, str]) -> None:
+        self.saving = False
+        self.show_errors(errors)
+        self._focus_first_error(errors)

@@ -1,0 +1,428 @@
+"""Screen 1: every registered org at a glance, fast with 10,000 orgs and usable over SSH.
+
+The rows come from the store in a worker (the UI never waits for the file lock); the screen
+keeps one `OrgEntry` and one `Row` per org and filters its own list on every keystroke, handing
+`FastTable` only the matching rows. Checks run in a thread worker (`sweep`) and update each row
+as its snapshot arrives; `esc` cancels.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Label, ProgressBar, Static
+
+from juston_tui.model import Org
+from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.registry_data import (
+    COLUMNS,
+    OrgEntry,
+    SnapInfo,
+    app_now,
+    build_entries,
+    entry_row,
+    matcher,
+)
+from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
+from juston_tui.screens.widgets.fast_table import FastTable, Row
+from juston_tui.text import clean
+
+
+class EntriesLoaded(Message):
+    """The worker has read the store."""
+
+    def __init__(self, entries: dict[str, OrgEntry], error: str | None = None) -> None:
+        super().__init__()
+        self.entries = entries
+        self.error = error
+
+
+class OrgsChanged(Message):
+    """Orgs were written (add, edit, delete, undo, push state): show them."""
+
+    def __init__(self, orgs: Iterable[Org] = (), removed: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.orgs = list(orgs)
+        self.removed = list(removed)
+
+
+class RegistryScreen(JustOnScreen):
+    """The org registry: name, ID, type, versions, licences, push state, last check."""
+
+    MODE = "registry"
+    TITLE = "Orgs"
+    CSS_PATH = "../styles/registry.tcss"
+    EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"add", "edit", "delete", "undo", "push", "vendor_sync"}
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("u", "undo", "Undo"),
+        Binding("r", "refresh", "Check"),
+        Binding("R", "refresh_all", "Check all", key_display="R"),
+        Binding("p", "push", "Push request"),
+        Binding("v", "vendor_sync", "Vendor sync"),
+        Binding("escape", "escape", "Cancel", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[str, OrgEntry] = {}
+        self.rows: dict[str, Row] = {}
+        self.query_text = ""
+        self.loaded = False
+        self.undo_stack: list[list[Org]] = []
+        self.refresh_cancel: threading.Event | None = None
+        self.refreshing = False
+        self._pending_focus: str | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="registry-status")
+        yield Input(placeholder="filter: name, org ID, tag, state (esc clears)",
+                    id="registry-filter")
+        yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=True,
+                        id="registry-table")
+        with Horizontal(id="registry-progress"):
+            yield ProgressBar(id="registry-bar", show_eta=False)
+            yield Label(id="registry-progress-label")
+
+    @property
+    def table(self) -> FastTable:
+        return self.query_one("#registry-table", FastTable)
+
+    def on_mount(self) -> None:
+        self.table.sort_by("name")
+        self.table.focus()
+        self.load_entries()
+        self.set_interval(60, self._tick_ages)
+
+    # -- loading -----------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="registry-load", exclusive=True,
+          name="loading orgs")
+    def load_entries(self) -> None:
+        store = self.juston.store
+        try:
+            orgs = store.list_orgs()
+            snapshots = store.all_docs("snapshots")
+        except Exception as exc:  # a vanished or damaged file is shown, not raised
+            self.post_message(EntriesLoaded({}, clean(str(exc), limit=300)))
+            return
+        self.post_message(EntriesLoaded(build_entries(orgs, snapshots)))
+
+    @on(EntriesLoaded)
+    def _entries_loaded(self, event: EntriesLoaded) -> None:
+        self.entries = event.entries
+        self.loaded = True
+        if event.error:
+            self.notify(event.error, title="Store", severity="error")
+        self._rebuild_rows()
+        self.table.empty_text = "No orgs registered yet: press a to add one."
+        self.apply_filter()
+        if self._pending_focus:
+            self.table.move_to_key(self._pending_focus)
+            self._pending_focus = None
+
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self.load_entries()
+
+    def _rebuild_rows(self) -> None:
+        now = app_now(self.app)
+        self.rows = {key: entry_row(entry, now) for key, entry in self.entries.items()}
+
+    def _tick_ages(self) -> None:
+        """Ages and staleness marks move with the clock."""
+        if self.loaded:
+            self._rebuild_rows()
+            self.apply_filter()
+
+    # -- filtering ---------------------------------------------------------------------------
+    def visible_keys(self) -> list[str]:
+        match = matcher(self.query_text)
+        return [key for key, entry in self.entries.items() if match(entry)]
+
+    def apply_filter(self) -> None:
+        rows = self.rows
+        self.table.set_rows([rows[key] for key in self.visible_keys()])
+        self.update_status()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#registry-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#registry-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.apply_filter()
+
+    @on(Input.Submitted, "#registry-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_escape(self) -> None:
+        if self.refreshing and self.refresh_cancel is not None:
+            self.refresh_cancel.set()
+            self.query_one("#registry-progress-label", Label).update("cancelling…")
+            return
+        box = self.query_one("#registry-filter", Input)
+        if box.display or self.query_text:
+            box.value = ""
+            box.display = False
+            self.query_text = ""
+            self.apply_filter()
+            self.table.focus()
+
+    def update_status(self) -> None:
+        counts = {"ok": 0, "warn": 0, "fail": 0, "unknown": 0, "": 0}
+        stale = 0
+        now = app_now(self.app)
+        for entry in self.entries.values():
+            counts[entry.info.verdict if entry.info.verdict in counts else "unknown"] += 1
+            if entry.is_stale(now):
+                stale += 1
+        text = Text()
+        text.append(f"{len(self.entries)} orgs", style="bold")
+        text.append(f" · {self.table.row_count} shown")
+        marked = len(self.table.selected_keys)
+        if marked:
+            text.append(f" · {marked} marked", style="bold")
+        text.append("  ")
+        for verdict, label, style in (("fail", "fail", "bold red"), ("warn", "warn", "yellow"),
+                                      ("ok", "ok", "green"), ("unknown", "unknown", "dim"),
+                                      ("", "unchecked", "dim")):
+            if counts[verdict]:
+                text.append(f"{label} {counts[verdict]}  ", style=style)
+        if stale:
+            text.append(f"{stale} stale (! = checked >24 h ago)", style="bold yellow")
+        if self.query_text:
+            text.append("  filter: ")
+            text.append(clean(self.query_text, limit=40), style="italic")
+        self.query_one("#registry-status", Static).update(text)
+
+    @on(FastTable.SelectionChanged, "#registry-table")
+    def _selection_changed(self) -> None:
+        self.update_status()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def cursor_org(self) -> Org | None:
+        key = self.table.cursor_key
+        entry = self.entries.get(key) if key else None
+        return entry.org if entry else None
+
+    def target_orgs(self) -> list[Org]:
+        """The marked orgs (in displayed order), else the org under the cursor."""
+        keys = self.table.selected_in_order() or (
+            [self.table.cursor_key] if self.table.cursor_key else []
+        )
+        return [self.entries[k].org for k in keys if k in self.entries]
+
+    def focus_request(self, org_id: str | None = None, **kwargs: Any) -> None:
+        if org_id is None:
+            return
+        if not self.loaded or not self.table.move_to_key(org_id):
+            self._pending_focus = org_id
+
+    def put_org(self, org: Org) -> None:
+        """Show a new or changed org (its snapshot info is kept)."""
+        old = self.entries.get(org.org_id)
+        info = old.info if old else SnapInfo()
+        parent = self.entries.get(org.parent_org_id or "")
+        self.entries[org.org_id] = OrgEntry.build(org, info, parent.org.name if parent else "")
+        self.rows[org.org_id] = entry_row(self.entries[org.org_id], app_now(self.app))
+
+    @on(OrgsChanged)
+    def _orgs_changed(self, event: OrgsChanged) -> None:
+        for org_id in event.removed:
+            self.entries.pop(org_id, None)
+            self.rows.pop(org_id, None)
+        for org in event.orgs:
+            self.put_org(org)
+        self.apply_filter()
+        if event.orgs and len(event.orgs) == 1:
+            self.table.move_to_key(event.orgs[0].org_id)
+
+    # -- add / edit / delete / undo ------------------------------------------------------------
+    def action_add(self) -> None:
+        from juston_tui.screens.org_form import OrgFormScreen
+
+        self.app.push_screen(OrgFormScreen(None), self._form_done)
+
+    def action_edit(self) -> None:
+        org = self.cursor_org()
+        if org is None:
+            self.notify("No org under the cursor.", severity="warning")
+            return
+        from juston_tui.screens.org_form import OrgFormScreen
+
+        self.app.push_screen(OrgFormScreen(org), self._form_done)
+
+    def _form_done(self, org: Org | None) -> None:
+        if org is not None:
+            self.post_message(OrgsChanged([org]))
+            self.notify(Text(f"Saved {clean(org.name, limit=60)}."), timeout=3)
+
+    def action_delete(self) -> None:
+        orgs = self.target_orgs()
+        if not orgs:
+            self.notify("No org under the cursor.", severity="warning")
+            return
+        from juston_tui.screens.confirm import ConfirmScreen
+
+        if len(orgs) == 1:
+            question = (f"Remove {clean(orgs[0].name, limit=60)} ({orgs[0].org_id}) from the "
+                        "registry? Its secrets stay in the keyring; u undoes this.")
+        else:
+            question = f"Remove {len(orgs)} marked orgs from the registry? u undoes this."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_orgs(orgs)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs")
+    def delete_orgs(self, orgs: list[Org]) -> None:
+        store = self.juston.store
+        removed: list[Org] = []
+        with store.transaction():
+            for org in orgs:
+                removed.append(store.remove_org(org.org_id))
+        self.app.call_from_thread(self._deleted, removed)
+
+    def _deleted(self, removed: list[Org]) -> None:
+        self.undo_stack.append(removed)
+        self.table.clear_selection()
+        self.post_message(OrgsChanged(removed=[o.org_id for o in removed]))
+        what = clean(removed[0].name, limit=60) if len(removed) == 1 else f"{len(removed)} orgs"
+        self.notify(Text(f"Removed {what}. Press u to undo."), timeout=6)
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo.", severity="information", timeout=3)
+            return
+        self.restore_orgs(self.undo_stack.pop())
+
+    @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal")
+    def restore_orgs(self, orgs: list[Org]) -> None:
+        store = self.juston.store
+        restored: list[Org] = []
+        with store.transaction():
+            for org in orgs:
+                if store.find_org(org.org_id) is None:
+                    store.add_org(org)
+                    restored.append(org)
+        self.post_message(OrgsChanged(restored))
+        self.app.call_from_thread(self.notify, f"Restored {len(restored)} org(s).", timeout=3)
+
+    # -- open ----------------------------------------------------------------------------------
+    @on(FastTable.RowSelected, "#registry-table")
+    def _open(self, event: FastTable.RowSelected) -> None:
+        entry = self.entries.get(event.key)
+        if entry is None:
+            return
+        from juston_tui.screens.org_detail import OrgDetailScreen
+
+        self.app.push_screen(OrgDetailScreen(entry.org.org_id, registry=self))
+
+    # -- refresh -------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.start_refresh(self.target_orgs())
+
+    def action_refresh_all(self) -> None:
+        self.start_refresh([e.org for e in self.entries.values()])
+
+    def start_refresh(self, orgs: list[Org]) -> None:
+        if not orgs:
+            self.notify("No org to check.", severity="warning")
+            return
+        if self.refreshing:
+            self.notify("A check is already running (esc cancels it).", severity="warning")
+            return
+        self.refreshing = True
+        self.refresh_cancel = threading.Event()
+        progress = self.query_one("#registry-progress")
+        progress.display = True
+        bar = self.query_one("#registry-bar", ProgressBar)
+        bar.update(total=len(orgs), progress=0)
+        self.query_one("#registry-progress-label", Label).update(
+            f"checking 0/{len(orgs)} · esc cancels")
+        self.sweep_orgs(orgs, self.refresh_cancel)
+
+    @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs")
+    def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
+        run_sweep(self.app, orgs, cancel=cancel, post=self.post_message)
+
+    @on(SnapshotArrived)
+    def _snapshot_arrived(self, event: SnapshotArrived) -> None:
+        self.apply_snapshot_info(event.snapshot.org_id, SnapInfo.from_snapshot(event.snapshot))
+        if self.refreshing:
+            self.query_one("#registry-bar", ProgressBar).update(total=event.total,
+                                                                 progress=event.done)
+            label = f"checking {event.done}/{event.total} · esc cancels"
+            if self.refresh_cancel is not None and self.refresh_cancel.is_set():
+                label = f"cancelling… {event.done}/{event.total}"
+            self.query_one("#registry-progress-label", Label).update(label)
+
+    def apply_snapshot_info(self, org_id: str, info: SnapInfo) -> None:
+        """Live per-row update: the row changes in place, without re-sorting under the cursor."""
+        entry = self.entries.get(org_id)
+        if entry is None:
+            return
+        entry.info = info
+        entry.reindex()
+        row = entry_row(entry, app_now(self.app))
+        self.rows[org_id] = row
+        self.table.update_row(org_id, row.cells, row.sort_values)
+        self.update_status()
+
+    @on(RefreshFinished)
+    def _refresh_finished(self, event: RefreshFinished) -> None:
+        self.refreshing = False
+        self.refresh_cancel = None
+        self.query_one("#registry-progress").display = False
+        if event.error:
+            self.notify(event.error, title="Check", severity="error", timeout=8)
+        elif event.cancelled:
+            self.notify(f"Cancelled: {event.count} of {event.total} orgs checked.", timeout=5)
+        else:
+            self.notify(f"Checked {event.count} org(s).", timeout=3)
+
+    # -- push registration and vendor sync ---------------------------------------------------
+    def action_push(self) -> None:
+        orgs = self.target_orgs()
+        if not orgs:
+            self.notify("Mark orgs with space (or put the cursor on one) first.",
+                        severity="warning")
+            return
+        from juston_tui.screens.push_request import PushRequestScreen
+
+        self.app.push_screen(PushRequestScreen([o.org_id for o in orgs], registry=self))
+
+    def action_vendor_sync(self) -> None:
+        org = self.cursor_org()
+        vendors = [e.org for e in self.entries.values() if e.org.vendor]
+        if org is None or not org.vendor:
+            if len(vendors) != 1:
+                self.notify(
+                    "Put the cursor on the vendor (packaging) org: edit an org and tick "
+                    "'vendor org' to mark it." if not vendors else
+                    "Put the cursor on the vendor org to sync from.", severity="warning")
+                return
+            org = vendors[0]
+        from juston_tui.screens.vendor_sync import VendorSyncScreen
+
+        self.app.push_screen(VendorSyncScreen(org, registry=self))

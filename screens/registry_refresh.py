@@ -1,0 +1,75 @@
+"""Checking orgs from the registry, detail and access screens without freezing the UI.
+
+`run_sweep` runs inside a thread worker: it calls `juston_tui.salesforce.sweep` and reports each
+snapshot as a `SnapshotArrived` message as soon as it lands (messages are thread-safe), then
+one `RefreshFinished`. Cancelling sets the shared `threading.Event`; sweep stops starting new
+orgs and the screen says how many were done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual.message import Message
+
+from juston_tui.model import Org, Snapshot
+from juston_tui.text import clean
+
+
+class SnapshotArrived(Message):
+    """One org has been checked (posted from a worker thread)."""
+
+    def __init__(self, snapshot: Snapshot, done: int, total: int) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.done = done
+        self.total = total
+
+
+class RefreshFinished(Message):
+    """A refresh ended: `count` snapshots, `cancelled` by esc, or `error` (one clean line)."""
+
+    def __init__(self, count: int, total: int, cancelled: bool, error: str | None = None) -> None:
+        super().__init__()
+        self.count = count
+        self.total = total
+        self.cancelled = cancelled
+        self.error = error
+
+
+def run_sweep(
+    app: Any,
+    orgs: Sequence[Org],
+    *,
+    cancel: threading.Event,
+    post: Callable[[Message], Any],
+    save: bool = True,
+    concurrency: int = 8,
+) -> list[Snapshot]:
+    """Check `orgs` (call from a thread worker). Saves each snapshot unless the app is read-only."""
+    total = len(orgs)
+    try:
+        from juston_tui.salesforce import sweep
+    except ImportError as exc:
+        post(RefreshFinished(0, total, False, f"checking is not available here ({exc})"))
+        return []
+    try:
+        credentials = app.get_credentials()
+    except Exception as exc:  # an unusable keyring is reported, the sweep still runs
+        post(RefreshFinished(0, total, False, clean(f"credentials unavailable: {exc}")))
+        return []
+    store = app.store if save and not getattr(app, "read_only", False) else None
+
+    def on_result(snapshot: Snapshot, done: int, count: int) -> None:
+        post(SnapshotArrived(snapshot, done, count))
+
+    try:
+        results = sweep(list(orgs), credentials, concurrency=concurrency, on_result=on_result,
+                        cancel=cancel, store=store)
+    except Exception as exc:
+        post(RefreshFinished(0, total, cancel.is_set(), clean(str(exc), limit=300)))
+        return []
+    post(RefreshFinished(len(results), total, cancel.is_set()))
+    return results
