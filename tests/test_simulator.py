@@ -278,6 +278,11 @@ def test_error_shapes(sim: Simulator) -> None:
         client(sim, "api_disabled").query("SELECT Id FROM Organization")
     assert info.value.content == [{"message": "The REST API is not enabled for this Organization.",
                                    "errorCode": "API_DISABLED_FOR_ORG"}]
+    o = org(sim, "api_disabled")
+    raw = session(sim).get(sim.url + f"/services/data/v{V}/limits/",
+                           headers={"Authorization": f"Bearer {o.access_token}"})
+    assert raw.status_code == 403
+    assert raw.headers["Sforce-Limit-Info"] == f"api-usage={sim.api_usage(o.org_id)}/15000"
 
 
 # ---------------------------------------------------------------- faults

@@ -381,7 +381,13 @@ class Simulator:
             self._requests[org_id] = self._requests.get(org_id, 0) + 1
         if org_id is None:
             return _json(*INVALID_SESSION)
-        org = self._orgs[org_id]
+        resp = self._serve_org(self._orgs[org_id], token, method, path, query, body)
+        return None if resp is None else self._limit_headers(org_id, resp)
+
+    def _serve_org(self, org: SimOrg, token: str, method: str, path: str,
+                   query: dict[str, list[str]], body: bytes) -> _Response | None:
+        """An authenticated API request: faults first, then the resource itself."""
+        org_id = org.org_id
         fault = self._faults.take_error(org_id)
         malformed = False
         if fault is not None:
@@ -389,12 +395,12 @@ class Simulator:
                 self._stop.wait(fault.seconds or HANG_SECONDS)
                 if self._stop.is_set():
                     return None
-                return self._limit_headers(org_id, _json(*_err(
-                    503, "SERVER_UNAVAILABLE", "The server is temporarily unavailable.")))
+                return _json(*_err(503, "SERVER_UNAVAILABLE",
+                                   "The server is temporarily unavailable."))
             if fault.kind == "expire_session":
                 return _json(*INVALID_SESSION)
             if fault.kind == "limit_exceeded":
-                return self._limit_headers(org_id, _json(*LIMIT_EXCEEDED))
+                return _json(*LIMIT_EXCEEDED)
             if fault.kind == "server_error":
                 return self._server_error(org_id)
             malformed = fault.kind == "malformed"
@@ -404,26 +410,24 @@ class Simulator:
             return _json(*API_DISABLED)
         with self._lock:
             self._usage[org_id] += 1
+        resp: _Response
+        m = _VERSION_RE.match(path)
         if path.startswith("/id/"):
             resp = self._identity(org)
+        elif not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
+            resp = _json(*NOT_FOUND)
         else:
-            m = _VERSION_RE.match(path)
-            if not m:
-                resp = _json(*NOT_FOUND)
+            version = f"{m.group(1)}.{m.group(2)}"
+            status, payload = self._route(org, method, version, m.group(3) or "/", query, body,
+                                          top_level=True)
+            if isinstance(payload, _Response):
+                resp = payload
             else:
-                major = int(m.group(1))
-                version = f"{m.group(1)}.{m.group(2)}"
-                if not MIN_VERSION <= major <= MAX_VERSION:
-                    resp = _json(*NOT_FOUND)
-                else:
-                    status, payload = self._route(org, method, version, m.group(3) or "/", query,
-                                                  body, top_level=True)
-                    resp = payload if isinstance(payload, _Response) else (
-                        _Response(204, b"") if status == 204 else _json(status, payload))
+                resp = _Response(204, b"") if status == 204 else _json(status, payload)
         if malformed:
             cut = max(1, len(resp.body) // 2)
             resp = _Response(200, resp.body[:cut] if resp.body else b'{"records": [', _JSON)
-        return self._limit_headers(org_id, resp)
+        return resp
 
     def _limit_headers(self, org_id: str, resp: _Response) -> _Response:
         resp.headers["Sforce-Limit-Info"] = f"api-usage={self._usage[org_id]}/{API_MAX}"
