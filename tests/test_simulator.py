@@ -657,3 +657,19 @@ def test_cli_serve_prints_url_ca_and_writes_private_credentials() -> None:
         stop.set()
         thread.join(10)
     assert result == [0] and not os.path.exists(creds_path)
+
+
+def test_strict_composite_enforces_salesforce_rules(sim: Simulator) -> None:
+    """Salesforce allows 5 queries per composite and no Tooling URLs in /composite."""
+    sim.strict_composite = True
+    try:
+        q = f"/services/data/v{V}/query/?q=SELECT+Id+FROM+Organization"
+        body = {"compositeRequest": [{"method": "GET", "url": q, "referenceId": f"q{i}"}
+                                     for i in range(6)]}
+        body["compositeRequest"].append({"method": "GET", "referenceId": "tool", "url":
+                                         f"/services/data/v{V}/tooling/query/?q=SELECT+Id+FROM+"
+                                         "InstalledSubscriberPackage"})
+        res = client(sim).restful("composite", method="POST", json=body)["compositeResponse"]
+        assert [r["httpStatusCode"] for r in res] == [200] * 5 + [400, 404]
+    finally:
+        sim.strict_composite = False

@@ -636,7 +636,7 @@ class Simulator:
             return _err(400, "INVALID_INPUT", f"invalid subrequest url or method: {url}")
         rest = m.group(3) or "/"
         if self.strict_composite and rest.startswith("/tooling") != tooling:
-            return _err(400, "NOT_FOUND", "The requested resource does not exist")
+            return NOT_FOUND
         sub_body = orjson.dumps(sub["body"]) if sub.get("body") is not None else b""
         status, payload = self._route(org, method, f"{m.group(1)}.{m.group(2)}", rest,
                                       parse_qs(parts.query, keep_blank_values=True), sub_body,
