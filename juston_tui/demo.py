@@ -71,14 +71,14 @@ def _products(sim_org: SimOrg) -> list[str]:
 
 
 def register_simulator_orgs(
-    store: Store,
+    store: Store | None,
     credentials: CredentialStore,
     simulator: Simulator,
     sim_orgs: list[SimOrg] | None = None,
     *,
     method: str | None = None,
 ) -> list[Org]:
-    """Register simulator orgs (one store write) and put their secrets in `credentials`.
+    """Register simulator orgs (one store write, if a store is given); secrets to `credentials`.
 
     Methods rotate through jwt, client-credentials, password and token unless `method` is
     given; every org points at the simulator (instance URL, My Domain, CA bundle).
@@ -102,7 +102,8 @@ def register_simulator_orgs(
         }[chosen]
         for kind, value in secrets.items():
             credentials.set(so.org_id, kind, value)
-    store.put_many("orgs", [o.to_doc() for o in orgs])
+    if store is not None:
+        store.put_many("orgs", [o.to_doc() for o in orgs])
     return orgs
 
 

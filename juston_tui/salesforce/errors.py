@@ -37,7 +37,7 @@ APPROVAL_EXPLANATION = (
     "Profiles and select the user's profile (at least System Administrator), Save"
 )
 
-_LIMIT = 400
+_LIMIT = 600
 
 
 class AccessError(Exception):
@@ -129,7 +129,7 @@ def _describe_sf(exc: Any, login_hint: str) -> str:
 
     if isinstance(exc, SalesforceAuthenticationFailed):
         code = str(exc.code or "")
-        message = str(exc.message or "")
+        message = str(getattr(exc, "auth_message", None) or "")
         if "hasn't approved this consumer" in message:
             return f"login refused: {APPROVAL_EXPLANATION}"
         if code == "INVALID AUTH":
@@ -174,6 +174,8 @@ def describe_error(
         text = str(exc)
     elif isinstance(exc, SalesforceError | SalesforceAuthenticationFailed):
         text = _describe_sf(exc, login_hint)
+    elif type(exc).__name__ == "JSONDecodeError":  # json's, or requests' (also an HTTP error)
+        text = "malformed response from Salesforce (not JSON)"
     elif isinstance(exc, requests.exceptions.SSLError):
         text = (
             f"TLS certificate of {_host(getattr(exc.request, 'url', None))} is not trusted "
@@ -186,8 +188,6 @@ def describe_error(
         text = f"cannot connect to {_host(getattr(exc.request, 'url', None))}"
     elif isinstance(exc, requests.exceptions.RequestException):
         text = f"HTTP problem: {type(exc).__name__}"
-    elif isinstance(exc, ValueError) and type(exc).__name__ == "JSONDecodeError":
-        text = "malformed response from Salesforce (not JSON)"
     elif isinstance(exc, KeyError | TypeError | IndexError | AttributeError):
         text = f"malformed response from Salesforce (unexpected shape: {type(exc).__name__})"
     else:

@@ -22,10 +22,10 @@ from juston_tui.salesforce.checks import FIX_EDITION, evaluate
 from juston_tui.salesforce.connection import API_VERSION, DEFAULT_TIMEOUT, OrgConnection
 from juston_tui.salesforce.errors import (
     AccessError,
-    AuthError,
     Cancelled,
     describe_body,
     describe_error,
+    error_code,
 )
 from juston_tui.salesforce.settings import PRODUCTS, ProbeSettings, version_text
 
@@ -177,18 +177,26 @@ def _usage(conn: OrgConnection) -> dict[str, int] | None:
 
 
 def fetch(conn: OrgConnection, settings: ProbeSettings) -> ProbeResult:
-    """Run the two requests; a failure of the Tooling query only affects the package checks."""
+    """Run the two requests. The Tooling query failing for a reason of its own (an object or
+    field the org lacks, no permission) only affects the package checks; an org-level failure
+    (network, time limit, session, API limit, server error) fails the whole probe."""
+    from simple_salesforce.exceptions import SalesforceError
+
     result = ProbeResult()
     _composite(conn, build_queries(settings), result)
     try:
         _tooling_packages(conn, result)
-    except (Cancelled, AuthError):
-        raise
-    except Exception as exc:
+    except SalesforceError as exc:
+        code = error_code(exc) or ""
+        if exc.status not in (400, 403, 404) or code in _ORG_LEVEL_CODES:
+            raise
         result.errors["packages"] = describe_error(exc, secrets=conn.secrets(),
                                                    timeout=conn.timeout)
     result.api_usage = _usage(conn)
     return result
+
+
+_ORG_LEVEL_CODES = ("REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG", "INVALID_SESSION_ID")
 
 
 # -- facts --------------------------------------------------------------------------------------

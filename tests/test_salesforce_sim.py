@@ -1,0 +1,360 @@
+"""The real client (simple-salesforce over HTTPS) against the simulator: scenarios, auth, faults."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+
+import certifi
+import pytest
+
+from juston_tui.credentials import CredentialStore, open_credentials
+from juston_tui.demo import register_simulator_orgs
+from juston_tui.model import CHECK_IDS, Org
+from juston_tui.salesforce import (
+    AuthError,
+    ProbeSettings,
+    connect,
+    probe_org,
+    read_browser_caching,
+    sweep,
+)
+from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
+from juston_tui.simulator import SCENARIOS, Simulator, make_org
+from juston_tui.store import Store
+
+METHODS = ("jwt", "client-credentials", "password", "token")
+_index = itertools.count(100)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator(scenario_set="all", strict_composite=True).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def creds() -> CredentialStore:
+    return open_credentials("memory")
+
+
+def register(sim: Simulator, creds: CredentialStore, sim_org, method: str = "token",
+             store: Store | None = None) -> Org:
+    """The org as a user would register it: simulator URL, its CA, the method's secrets."""
+    return register_simulator_orgs(store, creds, sim, [sim_org], method=method)[0]
+
+
+def fresh(sim: Simulator, scenario: str = "healthy") -> object:
+    """A new org only this test uses, so faults and counters are its own."""
+    return sim.add_org(make_org(scenario, next(_index)))
+
+
+def verdicts(snapshot) -> dict[str, str]:
+    return {c.id: c.verdict for c in snapshot.checks}
+
+
+# -- every scenario, expected verdicts, two round trips -------------------------------------------
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_scenario_reaches_its_verdicts(sim: Simulator, creds: CredentialStore,
+                                             scenario: str) -> None:
+    so = fresh(sim, scenario)
+    method = "jwt" if scenario == "session_expiring" else "token"
+    org = register(sim, creds, so, method)
+    before = sim.request_count(so.org_id)
+    snap = probe_org(org, creds)
+    got = verdicts(snap)
+    for check_id, expected in so.spec.expected.items():
+        assert got[check_id] == expected, (check_id, snap.check(check_id))
+    assert [c.id for c in snap.checks] == list(CHECK_IDS)
+    assert all(c.reason for c in snap.checks)
+    if scenario == "api_disabled":
+        assert snap.error and "API_DISABLED_FOR_ORG" in snap.error
+        return
+    assert snap.error is None
+    api_trips = sim.request_count(so.org_id) - before
+    extra = 1 if scenario == "session_expiring" else 0  # the expired request, then a re-login
+    assert api_trips == 2 + extra
+    assert snap.facts["round_trips"]["api"] == api_trips
+    for c in snap.checks:
+        if c.verdict in ("warn", "fail"):
+            assert c.fix, c.id
+    assert snap.checked_at.endswith("Z")
+
+
+def test_facts_follow_the_contract(sim: Simulator, creds: CredentialStore) -> None:
+    org = register(sim, creds, fresh(sim))
+    facts = probe_org(org, creds).facts
+    assert set(facts["organization"]) >= {"name", "edition", "is_sandbox", "instance",
+                                          "org_type"}
+    assert facts["packages"]["billing"]["version"] == "2.80.2"
+    assert set(facts["packages"]["billing"]) >= {"name", "namespace", "version", "version_id"}
+    assert facts["current_versions"] == {"billing": "2.80", "cash": "1.14"}
+    assert {"namespace", "status", "allowed", "used", "expires"} <= set(facts["licenses"][0])
+    assert facts["connected_app"]["name"] == "JustOn Platform"
+    assert facts["connected_app"]["sysadmin"] is True
+    assert facts["permissions"]["balance"]["permission_sets"] == ["JustOn Billing"]
+    assert facts["permissions"]["task_type"]["permission_sets"] == ["JustOn Billing"]
+    assert facts["api_usage"]["max"] == 15000
+
+
+def test_store_setting_overrides_current_version(sim: Simulator, creds: CredentialStore,
+                                                 store: Store) -> None:
+    org = register(sim, creds, fresh(sim))
+    store.set_setting("current_versions", {"billing": "2.81"})
+    snap = probe_org(org, creds, settings=ProbeSettings.for_store(store))
+    assert verdicts(snap)["package.billing"] == "warn"
+    assert "current 2.81" in snap.check("package.billing").reason
+
+
+def test_pagination_is_followed(creds: CredentialStore) -> None:
+    with Simulator([make_org("healthy", 3)], batch_size=2, strict_composite=True) as small:
+        org = register(small, creds, small.orgs[0])
+        snap = probe_org(org, creds)
+        assert snap.error is None
+        assert set(verdicts(snap).values()) == {"ok"}
+        assert snap.facts["round_trips"]["api"] > 2  # extra pages were fetched
+        assert snap.facts["round_trips"]["api"] == small.request_count()
+
+
+# -- auth methods -----------------------------------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+def test_every_auth_method_logs_in(sim: Simulator, creds: CredentialStore, method: str) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so, method)
+    snap = probe_org(org, creds)
+    assert snap.error is None and snap.verdict == "ok"
+    assert sim.login_count(so.org_id) == (0 if method == "token" else 1)
+    assert snap.facts["round_trips"]["login"] == (0 if method == "token" else 1)
+    warned = any("Summer '27" in w for w in snap.facts["warnings"])
+    assert warned == (method == "password")
+
+
+def test_connect_returns_a_working_client(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    sf = connect(register(sim, creds, so, "client-credentials"), creds)
+    assert sf.query("SELECT Id FROM Organization")["records"][0]["Id"] == so.org_id
+    assert sf.sf_version == "62.0"
+
+
+def test_missing_and_wrong_secrets_are_clean_errors(sim: Simulator,
+                                                    creds: CredentialStore) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so, "password")
+    creds.delete(so.org_id, "password")
+    snap = probe_org(org, creds)
+    assert "no password stored" in snap.error and "juston-tui login" in snap.error
+    creds.set(so.org_id, "password", "wrong-password-123")
+    snap = probe_org(org, creds)
+    assert snap.error.startswith("login failed: INVALID_LOGIN")
+    assert "wrong-password-123" not in snap.error and so.security_token not in snap.error
+    with pytest.raises(AuthError):
+        connect(org, creds)
+
+
+def test_unapproved_consumer_explains_the_setup_fix(sim: Simulator,
+                                                    creds: CredentialStore) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so, "jwt").with_changes(username="nobody@example.com")
+    snap = probe_org(org, creds)
+    assert "user hasn't approved this consumer" in snap.error
+    assert "Admin approved users are pre-authorized" in snap.error
+    assert "Manage Profiles" in snap.error
+
+
+def test_org_ca_wins_over_requests_ca_bundle(sim: Simulator, creds: CredentialStore,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # does not know the simulator
+    monkeypatch.setenv("CURL_CA_BUNDLE", certifi.where())
+    org = register(sim, creds, fresh(sim), "jwt")
+    assert probe_org(org, creds).error is None
+    no_ca = org.with_changes(ca_bundle="")
+    snap = probe_org(no_ca, creds)
+    assert "TLS certificate" in snap.error and "--ca-bundle" in snap.error
+
+
+# -- faults -----------------------------------------------------------------------------------
+def test_latency_within_and_beyond_the_timeout(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so)
+    sim.set_latency(0.15, so.org_id)
+    started = time.monotonic()
+    assert probe_org(org, creds, timeout=5).error is None
+    assert time.monotonic() - started >= 0.3  # two round trips
+    started = time.monotonic()
+    snap = probe_org(org, creds, timeout=0.25)
+    assert snap.error.startswith("timed out after 0.25 s")
+    assert time.monotonic() - started < 1.0  # the per-org deadline, not per request
+    sim.set_latency(0, so.org_id)
+
+
+def test_hang_becomes_a_timeout(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    sim.set_fault(so.org_id, "hang", seconds=5)
+    started = time.monotonic()
+    snap = probe_org(register(sim, creds, so), creds, timeout=0.5)
+    assert "timed out" in snap.error and snap.verdict == "unknown"
+    assert time.monotonic() - started < 2
+    sim.clear_faults(so.org_id)
+
+
+def test_expired_session_relogs_in_exactly_once(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so, "jwt")
+    sim.set_fault(so.org_id, "expire_session", count=1)
+    snap = probe_org(org, creds)
+    assert snap.error is None and snap.verdict == "ok"
+    assert sim.login_count(so.org_id) == 2 and snap.facts["logins"] == 2
+    sim.set_fault(so.org_id, "expire_session")  # permanent: the new session dies too
+    snap = probe_org(org, creds)
+    assert "session expired again" in snap.error
+    assert sim.login_count(so.org_id) == 4  # one login + exactly one re-login
+    sim.clear_faults(so.org_id)
+
+
+def test_expired_token_asks_for_login(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    sim.set_fault(so.org_id, "expire_session", count=1)
+    snap = probe_org(register(sim, creds, so, "token"), creds)
+    assert snap.error == f"session expired: run juston-tui login {so.org_id}"
+    assert sim.login_count(so.org_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [("limit_exceeded", "REQUEST_LIMIT_EXCEEDED"),
+     ("server_error", "UNKNOWN_EXCEPTION"),
+     ("malformed", "malformed response")],
+)
+def test_error_faults_become_one_line(sim: Simulator, creds: CredentialStore, fault: str,
+                                      words: str) -> None:
+    so = fresh(sim)
+    sim.set_fault(so.org_id, fault, count=1)
+    snap = probe_org(register(sim, creds, so), creds)
+    assert words in snap.error and "\n" not in snap.error
+    assert all(c.verdict == "unknown" for c in snap.checks)
+    assert so.access_token not in snap.error
+
+
+def test_html_503_is_described(sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim)
+    sim.set_fault(so.org_id, "server_error", count=2)
+    org = register(sim, creds, so)
+    probe_org(org, creds)  # the 500 JSON variant
+    snap = probe_org(org, creds)  # the 503 HTML variant
+    assert snap.error.startswith("Salesforce server error (HTTP 503)")
+
+
+def test_tooling_failure_only_affects_package_checks(sim: Simulator,
+                                                     creds: CredentialStore) -> None:
+    so = fresh(sim)
+    org = register(sim, creds, so)
+    original = probe_org.__globals__["TOOLING_PACKAGES"]
+    probe_org.__globals__["TOOLING_PACKAGES"] = original.replace(
+        "InstalledSubscriberPackage", "InstalledSubscriberPackagez")
+    try:
+        snap = probe_org(org, creds)
+    finally:
+        probe_org.__globals__["TOOLING_PACKAGES"] = original
+    got = verdicts(snap)
+    assert snap.error is None
+    assert got["package.billing"] == got["package.cash"] == "unknown"
+    assert "INVALID_TYPE" in snap.check("package.billing").reason
+    assert got["connected_app.permitted_users"] == "ok"
+
+
+# -- sweep ------------------------------------------------------------------------------------
+def test_sweep_is_concurrent_isolated_and_saves_as_it_goes(sim: Simulator,
+                                                           creds: CredentialStore,
+                                                           store: Store) -> None:
+    sims = [fresh(sim) for _ in range(8)]
+    orgs = [register(sim, creds, so, METHODS[i % 4], store=store) for i, so in enumerate(sims)]
+    for so in sims:
+        sim.set_latency(0.1, so.org_id)
+    sim.set_fault(sims[3].org_id, "hang", seconds=3)
+    seen: list[tuple[str, int, int]] = []
+    lock = threading.Lock()
+
+    def progress(snapshot, done, total) -> None:
+        with lock:
+            seen.append((snapshot.org_id, done, total))
+            # saved while the sweep still runs (the writer is asynchronous, so allow a moment)
+
+    started = time.monotonic()
+    snaps = sweep(orgs, creds, concurrency=8, timeout=1.0, on_result=progress, store=store)
+    elapsed = time.monotonic() - started
+    assert [s.org_id for s in snaps] == [o.org_id for o in orgs]
+    assert sorted(d for _o, d, _t in seen) == list(range(1, 9))
+    assert {t for _o, _d, t in seen} == {8}
+    failed = [s for s in snaps if s.error]
+    assert [s.org_id for s in failed] == [sims[3].org_id] and "timed out" in failed[0].error
+    assert all(s.verdict == "ok" for s in snaps if not s.error)
+    assert elapsed < 2.5  # in parallel: sequentially this is > 8 * 0.3 s + the hang
+    for org in orgs:
+        assert store.latest_snapshot(org.org_id) is not None
+    raw = store.path.read_text()
+    for so in sims:
+        for secret in (so.access_token, so.password, so.consumer_secret):
+            assert secret not in raw
+    for so in sims:
+        sim.set_latency(0, so.org_id)
+    sim.clear_faults(sims[3].org_id)
+
+
+def test_sweep_cancel_stops_between_orgs(sim: Simulator, creds: CredentialStore) -> None:
+    sims = [fresh(sim) for _ in range(6)]
+    orgs = [register(sim, creds, so) for so in sims]
+    cancel = threading.Event()
+
+    def progress(snapshot, done, total) -> None:
+        cancel.set()
+
+    snaps = sweep(orgs, creds, concurrency=1, on_result=progress, cancel=cancel)
+    assert len(snaps) == 1
+    assert sum(sim.request_count(so.org_id) for so in sims) == 2
+
+
+def test_sweep_survives_a_broken_callback_and_empty_input(sim: Simulator,
+                                                          creds: CredentialStore) -> None:
+    org = register(sim, creds, fresh(sim))
+
+    def broken(snapshot, done, total) -> None:
+        raise RuntimeError("display crashed")
+
+    assert len(sweep([org], creds, on_result=broken)) == 1
+    assert sweep([], creds) == []
+
+
+# -- vendor org, metadata ---------------------------------------------------------------------
+def test_vendor_subscribers_and_push_requests(sim: Simulator, creds: CredentialStore) -> None:
+    vendor = register(sim, creds, sim.vendor_org, "jwt")
+    subs = fetch_subscribers(vendor, creds)
+    by_id = {s["org_id"]: s for s in subs}
+    healthy = next(o for o in sim.orgs if o.scenario == "healthy")
+    assert by_id[healthy.org_id]["products"] == {"billing": "2.80.2", "cash": "1.14.1"}
+    sandbox = next(o for o in sim.orgs if o.scenario == "sandbox")
+    assert by_id[sandbox.org_id]["kind"] == "sandbox"
+    assert by_id[sandbox.org_id]["parent_org_id"] == sandbox.parent_org_id
+    assert vendor.org_id not in by_id
+    pushes = fetch_push_requests(vendor, creds)
+    assert [p["status"] for p in pushes][-2:] == ["Pending", "Created"]
+    assert any(job["errors"] for p in pushes for job in p["jobs"])
+    assert all(p["product"] in ("billing", "cash") for p in pushes)
+
+
+def test_vendor_objects_missing_in_a_customer_org(sim: Simulator,
+                                                  creds: CredentialStore) -> None:
+    from juston_tui.salesforce import AccessError
+
+    with pytest.raises(AccessError, match="packaging org"):
+        fetch_subscribers(register(sim, creds, fresh(sim)), creds)
+
+
+def test_browser_caching(sim: Simulator, creds: CredentialStore) -> None:
+    assert read_browser_caching(register(sim, creds, fresh(sim), "jwt"), creds) is False
+    on = register(sim, creds, fresh(sim, "self_authorize"), "token")
+    assert read_browser_caching(on, creds) is True
+    unreadable = register(sim, creds, fresh(sim, "api_disabled"), "token")
+    assert read_browser_caching(unreadable, creds) is None
