@@ -1,0 +1,476 @@
+"""Screen 2: walk one org through the JustOn installation steps (seed 001).
+
+The steps come from `juston_tui.checklist`; this screen only shows them and turns keys into
+core calls. Every store write and every call to the org runs in a thread worker; the list is
+updated from the state the core returns, so what you see is what was saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from juston_tui.checklist import (
+    Checklist,
+    Progress,
+    StepState,
+    VerifyOutcome,
+    load_checklist,
+    load_states,
+    mark,
+    next_open,
+    progress,
+    record_verifications,
+    set_note,
+    skip,
+    step_status,
+    toggle_done,
+    validate_note,
+    validate_skip_reason,
+    verify_org,
+)
+from juston_tui.model import Org
+from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.checklist_modals import (
+    OrgPickerScreen,
+    StepDetailScreen,
+    TextPromptScreen,
+    step_details,
+)
+from juston_tui.screens.messages import StoreChanged
+from juston_tui.text import clean
+
+GLYPHS = {"verified": "✔", "done": "✓", "skipped": "»", "failing": "✗", "open": "○"}
+STYLES = {"verified": "bold green", "done": "green", "skipped": "dim", "failing": "bold red",
+          "open": ""}
+LABELS = {"verified": "verified", "done": "done", "skipped": "skipped", "failing": "FAILING",
+          "open": ""}
+VERIFY_LABELS = {
+    "none": "none: information to read and acknowledge",
+    "manual": "confirmed by the admin (no API can see this)",
+    "organization": "API: the org's edition (Organization)",
+    "package.billing": "API: installed package and version (Tooling InstalledSubscriberPackage)",
+    "connected_app.permitted_users": "API: JustOn Platform Permitted Users (ConnectedApplication)",
+    "connected_app.sysadmin": "API: profiles of JustOn Platform (SetupEntityAccess)",
+    "permissions.balance": "API: permission sets covering Balance object, fields and tab",
+    "permissions.task_type": "API: permission sets covering Task.Type",
+    "licenses": "API: JustOn licences assigned (PackageLicense)",
+    "browser_caching": "API: Session Settings browser caching (Metadata API, must be off)",
+}
+
+
+def bar(done: int, total: int, width: int = 10) -> str:
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+class ChecklistScreen(JustOnScreen):
+    """The install checklist of one org, section by section, with progress."""
+
+    MODE = "checklist"
+    TITLE = "Checklist"
+    CSS_PATH = "../styles/checklist.tcss"
+    EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"toggle", "skip", "note"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle", "Done/undo"),
+        Binding("s", "skip", "Skip"),
+        Binding("n", "note", "Note"),
+        Binding("v", "verify", "Verify"),
+        Binding("right_square_bracket", "jump(1)", "Next open", key_display="]"),
+        Binding("left_square_bracket", "jump(-1)", "Prev open", key_display="[", show=False),
+        Binding("o", "pick_org", "Org"),
+        Binding("slash", "pick_org", "Find org", show=False, key_display="/"),
+        Binding("r", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checklist: Checklist = load_checklist()
+        self.org: Org | None = None
+        self.states: dict[str, StepState] = {}
+        self.verifying = False
+        self._pending: dict[str, Any] = {}
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="cl-org")
+        with Horizontal(id="cl-overall"):
+            yield Label("", id="cl-overall-label")
+            yield ProgressBar(total=len(self.checklist.steps), show_eta=False,
+                              id="cl-overall-bar")
+        with Horizontal(id="cl-verify"):
+            yield Label("", id="cl-verify-label")
+            yield ProgressBar(show_eta=False, show_percentage=False, id="cl-verify-bar")
+        yield OptionList(id="cl-steps")
+        yield Static("", id="cl-detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#cl-verify").display = False
+        if self.org is None:
+            orgs = sorted(self.juston.store.list_orgs(),
+                          key=lambda o: (o.vendor, o.name.casefold(), o.org_id))
+            self.org = orgs[0] if orgs else None
+        self._apply_pending()
+        self.reload()
+        self.query_one("#cl-steps", OptionList).focus()
+
+    def focus_request(self, **kwargs: Any) -> None:
+        """`app.open_screen("checklist", org_id=..., step_id=...)`."""
+        self._pending.update(kwargs)
+        if self.is_mounted:
+            self._apply_pending()
+            self.reload()
+
+    def _apply_pending(self) -> None:
+        org_id = self._pending.pop("org_id", None)
+        if org_id:
+            org = self.juston.store.find_org(org_id)
+            if org is None:
+                self.notify(f"No org {clean(org_id)} in the store.", severity="warning",
+                            markup=False)
+            else:
+                self.org = org
+
+    # -- rendering ---------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read this org's steps from the store (fast keyed reads) and redraw."""
+        if self.org is not None:
+            fresh = self.juston.store.find_org(self.org.org_id)
+            self.org = fresh or self.org
+            self.states = load_states(self.juston.store, self.org.org_id, self.checklist)
+        else:
+            self.states = {}
+        self.render_all()
+        step_id = self._pending.pop("step_id", None)
+        if step_id:
+            self.highlight(step_id)
+
+    def render_all(self) -> None:
+        steps = self.query_one("#cl-steps", OptionList)
+        keep = steps.highlighted_option.id if steps.highlighted_option else None
+        org_line = Text()
+        if self.org is None:
+            org_line.append("No org registered yet: add one on the Orgs screen (1) or with "
+                            "`juston-tui org add`.", style="bold")
+            steps.set_options([])
+            self.query_one("#cl-detail", Static).update("")
+        else:
+            org_line.append("Org ", style="dim")
+            org_line.append(clean(self.org.name, limit=40), style="bold")
+            org_line.append(f"  {self.org.org_id} · {self.org.kind}", style="dim")
+            if self.read_only:
+                org_line.append("  READ-ONLY", style="bold yellow")
+            org_line.append("   o: other org", style="dim")
+            steps.set_options(self._options())
+        self.query_one("#cl-org", Static).update(org_line)
+        self._render_progress()
+        if self.org is not None:
+            if keep is not None:
+                self.highlight(keep)
+            else:
+                first = next_open(self.checklist, self.states, None) or self.checklist.steps[0].id
+                self.highlight(first)
+
+    def _options(self) -> list[Option]:
+        prog = progress(self.checklist, self.states)
+        options: list[Option] = []
+        for group in self.checklist.groups:
+            options.append(Option(self._header(group.id, prog), id=f"group:{group.id}",
+                                  disabled=True))
+            for step in self.checklist.steps_in(group.id):
+                options.append(Option(self._row(step.id), id=step.id))
+        return options
+
+    def _header(self, group_id: str, prog: Progress) -> Table:
+        """A section line: its title and a progress bar of its steps."""
+        done, total = prog.groups[group_id]
+        head = Table.grid(expand=True, padding=(0, 1))
+        head.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        head.add_column(justify="right", no_wrap=True)
+        head.add_row(Text(self.checklist.group(group_id).title, style="bold"),
+                     Text(f"{bar(done, total)} {done}/{total}",
+                          style="green" if done == total else ""))
+        return head
+
+    def _row(self, step_id: str) -> Table:
+        step = self.checklist.step(step_id)
+        state = self.states.get(step_id)
+        status = step_status(state)
+        row = Table.grid(expand=True, padding=(0, 1))
+        row.add_column(width=2, no_wrap=True)
+        row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        row.add_column(justify="right", no_wrap=True)
+        tail = LABELS[status]
+        if status == "open" and step.api_checked:
+            tail = "API"
+        if state is not None and state.note:
+            tail = "✎ " + tail
+        row.add_row(Text(GLYPHS[status], style=STYLES[status]), Text(step.title),
+                    Text(tail, style=STYLES[status] or "dim"))
+        return row
+
+    def _render_progress(self) -> None:
+        prog = progress(self.checklist, self.states)
+        label = f"{prog.complete}/{prog.total} complete"
+        extra = [f"{n} {s}" for s, n in prog.counts.items() if n and s in ("failing", "skipped")]
+        if extra:
+            label += " · " + ", ".join(extra)
+        self.query_one("#cl-overall-label", Label).update(label)
+        self.query_one("#cl-overall-bar", ProgressBar).update(total=prog.total,
+                                                              progress=prog.complete)
+
+    def _refresh_step(self, step_id: str) -> None:
+        """Redraw one step row, its section header and the totals (after a save)."""
+        steps = self.query_one("#cl-steps", OptionList)
+        steps.replace_option_prompt(step_id, self._row(step_id))
+        group = self.checklist.step(step_id).group
+        prog = progress(self.checklist, self.states)
+        steps.replace_option_prompt(f"group:{group}", self._header(group, prog))
+        self._render_progress()
+        self._render_detail()
+
+    def highlight(self, step_id: str) -> None:
+        steps = self.query_one("#cl-steps", OptionList)
+        try:
+            steps.highlighted = steps.get_option_index(step_id)
+        except Exception:
+            return
+        self._render_detail()
+
+    @property
+    def current_step_id(self) -> str | None:
+        option = self.query_one("#cl-steps", OptionList).highlighted_option
+        if option is None or option.id is None or option.id.startswith("group:"):
+            return None
+        return option.id
+
+    def _render_detail(self) -> None:
+        step_id = self.current_step_id
+        detail = self.query_one("#cl-detail", Static)
+        if step_id is None:
+            detail.update("")
+            return
+        step = self.checklist.step(step_id)
+        state = self.states.get(step_id)
+        text = Text()
+        text.append("Where: ", style="bold")
+        text.append(" | ".join(step.where) + "\n")
+        verification = state.verification if state else None
+        if verification is not None:
+            style = {"ok": "green", "fail": "bold red"}.get(verification.verdict, "yellow")
+            text.append(f"Verified {verification.verdict}: ", style=style)
+            text.append(clean(verification.reason, limit=120))
+            text.append(f"  ({clean(verification.verified_at)})\n", style="dim")
+            if verification.verdict == "fail" and verification.fix:
+                text.append("Fix: ", style="bold")
+                text.append(clean(verification.fix, limit=200) + "\n")
+        else:
+            text.append("Check: ", style="bold")
+            text.append(VERIFY_LABELS.get(step.verify, step.verify) + "\n", style="dim")
+        if state is not None and state.state != "open" and state.by:
+            text.append(f"Marked {state.state} by {clean(state.by)} at {clean(state.at)}",
+                        style="dim")
+            if state.skip_reason:
+                text.append(": " + clean(state.skip_reason, limit=80), style="dim")
+        text.append("\nenter: full text", style="dim")
+        detail.update(text)
+
+    @on(OptionList.OptionHighlighted, "#cl-steps")
+    def _highlighted(self) -> None:
+        self._render_detail()
+
+    @on(OptionList.OptionSelected, "#cl-steps")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.show_details(event.option.id)
+
+    def show_details(self, step_id: str | None) -> None:
+        if step_id is None or step_id.startswith("group:"):
+            return
+        step = self.checklist.step(step_id)
+        details = step_details(step, self.checklist.group(step.group).title,
+                               self.states.get(step_id),
+                               VERIFY_LABELS.get(step.verify, step.verify))
+        self.app.push_screen(StepDetailScreen(details))
+
+    # -- actions -----------------------------------------------------------------------------
+    def _target(self) -> str | None:
+        if self.org is None:
+            self.notify("Choose an org first (o).", severity="warning")
+            return None
+        step_id = self.current_step_id
+        if step_id is None:
+            self.notify("Move to a step first.", severity="warning")
+        return step_id
+
+    def action_toggle(self) -> None:
+        step_id = self._target()
+        if step_id is not None and not self.refuse_read_only():
+            self._save("toggle", step_id)
+
+    def action_skip(self) -> None:
+        step_id = self._target()
+        if step_id is None or self.refuse_read_only():
+            return
+        state = self.states.get(step_id)
+        if state is not None and state.state == "skipped":
+            self._save("open", step_id)
+            return
+        step = self.checklist.step(step_id)
+
+        def answered(reason: str | None) -> None:
+            if reason is not None:
+                self._save("skip", step_id, reason)
+
+        self.app.push_screen(
+            TextPromptScreen("Skip this step: why?", step.title, placeholder="the reason",
+                             field="skip_reason", validate=validate_skip_reason),
+            answered,
+        )
+
+    def action_note(self) -> None:
+        step_id = self._target()
+        if step_id is None or self.refuse_read_only():
+            return
+        step = self.checklist.step(step_id)
+        state = self.states.get(step_id)
+
+        def answered(note: str | None) -> None:
+            if note is not None:
+                self._save("note", step_id, note)
+
+        self.app.push_screen(
+            TextPromptScreen("Note for this step (empty clears it)", step.title,
+                             value=state.note if state else "", placeholder="a note",
+                             field="note", validate=validate_note),
+            answered,
+        )
+
+    @work(thread=True, group="checklist-write", name="save checklist step", exit_on_error=False)
+    def _save(self, what: str, step_id: str, text: str = "") -> None:
+        """One store write per change, off the UI thread; the saved state comes back."""
+        assert self.org is not None
+        org_id = self.org.org_id
+        store = self.juston.store
+        if what == "toggle":
+            state = toggle_done(store, org_id, step_id, checklist=self.checklist)
+        elif what == "open":
+            state = mark(store, org_id, step_id, "open", checklist=self.checklist)
+        elif what == "skip":
+            state = skip(store, org_id, step_id, text, checklist=self.checklist)
+        else:
+            state = set_note(store, org_id, step_id, text, checklist=self.checklist)
+        self.app.call_from_thread(self._saved, org_id, state)
+
+    def _saved(self, org_id: str, state: StepState) -> None:
+        if self.org is None or self.org.org_id != org_id:
+            return
+        self.states[state.step_id] = state
+        self._refresh_step(state.step_id)
+
+    def action_jump(self, direction: int) -> None:
+        if self.org is None:
+            return
+        target = next_open(self.checklist, self.states, self.current_step_id,
+                           backwards=direction < 0)
+        if target is None:
+            self.notify("Every step is complete.")
+            return
+        self.highlight(target)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def on_store_changed(self, _message: StoreChanged) -> None:
+        self.reload()
+
+    def action_pick_org(self) -> None:
+        orgs = self.juston.store.list_orgs()
+        if not orgs:
+            self.notify("No org registered yet.", severity="warning")
+            return
+
+        def chosen(org_id: str | None) -> None:
+            if org_id:
+                self.focus_request(org_id=org_id)
+                steps = self.query_one("#cl-steps", OptionList)
+                first = next_open(self.checklist, self.states, None)
+                steps.highlighted = None
+                self.highlight(first or self.checklist.steps[0].id)
+
+        self.app.push_screen(
+            OrgPickerScreen(orgs, self.org.org_id if self.org else None), chosen
+        )
+
+    # -- verification ------------------------------------------------------------------------
+    def action_verify(self) -> None:
+        if self.org is None:
+            self.notify("Choose an org first (o).", severity="warning")
+            return
+        if self.verifying:
+            self.notify("Verification is already running.")
+            return
+        self.verifying = True
+        self.query_one("#cl-verify").display = True
+        self.query_one("#cl-verify-label", Label).update("Verifying: connecting …")
+        self.query_one("#cl-verify-bar", ProgressBar).update(total=None, progress=0)
+        self._verify(self.org)
+
+    @work(thread=True, exclusive=True, group="checklist-verify", name="verify checklist",
+          exit_on_error=False)
+    def _verify(self, org: Org) -> None:
+        try:
+            credentials = self.juston.get_credentials()
+            outcome = verify_org(
+                org, credentials, self.checklist,
+                on_progress=lambda done, total, what: self.app.call_from_thread(
+                    self._verify_progress, done, total, what),
+            )
+            saved = False
+            if not self.read_only:
+                record_verifications(self.juston.store, org.org_id, outcome.results,
+                                     snapshot=outcome.snapshot)
+                saved = True
+            self.app.call_from_thread(self._verified, org.org_id, outcome, saved)
+        finally:
+            self.app.call_from_thread(self._verify_finished)
+
+    def _verify_progress(self, done: int, total: int, what: str) -> None:
+        self.query_one("#cl-verify-bar", ProgressBar).update(total=total or None, progress=done)
+        if what != "done":
+            self.query_one("#cl-verify-label", Label).update(
+                f"Verifying {done + 1}/{total}: {what}")
+
+    def _verify_finished(self) -> None:
+        self.verifying = False
+        self.query_one("#cl-verify").display = False
+
+    def _verified(self, org_id: str, outcome: VerifyOutcome, saved: bool) -> None:
+        if self.org is None or self.org.org_id != org_id:
+            return
+        if saved:
+            self.states = load_states(self.juston.store, org_id, self.checklist)
+        else:
+            for step_id, verification in outcome.results.items():
+                base = self.states.get(step_id) or StepState(org_id, step_id)
+                self.states[step_id] = replace(base, verification=verification)
+        self.render_all()
+        verdicts = [v.verdict for v in outcome.results.values()]
+        summary = (f"Verified {len(verdicts)} steps: {verdicts.count('ok')} ok, "
+                   f"{verdicts.count('fail')} failing, {verdicts.count('unknown')} unknown")
+        if not saved:
+            summary += " (read-only: not saved)"
+        snapshot = outcome.snapshot
+        if snapshot is not None and snapshot.error:
+            self.notify(clean(f"The org could not be checked: {snapshot.error}", limit=300),
+                        severity="error", timeout=10, markup=False)
+        self.notify(summary, severity="warning" if "fail" in verdicts else "information",
+                    markup=False)
