@@ -116,7 +116,7 @@ def try_login(
 ) -> tuple[bool, str, list[str]]:
     """(ok, one line, warnings): log in and read the Organization record to prove it."""
     from juston_tui.salesforce.connection import OrgConnection
-    from juston_tui.salesforce.errors import describe_error
+    from juston_tui.salesforce.errors import SessionExpired, describe_error
 
     conn = OrgConnection(org, credentials, timeout=timeout)
     try:
@@ -127,6 +127,9 @@ def try_login(
             return False, (f"these credentials reach org {clean(found) or '?'}, not "
                            f"{org.org_id}"), conn.warnings
         return True, f"logged in to {clean(record.get('Name'))} ({org.org_id})", conn.warnings
+    except SessionExpired:
+        what = "access token" if org.auth_method == "token" else "new session"
+        return False, f"the {what} was refused (expired or invalid)", conn.warnings
     except Exception as exc:
         return False, describe_error(exc, secrets=conn.secrets(), timeout=timeout,
                                      login_hint="check the secrets and try again"), conn.warnings
