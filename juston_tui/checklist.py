@@ -59,6 +59,8 @@ __all__ = [
     "step_key",
     "step_status",
     "toggle_done",
+    "validate_note",
+    "validate_skip_reason",
     "verify_org",
 ]
 
@@ -351,15 +353,38 @@ def _now() -> str:
     return now_utc().isoformat().replace("+00:00", "Z")
 
 
-def load_states(store: Store, org_id: str) -> dict[str, StepState]:
-    """Every recorded step of one org, by step id (steps never touched are absent)."""
-    prefix = f"{org_id}/"
+def load_states(
+    store: Store, org_id: str, checklist: Checklist | None = None
+) -> dict[str, StepState]:
+    """Every recorded step of one org, by step id (steps never touched are absent).
+
+    One keyed lookup per step, so it stays fast with many orgs in the store.
+    """
     states: dict[str, StepState] = {}
-    for doc in store.all_docs(TABLE):
-        if str(doc.get("key", "")).startswith(prefix):
-            st = StepState.from_doc(doc)
-            states[st.step_id] = st
+    for step in (checklist or load_checklist()).steps:
+        doc = store.get_doc(TABLE, step_key(org_id, step.id))
+        if doc is not None:
+            states[step.id] = StepState.from_doc(doc)
     return states
+
+
+def validate_skip_reason(reason: str) -> str:
+    """The reason as stored (one line); ValidationError on field `skip_reason` when unusable."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError.single("skip_reason", "say why this step is skipped")
+    if len(reason) > REASON_LIMIT:
+        raise ValidationError.single(
+            "skip_reason", f"the reason has at most {REASON_LIMIT} characters"
+        )
+    return reason
+
+
+def validate_note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError.single("note", f"a note has at most {NOTE_LIMIT} characters")
+    return note
 
 
 def _write(store: Store, org_id: str, step_id: str, changes: Mapping[str, Any]) -> StepState:
@@ -396,16 +421,9 @@ def mark(
     _check_step(checklist, step_id)
     if state not in STATES:
         raise ValidationError.single("state", f"the state is one of {', '.join(STATES)}")
-    reason = " ".join((reason or "").split())
     changes: dict[str, Any] = {"state": state, "by": by or current_user(), "at": at or _now()}
     if state == "skipped":
-        if not reason:
-            raise ValidationError.single("skip_reason", "say why this step is skipped")
-        if len(reason) > REASON_LIMIT:
-            raise ValidationError.single(
-                "skip_reason", f"the reason has at most {REASON_LIMIT} characters"
-            )
-        changes["skip_reason"] = reason
+        changes["skip_reason"] = validate_skip_reason(reason)
     else:
         changes["skip_reason"] = ""
     return _write(store, org_id, step_id, changes)
@@ -436,9 +454,7 @@ def set_note(
 ) -> StepState:
     """Replace a step's note (empty clears it); the mark and verification are untouched."""
     _check_step(checklist, step_id)
-    note = (note or "").strip()
-    if len(note) > NOTE_LIMIT:
-        raise ValidationError.single("note", f"a note has at most {NOTE_LIMIT} characters")
+    note = validate_note(note)
     changes = {"note": note, "note_by": (by or current_user()) if note else "",
                "note_at": _now() if note else ""}
     return _write(store, org_id, step_id, changes)
@@ -635,7 +651,7 @@ def evaluate(
                             check_fix, evidence, at)
     if kind.startswith("permissions."):
         perms = _as_dict(facts.get("permissions"))
-        if not perms:
+        if kind.split(".", 1)[1] not in perms:  # that part of the probe failed
             return _from_check(snapshot, kind, step, at)
         if kind == "permissions.balance":
             balance = _as_dict(perms.get("balance"))
