@@ -26,6 +26,14 @@ PUSH_LABELS = {
     "registered": "registered",
     "withdrawn": "withdrawn",
 }
+# Filter words per push state; none contains another ("registered" must not match the rest).
+PUSH_WORDS = {
+    "not_registered": "no-push",
+    "request_drafted": "drafted",
+    "requested": "requested",
+    "registered": "registered",
+    "withdrawn": "withdrawn",
+}
 VERDICT_LABELS = {"ok": "ok", "warn": "warn", "fail": "fail", "unknown": "unknown", "": "—"}
 VERDICT_ORDER = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3, "": 4}
 
@@ -175,8 +183,7 @@ class OrgEntry:
             self.name,
             org.org_id,
             " ".join(org.tags),
-            org.push.state.replace("_", " "),
-            PUSH_LABELS.get(org.push.state, ""),
+            PUSH_WORDS.get(org.push.state, org.push.state),
             self.info.verdict or "unchecked",
             org.kind,
             self.parent_name,
@@ -206,7 +213,7 @@ class OrgEntry:
     def kind_text(self) -> str:
         if self.org.kind == "sandbox":
             parent = self.parent_name or (self.org.parent_org_id or "")[:15]
-            return f"sandbox ← {parent}" if parent else "sandbox"
+            return f"sbx ← {parent}" if parent else "sandbox"
         return "vendor" if self.org.vendor else "production"
 
     def instance_text(self) -> str:

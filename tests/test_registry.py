@@ -1,0 +1,396 @@
+"""Registry screen flows, keys only: list, filter, sort, marks, form, delete/undo, detail,
+credentials, push registration, read-only, literal display of hostile org names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from registry_fixtures import NOW, make_app, org_id
+from test_fast_table import screen_text
+
+from juston_tui.model import Contact
+from juston_tui.screens.widgets.fast_table import FastTable
+
+
+async def settle(pilot, rounds: int = 20) -> None:
+    """Wait until every worker (except the app's store watcher) is done and messages handled."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.group != "store-watch" and not w.is_finished]
+        if not busy:
+            await pilot.pause()
+            return
+        await app.workers.wait_for_complete(busy)
+    raise AssertionError("workers did not finish")
+
+
+def table(app) -> FastTable:
+    return app.screen.query_one("#registry-table", FastTable)
+
+
+async def test_registry_lists_every_org_with_facts(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+        assert table(app).row_count == 6
+        text = screen_text(app)
+        acme = next(line for line in text.splitlines() if "Acme GmbH  " in line)
+        assert org_id(1) in acme and "2.80.3" in acme and "17/25" in acme
+        assert "registered" in acme and "ok" in acme and " 2h" in acme
+        uat = next(line for line in text.splitlines() if "Acme GmbH (UAT)" in line)
+        assert "sbx ← Acme GmbH" in uat and "30h!" in uat  # stale, visibly marked
+        initech = next(line for line in text.splitlines() if "Initech" in line)
+        assert "3d!" in initech and "unknown" in initech
+        assert "2 stale" in text
+
+
+async def test_hostile_names_are_shown_literally(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[bold red]x[/] evil" in text
+        assert "pwned" not in text and "\x1b" not in text and "\x07" not in text
+        row = table(app).get_row(org_id(5))
+        assert row is not None
+        name_cell = row.cells[0]
+        assert name_cell.plain == "[bold red]x[/] evil"
+        assert not any(ch in name_cell.plain for ch in "\x1b\x07")
+        assert not name_cell.spans  # no markup was interpreted
+        # the detail view too
+        table(app).move_to_key(org_id(5))
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[bold red]x[/] evil" in text and "pwned" not in text
+
+
+async def test_filter_as_you_type_and_escape_clears(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        assert table(app).row_count == 2
+        await pilot.press(*" uat")
+        assert table(app).row_keys == [org_id(2)]
+        await pilot.press("enter")  # back to the table, filter kept
+        assert app.focused is table(app)
+        assert table(app).row_count == 1
+        await pilot.press("escape")
+        assert table(app).row_count == 6
+        # tags, state words and IDs
+        for query, expected in (("dach", {org_id(1)}), ("registered", {org_id(1)}),
+                                ("fail", {org_id(2), org_id(3)}), ("vendor", {org_id(6)}),
+                                ("4eaa", {org_id(4)}),
+                                ("unchecked", {org_id(5), org_id(6)})):
+            await pilot.press("slash", *query)
+            assert set(table(app).row_keys) == expected, query
+            await pilot.press("escape")
+        await pilot.press("slash", *"zzz")
+        await pilot.pause()
+        assert "No orgs registered yet" in screen_text(app) or table(app).row_count == 0
+
+
+async def test_sort_marks_and_j_k(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        t = table(app)
+        assert t.sort_column == "name"
+        await pilot.press("s")
+        assert t.sort_column == "name" and t.sort_reverse
+        await pilot.press("s")
+        assert t.sort_column == "org_id"
+        assert t.row_keys == sorted(t.row_keys)
+        t.sort_by("verdict")
+        assert t.row_keys[:2] in ([org_id(2), org_id(3)], [org_id(3), org_id(2)])
+        await pilot.press("home", "space", "j", "space", "j", "k")
+        assert len(t.selected_keys) == 2
+        assert t.cursor_row == 1
+        await pilot.pause()
+        assert "2 marked" in screen_text(app)
+
+
+async def test_add_org_validates_in_place_and_keeps_input(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        good = org_id(77)
+        bad = good[:15] + "AAB" if good[15:] != "AAB" else good[:15] + "AAC"
+        await pilot.press(*bad, "tab", *"New Org", "ctrl+s")
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "OrgFormScreen"
+        error = str(form.query_one("#error-org_id").render())
+        assert "checksum mismatch" in error
+        assert form.query_one("#field-org_id").value == bad  # what was typed is kept
+        assert form.query_one("#field-name").value == "New Org"
+        assert app.focused is form.query_one("#field-org_id")  # focus goes to the bad field
+        # bad URL: message at the URL field
+        await pilot.press("end", *(["backspace"] * 3), *good[15:])
+        form.query_one("#field-instance_url").focus()
+        await pilot.press(*"http://x", "ctrl+s")
+        await pilot.pause()
+        assert "https://" in str(form.query_one("#error-instance_url").render())
+        assert str(form.query_one("#error-org_id").render()) == ""
+        await pilot.press("ctrl+u", *"https://n.io", "ctrl+s")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RegistryScreen"
+        saved = app.store.get_org(good)
+        assert saved.name == "New Org" and saved.instance_url == "https://n.io"
+        assert table(app).cursor_key == good
+
+
+async def test_add_duplicate_org_is_refused_at_the_field(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *org_id(1), "tab", *"Again", "ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert "already registered" in str(form.query_one("#error-org_id").render())
+        assert form.query_one("#field-name").value == "Again"
+        await pilot.press("escape")
+        assert app.store.get_org(org_id(1)).name == "Acme GmbH"
+
+
+async def test_edit_org(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(3))
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#field-org_id").disabled
+        assert app.focused is form.query_one("#field-name")
+        await pilot.press("ctrl+u", *"Globex Intl", "ctrl+s")
+        await settle(pilot)
+        assert app.store.get_org(org_id(3)).name == "Globex Intl"
+        assert app.store.get_org(org_id(3)).tags == ("us",)
+        assert "Globex Intl" in screen_text(app)
+
+
+async def test_delete_confirm_then_undo(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(3))
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("n")  # no: nothing happens
+        await settle(pilot)
+        assert app.store.find_org(org_id(3)) is not None
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.store.find_org(org_id(3)) is None
+        assert org_id(3) not in table(app).row_keys
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.store.get_org(org_id(3)).name == "Globex Corp"
+        assert org_id(3) in table(app).row_keys
+
+
+async def test_delete_marked_orgs(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(3))
+        await pilot.press("space")
+        table(app).move_to_key(org_id(4))
+        await pilot.press("space", "d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert {o.org_id for o in app.store.list_orgs()}.isdisjoint({org_id(3), org_id(4)})
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.store.find_org(org_id(4)) is not None
+
+
+async def test_read_only_hides_and_refuses_edits(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json", read_only=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Add" not in footer and "Delete" not in footer
+        await pilot.press("a", "d", "p")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RegistryScreen"
+        assert len(app.store.list_orgs()) == 6
+
+
+async def test_detail_shows_checks_history_and_credentials(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(3))
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Globex Corp" in text
+        assert "connected_app.sysadmin is fail" in text
+        assert "fix: Fix connected_app.sysadmin in Setup." in text
+        assert "package.billing is warn" in text
+        assert "History (newest first)" in text
+        assert "Credentials: missing" in text and "access token" in text
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CredentialsFormScreen"
+        await pilot.press("ctrl+s")  # required field empty: message, nothing stored
+        await pilot.pause()
+        assert "required" in str(app.screen.query_one("#error-access_token").render())
+        await pilot.press(*"tok!sec", "ctrl+s")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgDetailScreen"
+        assert app.get_credentials().get(org_id(3), "access_token") == "tok!sec"
+        text = screen_text(app)
+        assert "Credentials: set" in text
+        assert "tok!sec" not in text
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "RegistryScreen"
+
+
+async def test_detail_password_method_warns_about_soap_retirement(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(4))
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Summer '27" in text
+        assert "Credentials: missing" in text  # no password stored
+        await pilot.press("c")
+        await pilot.pause()
+        assert "Summer '27" in screen_text(app)
+        password = app.screen.query_one("#secret-password")
+        assert password.password  # masked input
+        await pilot.press(*"hunter2", "ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "hunter2" not in text
+        # stored, but the last check failed to log in: "failing"
+        assert "Credentials: failing" in text and "INVALID_LOGIN" in text
+
+
+async def test_detail_linked_contacts_and_checklist_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(1))
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        try:
+            import juston_tui.screens.linked_contacts  # noqa: F401
+        except ImportError:
+            assert type(app.screen).__name__ == "OrgDetailScreen"
+        else:
+            assert type(app.screen).__name__ == "LinkedContactsScreen"
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        if "checklist" in app.MODES:
+            assert app.current_mode == "checklist"
+        else:
+            assert type(app.screen).__name__ == "OrgDetailScreen"
+
+
+def _add_contacts(app) -> None:
+    app.store.add_contact(Contact.create(full_name="Jane Admin", email="jane@acme.example",
+                                         title="Salesforce Administrator",
+                                         org_ids=[org_id(1)]))
+    app.store.add_contact(Contact.create(full_name="Opted Out", email="out@acme.example",
+                                         title="CFO", org_ids=[org_id(1)], eligible=False))
+    app.store.add_contact(Contact.create(full_name="Gus Globex", email="gus@globex.example",
+                                         title="IT lead", org_ids=[org_id(3)]))
+    app.store.add_contact(Contact.create(full_name="Uma UAT", email="uma@acme.example",
+                                         title="Tester", org_ids=[org_id(2)]))
+
+
+async def test_push_request_draft_and_transitions(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    _add_contacts(app)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        for n in (1, 2, 3):
+            table(app).move_to_key(org_id(n))
+            await pilot.press("space")
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "PushRequestScreen"
+        draft = screen.text
+        assert "JustOn Upgrade request" in draft
+        assert org_id(1)[:15] in draft and org_id(3)[:15] in draft
+        assert org_id(2)[:15] not in draft  # sandbox without a ticket is left out
+        assert "Current version: JustOn Billing & Invoice Management 2.80.3" in draft
+        assert "Jane Admin, jane@acme.example, Salesforce Administrator" in draft
+        assert "Gus Globex" in draft
+        assert "Opted Out" not in draft and "Uma UAT" not in draft
+        text = screen_text(app)
+        assert "production orgs only" in text
+        assert "not on a current release: 2.71.0 installed, current is 2.80" in text
+        assert "sandbox: not included" in text
+        # copy goes through OSC 52
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("c")
+        assert copied == [draft]
+        # save to a file
+        target = tmp_path / "request.txt"
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *str(target), "enter")
+        await settle(pilot)
+        assert target.read_text() == draft
+        # mark requested: Acme is registered (illegal move, message), Globex moves
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("enter")  # empty ticket: error at the field
+        await pilot.pause()
+        assert "required" in str(app.screen.query_one("#error-ticket").render())
+        await pilot.press(*"SUP-4711", "enter")
+        await settle(pilot)
+        globex = app.store.get_org(org_id(3))
+        assert globex.push.state == "requested" and globex.push.ticket == "SUP-4711"
+        assert globex.push.requested_on == NOW.date().isoformat()
+        assert app.store.get_org(org_id(1)).push.state == "registered"
+        assert app.store.get_org(org_id(2)).push.state == "not_registered"
+        await pilot.press("g")
+        await settle(pilot)
+        assert app.store.get_org(org_id(3)).push.state == "registered"
+        await pilot.press("escape")
+        await settle(pilot)
+        row = table(app).get_row(org_id(3))
+        assert row is not None and row.cells[7].plain == "registered"
+
+
+async def test_push_request_includes_sandbox_with_ticket(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    app.store.update_org(org_id(2), sandbox_push_ticket="SUP-9")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table(app).move_to_key(org_id(2))
+        await pilot.press("p")
+        await settle(pilot)
+        assert "sandbox push requested by ticket SUP-9" in app.screen.text
+        assert org_id(2)[:15] in app.screen.text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_registry_fits_small_terminals(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Acme GmbH" in text and "Open" in text.splitlines()[-1]

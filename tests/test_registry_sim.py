@@ -1,0 +1,147 @@
+"""Refresh, cancel and vendor sync against the local org simulator (loopback HTTPS only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_fast_table import screen_text
+from test_registry import settle
+
+from juston_tui.credentials import open_credentials
+from juston_tui.demo import register_simulator_orgs
+from juston_tui.screens.widgets.fast_table import FastTable
+from juston_tui.simulator import Simulator
+from juston_tui.store import Store
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Simulator]:
+    sim = Simulator(scenario_set="all", port=0).start()
+    yield sim
+    sim.stop()
+
+
+def sim_app(tmp_path: Path, sim: Simulator, scenarios: tuple[str, ...] | None = None):
+    from juston_tui.app import JustOnApp
+
+    store = Store.open(tmp_path / "s.json")
+    credentials = open_credentials("memory")
+    chosen = [o for o in sim.orgs if scenarios is None or o.scenario in scenarios]
+    orgs = register_simulator_orgs(store, credentials, sim, chosen, method="token")
+    return JustOnApp(store=store, credentials=credentials), orgs
+
+
+def table(app, selector: str = "#registry-table") -> FastTable:
+    return app.screen.query_one(selector, FastTable)
+
+
+async def test_refresh_all_updates_rows_and_store(tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("healthy", "self_authorize", "outdated",
+                                             "api_disabled"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert all(table(app).get_row(o.org_id).cells[2].plain == "—" for o in orgs)
+        await pilot.press("R")
+        await settle(pilot)
+        for org in orgs:
+            assert app.store.latest_snapshot(org.org_id) is not None
+            assert table(app).get_row(org.org_id).cells[2].plain != "—"
+        healthy = next(o for o in orgs if "healthy" in o.tags)
+        assert table(app).get_row(healthy.org_id).cells[2].plain == "ok"
+        assert not app.screen.query_one("#registry-progress").display
+        # the access screen sees the new snapshots
+        await pilot.press("3")
+        await settle(pilot)
+        assert "misconfigured" in screen_text(app)
+
+
+async def test_refresh_marked_org_only(tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("healthy", "outdated", "no_sysadmin"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        target = orgs[1]
+        table(app).move_to_key(target.org_id)
+        await pilot.press("r")
+        await settle(pilot)
+        checked = [o.org_id for o in orgs if app.store.latest_snapshot(o.org_id)]
+        assert checked == [target.org_id]
+
+
+async def test_refresh_can_be_cancelled_and_ui_stays_responsive(
+        tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator)
+    simulator.set_latency(0.4)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("R")
+            await pilot.pause(0.1)
+            assert app.screen.query_one("#registry-progress").display
+            await pilot.press("j", "j")  # keys still work while checking
+            assert table(app).cursor_row == 2
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not app.screen.refreshing
+            saved = [o for o in orgs if app.store.latest_snapshot(o.org_id)]
+            assert len(saved) < len(orgs)
+    finally:
+        simulator.set_latency(0.0)
+
+
+async def test_access_refresh_of_cursor_org(tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("self_authorize", "healthy"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        bad = next(o for o in orgs if "self-authorize" in o.tags)
+        table(app, "#access-table").move_to_key(bad.org_id)
+        await pilot.press("r")
+        await settle(pilot)
+        row = table(app, "#access-table").get_row(bad.org_id)
+        assert row.cells[1].plain == "misconfigured"
+        assert row.cells[2].plain == "self-authorise"
+        assert "Platform not available" in str(app.screen.query_one("#access-detail").render())
+
+
+async def test_detail_refresh(tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("outdated",))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Last check: never" not in text
+        assert "JustOn Billing & Invoice Management" in text
+        assert app.store.latest_snapshot(orgs[0].org_id) is not None
+
+
+async def test_vendor_sync_previews_then_applies(tmp_path: Path, simulator: Simulator) -> None:
+    from juston_tui.app import JustOnApp
+
+    store = Store.open(tmp_path / "s.json")
+    credentials = open_credentials("memory")
+    vendor = [o for o in simulator.orgs if o.scenario == "vendor"]
+    register_simulator_orgs(store, credentials, simulator, vendor)
+    app = JustOnApp(store=store, credentials=credentials)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "VendorSyncScreen"
+        adds = [i for i in screen.plan if i["action"] == "add"]
+        assert adds, screen.plan
+        assert len(store.list_orgs()) == 1  # nothing changed before confirming
+        assert "Nothing has changed yet" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(store.list_orgs()) == 1 + len(adds)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table(app).row_count == 1 + len(adds)
