@@ -316,3 +316,49 @@ def test_settings_from_releases_and_store(store) -> None:
     store.set_setting("current_versions", {"billing": "2.81", "cash": "bad", "other": "1.0"})
     settings = ProbeSettings.for_store(store)
     assert settings.current_versions == {"billing": "2.81", "cash": S.current_versions["cash"]}
+
+
+# -- login hosts ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "domain", "rewrite"),
+    [
+        ({}, "login", False),
+        ({"kind": "sandbox"}, "test", False),
+        ({"domain": "test"}, "test", False),
+        ({"domain": "acme.my"}, "acme.my", False),
+        ({"instance_url": "https://acme--uat.sandbox.my.salesforce.com"},
+         "acme--uat.sandbox.my", False),
+        ({"instance_url": "https://127.0.0.1:8443"}, "login", True),
+        ({"instance_url": "https://127.0.0.1:8443", "auth_method": "client-credentials",
+          "consumer_key": "k"}, "juston-tui-login.my", True),
+        ({"instance_url": "https://proxy.example.com", "domain": "acme.my"}, "acme.my", True),
+    ],
+)
+def test_login_domain_and_host_rewrite(values: dict, domain: str, rewrite: bool) -> None:
+    from juston_tui.model import Org
+    from juston_tui.salesforce.connection import login_domain, needs_login_rewrite
+
+    org = Org.create(org_id="00D5g000004Xyz1EAC", name="Acme", **values)
+    assert login_domain(org) == domain
+    assert needs_login_rewrite(org) is rewrite
+
+
+def test_session_never_takes_the_ca_from_the_environment(monkeypatch) -> None:
+    import threading
+
+    import requests
+
+    from juston_tui.salesforce.connection import OrgSession
+    from juston_tui.salesforce.errors import Cancelled
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    session = OrgSession(verify="/my/ca.pem", timeout=5)
+    settings = session.merge_environment_settings("https://x.example", {}, None, None, None)
+    assert settings["verify"] == "/my/ca.pem"
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        OrgSession(verify="/my/ca.pem", cancel=cancel).get("https://x.example")
+    expired = OrgSession(verify="/my/ca.pem", deadline=0.0)
+    with pytest.raises(requests.exceptions.Timeout):
+        expired.get("https://x.example")

@@ -148,9 +148,7 @@ def login_domain(org: Org) -> str:
         return host[: -len(".salesforce.com")]
     if org.auth_method == "client-credentials" and needs_login_rewrite(org):
         return "juston-tui-login.my"
-    if org.domain in ("login", "test"):
-        return "test" if org.domain == "test" or org.kind == "sandbox" else "login"
-    return "test" if org.kind == "sandbox" else "login"
+    return "test" if org.domain == "test" or org.kind == "sandbox" else "login"
 
 
 class OrgConnection:
