@@ -109,7 +109,7 @@ class ChecklistScreen(JustOnScreen):
                               id="cl-overall-bar")
         with Horizontal(id="cl-verify"):
             yield Label("", id="cl-verify-label")
-            yield ProgressBar(show_eta=False, show_percentage=False, id="cl-verify-bar")
+            yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="cl-verify-bar")
         yield OptionList(id="cl-steps")
         yield Static("", id="cl-detail")
 

@@ -1,0 +1,354 @@
+"""The checklist screen, driven by keys only at 80x24, against simulator orgs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, Label, OptionList, Static
+
+from juston_tui.app import JustOnApp
+from juston_tui.checklist import load_checklist, load_states, progress, toggle_done
+from juston_tui.credentials import CredentialStore, open_credentials
+from juston_tui.model import Org
+from juston_tui.screens.checklist import ChecklistScreen
+from juston_tui.screens.checklist_modals import (
+    OrgPickerScreen,
+    StepDetailScreen,
+    TextPromptScreen,
+)
+from juston_tui.simulator import Simulator, make_org
+from juston_tui.store import Store
+
+SIZE = (80, 24)
+_index = itertools.count(900)
+API_STEPS = [s.id for s in load_checklist().steps if s.api_checked]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator(scenario_set="empty").start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def creds() -> CredentialStore:
+    return open_credentials("memory")
+
+
+def add_sim_org(sim: Simulator, creds: CredentialStore, store: Store, scenario: str) -> Org:
+    """A fresh simulator org registered with the token method (access token, URL, CA)."""
+    so = sim.add_org(make_org(scenario, next(_index)))
+    org = Org.create(org_id=so.org_id, name=so.name, kind=so.kind,
+                     parent_org_id=so.parent_org_id, instance_url=sim.url, auth_method="token",
+                     ca_bundle=sim.ca_path)
+    creds.set(org.org_id, "access_token", so.access_token)
+    store.add_org(org)
+    return org
+
+
+def make_app(path: Path, creds: CredentialStore, *, read_only: bool = False) -> JustOnApp:
+    return JustOnApp(store=Store.open(path, read_only=read_only), credentials=creds,
+                     read_only=read_only, start_mode="checklist")
+
+
+async def settle(app: JustOnApp, pilot: Any) -> None:
+    """Wait for this screen's workers (not the app's endless store watcher)."""
+    for _ in range(50):
+        pending = [w for w in app.workers if w.group.startswith("checklist")]
+        if not pending:
+            break
+        await app.workers.wait_for_complete(pending)
+    await pilot.pause()
+
+
+def screen_of(app: JustOnApp) -> ChecklistScreen:
+    screen = app.screen
+    assert isinstance(screen, ChecklistScreen), type(screen)
+    return screen
+
+
+def overall(app: JustOnApp) -> str:
+    return str(screen_of(app).query_one("#cl-overall-label", Label).render())
+
+
+def detail(app: JustOnApp) -> str:
+    return str(screen_of(app).query_one("#cl-detail", Static).render())
+
+
+async def verify(app: JustOnApp, pilot: Any) -> None:
+    await pilot.press("v")
+    await settle(app, pilot)
+    assert not screen_of(app).query_one("#cl-verify").display
+
+
+async def walk(app: JustOnApp, pilot: Any, limit: int) -> int:
+    """`space` on the current open step, then `]` to the next open one; returns steps marked."""
+    marked = 0
+    for _ in range(limit):
+        screen = screen_of(app)
+        step_id = screen.current_step_id
+        assert step_id is not None
+        if progress(screen.checklist, screen.states).complete == len(screen.checklist.steps):
+            break
+        await pilot.press("space", "right_square_bracket")  # mark, then on to the next open
+        await settle(app, pilot)
+        marked += 1
+    return marked
+
+
+async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    org = add_sim_org(sim, creds, setup, "healthy")
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        assert screen.org is not None and screen.org.org_id == org.org_id
+        assert screen.query_one("#cl-steps", OptionList).size.height >= 10  # fits 80x24
+        assert overall(app).startswith("0/25")
+        await verify(app, pilot)
+        assert overall(app).startswith(f"{len(API_STEPS)}/25")
+        assert screen.current_step_id == "requirements.edition"  # the cursor stays put
+        assert "Verified ok" in detail(app) and "Edition" in detail(app)
+        await pilot.press("right_square_bracket")  # the next step still open
+        await pilot.pause()
+        assert screen.current_step_id == "requirements.browsers"
+        assert "confirmed by the admin" in detail(app)
+        await pilot.press("n", *"Chrome 126 everywhere", "enter")
+        await settle(app, pilot)
+        marked = await walk(app, pilot, 6)
+        assert marked == 6
+        assert overall(app).startswith(f"{len(API_STEPS) + 6}/25")
+    # a new app on the same store resumes exactly there
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        assert overall(app).startswith(f"{len(API_STEPS) + 6}/25")
+        assert screen.states["requirements.browsers"].note == "Chrome 126 everywhere"
+        first_open = screen.current_step_id
+        assert first_open is not None and screen.states.get(first_open) is None
+        await walk(app, pilot, 30)
+        assert overall(app).startswith("25/25")
+        await pilot.press("right_square_bracket")  # nothing left: says so, stays put
+        await pilot.pause()
+    states = load_states(Store.open(path), org.org_id)
+    assert len(states) == 25
+    manual = [s for s in states.values() if s.state == "done"]
+    assert len(manual) == 25 - len(API_STEPS)
+    assert all(s.by and s.at for s in manual)
+    assert all(states[s].verification.verdict == "ok" for s in API_STEPS)  # type: ignore[union-attr]
+
+
+async def test_self_authorize_failing_verify_keeps_the_manual_mark(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    org = add_sim_org(sim, creds, setup, "self_authorize")
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_screen("checklist", org_id=org.org_id, step_id="app_access.permitted_users")
+        await pilot.pause()
+        screen = screen_of(app)
+        assert screen.current_step_id == "app_access.permitted_users"
+        await pilot.press("space")  # the admin believes it is done
+        await settle(app, pilot)
+        await verify(app, pilot)
+        state = screen.states["app_access.permitted_users"]
+        assert state.state == "done" and state.verification is not None
+        assert state.verification.verdict == "fail"
+        assert "failing" in overall(app)
+        assert "All users may self-authorize" in detail(app)
+        assert "Fix:" in detail(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, StepDetailScreen)
+        text = str(modal.details)
+        assert "Last verification" in text and "Admin approved users are pre-authorized" in text
+        assert "Manage Connected Apps" in text and "Marked\ndone by" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.states["preparing.browser_caching"].verification.verdict == "fail"  # type: ignore[union-attr]
+    saved = load_states(Store.open(path), org.org_id)["app_access.permitted_users"]
+    assert saved.state == "done" and saved.verification.verdict == "fail"  # type: ignore[union-attr]
+
+
+async def test_no_balance_permset_skip_needs_a_reason(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    org = add_sim_org(sim, creds, setup, "no_balance_permset")
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await verify(app, pilot)
+        screen = screen_of(app)
+        balance = screen.states["post_install.balance"].verification
+        assert balance is not None and balance.verdict == "fail"
+        others = [screen.states[s].verification.verdict for s in API_STEPS  # type: ignore[union-attr]
+                  if s != "post_install.balance"]
+        assert set(others) == {"ok"}
+        # from the last step, `[` goes back over verified steps to the open ones
+        await pilot.press("end", "left_square_bracket")
+        await pilot.pause()
+        assert screen.current_step_id == "post_install.project_permissions"
+        await pilot.press("left_square_bracket")  # task_type is verified: skipped over
+        await pilot.pause()
+        assert screen.current_step_id == "post_install.balance"
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        await pilot.press("enter")  # empty: refused at the field, the modal stays
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        assert "say why" in str(app.screen.query_one("#prompt-error", Static).render())
+        await pilot.press(*"Balances not used in phase 1", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChecklistScreen)
+        state = screen.states["post_install.balance"]
+        assert state.state == "skipped" and state.skip_reason == "Balances not used in phase 1"
+        assert state.verification is not None and state.verification.verdict == "fail"
+        assert "1 skipped" in overall(app) and "failing" not in overall(app)
+        await pilot.press("s")  # skipped again: reopens without asking
+        await settle(app, pilot)
+        assert screen.states["post_install.balance"].state == "open"
+    assert load_states(Store.open(path), org.org_id)["post_install.balance"].state == "open"
+
+
+async def test_no_package_fails_the_install_and_what_depends_on_it(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    add_sim_org(sim, creds, setup, "no_package")
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await verify(app, pilot)
+        screen = screen_of(app)
+        verdicts = {s: screen.states[s].verification.verdict for s in API_STEPS}  # type: ignore[union-attr]
+        assert verdicts["installing.follow"] == "fail"
+        assert verdicts["requirements.edition"] == "ok"
+        assert verdicts["app_access.sysadmin"] == "fail"
+        assert verdicts["post_install.licences"] == "fail"
+        assert "not installed" in screen.states["installing.follow"].verification.reason  # type: ignore[union-attr]
+        assert overall(app).startswith("1/25")
+
+
+async def test_unreachable_org_leaves_marks_and_reports_unknown(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    org = add_sim_org(sim, creds, setup, "healthy")
+    toggle_done(setup, org.org_id, "requirements.edition", by="alice")
+    setup.close()
+    sim.set_fault(org.org_id, "server_error")
+    app = make_app(path, creds)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await verify(app, pilot)
+            state = screen_of(app).states["requirements.edition"]
+            assert state.state == "done" and state.by == "alice"
+            assert state.verification is not None and state.verification.verdict == "unknown"
+            caching = screen_of(app).states["preparing.browser_caching"].verification
+            assert caching is not None  # a separate Metadata API read, not a REST query
+            # the manual mark still counts; nothing the probe could not read counts as done
+            expected = 1 + (caching.verdict == "ok")
+            assert overall(app).startswith(f"{expected}/25")
+    finally:
+        sim.clear_faults(org.org_id)
+
+
+async def test_read_only_shows_but_does_not_change(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    add_sim_org(sim, creds, setup, "no_balance_permset")
+    setup.close()
+    before = path.read_bytes()
+    app = make_app(path, creds, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        step_id = screen.current_step_id
+        await pilot.press("space", "s", "n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChecklistScreen)  # no modal opened
+        assert screen.states == {}
+        footer_keys = {b.binding.action for b in screen.active_bindings.values()
+                       if b.enabled}
+        assert "toggle" not in footer_keys and "verify" in footer_keys
+        await verify(app, pilot)  # verification is shown, never saved
+        assert screen.states["post_install.balance"].verification.verdict == "fail"  # type: ignore[union-attr]
+        assert screen.current_step_id == step_id
+    assert path.read_bytes() == before
+
+
+async def test_org_picker_filters_and_open_screen_focuses(
+        tmp_path: Path, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    for org_id, name in (("00D5g000004Xyz1", "Alpha [b]AG"), ("00D5g000006Sbx1", "Beta GmbH"),
+                         ("00D5g000007Abc1", "Gamma KG")):
+        setup.add_org(Org.create(org_id=org_id, name=name))
+    beta = setup.find_org("00D5g000006Sbx1EAC")
+    assert beta is not None
+    toggle_done(setup, beta.org_id, "requirements.edition", by="bob")
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        assert screen.org is not None and screen.org.name == "Alpha [b]AG"
+        assert "Alpha [b]AG" in str(screen.query_one("#cl-org", Static).render())
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, OrgPickerScreen)
+        await pilot.press(*"gmb")
+        await pilot.pause()
+        assert app.screen.query_one("#picker-filter", Input).value == "gmb"
+        assert app.screen.query_one("#picker-list", OptionList).option_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
+        assert screen.states["requirements.edition"].by == "bob"
+        assert overall(app).startswith("1/25")
+        await pilot.press("o", "escape")  # cancel keeps the org
+        await pilot.pause()
+        assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
+        app.open_screen("checklist", org_id="00D5g000007Abc1AAA")  # not registered: warns
+        await pilot.pause()
+        assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
+        app.open_screen("checklist", org_id="00D5g000004Xyz1EAC", step_id="post_install.licences")
+        await pilot.pause()
+        assert screen_of(app).org.name == "Alpha [b]AG"  # type: ignore[union-attr]
+        assert screen_of(app).current_step_id == "post_install.licences"
+        await pilot.press("j", "k", "k")
+        await pilot.pause()
+        assert screen_of(app).current_step_id == "post_install.project_permissions"
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert screen_of(app).current_step_id == "post_install.task_type"
+
+
+async def test_no_orgs_shows_how_to_add_one(tmp_path: Path, creds: CredentialStore) -> None:
+    app = make_app(tmp_path / "s.json", creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "No org registered yet" in str(screen_of(app).query_one("#cl-org", Static).render())
+        await pilot.press("space", "v", "o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChecklistScreen)
