@@ -11,9 +11,11 @@ No Textual here (the screen and the CLI both use this module); vobject is import
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import re
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -819,8 +821,12 @@ def preview_text(preview: ImportPreview, *, limit: int | None = None) -> list[st
 # -- export ---------------------------------------------------------------------------------
 
 
+def _sort_key(contact: Contact) -> tuple[str, str]:
+    return (contact.full_name.casefold(), contact.email.casefold())
+
+
 def _sorted(contacts: Iterable[Contact]) -> list[Contact]:
-    return sorted(contacts, key=lambda c: (c.full_name.casefold(), c.email.casefold()))
+    return sorted(contacts, key=_sort_key)
 
 
 def _formula_safe(value: str) -> str:
@@ -979,6 +985,8 @@ class ContactIndex:
         self.contacts = _sorted(contacts)
         self.org_names = dict(org_names)
         self._haystacks: list[str] | None = None
+        self._version = 0
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.contacts)
@@ -988,13 +996,52 @@ class ContactIndex:
 
     @property
     def haystacks(self) -> list[str]:
-        if self._haystacks is None:
-            self._haystacks = [self._haystack(c) for c in self.contacts]
+        while self._haystacks is None:
+            version = self._version
+            built = [self._haystack(c) for c in list(self.contacts)]
+            with self._lock:
+                if version == self._version:  # not edited meanwhile (warm() is in a thread)
+                    self._haystacks = built
         return self._haystacks
 
     def warm(self) -> None:
         """Build the search strings now (call from a worker thread after the first paint)."""
         _ = self.haystacks
+
+    def get(self, contact_id: str) -> Contact | None:
+        for contact in self.contacts:
+            if contact.id == contact_id:
+                return contact
+        return None
+
+    def find_email(self, email: str) -> Contact | None:
+        wanted = email.strip().casefold()
+        for contact in self.contacts:
+            if contact.email.casefold() == wanted:
+                return contact
+        return None
+
+    def remove(self, contact_id: str) -> Contact | None:
+        """Drop one contact in place (no rebuild: an edit on a 10k list stays cheap)."""
+        with self._lock:
+            for position, contact in enumerate(self.contacts):
+                if contact.id == contact_id:
+                    self._version += 1
+                    del self.contacts[position]
+                    if self._haystacks is not None:
+                        del self._haystacks[position]
+                    return contact
+        return None
+
+    def upsert(self, contact: Contact) -> None:
+        """Insert or replace one contact, keeping the name order."""
+        self.remove(contact.id)
+        with self._lock:
+            position = bisect.bisect_left(self.contacts, _sort_key(contact), key=_sort_key)
+            self._version += 1
+            self.contacts.insert(position, contact)
+            if self._haystacks is not None:
+                self._haystacks.insert(position, self._haystack(contact))
 
     def _haystack(self, c: Contact) -> str:
         parts = [c.full_name, c.email, c.title, c.role, c.notes, " ".join(c.org_ids),

@@ -1,0 +1,419 @@
+"""Screen 5: the people JustOn notifies about push upgrades (seed 000), keyboard only.
+
+Fast with 10,000 contacts: the store is read and the rows are built in a worker, the table
+(FastTable) renders only what is in view, and a filter keystroke is one substring test per
+contact over a folded search string (`contacts_io.ContactIndex`, built in the background).
+Every write runs in a worker; each change can be undone with `u`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from juston_tui.contacts_io import ContactIndex, ImportPreview
+from juston_tui.model import Contact, Org
+from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
+from juston_tui.text import clean
+
+COLUMNS = (
+    Column("name", "Full name", 24, grow=True),
+    Column("email", "E-mail", 32),
+    Column("title", "Title", 26),
+    Column("role", "Role", 14),
+    Column("orgs", "Linked orgs", 24, grow=True),
+    Column("eligible", "Notify", 6),
+)
+YES = Text("yes", style="green")
+NO = Text("no", style="dim")
+
+
+def safe(value: str) -> str:
+    """`clean` with a fast path: most values are printable already (10k rows, 5 cells each)."""
+    return value if value.isprintable() else clean(value)
+
+
+def contact_row(contact: Contact, org_label: str) -> Row:
+    """Cells are plain strings (FastTable shows them literally, never as markup)."""
+    return Row(contact.id, (safe(contact.full_name), safe(contact.email), safe(contact.title),
+                            safe(contact.role), safe(org_label), YES if contact.eligible else NO))
+
+
+@dataclass
+class UndoEntry:
+    """How to take one change back: documents to put back and IDs to remove."""
+
+    label: str
+    restore: list[Contact] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+
+
+class ContactsLoaded(Message):
+    def __init__(self, index: ContactIndex, rows: dict[str, Row], orgs: list[Org],
+                 error: str | None = None) -> None:
+        super().__init__()
+        self.index = index
+        self.rows = rows
+        self.orgs = orgs
+        self.error = error
+
+
+class ContactsChanged(Message):
+    """Contacts were written (or removed) by a worker here."""
+
+    def __init__(self, contacts: list[Contact] = (), removed: list[str] = (),  # type: ignore[assignment]
+                 undo: UndoEntry | None = None, note: str = "", focus: str | None = None
+                 ) -> None:
+        super().__init__()
+        self.contacts = list(contacts)
+        self.removed = list(removed)
+        self.undo = undo
+        self.note = note
+        self.focus = focus
+
+
+class ContactsScreen(JustOnScreen):
+    """Contacts: full name, e-mail, title, role, linked orgs, eligible for notifications."""
+
+    MODE = "contacts"
+    TITLE = "Contacts"
+    CSS_PATH = "../styles/contacts.tcss"
+    EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"add", "edit", "delete", "undo", "toggle_eligible", "link", "import_file"}
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("u", "undo", "Undo"),
+        Binding("space", "toggle_eligible", "Eligible"),
+        Binding("l", "link", "Link orgs"),
+        Binding("y", "copy_email", "Copy e-mail"),
+        Binding("x", "export", "Export"),
+        Binding("i", "import_file", "Import"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("escape", "escape", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index = ContactIndex([], {})
+        self.rows: dict[str, Row] = {}
+        self.orgs: list[Org] = []
+        self.query_text = ""
+        self.org_filter: str | None = None
+        self.loaded = False
+        self.undo_stack: list[UndoEntry] = []
+        self._pending_focus: str | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="contacts-status")
+        yield Input(placeholder="filter: any field, e.g. müller finance acme (esc clears)",
+                    id="contacts-filter")
+        yield FastTable(COLUMNS, empty_text="Loading contacts…", id="contacts-table")
+
+    @property
+    def table(self) -> FastTable:
+        return self.query_one("#contacts-table", FastTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.load()
+
+    # -- loading -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="contacts-load",
+          name="loading contacts")
+    def load(self) -> None:
+        store = self.juston.store
+        try:
+            contacts = store.list_contacts()
+            orgs = store.list_orgs()
+        except Exception as exc:  # a vanished or damaged file is shown, not raised
+            self.post_message(ContactsLoaded(ContactIndex([], {}), {}, [],
+                                             clean(str(exc), limit=300)))
+            return
+        index = ContactIndex(contacts, {o.org_id: o.name for o in orgs})
+        label = index.org_label
+        rows = {c.id: contact_row(c, label(c)) for c in index.contacts}
+        self.post_message(ContactsLoaded(index, rows, orgs))
+        index.warm()  # the search strings, after the first paint
+
+    @on(ContactsLoaded)
+    def _loaded(self, event: ContactsLoaded) -> None:
+        self.index, self.rows, self.orgs = event.index, event.rows, event.orgs
+        self.loaded = True
+        if event.error:
+            self.notify(event.error, title="Store", severity="error")
+        self.table.empty_text = "No contacts yet: press a to add one or i to import a file."
+        self.apply_filter()
+        if self._pending_focus:
+            self.table.move_to_key(self._pending_focus)
+            self._pending_focus = None
+
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # -- filtering ---------------------------------------------------------------------------
+    def visible(self) -> list[Contact]:
+        return self.index.search(self.query_text, org_id=self.org_filter)
+
+    def apply_filter(self) -> None:
+        rows = self.rows
+        self.table.set_rows([rows[c.id] for c in self.visible() if c.id in rows])
+        self.update_status()
+
+    @on(Input.Changed, "#contacts-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        if self.loaded:
+            self.apply_filter()
+
+    @on(Input.Submitted, "#contacts-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#contacts-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_escape(self) -> None:
+        box = self.query_one("#contacts-filter", Input)
+        if box.display or self.query_text or self.org_filter:
+            box.value = ""
+            box.display = False
+            self.query_text = ""
+            self.org_filter = None
+            self.apply_filter()
+            self.table.focus()
+
+    def focus_request(self, org_id: str | None = None, contact_id: str | None = None,
+                      **kwargs: Any) -> None:
+        """`app.open_screen("contacts", org_id=...)`: show the contacts linked to that org."""
+        if org_id is not None:
+            self.org_filter = org_id
+        if contact_id is not None:
+            self._pending_focus = contact_id
+        if self.loaded:
+            self.apply_filter()
+            if self._pending_focus and self.table.move_to_key(self._pending_focus):
+                self._pending_focus = None
+
+    def update_status(self) -> None:
+        total = len(self.index)
+        eligible = sum(1 for c in self.index.contacts if c.eligible)
+        text = Text()
+        text.append(f"{total} contacts", style="bold")
+        text.append(f" · {self.table.row_count} shown · {eligible} eligible for notifications")
+        if self.org_filter:
+            name = self.index.org_names.get(self.org_filter, self.org_filter)
+            text.append("  org: ")
+            text.append(clean(name, limit=40), style="bold")
+        if self.query_text:
+            text.append("  filter: ")
+            text.append(clean(self.query_text, limit=40), style="italic")
+        if self.org_filter or self.query_text:
+            text.append("  (esc clears)", style="dim")
+        if self.read_only:
+            text.append("  READ-ONLY", style="bold yellow")
+        self.query_one("#contacts-status", Static).update(text)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def cursor_contact(self) -> Contact | None:
+        key = self.table.cursor_key
+        return self.index.get(key) if key else None
+
+    def _need_contact(self) -> Contact | None:
+        contact = self.cursor_contact()
+        if contact is None:
+            self.notify("No contact under the cursor.", severity="warning")
+        return contact
+
+    @on(ContactsChanged)
+    def _changed(self, event: ContactsChanged) -> None:
+        for contact_id in event.removed:
+            self.index.remove(contact_id)
+            self.rows.pop(contact_id, None)
+        for contact in event.contacts:
+            self.index.upsert(contact)
+            self.rows[contact.id] = contact_row(contact, self.index.org_label(contact))
+        if event.undo is not None:
+            self.undo_stack.append(event.undo)
+        self.apply_filter()
+        if event.focus:
+            self.table.move_to_key(event.focus)
+        if event.note:
+            self.notify(Text(event.note), timeout=5)
+
+    # -- add / edit --------------------------------------------------------------------------
+    def _form(self, contact: Contact | None, read_only: bool = False) -> None:
+        from juston_tui.screens.contact_form import ContactFormScreen, GoToContact
+
+        before = contact
+
+        def done(result: Contact | GoToContact | None) -> None:
+            if isinstance(result, GoToContact):
+                self.query_text = ""
+                self.org_filter = None
+                self.query_one("#contacts-filter", Input).value = ""
+                self.apply_filter()
+                self.table.move_to_key(result.contact_id)
+                return
+            if isinstance(result, Contact):
+                undo = (UndoEntry(f"add of {result.full_name}", remove=[result.id])
+                        if before is None else
+                        UndoEntry(f"edit of {before.full_name}", restore=[before]))
+                verb = "Added" if before is None else "Saved"
+                self.post_message(ContactsChanged(
+                    [result], undo=undo, focus=result.id,
+                    note=f"{verb} {clean(result.full_name, limit=60)}. u undoes this."))
+
+        self.app.push_screen(
+            ContactFormScreen(contact, org_names=self.index.org_names,
+                              find_email=self.index.find_email, read_only=read_only),
+            done,
+        )
+
+    def action_add(self) -> None:
+        self._form(None)
+
+    def action_edit(self) -> None:
+        contact = self._need_contact()
+        if contact is not None:
+            self._form(contact)
+
+    @on(FastTable.RowSelected, "#contacts-table")
+    def _open(self, event: FastTable.RowSelected) -> None:
+        contact = self.index.get(event.key)
+        if contact is not None:
+            self._form(contact, read_only=self.read_only)
+
+    # -- delete / undo -------------------------------------------------------------------------
+    def action_delete(self) -> None:
+        contact = self._need_contact()
+        if contact is None:
+            return
+        from juston_tui.screens.confirm import ConfirmScreen
+
+        question = (f"Delete {clean(contact.full_name, limit=60)} <{clean(contact.email)}>? "
+                    "u undoes this.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_contact(contact)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), answered)
+
+    @work(thread=True, exit_on_error=False, group="contacts-write", name="deleting contact")
+    def delete_contact(self, contact: Contact) -> None:
+        removed = self.juston.store.remove_contact(contact.id)
+        self.post_message(ContactsChanged(
+            removed=[removed.id], undo=UndoEntry(f"delete of {removed.full_name}", [removed]),
+            note=f"Deleted {clean(removed.full_name, limit=60)}. Press u to undo."))
+
+    def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        self.undo(self.undo_stack.pop())
+
+    @work(thread=True, exit_on_error=False, group="contacts-write", name="undoing")
+    def undo(self, entry: UndoEntry) -> None:
+        store = self.juston.store
+        restored: list[Contact] = []
+        blocked: list[str] = []
+        with store.transaction():
+            for contact_id in entry.remove:
+                store.delete_doc("contacts", contact_id)
+            for contact in entry.restore:
+                other = store.find_contact_by_email(contact.email)
+                if other is not None and other.id != contact.id:
+                    blocked.append(f"{contact.email} now belongs to {other.full_name}")
+                    continue
+                store.put_doc("contacts", contact.to_doc())
+                restored.append(contact)
+        note = f"Undid the {clean(entry.label, limit=80)}."
+        if blocked:
+            note += " Not restored: " + "; ".join(clean(b) for b in blocked)
+        self.post_message(ContactsChanged(restored, entry.remove, note=note,
+                                          focus=restored[0].id if restored else None))
+
+    # -- toggle / link / copy ------------------------------------------------------------------
+    def action_toggle_eligible(self) -> None:
+        contact = self._need_contact()
+        if contact is not None:
+            self.write_changes(contact, {"eligible": not contact.eligible},
+                               "notification flag")
+
+    def action_link(self) -> None:
+        contact = self._need_contact()
+        if contact is None:
+            return
+        from juston_tui.screens.org_picker import OrgPickerScreen
+
+        def picked(result: list[str] | None) -> None:
+            if result is not None and list(result) != list(contact.org_ids):
+                self.write_changes(contact, {"org_ids": result}, "org links")
+
+        title = f"Orgs linked to {clean(contact.full_name, limit=50)}"
+        self.app.push_screen(OrgPickerScreen(contact.org_ids, title=title), picked)
+
+    @work(thread=True, exit_on_error=False, group="contacts-write", name="saving contact")
+    def write_changes(self, contact: Contact, changes: dict[str, Any], what: str) -> None:
+        current = self.juston.store.get_contact(contact.id)
+        updated = self.juston.store.update_contact(contact.id, **changes)
+        note = f"Changed the {what} of {clean(updated.full_name, limit=60)}."
+        if "eligible" in changes:
+            state = "eligible" if updated.eligible else "not eligible"
+            note = f"{clean(updated.full_name, limit=60)} is now {state} for notifications."
+        self.post_message(ContactsChanged(
+            [updated], undo=UndoEntry(f"change of {current.full_name}", [current]),
+            note=note))
+
+    def action_copy_email(self) -> None:
+        contact = self._need_contact()
+        if contact is not None:
+            self.app.copy_to_clipboard(contact.email)
+            self.notify(Text(f"Copied {clean(contact.email)}"), timeout=3)
+
+    # -- import / export ---------------------------------------------------------------------
+    def action_export(self) -> None:
+        from juston_tui.screens.contacts_export import ExportScreen
+
+        shown = self.visible()
+        default_orgs = [self.org_filter] if self.org_filter else []
+        self.app.push_screen(ExportScreen(shown, list(self.index.contacts), self.orgs,
+                                          default_orgs))
+
+    def action_import_file(self) -> None:
+        from juston_tui.screens.contacts_import import ImportScreen
+
+        def done(result: ImportPreview | None) -> None:
+            if result is None or not result.applied:
+                return
+            added = [r.contact for r in result.rows if r.action == "add" and r.contact]
+            updated = [r for r in result.rows if r.action == "update" and r.contact]
+            undo = UndoEntry(f"import of {result.source}",
+                             restore=[r.existing for r in updated if r.existing],
+                             remove=[c.id for c in added])
+            self.post_message(ContactsChanged(
+                result.writes, undo=undo,
+                note=f"Imported: {result.added} added, {result.updated} updated, "
+                     f"{result.skipped} skipped. u undoes this."))
+
+        self.app.push_screen(ImportScreen(), done)

@@ -1,0 +1,188 @@
+"""`i` on the contacts screen: file path → preview → apply.
+
+Nothing is written until the preview (added / updated / skipped and why, per line) has been
+shown and ctrl+s pressed; applying is one atomic store write in a worker. A rejected file
+(binary, wrong columns) is explained in place and the path stays as typed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from juston_tui.contacts_io import ImportPreview, apply_import, preview_import
+from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
+from juston_tui.text import clean
+
+COLUMNS = (
+    Column("line", "Line", 6, justify="right"),
+    Column("action", "Action", 9),
+    Column("name", "Full name", 22),
+    Column("email", "E-mail", 28),
+    Column("reason", "Why", 30, grow=True),
+)
+ACTION_STYLES = {"add": ("add", "green"), "update": ("update", "yellow"),
+                 "unchanged": ("skip", "dim"), "error": ("ERROR", "bold red")}
+
+
+class ImportScreen(ModalScreen[ImportPreview | None]):
+    """Dismisses with the applied ImportPreview, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "apply", "Apply"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    ImportScreen { align: center middle; }
+    ImportScreen > Vertical {
+        width: 110; max-width: 100%; height: 95%; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    ImportScreen #import-row { height: auto; }
+    ImportScreen #import-path { width: 1fr; }
+    ImportScreen #import-format { width: 22; }
+    ImportScreen #import-summary { height: auto; margin-top: 1; }
+    ImportScreen #import-warnings { height: auto; color: $warning; }
+    ImportScreen .field-error { color: $error; height: auto; }
+    ImportScreen FastTable { height: 1fr; }
+    ImportScreen #import-buttons { height: auto; align-horizontal: right; }
+    ImportScreen #import-buttons Button { margin-left: 1; }
+    """
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self.initial_path = path
+        self.preview: ImportPreview | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Import contacts (CSV from Outlook / Google / juston-tui, "
+                              "or vCard)", style="bold"))
+            yield Label("File (enter shows the preview; nothing is written yet)")
+            with Horizontal(id="import-row"):
+                yield Input(self.initial_path, placeholder="~/Downloads/contacts.csv",
+                            id="import-path")
+                yield Select([("CSV", "csv"), ("vCard", "vcard")], prompt="auto format",
+                             id="import-format")
+            yield Static("", classes="field-error", id="import-error")
+            yield Static(id="import-summary")
+            yield Static(id="import-warnings")
+            yield FastTable(COLUMNS, empty_text="Type a file path and press enter.",
+                            id="import-table")
+            with Horizontal(id="import-buttons"):
+                yield Button("Preview (enter)", id="preview")
+                yield Button("Apply (ctrl+s)", variant="primary", id="apply", disabled=True)
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#preview")
+    def _preview_requested(self) -> None:
+        raw = self.query_one("#import-path", Input).value.strip()
+        if not raw:
+            self.query_one("#import-error", Static).update("Give the path of a file.")
+            return
+        fmt = self.query_one("#import-format", Select).value
+        self.busy = True
+        self.preview = None
+        self.query_one("#apply", Button).disabled = True
+        self.query_one("#import-error", Static).update("")
+        self.query_one("#import-summary", Static).update("Reading…")
+        self.make_preview(Path(raw).expanduser(), fmt if isinstance(fmt, str) else None)
+
+    @on(Select.Changed, "#import-format")
+    def _format_changed(self) -> None:
+        if self.query_one("#import-path", Input).value.strip():
+            self._preview_requested()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="contacts-import",
+          name="reading import file")
+    def make_preview(self, path: Path, fmt: str | None) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        preview = preview_import(store, path, fmt=fmt)
+        self.app.call_from_thread(self.show_preview, preview)
+
+    def show_preview(self, preview: ImportPreview) -> None:
+        self.busy = False
+        self.preview = preview
+        summary = self.query_one("#import-summary", Static)
+        if preview.fatal:
+            self.query_one("#import-error", Static).update(
+                Text(clean(f"Not imported: {preview.fatal}")))
+            summary.update("")
+            self.query_one("#import-warnings", Static).update("")
+            self.query_one("#import-table", FastTable).set_rows([])
+            return
+        summary.update(Text(clean(preview.summary())))
+        self.query_one("#import-warnings", Static).update(
+            Text("\n".join(clean(f"warning: {w}") for w in preview.warnings)))
+        rows = []
+        for n, outcome in enumerate(preview.rows):
+            label, style = ACTION_STYLES[outcome.action]
+            contact = outcome.contact
+            reason = outcome.reason
+            if outcome.warnings:
+                reason += " (" + "; ".join(outcome.warnings) + ")"
+            rows.append(Row(
+                str(n),
+                (str(outcome.line), Text(label, style=style),
+                 clean(contact.full_name) if contact else "",
+                 clean(contact.email) if contact else "", clean(reason)),
+                sort_values=(outcome.line, outcome.action, None, None, None),
+            ))
+        table = self.query_one("#import-table", FastTable)
+        table.set_rows(rows)
+        can_apply = bool(preview.writes) and not getattr(self.app, "read_only", False)
+        self.query_one("#apply", Button).disabled = not can_apply
+        if preview.rows:
+            table.focus()
+
+    @on(Button.Pressed, "#apply")
+    def _apply_pressed(self) -> None:
+        self.action_apply()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_apply(self) -> None:
+        if getattr(self.app, "read_only", False):
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        preview = self.preview
+        if self.busy or preview is None or preview.fatal or not preview.writes:
+            self.notify("Nothing to apply: show a preview with contacts to add or update.",
+                        severity="warning")
+            return
+        self.busy = True
+        self.query_one("#import-summary", Static).update("Writing…")
+        self.apply(preview)
+
+    @work(thread=True, exit_on_error=False, group="contacts-import", name="importing contacts")
+    def apply(self, preview: ImportPreview) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            result = apply_import(store, preview)
+        except Exception as exc:
+            self.app.call_from_thread(self._apply_failed, str(exc))
+            return
+        self.app.call_from_thread(self.dismiss, result)
+
+    def _apply_failed(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#import-error", Static).update(
+            Text(clean(f"Nothing was imported: {message}", limit=300)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
