@@ -8,8 +8,10 @@ as its snapshot arrives; `esc` cancels.
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -37,6 +39,22 @@ from juston_tui.screens.widgets.fast_table import FastTable, Row
 from juston_tui.text import clean
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off the cyclic GC while building 10,000 rows.
+
+    The parsed store is a few million objects; a full collection triggered by the row objects
+    costs more than the whole first frame. It still runs, just after the frame.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class EntriesLoaded(Message):
     """The worker has read the store."""
 
@@ -44,6 +62,10 @@ class EntriesLoaded(Message):
         super().__init__()
         self.entries = entries
         self.error = error
+
+
+class IndexReady(Message):
+    """Every entry is parsed and indexed for filtering (done after the first frame)."""
 
 
 class OrgsChanged(Message):
@@ -87,6 +109,8 @@ class RegistryScreen(JustOnScreen):
         self.refresh_cancel: threading.Event | None = None
         self.refreshing = False
         self._pending_focus: str | None = None
+        self.indexed = False
+        self._counts: tuple[dict[str, int], int] | None = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -106,21 +130,27 @@ class RegistryScreen(JustOnScreen):
     def on_mount(self) -> None:
         self.table.sort_by("name")
         self.table.focus()
-        self.load_entries()
+        # The first load runs here, so the first frame already has the rows: reading the
+        # parsed store is a few dict copies (the index work runs in a worker afterwards).
+        # Reloads (StoreChanged, vendor sync) go through the worker.
+        with paused_gc():
+            self._entries_loaded(EntriesLoaded(*self._read_entries()))
         self.set_interval(60, self._tick_ages)
 
     # -- loading -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="registry-load", exclusive=True,
           name="loading orgs")
     def load_entries(self) -> None:
+        self.post_message(EntriesLoaded(*self._read_entries()))
+
+    def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
         store = self.juston.store
         try:
-            orgs = store.list_orgs()
+            orgs = store.all_docs("orgs")
             snapshots = store.all_docs("snapshots")
         except Exception as exc:  # a vanished or damaged file is shown, not raised
-            self.post_message(EntriesLoaded({}, clean(str(exc), limit=300)))
-            return
-        self.post_message(EntriesLoaded(build_entries(orgs, snapshots)))
+            return {}, clean(str(exc), limit=300)
+        return build_entries(orgs, snapshots), None
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:
@@ -130,10 +160,27 @@ class RegistryScreen(JustOnScreen):
             self.notify(event.error, title="Store", severity="error")
         self._rebuild_rows()
         self.table.empty_text = "No orgs registered yet: press a to add one."
+        self.indexed = False
+        self._counts = None
         self.apply_filter()
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
+        self.prepare_index(list(self.entries.values()))
+
+    @work(thread=True, exit_on_error=False, group="registry-index", exclusive=True,
+          name="indexing orgs")
+    def prepare_index(self, entries: list[OrgEntry]) -> None:
+        """Parse every snapshot and build the filter words off the UI thread."""
+        for entry in entries:
+            entry.prepare()
+        self.post_message(IndexReady())
+
+    @on(IndexReady)
+    def _index_ready(self) -> None:
+        self.indexed = True
+        self._counts = None
+        self.update_status()
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
@@ -146,12 +193,15 @@ class RegistryScreen(JustOnScreen):
     def _tick_ages(self) -> None:
         """Ages and staleness marks move with the clock."""
         if self.loaded:
+            self._counts = None
             self._rebuild_rows()
             self.apply_filter()
 
     # -- filtering ---------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:
         match = matcher(self.query_text)
+        if match is None:
+            return list(self.entries)
         return [key for key, entry in self.entries.items() if match(entry)]
 
     def apply_filter(self) -> None:
@@ -186,14 +236,21 @@ class RegistryScreen(JustOnScreen):
             self.apply_filter()
             self.table.focus()
 
-    def update_status(self) -> None:
+    def _recount(self) -> tuple[dict[str, int], int]:
         counts = {"ok": 0, "warn": 0, "fail": 0, "unknown": 0, "": 0}
         stale = 0
         now = app_now(self.app)
         for entry in self.entries.values():
-            counts[entry.info.verdict if entry.info.verdict in counts else "unknown"] += 1
+            verdict = entry.info.verdict
+            counts[verdict if verdict in counts else "unknown"] += 1
             if entry.is_stale(now):
                 stale += 1
+        return counts, stale
+
+    def update_status(self) -> None:
+        if self.indexed and self._counts is None:
+            self._counts = self._recount()
+        counts, stale = self._counts or ({}, 0)
         text = Text()
         text.append(f"{len(self.entries)} orgs", style="bold")
         text.append(f" · {self.table.row_count} shown")
@@ -204,10 +261,12 @@ class RegistryScreen(JustOnScreen):
         for verdict, label, style in (("fail", "fail", "bold red"), ("warn", "warn", "yellow"),
                                       ("ok", "ok", "green"), ("unknown", "unknown", "dim"),
                                       ("", "unchecked", "dim")):
-            if counts[verdict]:
+            if counts.get(verdict):
                 text.append(f"{label} {counts[verdict]}  ", style=style)
+        if not self.indexed and self.entries:
+            text.append("counting…", style="dim")
         if stale:
-            text.append(f"{stale} stale (! = checked >24 h ago)", style="bold yellow")
+            text.append(f"{stale} stale (!: >24 h)", style="bold yellow")
         if self.query_text:
             text.append("  filter: ")
             text.append(clean(self.query_text, limit=40), style="italic")
@@ -241,7 +300,7 @@ class RegistryScreen(JustOnScreen):
         old = self.entries.get(org.org_id)
         info = old.info if old else SnapInfo()
         parent = self.entries.get(org.parent_org_id or "")
-        self.entries[org.org_id] = OrgEntry.build(org, info, parent.org.name if parent else "")
+        self.entries[org.org_id] = OrgEntry.build(org, info, parent.name if parent else "")
         self.rows[org.org_id] = entry_row(self.entries[org.org_id], app_now(self.app))
 
     @on(OrgsChanged)
@@ -251,6 +310,7 @@ class RegistryScreen(JustOnScreen):
             self.rows.pop(org_id, None)
         for org in event.orgs:
             self.put_org(org)
+        self._counts = None
         self.apply_filter()
         if event.orgs and len(event.orgs) == 1:
             self.table.move_to_key(event.orgs[0].org_id)
@@ -383,7 +443,7 @@ class RegistryScreen(JustOnScreen):
         if entry is None:
             return
         entry.info = info
-        entry.reindex()
+        self._counts = None
         row = entry_row(entry, app_now(self.app))
         self.rows[org_id] = row
         self.table.update_row(org_id, row.cells, row.sort_values)
@@ -414,7 +474,7 @@ class RegistryScreen(JustOnScreen):
 
     def action_vendor_sync(self) -> None:
         org = self.cursor_org()
-        vendors = [e.org for e in self.entries.values() if e.org.vendor]
+        vendors = [e.org for e in self.entries.values() if e.vendor]
         if org is None or not org.vendor:
             if len(vendors) != 1:
                 self.notify(

@@ -8,7 +8,7 @@ snapshot, a lower-case haystack for the `/` filter and sort values per column. C
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,6 +99,14 @@ def is_current(installed: str | None, current: str | None) -> bool | None:
     return have[: len(want)] >= want
 
 
+def fast_clean(value: Any, limit: int | None = None) -> str:
+    """`text.clean`, skipping the regex work for the common all-printable string."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    if text.isprintable() and (limit is None or len(text) <= limit):
+        return text
+    return clean(text, limit=limit)
+
+
 @dataclass(frozen=True, slots=True)
 class SnapInfo:
     """The few snapshot facts the registry shows."""
@@ -122,11 +130,10 @@ class SnapInfo:
         cash = packages.get("cash") or {}
         current = facts.get("current_versions") or {}
         used = allowed = None
-        licences = facts.get("licenses") or []
-        namespace = billing.get("namespace") if isinstance(billing, Mapping) else None
+        namespace = billing.get("namespace") if isinstance(billing, dict) else None
         chosen = None
-        for lic in licences:
-            if isinstance(lic, Mapping) and (chosen is None or lic.get("namespace") == namespace):
+        for lic in facts.get("licenses") or ():
+            if isinstance(lic, dict) and (chosen is None or lic.get("namespace") == namespace):
                 chosen = lic
                 if lic.get("namespace") == namespace:
                     break
@@ -135,12 +142,12 @@ class SnapInfo:
         return cls(
             verdict=_verdict_of(doc),
             checked_at=parse_time(doc.get("checked_at")),
-            billing=clean(billing.get("version") or "", limit=20) if billing else "",
-            cash=clean(cash.get("version") or "", limit=20) if cash else "",
-            billing_current=clean(current.get("billing") or "", limit=20),
+            billing=fast_clean(billing.get("version") or "", 20) if billing else "",
+            cash=fast_clean(cash.get("version") or "", 20) if cash else "",
+            billing_current=fast_clean(current.get("billing") or "", 20),
             licences_used=used if isinstance(used, int) else None,
             licences_allowed=allowed if isinstance(allowed, int) else None,
-            error=clean(doc.get("error") or "", limit=300),
+            error=fast_clean(doc.get("error") or "", 300),
         )
 
     @classmethod
@@ -148,56 +155,124 @@ class SnapInfo:
         return cls.from_doc(snapshot.to_doc())
 
 
+_ORDER = {"fail": 3, "warn": 2, "unknown": 1, "ok": 0}
+
+
 def _verdict_of(doc: Mapping[str, Any]) -> str:
     if doc.get("error"):
         return "unknown"
-    order = {"fail": 3, "warn": 2, "unknown": 1, "ok": 0}
-    worst = "ok"
-    checks = doc.get("checks") or []
+    worst = 0
+    checks = doc.get("checks") or ()
     for check in checks:
-        verdict = check.get("verdict", "unknown") if isinstance(check, Mapping) else "unknown"
-        if order.get(verdict, 1) > order[worst]:
-            worst = verdict if verdict in order else "unknown"
-    return worst if checks else "unknown"
+        rank = _ORDER.get(check.get("verdict"), 1) if isinstance(check, dict) else 1
+        if rank > worst:
+            worst = rank
+    if not checks:
+        return "unknown"
+    return ("ok", "unknown", "warn", "fail")[worst]
 
 
-@dataclass(slots=True)
 class OrgEntry:
-    """One org as the registry shows it: cleaned values, filter haystack, sort values."""
+    """One org as the registry shows it: cleaned values, filter haystack, sort values.
 
-    org: Org
-    info: SnapInfo
-    parent_name: str = ""
-    name: str = ""
-    haystack: str = field(default="", repr=False)
+    Built from the stored document; the `Org` object is only made when someone asks for it
+    (10,000 `Org.from_doc` calls would cost more than the whole first render may).
+    """
+
+    __slots__ = ("_haystack", "_info", "_org", "_snap_doc", "_sorts", "doc", "name", "name_key",
+                 "parent_name")
+
+    def __init__(self, doc: Mapping[str, Any], snap_doc: Mapping[str, Any] | None = None,
+                 parent_name: str = "", org: Org | None = None,
+                 info: SnapInfo | None = None) -> None:
+        self.doc = doc
+        self._snap_doc = snap_doc
+        self._info = info
+        self.parent_name = fast_clean(parent_name, 80)
+        self.name = fast_clean(doc.get("name", ""), 200)
+        self.name_key = self.name.casefold()
+        self._org = org
+        self._haystack: str | None = None
+        self._sorts: dict[int, Any] = {}
 
     @classmethod
     def build(cls, org: Org, info: SnapInfo, parent_name: str = "") -> OrgEntry:
-        entry = cls(org, info, clean(parent_name, limit=80), clean(org.name, limit=200))
-        entry.reindex()
-        return entry
+        return cls(org.to_doc(), None, parent_name, org, info)
 
-    def reindex(self) -> None:
-        org = self.org
-        words = [
-            self.name,
-            org.org_id,
-            " ".join(org.tags),
-            PUSH_WORDS.get(org.push.state, org.push.state),
-            self.info.verdict or "unchecked",
-            org.kind,
-            self.parent_name,
-            clean(org.instance_url),
-        ]
-        if org.vendor:
-            words.append("vendor")
-        if self.info.error:
-            words.append("error")
-        self.haystack = " ".join(words).casefold()
+    @property
+    def org(self) -> Org:
+        if self._org is None:
+            self._org = Org.from_doc(self.doc)
+        return self._org
+
+    @property
+    def info(self) -> SnapInfo:
+        """Parsed on first use: the first frame only parses the rows it draws."""
+        info = self._info
+        if info is None:
+            snap_doc = self._snap_doc
+            info = SnapInfo.from_doc(snap_doc)
+            # The index worker and the UI may both get here; a newer snapshot set through
+            # the setter in between wins.
+            if self._info is None and self._snap_doc is snap_doc:
+                self._info = info
+            else:
+                return self._info or info
+        return info
+
+    @info.setter
+    def info(self, value: SnapInfo) -> None:
+        self._info = value
+        self._snap_doc = None
+        self._haystack = None
+        self._sorts = {}
 
     @property
     def key(self) -> str:
-        return self.org.org_id
+        return self.doc["org_id"]
+
+    @property
+    def push_state(self) -> str:
+        return (self.doc.get("push") or {}).get("state", "not_registered")
+
+    @property
+    def vendor(self) -> bool:
+        return bool(self.doc.get("vendor"))
+
+    @property
+    def haystack(self) -> str:
+        """Lower-case words the `/` filter searches: name, IDs, tags, states."""
+        if self._haystack is None:
+            self._haystack = self._make_haystack()
+        return self._haystack
+
+    def reindex(self) -> None:
+        self._haystack = None
+
+    def prepare(self) -> None:
+        """Parse, index and compute sort values now (a worker does this after the first frame)."""
+        _ = self.haystack
+        for index in _CACHED_SORTS:
+            self.sort_value(index, None)
+
+    def _make_haystack(self) -> str:
+        doc = self.doc
+        info = self.info
+        words = [
+            self.name,
+            doc["org_id"],
+            " ".join(doc.get("tags") or ()),
+            PUSH_WORDS.get(self.push_state, self.push_state),
+            info.verdict or "unchecked",
+            doc.get("kind", "production"),
+            self.parent_name,
+            fast_clean(doc.get("instance_url", "")),
+        ]
+        if self.vendor:
+            words.append("vendor")
+        if info.error:
+            words.append("error")
+        return " ".join(words).casefold()
 
     def is_stale(self, now: datetime) -> bool:
         checked = self.info.checked_at
@@ -211,31 +286,49 @@ class OrgEntry:
         return f"{used if used is not None else '?'}/{shown}"
 
     def kind_text(self) -> str:
-        if self.org.kind == "sandbox":
-            parent = self.parent_name or (self.org.parent_org_id or "")[:15]
+        if self.doc.get("kind") == "sandbox":
+            parent = self.parent_name or (self.doc.get("parent_org_id") or "")[:15]
             return f"sbx ← {parent}" if parent else "sandbox"
-        return "vendor" if self.org.vendor else "production"
+        return "vendor" if self.vendor else "production"
 
     def instance_text(self) -> str:
-        host = self.org.instance_url.removeprefix("https://").split(".")[0]
-        return clean(host or self.org.domain, limit=40)
+        url = self.doc.get("instance_url") or ""
+        host = url.removeprefix("https://").split(".")[0]
+        return fast_clean(host or self.doc.get("domain") or "", 40)
+
+    def sort_value(self, index: int, now: datetime | None) -> Any:
+        """The sort value of one column (computed when first needed, then kept)."""
+        if index == 3:
+            checked = self.info.checked_at
+            return (now - checked).total_seconds() if checked and now else None
+        try:
+            return self._sorts[index]
+        except KeyError:
+            value = self._sorts[index] = self._sort_value(index)
+            return value
+
+    def _sort_value(self, index: int) -> Any:
+        info = self.info
+        if index == 0:
+            return self.name_key
+        if index == 1:
+            return self.key
+        if index == 2:
+            return VERDICT_ORDER.get(info.verdict, 4)
+        if index == 4:
+            return version_tuple(info.billing) or None
+        if index == 5:
+            return version_tuple(info.cash) or None
+        if index == 6:
+            return info.licences_used
+        if index == 7:
+            return self.push_state
+        if index == 8:
+            return self.kind_text().casefold()
+        return self.instance_text().casefold()
 
     def sort_values(self, now: datetime) -> tuple[Any, ...]:
-        info = self.info
-        age = (now - info.checked_at).total_seconds() if info.checked_at else None
-        used = info.licences_used
-        return (
-            self.name.casefold(),
-            self.org.org_id,
-            VERDICT_ORDER.get(info.verdict, 4),
-            age,
-            version_tuple(info.billing) or None,
-            version_tuple(info.cash) or None,
-            used,
-            self.org.push.state,
-            self.kind_text().casefold(),
-            self.instance_text().casefold(),
-        )
+        return tuple(self.sort_value(i, now) for i in range(len(COLUMNS)))
 
     def cells(self, now: datetime) -> tuple[Text, ...]:
         info = self.info
@@ -249,20 +342,48 @@ class OrgEntry:
         if used is not None and allowed is not None and 0 <= allowed <= used:
             licence_style = "yellow"
         name = Text(self.name)
-        if self.org.vendor:
+        if self.vendor:
             name.append(" (vendor)", style="dim")
+        push = self.push_state
         return (
             name,
-            Text(self.org.org_id),
+            Text(self.key),
             Text(VERDICT_LABELS.get(info.verdict, info.verdict), style=verdict_style(info.verdict)),
             Text(age, style="bold yellow" if stale else ""),
             Text(info.billing or "—", style=billing_style),
             Text(info.cash or "—"),
             Text(self.licences_text(), style=licence_style),
-            Text(PUSH_LABELS.get(self.org.push.state, self.org.push.state)),
+            Text(PUSH_LABELS.get(push, push)),
             Text(self.kind_text()),
             Text(self.instance_text()),
         )
+
+
+_MISSING = object()
+_CACHED_SORTS = (2, 4, 5, 6, 7, 8, 9)  # all but name, ID (ready) and age (moves with the clock)
+
+
+class LazySortValues(Sequence[Any]):
+    """Sort values computed per column on first use, then kept (name and ID are ready)."""
+
+    __slots__ = ("_entry", "_now", "_values")
+
+    def __init__(self, entry: OrgEntry, now: datetime) -> None:
+        self._entry = entry
+        self._now = now
+        self._values: list[Any] = [entry.name_key, entry.doc["org_id"]] + [_MISSING] * (
+            len(COLUMNS) - 2)
+
+    def __len__(self) -> int:
+        return len(COLUMNS)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(COLUMNS))[index]]
+        value = self._values[index]
+        if value is _MISSING:
+            value = self._values[index] = self._entry.sort_value(index, self._now)
+        return value
 
 
 class LazyCells(Sequence[Text]):
@@ -288,29 +409,32 @@ class LazyCells(Sequence[Text]):
 
 
 def entry_row(entry: OrgEntry, now: datetime) -> Row:
-    return Row(entry.key, LazyCells(entry, now), entry.sort_values(now))
+    return Row(entry.key, LazyCells(entry, now), LazySortValues(entry, now))
 
 
 def build_entries(
-    orgs: Iterable[Org], snapshot_docs: Iterable[Mapping[str, Any]]
+    org_docs: Iterable[Mapping[str, Any]], snapshot_docs: Iterable[Mapping[str, Any]]
 ) -> dict[str, OrgEntry]:
-    """Entries keyed by org ID, in the store's order."""
-    org_list = list(orgs)
-    names = {o.org_id: o.name for o in org_list}
+    """Entries keyed by org ID, in the store's order, from the stored documents."""
+    docs = list(org_docs)
+    names = {d["org_id"]: d.get("name", "") for d in docs}
     snaps = {d.get("org_id"): d for d in snapshot_docs}
     entries: dict[str, OrgEntry] = {}
-    for org in org_list:
-        parent = names.get(org.parent_org_id or "", "") if org.parent_org_id else ""
-        entries[org.org_id] = OrgEntry.build(org, SnapInfo.from_doc(snaps.get(org.org_id)),
-                                             parent)
+    for doc in docs:
+        parent_id = doc.get("parent_org_id")
+        parent = names.get(parent_id, "") if parent_id else ""
+        entries[doc["org_id"]] = OrgEntry(doc, snaps.get(doc["org_id"]), parent)
     return entries
 
 
-def matcher(query: str) -> Callable[[OrgEntry], bool]:
-    """Every whitespace-separated term must occur in the entry's haystack (case-insensitive)."""
+def matcher(query: str) -> Callable[[OrgEntry], bool] | None:
+    """Every whitespace-separated term must occur in the entry's haystack (case-insensitive).
+
+    None when the query has no terms (everything matches: callers skip the loop).
+    """
     terms = clean(query).casefold().split()
     if not terms:
-        return lambda entry: True
+        return None
     if len(terms) == 1:
         term = terms[0]
         return lambda entry: term in entry.haystack
@@ -319,4 +443,4 @@ def matcher(query: str) -> Callable[[OrgEntry], bool]:
 
 def filter_entries(entries: Iterable[OrgEntry], query: str) -> list[OrgEntry]:
     match = matcher(query)
-    return [e for e in entries if match(e)]
+    return list(entries) if match is None else [e for e in entries if match(e)]

@@ -23,7 +23,9 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   fixed (never measured from the cells); a `grow=True` column takes the spare width.
 - `Row(key, cells, sort_values=None)`: `cells` are `rich.text.Text` (style per cell, already
   cleaned of control characters by the caller; a `str` is shown literally, never parsed as
-  markup). `sort_values` (one per column) replace the case-folded cell text when sorting.
+  markup). `sort_values` (one per column, any Sequence, may be lazy) are compared as given
+  (case-fold strings yourself; None sorts last); without them the case-folded cell text is
+  used.
 - `set_rows(rows)`: replace the rows (the screen filters its own list and hands the subset).
   The current sort is applied; the cursor stays on the same key when it is still there.
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
 from rich.segment import Segment
@@ -97,18 +100,30 @@ class Row:
     sort_values: Sequence[Any] | None = None
 
 
-def _sort_value(row: Row, index: int) -> tuple[int, Any]:
-    """None sorts last; strings compare case-insensitively."""
-    if row.sort_values is not None and index < len(row.sort_values):
-        value = row.sort_values[index]
-    else:
-        cell = row.cells[index] if index < len(row.cells) else ""
-        value = cell.plain if isinstance(cell, Text) else cell
-    if value is None:
-        return (1, "")
-    if isinstance(value, str):
-        return (0, value.casefold())
-    return (0, value)
+def _sort_value(row: Row, index: int) -> Any:
+    """The row's sort value for a column: its `sort_values` entry, else the case-folded text."""
+    values = row.sort_values
+    if values is not None:
+        return values[index]
+    cell = row.cells[index] if index < len(row.cells) else ""
+    return (cell.plain if isinstance(cell, Text) else cell).casefold()
+
+
+def sorted_keys(rows: dict[str, Row], order: list[str], index: int, reverse: bool) -> list[str]:
+    """Keys sorted by one column; None values always last; one pass, no per-row tuples."""
+    present: list[tuple[Any, str]] = []
+    missing: list[str] = []
+    for key in order:
+        value = _sort_value(rows[key], index)
+        if value is None:
+            missing.append(key)
+        else:
+            present.append((value, key))
+    try:
+        present.sort(key=itemgetter(0), reverse=reverse)
+    except TypeError:  # mixed types in one column: compare as text
+        present.sort(key=lambda pair: str(pair[0]), reverse=reverse)
+    return [key for _, key in present] + missing
 
 
 class FastTable(ScrollView, can_focus=True):
@@ -316,8 +331,7 @@ class FastTable(ScrollView, can_focus=True):
         if self._sort_column is None:
             return
         index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
-        rows = self._rows
-        self._order.sort(key=lambda k: _sort_value(rows[k], index), reverse=self._sort_reverse)
+        self._order = sorted_keys(self._rows, self._order, index, self._sort_reverse)
 
     # -- selection ---------------------------------------------------------------------------
     def toggle_selected(self, key: str | None = None) -> None:

@@ -1,0 +1,32 @@
+"""Snapshot tests of the registry and access screens on a fixed store and a fixed clock.
+
+Recorded with `pytest --snapshot-update` and checked by eye (tests/__snapshots__/...svg).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from registry_fixtures import make_app
+from test_registry import settle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _ready(pilot) -> None:
+    await settle(pilot)
+    pilot.app.sub_title = "fixed store"  # the real title shows the (random) tmp path
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_registry_snapshot(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path / "s.json")
+    assert snap_compare(app, terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_access_snapshot(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path / "s.json", start_mode="access")
+    assert snap_compare(app, terminal_size=size, run_before=_ready)
