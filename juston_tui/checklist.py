@@ -902,14 +902,20 @@ _DEMO_PLANS: tuple[tuple[int, dict[str, str], dict[str, str]], ...] = (
 def seed_demo(store: Store, orgs: list[Org]) -> None:
     """Give a few demo orgs partial progress (and verifications from their last snapshot)."""
     checklist = load_checklist()
-    candidates = sorted((o for o in orgs if not o.vendor), key=lambda o: (o.kind, o.name))
+    ordered = sorted((o for o in orgs if not o.vendor), key=lambda o: (o.name, o.org_id))
+    production = [o for o in ordered if o.is_production]
+    snapshots = {o.org_id: store.latest_snapshot(o.org_id) for o in ordered}
+    # Two tidy production orgs, one whose last check failed (so a failing step shows), a sandbox.
+    failing = [o for o in production if (snap := snapshots[o.org_id]) and snap.verdict == "fail"]
+    picked = production[:2] + failing[:1] + [o for o in ordered if not o.is_production][:1]
+    candidates = list(dict.fromkeys(picked + production))[: len(_DEMO_PLANS)]
     if not candidates:
         return
     docs: list[dict[str, Any]] = []
     base = now_utc()
     for plan, org in zip(_DEMO_PLANS, candidates, strict=False):
         done_count, skipped, notes = plan
-        snapshot = store.latest_snapshot(org.org_id)
+        snapshot = snapshots[org.org_id]
         verified = (evaluate_all(checklist, snapshot, kinds=SNAPSHOT_CHECKS)
                     if snapshot is not None else {})
         for index, step in enumerate(checklist.steps):

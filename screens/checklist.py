@@ -38,7 +38,7 @@ from juston_tui.checklist import (
     validate_skip_reason,
     verify_org,
 )
-from juston_tui.model import Org
+from juston_tui.model import Org, ValidationError, normalize_org_id
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.checklist_modals import (
     OrgPickerScreen,
@@ -133,6 +133,10 @@ class ChecklistScreen(JustOnScreen):
     def _apply_pending(self) -> None:
         org_id = self._pending.pop("org_id", None)
         if org_id:
+            try:
+                org_id = normalize_org_id(org_id)
+            except ValidationError:
+                pass  # reported as not found below
             org = self.juston.store.find_org(org_id)
             if org is None:
                 self.notify(f"No org {clean(org_id)} in the store.", severity="warning",
@@ -354,11 +358,13 @@ class ChecklistScreen(JustOnScreen):
             answered,
         )
 
-    @work(thread=True, group="checklist-write", name="save checklist step", exit_on_error=False)
     def _save(self, what: str, step_id: str, text: str = "") -> None:
+        if self.org is not None:
+            self._write(what, self.org.org_id, step_id, text)
+
+    @work(thread=True, group="checklist-write", name="save checklist step", exit_on_error=False)
+    def _write(self, what: str, org_id: str, step_id: str, text: str) -> None:
         """One store write per change, off the UI thread; the saved state comes back."""
-        assert self.org is not None
-        org_id = self.org.org_id
         store = self.juston.store
         if what == "toggle":
             state = toggle_done(store, org_id, step_id, checklist=self.checklist)

@@ -163,7 +163,17 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
         assert screen.current_step_id == "app_access.permitted_users"
         await pilot.press("space")  # the admin believes it is done
         await settle(app, pilot)
-        await verify(app, pilot)
+        sim.set_latency(0.4, org.org_id)  # a slow org: the progress must show meanwhile
+        try:
+            await pilot.press("v")
+            await pilot.pause(0.2)
+            assert screen.query_one("#cl-verify").display
+            assert "Verifying 1/2" in str(screen.query_one("#cl-verify-label", Label).render())
+            await pilot.press("v")  # a second request while running is refused, not doubled
+            await settle(app, pilot)
+        finally:
+            sim.set_latency(0.0, org.org_id)
+        assert not screen.query_one("#cl-verify").display
         state = screen.states["app_access.permitted_users"]
         assert state.state == "done" and state.verification is not None
         assert state.verification.verdict == "fail"
@@ -332,7 +342,7 @@ async def test_org_picker_filters_and_open_screen_focuses(
         app.open_screen("checklist", org_id="00D5g000007Abc1AAA")  # not registered: warns
         await pilot.pause()
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
-        app.open_screen("checklist", org_id="00D5g000004Xyz1EAC", step_id="post_install.licences")
+        app.open_screen("checklist", org_id="00D5g000004Xyz1", step_id="post_install.licences")
         await pilot.pause()
         assert screen_of(app).org.name == "Alpha [b]AG"  # type: ignore[union-attr]
         assert screen_of(app).current_step_id == "post_install.licences"
