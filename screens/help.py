@@ -46,6 +46,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Action")
         seen: set[tuple[str, str]] = set()
+        self.entries: list[tuple[str, str, bool]] = []  # (key, description, enabled)
         for key, active in self.target.active_bindings.items():
             binding = active.binding
             description = binding.description or binding.action.replace("_", " ")
@@ -54,6 +55,7 @@ class HelpScreen(ModalScreen[None]):
                 continue
             seen.add((label, description))
             enabled = active.enabled
+            self.entries.append((label, description, enabled))
             table.add_row(Text(label), Text(description, style="" if enabled else "dim"))
         title = getattr(self.target, "TITLE", None) or type(self.target).__name__
         with VerticalScroll():

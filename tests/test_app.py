@@ -1,0 +1,89 @@
+"""The app shell: screens on 1-5, help on ?, read-only, one handler for worker errors."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from textual import work
+from textual.worker import WorkerFailed
+
+from juston_tui.app import SCREEN_SPECS, JustOnApp, available_specs
+from juston_tui.credentials import open_credentials
+from juston_tui.screens.help import HelpScreen
+from juston_tui.store import Store
+
+
+def make_app(tmp_path: Path, **kwargs: object) -> JustOnApp:
+    return JustOnApp(store=Store.open(tmp_path / "s.json"),
+                     credentials=open_credentials("memory"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_all_five_screens_are_installed() -> None:
+    assert [s.mode for s in available_specs()] == [s.mode for s in SCREEN_SPECS]
+    assert [s.key for s in SCREEN_SPECS] == ["1", "2", "3", "4", "5"]
+
+
+async def test_number_keys_switch_screens(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for spec in reversed(available_specs()):
+            await pilot.press(spec.key)
+            await pilot.pause()
+            assert app.current_mode == spec.mode
+            assert type(app.screen).__name__ == spec.cls
+
+
+async def test_question_mark_lists_every_binding(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        descriptions = {description for _, description, _ in app.screen.entries}
+        assert {"Quit", "Keys", "Filter"} <= descriptions  # global and screen bindings
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_read_only_is_shown_and_store_refuses(tmp_path: Path) -> None:
+    Store.open(tmp_path / "s.json")
+    app = JustOnApp(store=Store.open(tmp_path / "s.json", read_only=True),
+                    credentials=open_credentials("memory"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.read_only
+        assert "READ-ONLY" in app.sub_title
+
+
+async def test_worker_failure_becomes_a_visible_notification(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+        @work(thread=True, exit_on_error=False, name="probe")
+        def failing(self: JustOnApp) -> None:
+            raise RuntimeError("[bold]boom[/bold] \x1b[31m")
+
+        worker = failing(app)
+        with contextlib.suppress(WorkerFailed):
+            await worker.wait()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("probe failed" in m and "boom" in m for m in messages)
+        assert app.is_running
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_screen_renders_at_common_sizes(tmp_path: Path,
+                                                    size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        for spec in available_specs():
+            await pilot.press(spec.key)
+            await pilot.pause()
+            assert app.screen.is_mounted
