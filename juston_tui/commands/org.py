@@ -94,7 +94,15 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     org = Org.create(org_id=args.org_id, **_given(args))
     ctx.store(write=True).add_org(org)
     print(f"added {org.org_id} {clean(org.name)}", file=ctx.out)
+    _warn_about_method(org, ctx)
     return 0
+
+
+def _warn_about_method(org: Org, ctx: Context) -> None:
+    if org.auth_method == "password":
+        from juston_tui.salesforce import SOAP_RETIREMENT_WARNING
+
+        print(f"juston-tui: warning: {SOAP_RETIREMENT_WARNING}", file=ctx.err)
 
 
 def _org_id(raw: str) -> str:
@@ -107,6 +115,8 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError("nothing to change: give at least one option such as --name")
     org = ctx.store(write=True).update_org(_org_id(args.org_id), **changes)
     print(f"updated {org.org_id} {clean(org.name)}", file=ctx.out)
+    if "auth_method" in changes:
+        _warn_about_method(org, ctx)
     return 0
 
 
