@@ -208,3 +208,18 @@ async def test_first_render_of_10k_rows_is_fast() -> None:
         table.set_rows(rows[::3])
         await pilot.pause()
         assert time.perf_counter() - start < 0.25
+
+
+async def test_cell_styles_reach_the_screen() -> None:
+    rows = [Row("a", (Text("Org"), Text("1"), Text("fail", style=verdict_style("fail")))),
+            Row("b", (Text("Org"), Text("2", style="yellow"), Text("ok", style="green")))]
+    app = TableApp(rows, multi_select=False)
+    async with app.run_test(size=(60, 8)) as pilot:
+        await pilot.pause()
+        table = app.query_one(FastTable)
+        line = list(table.render_line(2))  # row "b" (row "a" has the cursor)
+        styled = {seg.text.strip(): seg.style for seg in line if seg.text.strip()}
+        assert styled["ok"].color is not None and styled["ok"].color.name == "green"
+        assert styled["2"].color.name == "yellow"
+        assert styled["Org"].color.name != "green"
+        assert styled["ok"].bgcolor == table.rich_style.bgcolor  # widget background kept

@@ -512,11 +512,14 @@ class FastTable(ScrollView, can_focus=True):
                     text = Text(" ").join(text.split("\n"))
                     text.truncate(width, overflow="ellipsis")
             pad = width - text.cell_len
+            rendered: Iterable[Segment] = text.render(console)
+            if text.style:  # Text.render leaves the Text's own (base) style to the caller
+                rendered = Segment.apply_style(rendered, console.get_style(text.style))
             if column.justify == "right" and not header:
                 segments.append(Segment(" " * pad))
-                segments.extend(text.render(console))
+                segments.extend(rendered)
             else:
-                segments.extend(text.render(console))
+                segments.extend(rendered)
                 if pad > 0:
                     segments.append(Segment(" " * pad))
         return segments
