@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -135,24 +135,24 @@ class JustOnApp(App[None]):
             self.notify(markup_safe(warning), severity="warning")
         self.watch_store()
 
-    @work(thread=True, group="store-watch", exit_on_error=False, name="store-watch")
     def watch_store(self) -> None:
-        """Tell screens when another juston-tui (or a script) changed the store."""
-        from textual.worker import get_current_worker
+        """Poll the store file so screens learn about another instance's (or a script's) edits."""
+        self.set_interval(1.5, self._poll_store, name="store-watch")
 
+    def _poll_store(self) -> None:
+        # A short-lived worker per tick (a stat), so `workers.wait_for_complete()` can finish.
+        self.run_worker(self._check_store, thread=True, group="store-watch", exclusive=True,
+                        exit_on_error=False, name="store-watch")
+
+    def _check_store(self) -> None:
         from juston_tui.screens.messages import StoreChanged
 
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            threading.Event().wait(1.5)
-            if worker.is_cancelled:
-                return
-            try:
-                changed = self.store.changed_on_disk()
-            except OSError:
-                continue
-            if changed:
-                self.call_from_thread(self._broadcast_store_changed, StoreChanged)
+        try:
+            changed = self.store.changed_on_disk()
+        except OSError:
+            return
+        if changed:
+            self.call_from_thread(self._broadcast_store_changed, StoreChanged)
 
     def _broadcast_store_changed(self, message_cls: type) -> None:
         self.screen.post_message(message_cls())
