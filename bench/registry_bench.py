@@ -235,16 +235,24 @@ async def bench_tables(cells: list[tuple[Text, ...]]) -> dict[str, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=10_000)
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.collect(); gc.freeze() after opening the store (what the "
+                             "launcher could do) to show the cost of full collections")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         store = build_store(Path(tmp) / "bench.json", args.orgs)
         built = time.perf_counter() - t0
+        if args.gc_freeze:
+            import gc
+
+            gc.collect()
+            gc.freeze()
         registry = await bench_registry(store)
         tables = await bench_tables(registry["cells"])
     keys = registry["keystrokes"]
     print(f"registry benchmark: {args.orgs} orgs (+ snapshots), 120x40, store built in "
-          f"{built:.1f} s")
+          f"{built:.1f} s{', gc frozen after open' if args.gc_freeze else ''}")
     print(f"  first render of the registry (screen mount -> rows drawn) "
           f"{ms(registry['first_render_from_mount'])}   goal < 250 ms")
     print(f"  first render from app start (incl. Textual start-up)       "
