@@ -30,6 +30,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("role", "Role", "Admin, Finance, IT … (optional)"),
 )
 FIELD_ORDER = ("full_name", "email", "title", "role", "notes", "eligible", "org_ids")
+ERROR_FIELDS = ("full_name", "email", "title", "role", "notes", "org_ids")
 
 
 class GoToContact:
@@ -162,7 +163,7 @@ class ContactFormScreen(ModalScreen[FormResult]):
                 f"({other.title}); ctrl+g goes to that contact")
 
     def show_errors(self, errors: Mapping[str, str], only: set[str] | None = None) -> None:
-        for name in (*FIELD_ORDER, "form"):
+        for name in (*ERROR_FIELDS, "form"):
             if only is not None and name not in only:
                 continue
             message = errors.get(name, "")
