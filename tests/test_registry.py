@@ -43,7 +43,7 @@ async def test_registry_lists_every_org_with_facts(tmp_path: Path) -> None:
         assert "sbx ← Acme GmbH" in uat and "30h!" in uat  # stale, visibly marked
         initech = next(line for line in text.splitlines() if "Initech" in line)
         assert "3d!" in initech and "unknown" in initech
-        assert "2 stale" in text
+        assert "2 stale (!: >24 h)" in text
 
 
 async def test_hostile_names_are_shown_literally(tmp_path: Path) -> None:
