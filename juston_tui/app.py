@@ -11,6 +11,7 @@ import importlib.util
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from juston_tui.model import now_utc
 from juston_tui.text import markup_safe
 
 if TYPE_CHECKING:
@@ -98,6 +100,8 @@ class JustOnApp(App[None]):
         self._keyring_mode = keyring_mode
         self._credentials_lock = threading.Lock()
         self._start_mode = start_mode
+        # "Now" for ages and countdowns; tests pin it to get stable screens.
+        self.clock: Callable[[], datetime] = now_utc
         for spec in self.specs:
             self.bind(spec.key, f"switch_mode('{spec.mode}')", description=spec.title,
                       show=False)

@@ -8,6 +8,7 @@ encrypted-file backend needs its passphrase now.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -35,6 +36,10 @@ def run_tui(args: argparse.Namespace) -> int:
 
                 credentials = open_credentials(mode, ask_passphrase=_ask_passphrase)
         store = Store.open(db_path, read_only=args.read_only)
+        # The parsed store is long-lived: keep the cyclic GC from rescanning it on every
+        # collection (measured: 200-480 ms pauses while sorting 10,000 orgs).
+        gc.collect()
+        gc.freeze()
         from juston_tui.app import JustOnApp
 
         app = JustOnApp(
