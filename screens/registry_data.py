@@ -119,6 +119,7 @@ class SnapInfo:
     licences_used: int | None = None
     licences_allowed: int | None = None
     error: str = ""
+    instance: str = ""  # the Salesforce instance (pod) the org runs on, e.g. EU45
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> SnapInfo:
@@ -148,6 +149,7 @@ class SnapInfo:
             licences_used=used if isinstance(used, int) else None,
             licences_allowed=allowed if isinstance(allowed, int) else None,
             error=fast_clean(doc.get("error") or "", 300),
+            instance=fast_clean((facts.get("organization") or {}).get("instance") or "", 20),
         )
 
     @classmethod
@@ -292,6 +294,8 @@ class OrgEntry:
         return "vendor" if self.vendor else "production"
 
     def instance_text(self) -> str:
+        if self.info.instance:
+            return self.info.instance
         url = self.doc.get("instance_url") or ""
         host = url.removeprefix("https://").split(".")[0]
         return fast_clean(host or self.doc.get("domain") or "", 40)
