@@ -980,10 +980,10 @@ def _events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
         for kind, day, what in (
             ("sf_preview", rel.preview, "sandbox preview"),
             ("sf_release", rel.production, "production release"),
-            ("sf_release", rel.final, "final production wave"),
+            ("sf_release", rel.final, "final wave"),
         ):
             suffix = {"sandbox preview": "preview", "production release": "production",
-                      "final production wave": "final"}[what]
+                      "final wave": "final"}[what]
             events.append(Event(
                 f"sf-{rel.key}-{suffix}", kind, f"Salesforce {rel.name} {what}", day, day,
                 rel.projected,
@@ -992,7 +992,7 @@ def _events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
         first, last = rel.juston_window
         events.append(Event(
             f"juston-release-{rel.key}", "juston_release",
-            f"JustOn feature release window after {rel.name}", first, last, True,
+            f"JustOn feature releases after {rel.name}", first, last, True,
             description="JustOn feature releases follow two to four weeks after the "
             f"Salesforce {rel.name} production release (seed 002)."))
     for plan in plans:
@@ -1078,8 +1078,20 @@ def load_view(store: Store, *, today: date | None = None, months: int = 6) -> Ca
     )
 
 
-def save_push(store: Store, push: Push) -> None:
-    store.put_doc("pushes", push.to_doc())
+def save_push(store: Store, push: Push) -> Push:
+    """Store a confirmed push; an action that is still there keeps its *stored* tick.
+
+    The form or CLI worked on a copy: a tick made meanwhile (another screen, another
+    process) must not be undone by saving an edit of the date or version.
+    """
+    with store.transaction():
+        current = store.get_doc("pushes", push.id)
+        if current is not None and current.get("status") == "confirmed":
+            stored = {(a.phase, a.text): a.done for a in Push.from_doc(current).actions}
+            push = replace(push, actions=tuple(
+                replace(a, done=stored.get((a.phase, a.text), a.done)) for a in push.actions))
+        store.put_doc("pushes", push.to_doc())
+    return push
 
 
 def delete_push(store: Store, push_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,555 @@
+"""Screen 4: the upcoming push upgrades, their announcements and the releases around them.
+
+Everything shown comes from `juston_tui.schedule.load_view` (rules + store) computed in a
+thread worker; the screen only renders it and turns keys into core calls. Each kind of event
+has its own letter as well as its own colour (lower case = projected), so the calendar reads
+on 16-colour terminals and with NO_COLOR. Wide terminals show the agenda and the month grid
+side by side; narrow ones show one of them (`g` switches).
+"""
+
+from __future__ import annotations
+
+import calendar as pycal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from juston_tui import schedule
+from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan
+from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.messages import StoreChanged
+from juston_tui.text import clean, markup_safe
+
+# Rich styles per event kind: six different basic colours, each also with its own letter.
+KIND_STYLES = {
+    "sf_release": "bold blue",
+    "sf_preview": "cyan",
+    "juston_release": "magenta",
+    "announcement": "bold yellow",
+    "push": "bold green",
+    "vendor_push": "bold reverse green",
+}
+PROJECTED_STYLE = "dim italic"
+SHORT_PRODUCT = {"billing": "Billing", "cash": "Cash Management"}
+WIDE = 110  # from this width the month grid sits beside the agenda
+MONTH_CHOICES = (3, 6, 12)
+
+
+def countdown(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+def event_style(event: Event) -> str:
+    style = KIND_STYLES[event.kind]
+    return f"{style} {PROJECTED_STYLE}" if event.projected else style
+
+
+def push_title(plan: PushPlan) -> str:
+    push = plan.push
+    version = f" {push.version}" if push.version else ""
+    return f"Push {SHORT_PRODUCT[push.product]}{version} ({push.status})"
+
+
+def agenda_text(event: Event, view: CalendarView) -> Text:
+    """One agenda line: date, letter, time, what, and for a push who and how far along."""
+    text = Text()
+    when = event.day.strftime("%a %d %b")
+    if event.last_day != event.day:
+        when = f"{event.day:%d %b}-{event.last_day:%d %b}"
+    text.append(f"{when:<13}")
+    text.append(f" {event.letter} ", style=event_style(event))
+    if event.start_utc is not None:
+        text.append(event.start_utc.astimezone(view.settings.zone_info).strftime("%H:%M "))
+    plan = view.plan(event.push_id) if event.push_id else None
+    if plan is not None and event.kind in ("push", "vendor_push"):
+        text.append(push_title(plan), style="" if event.projected else "bold")
+        text.append(f"  {len(plan.orgs)} org(s)", style="dim")
+        if plan.push.actions:
+            text.append(f" · {plan.done_count}/{len(plan.push.actions)} done", style="dim")
+        if plan.warnings:
+            text.append(" ! ", style="bold red")
+            text.append(clean(plan.warnings[0]), style="red")
+    elif plan is not None and event.kind == "announcement":
+        text.append(f"Announce {push_title(plan).removeprefix('Push ')}",
+                    style="" if event.projected else "bold")
+        text.append(f"  {len(plan.contacts)} contact(s)", style="dim")
+    else:
+        text.append(clean(event.title), style=PROJECTED_STYLE if event.projected else "")
+    return text
+
+
+def legend() -> Text:
+    text = Text()
+    for kind, (letter, label) in EVENT_KINDS.items():
+        text.append(f" {letter} ", style=KIND_STYLES[kind])
+        text.append(f" {label}\n")
+    text.append("lower case = projected, today = reversed", style="dim")
+    return text
+
+
+def month_grid(view: CalendarView, year: int, month: int, today: date,
+               focus_day: date | None) -> Group:
+    """A Monday-first month with each day's event letters."""
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False,
+                  header_style="bold", expand=False)
+    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
+        table.add_column(name, no_wrap=True, width=5)
+    for week in pycal.Calendar(0).monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            cell = Text()
+            if day.month != month:
+                cell.append(f"{day.day:>2}", style="dim")
+                cells.append(cell)
+                continue
+            style = "reverse" if day == today else ("underline bold" if day == focus_day
+                                                     else "")
+            cell.append(f"{day.day:>2}", style=style)
+            letters = []
+            for event in view.events_on(day):
+                if event.kind == "juston_release" and day not in (event.day, event.last_day):
+                    continue  # the window's first and last day are enough
+                letters.append(event)
+            if letters:
+                cell.append(" ")
+                for event in letters[:2]:
+                    cell.append(event.letter, style=event_style(event))
+            cells.append(cell)
+        table.add_row(*cells)
+    title = Text(date(year, month, 1).strftime("%B %Y"), style="bold")
+    return Group(title, table, Text(""), legend())
+
+
+@dataclass
+class _Row:
+    event: Event
+    plan: PushPlan | None
+
+
+class CalendarScreen(JustOnScreen):
+    """Agenda + month grid of pushes, announcements and releases."""
+
+    MODE = "calendar"
+    TITLE = "Push calendar"
+    CSS_PATH = "../styles/calendar.tcss"
+    EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"add", "edit", "delete", "undo"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("a", "add", "Add push"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("u", "undo", "Undo", show=False),
+        Binding("r", "refresh", "Refresh"),
+        Binding("g", "toggle_grid", "Grid/agenda"),
+        Binding("left_square_bracket", "month(-1)", "Prev month", key_display="["),
+        Binding("right_square_bracket", "month(1)", "Next month", key_display="]"),
+        Binding("m", "months", "Months"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: CalendarView | None = None
+        self.months = 6
+        self.rows: list[_Row] = []
+        self.lines: list[tuple[Event, PushPlan | None, Text]] = []
+        self.grid_month: tuple[int, int] | None = None
+        self.filter_text = ""
+        self.undo_doc: dict[str, Any] | None = None
+        self.focus_push: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text("Loading the push calendar…"), id="cal-next")
+        yield Static("", id="cal-vendor")
+        yield Input(placeholder="filter: type to narrow the agenda, enter to go back to it",
+                    id="cal-filter")
+        with Horizontal(id="cal-body"):
+            yield OptionList(id="cal-agenda")
+            yield Static("", id="cal-grid")
+
+    def on_mount(self) -> None:
+        self._apply_width(self.size.width or self.app.size.width)
+        self.query_one("#cal-agenda", OptionList).focus()
+        self.load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < WIDE, "-narrow")
+
+    # -- loading -----------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="calendar-load", exclusive=True,
+          name="loading the calendar")
+    def load(self) -> None:
+        view = schedule.load_view(self.juston.store, months=self.months)
+        self.app.call_from_thread(self.show_view, view)
+
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        self.load()
+
+    def today(self) -> date:
+        view = self.view
+        return view.start if view is not None else date.today()
+
+    def show_view(self, view: CalendarView) -> None:
+        """Render a freshly computed view, keeping the cursor on the same event."""
+        agenda = self.query_one("#cal-agenda", OptionList)
+        keep = self._current_uid()
+        self.view = view
+        self.lines = [(event, view.plan(event.push_id) if event.push_id else None,
+                       agenda_text(event, view)) for event in view.events]
+        self._render_next()
+        self._render_vendor()
+        self._render_agenda(keep)
+        if not agenda.option_count and self.grid_month is None:
+            self.grid_month = (view.start.year, view.start.month)
+        self._render_grid()
+
+    def _current_uid(self) -> str | None:
+        row = self.current_row()
+        return row.event.uid if row else None
+
+    def _render_next(self) -> None:
+        view = self.view
+        assert view is not None
+        target = self.query_one("#cal-next", Static)
+        plan = view.next_plan(datetime.now(UTC))
+        if plan is None:
+            target.update(Text(f"No push upgrade in the next {self.months} months.",
+                               style="bold"))
+            return
+        push = plan.push
+        text = Text()
+        text.append("Next push ", style="bold")
+        text.append(f" {'P' if not push.projected else 'p'} ",
+                    style=KIND_STYLES["push"] + ("" if not push.projected else " dim"))
+        text.append(f"{push.local_start.strftime('%a %d %b %Y %H:%M %Z')} · ")
+        text.append(push_title(plan), style="bold")
+        text.append(f" · {countdown((push.local_day - view.start).days)}", style="bold")
+        text.append(f" · {len(plan.orgs)} org(s), {len(plan.contacts)} contact(s)\n")
+        text.append("Announcement ", style="bold")
+        text.append(" A " if not push.projected else " a ", style=KIND_STYLES["announcement"])
+        due_days = (push.announcement_due - view.start).days
+        text.append(f"due {push.announcement_due.strftime('%a %d %b')} · ")
+        text.append(countdown(due_days), style="bold red" if due_days < 0 else "bold")
+        if push.announced_on:
+            text.append(f" · sent {push.announced_on.isoformat()}")
+        target.update(text)
+
+    def _render_vendor(self) -> None:
+        view = self.view
+        assert view is not None
+        widget = self.query_one("#cal-vendor", Static)
+        vendor = view.vendor
+        if not vendor:
+            widget.display = False
+            return
+        widget.display = True
+        text = Text("Packaging org ", style="bold")
+        text.append(clean(vendor.get("org_name", ""), limit=40))
+        requests = vendor.get("requests") or []
+        text.append(f" · {len(requests)} push request(s)")
+        if vendor.get("fetched_at"):
+            text.append(f" · read {vendor['fetched_at']}", style="dim")
+        if vendor.get("error"):
+            text.append(" · last refresh failed: ", style="bold red")
+            text.append(clean(vendor["error"], limit=120), style="red")
+        widget.update(text)
+
+    def _render_agenda(self, keep_uid: str | None) -> None:
+        view = self.view
+        assert view is not None
+        agenda = self.query_one("#cal-agenda", OptionList)
+        needle = self.filter_text.casefold()
+        self.rows = []
+        options: list[Option] = []
+        month = None
+        for event, plan, line in self.lines:
+            if needle and needle not in line.plain.casefold():
+                continue
+            if (event.day.year, event.day.month) != month:
+                month = (event.day.year, event.day.month)
+                options.append(Option(Text(event.day.strftime("── %B %Y ──"), style="bold"),
+                                      disabled=True))
+            options.append(Option(line, id=f"row-{len(self.rows)}"))
+            self.rows.append(_Row(event, plan))
+        agenda.set_options(options)
+        if not self.rows:
+            message = ("Nothing matches the filter." if needle else
+                       f"Nothing in the next {self.months} months.")
+            agenda.set_options([Option(Text(message, style="dim"), disabled=True)])
+            return
+        target = 0
+        for index, row in enumerate(self.rows):
+            if self.focus_push and row.plan and row.plan.push.id == self.focus_push and \
+                    row.event.kind != "announcement":
+                target = index
+                break
+            if keep_uid and row.event.uid == keep_uid:
+                target = index
+                break
+        self.focus_push = None
+        agenda.highlighted = agenda.get_option_index(f"row-{target}")
+
+    def _render_grid(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        row = self.current_row()
+        if self.grid_month is None:
+            day = row.event.day if row else view.start
+            self.grid_month = (day.year, day.month)
+        year, month = self.grid_month
+        self.query_one("#cal-grid", Static).update(
+            month_grid(view, year, month, view.start, row.event.day if row else None))
+
+    # -- the cursor --------------------------------------------------------------------------
+    def current_row(self) -> _Row | None:
+        agenda = self.query_one("#cal-agenda", OptionList)
+        option = agenda.highlighted_option
+        if option is None or not option.id or not option.id.startswith("row-"):
+            return None
+        index = int(option.id.removeprefix("row-"))
+        return self.rows[index] if index < len(self.rows) else None
+
+    @on(OptionList.OptionHighlighted, "#cal-agenda")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.grid_month = (row.event.day.year, row.event.day.month)
+            self._render_grid()
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, "#cal-agenda")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_open()
+
+    def current_plan(self) -> PushPlan | None:
+        row = self.current_row()
+        return row.plan if row else None
+
+    def focus_request(self, **kwargs: Any) -> None:
+        push_id = kwargs.get("push_id")
+        if push_id:
+            self.focus_push = str(push_id)
+            if self.view is not None:
+                self._render_agenda(None)
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_open(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        if row.plan is None:
+            self.notify(markup_safe(row.event.description or row.event.title, limit=400),
+                        title=markup_safe(row.event.title, limit=80), timeout=8)
+            return
+        from juston_tui.screens.calendar_detail import PushDetailScreen
+
+        def closed(result: str | None) -> None:
+            self.load()
+            if result == "edit":
+                self.action_edit()
+
+        self.focus_push = row.plan.push.id if row.event.kind != "announcement" else None
+        self.app.push_screen(PushDetailScreen(row.plan, read_only=self.read_only), closed)
+
+    def action_add(self) -> None:
+        if self.refuse_read_only():
+            return
+        self._open_form(None, {})
+
+    def action_edit(self) -> None:
+        if self.refuse_read_only():
+            return
+        plan = self.current_plan()
+        if plan is None:
+            self.notify("Put the cursor on a push to edit it.", severity="warning")
+            return
+        push = plan.push
+        if push.editable:
+            self._open_form(push, {})
+            return
+        # A projected or packaging-org push: enter the confirmed one, starting from its slot.
+        values = schedule.push_form_values(push)
+        values.update(before="", after="", notes="", announced_on="")
+        self.notify("Enter the confirmed push from the announcement e-mail.", timeout=4)
+        self._open_form(None, values)
+
+    def _open_form(self, push: schedule.Push | None, values: dict[str, str]) -> None:
+        from juston_tui.screens.calendar_form import PushFormScreen
+
+        defaults = {"timezone": self.view.settings.timezone if self.view else "Europe/Berlin",
+                    "time": "01:00", "product": "billing"}
+        defaults.update(values)
+
+        def saved(result: schedule.Push | None) -> None:
+            if result is not None:
+                self.focus_push = result.id
+                self.notify(markup_safe(f"Saved the push of {result.label}."), timeout=3)
+                self.load()
+
+        self.app.push_screen(PushFormScreen(push, defaults), saved)
+
+    def action_delete(self) -> None:
+        if self.refuse_read_only():
+            return
+        plan = self.current_plan()
+        if plan is None or not plan.push.editable:
+            self.notify("Only a confirmed push (entered from an announcement) can be deleted; "
+                        "projected pushes follow the rules.", severity="warning")
+            return
+        from juston_tui.screens.confirm import ConfirmScreen
+
+        push = plan.push
+        question = (f"Delete the confirmed push of {push.label} on "
+                    f"{push.local_start.strftime('%Y-%m-%d %H:%M %Z')}?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(push.id)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), answered)
+
+    @work(thread=True, exit_on_error=False, group="calendar-write", name="deleting a push")
+    def _delete(self, push_id: str) -> None:
+        doc = schedule.delete_push(self.juston.store, push_id)
+        self.app.call_from_thread(self._deleted, doc)
+
+    def _deleted(self, doc: dict[str, Any] | None) -> None:
+        if doc is None:
+            self.notify("That push was already gone.", severity="warning")
+        else:
+            self.undo_doc = doc
+            self.notify("Deleted the push. Press u to undo.", timeout=6)
+        self.load()
+
+    def action_undo(self) -> None:
+        if self.refuse_read_only():
+            return
+        if self.undo_doc is None:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        doc, self.undo_doc = self.undo_doc, None
+        self._restore(doc)
+
+    @work(thread=True, exit_on_error=False, group="calendar-write", name="undoing a delete")
+    def _restore(self, doc: dict[str, Any]) -> None:
+        self.juston.store.put_doc("pushes", doc)
+        self.app.call_from_thread(self._restored, str(doc["id"]))
+
+    def _restored(self, push_id: str) -> None:
+        self.focus_push = push_id
+        self.notify("Restored the push.", timeout=3)
+        self.load()
+
+    def action_refresh(self) -> None:
+        """Reload; with a packaging org, read its push requests and jobs first."""
+        from juston_tui.push_jobs import find_vendor_org
+
+        vendor = find_vendor_org(self.juston.store)
+        if vendor is None or self.read_only:
+            self.load()
+            self.notify("Calendar reloaded." if vendor is None else
+                        "Read-only: showing the cached packaging-org push jobs.", timeout=3)
+            return
+        self.query_one("#cal-vendor", Static).display = True
+        self.query_one("#cal-vendor", Static).update(
+            Text(f"Reading push requests from {clean(vendor.name, limit=40)}…",
+                 style="bold"))
+        self._refresh_vendor()
+
+    @work(thread=True, exit_on_error=False, group="calendar-refresh", exclusive=True,
+          name="reading packaging-org push jobs")
+    def _refresh_vendor(self) -> None:
+        from juston_tui.push_jobs import refresh_push_jobs
+
+        record = refresh_push_jobs(self.juston.store, self.juston.get_credentials())
+        self.app.call_from_thread(self._refreshed, record)
+
+    def _refreshed(self, record: dict[str, Any]) -> None:
+        if record.get("error"):
+            self.notify(markup_safe(record["error"], limit=300), title="Packaging org",
+                        severity="error", timeout=8)
+        else:
+            count = len(record.get("requests") or [])
+            self.notify(f"Read {count} push request(s) from the packaging org.", timeout=3)
+        self.load()
+
+    def action_toggle_grid(self) -> None:
+        self.toggle_class("-alt")
+        if not self.has_class("-alt") or not self.has_class("-narrow"):
+            self.query_one("#cal-agenda", OptionList).focus()
+
+    def action_month(self, step: int) -> None:
+        view = self.view
+        if view is None:
+            return
+        year, month = self.grid_month or (view.start.year, view.start.month)
+        index = year * 12 + month - 1 + step
+        self.grid_month = (index // 12, index % 12 + 1)
+        year, month = self.grid_month
+        self.query_one("#cal-grid", Static).update(
+            month_grid(view, year, month, view.start, None))
+
+    def action_months(self) -> None:
+        position = MONTH_CHOICES.index(self.months) if self.months in MONTH_CHOICES else 0
+        self.months = MONTH_CHOICES[(position + 1) % len(MONTH_CHOICES)]
+        self.notify(f"Showing the next {self.months} months.", timeout=2)
+        self.load()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#cal-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#cal-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        if self.view is not None:
+            self._render_agenda(None)
+            self._render_grid()
+
+    @on(Input.Submitted, "#cal-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#cal-agenda", OptionList).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#cal-filter", Input)
+        if not box.display and not self.filter_text:
+            return
+        box.value = ""
+        box.display = False
+        self.filter_text = ""
+        self.query_one("#cal-agenda", OptionList).focus()
+        if self.view is not None:
+            self._render_agenda(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        if action in ("edit", "delete", "open") and self.view is not None:
+            plan = self.current_plan()
+            if action == "delete" and (plan is None or not plan.push.editable):
+                return None  # shown dimmed: nothing deletable under the cursor
+        return True

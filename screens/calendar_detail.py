@@ -1,0 +1,223 @@
+"""One push in full: when, the announcement, the orgs included (with packaging-org job status),
+the contacts to notify (full name, e-mail, title) and the before/after actions to tick.
+
+Ticking (space or enter on an action) is a store write, so it runs in a worker; the list shows
+the state the store returned. In read-only mode the actions are shown but cannot be ticked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from juston_tui import schedule
+from juston_tui.schedule import Action, PushPlan
+from juston_tui.text import clean
+
+STATUS_TEXT = {
+    "confirmed": "confirmed (entered from the announcement e-mail)",
+    "scheduled": "scheduled in the packaging org (PackagePushRequest)",
+    "projected": "projected by the rules (no announcement yet)",
+}
+JOB_STYLES = {"Succeeded": "green", "Failed": "bold red", "Canceled": "dim",
+              "In Progress": "yellow", "Pending": "cyan", "Created": "cyan"}
+
+
+def _countdown(days: int) -> str:
+    if days == 0:
+        return "today"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+def action_prompt(action: Action) -> Text:
+    text = Text()
+    text.append("[x] " if action.done else "[ ] ", style="bold green" if action.done else "bold")
+    text.append(f"{action.phase:<6} ", style="dim")
+    text.append(clean(action.text), style="dim strike" if action.done else "")
+    return text
+
+
+class PushDetailScreen(ModalScreen[str | None]):
+    """Dismisses with "edit" when the user asked to edit the push, else None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "tick", "Tick action"),
+        Binding("e", "edit", "Edit"),
+        Binding("escape", "close", "Back"),
+        Binding("j", "down", "Down", show=False),
+        Binding("k", "up", "Up", show=False),
+    ]
+    DEFAULT_CSS = """
+    PushDetailScreen { align: center middle; }
+    PushDetailScreen > Vertical {
+        width: 110; max-width: 100%; height: 95%; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    PushDetailScreen #detail-head { height: auto; }
+    PushDetailScreen #detail-actions { height: auto; max-height: 10; margin: 1 0 0 0; }
+    PushDetailScreen #detail-more { height: 1fr; }
+    PushDetailScreen #detail-hint { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, plan: PushPlan, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.plan = plan
+        self.read_only = read_only
+        self.actions = list(plan.push.actions)
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._head(), id="detail-head")
+            yield OptionList(*self._action_options(), id="detail-actions")
+            with VerticalScroll(id="detail-more"):
+                yield Static(self._orgs(), id="detail-orgs")
+                yield Static(self._contacts(), id="detail-contacts")
+            hint = "space tick · e edit · esc back" if not self.read_only else \
+                "read-only: actions cannot be ticked · esc back"
+            yield Static(Text(hint), id="detail-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-actions", OptionList).focus()
+
+    # -- content -----------------------------------------------------------------------------
+    def _head(self) -> Text:
+        plan, push = self.plan, self.plan.push
+        today = datetime.now(push.local_start.tzinfo).date()
+        text = Text()
+        letter = "p" if push.projected else ("V" if push.status == "scheduled" else "P")
+        text.append(f" {letter} ", style="bold reverse green")
+        text.append(f" Push {push.label}", style="bold")
+        text.append(f"  ({push.kind})\n")
+        text.append("Status:        ", style="bold")
+        text.append(STATUS_TEXT.get(push.status, push.status) + "\n")
+        text.append("Start:         ", style="bold")
+        text.append(f"{push.local_start.strftime('%a %Y-%m-%d %H:%M %Z')} "
+                    f"({push.start_utc.strftime('%H:%M')} UTC) · "
+                    f"{_countdown((push.local_day - today).days)}\n")
+        text.append("Announcement:  ", style="bold")
+        text.append(f"due {push.announcement_due.strftime('%a %Y-%m-%d')} · "
+                    f"{_countdown((push.announcement_due - today).days)}")
+        if push.announced_on:
+            text.append(f" · sent {push.announced_on.isoformat()}")
+        text.append("\nWindow:        ", style="bold")
+        text.append(f"{plan.window[0].isoformat()} to {plan.window[1].isoformat()} "
+                    "(one push per product and cadence window)")
+        for warning in plan.warnings:
+            text.append("\n! ", style="bold red")
+            text.append(clean(warning), style="red")
+        if push.notes:
+            text.append("\nNotes:         ", style="bold")
+            text.append(clean(push.notes, limit=300))
+        if not self.actions:
+            text.append("\nNo actions were given for this push.", style="dim")
+        return text
+
+    def _action_options(self) -> list[Option]:
+        return [Option(action_prompt(a), id=f"act-{i}") for i, a in enumerate(self.actions)]
+
+    def _orgs(self) -> Table:
+        plan = self.plan
+        jobs = plan.jobs_by_org()
+        table = Table(title=f"Orgs included ({len(plan.orgs)})", title_justify="left",
+                      title_style="bold", expand=True, show_edge=False, pad_edge=False)
+        table.add_column("Org")
+        table.add_column("Org ID", no_wrap=True)
+        table.add_column("Type")
+        table.add_column("Push job")
+        for org in plan.orgs:
+            job = jobs.get(org.org_id)
+            table.add_row(Text(clean(org.name, limit=60)), org.org_id, org.kind,
+                          self._job_text(job))
+        for org_id in plan.unknown_org_ids:
+            table.add_row(Text("(not registered here)", style="dim"), org_id, "",
+                          self._job_text(jobs.get(org_id)))
+        if not plan.orgs and not plan.unknown_org_ids:
+            table.add_row(Text("No org is registered for push upgrades of this product "
+                               "(seed 000: production orgs; sandboxes on request).",
+                               style="dim"), "", "", "")
+        return table
+
+    @staticmethod
+    def _job_text(job: Any) -> Text:
+        if not job:
+            return Text("-", style="dim")
+        status = str(job.get("status") or "")
+        text = Text(status, style=JOB_STYLES.get(status, ""))
+        for error in job.get("errors") or ():
+            text.append(f"\n{clean(error.get('severity'))}: {clean(error.get('title'))}",
+                        style="red")
+            if error.get("message"):
+                text.append(f" {clean(error.get('message'), limit=160)}", style="dim")
+        return text
+
+    def _contacts(self) -> Table:
+        plan = self.plan
+        table = Table(title=f"Contacts to notify ({len(plan.contacts)})", title_justify="left",
+                      title_style="bold", expand=True, show_edge=False, pad_edge=False)
+        table.add_column("Full name")
+        table.add_column("E-mail")
+        table.add_column("Title")
+        for contact in plan.contacts:
+            table.add_row(Text(clean(contact.full_name, limit=60)),
+                          Text(clean(contact.email)), Text(clean(contact.title, limit=60)))
+        if not plan.contacts:
+            table.add_row(Text("No eligible contact is linked to these orgs.", style="dim"),
+                          "", "")
+        return table
+
+    # -- actions -----------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#detail-actions")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_tick()
+
+    def action_tick(self) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        options = self.query_one("#detail-actions", OptionList)
+        if options.highlighted is None or not self.actions or self.busy:
+            return
+        self.busy = True
+        self._toggle(options.highlighted)
+
+    @work(thread=True, exit_on_error=False, group="calendar-tick", name="ticking an action")
+    def _toggle(self, index: int) -> None:
+        action = self.actions[index]
+        try:
+            store = self.app.store  # type: ignore[attr-defined]
+            state = schedule.toggle_action(store, self.plan.push.id, action.id)
+        finally:
+            self.app.call_from_thread(setattr, self, "busy", False)
+        self.app.call_from_thread(self._ticked, index, state)
+
+    def _ticked(self, index: int, state: bool) -> None:
+        action = self.actions[index]
+        self.actions[index] = Action(action.id, action.phase, action.text, state)
+        options = self.query_one("#detail-actions", OptionList)
+        options.replace_option_prompt_at_index(index, action_prompt(self.actions[index]))
+
+    def action_edit(self) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        self.dismiss("edit")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_down(self) -> None:
+        self.query_one("#detail-actions", OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#detail-actions", OptionList).action_cursor_up()

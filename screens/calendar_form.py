@@ -1,0 +1,202 @@
+"""Add or edit a confirmed push from the announcement e-mail (seed 000).
+
+`schedule.parse_push` is the single source of validation (the CLI gives the same messages);
+its `ValidationError.errors` appear under each field, a field is checked when you leave it and
+all of them on save (ctrl+s). Nothing typed is ever cleared. The store write runs in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from juston_tui import schedule
+from juston_tui.model import ValidationError
+from juston_tui.text import clean
+
+# (field, label, placeholder)
+INPUTS: tuple[tuple[str, str, str], ...] = (
+    ("date", "Push date (local)", "YYYY-MM-DD, e.g. 2027-01-23"),
+    ("time", "Start time (local, 24 h)", "HH:MM, e.g. 01:00"),
+    ("timezone", "Time zone", "IANA name, e.g. Europe/Berlin"),
+    ("version", "Version", "from the announcement, e.g. 2.81"),
+    ("announced_on", "Announcement received on (optional)", "YYYY-MM-DD"),
+)
+AREAS = (("before", "Actions before the push (one per line)"),
+         ("after", "Actions after the push (one per line)"))
+FIELD_ORDER = ("date", "time", "timezone", "product", "version", "kind", "announced_on",
+               "before", "after", "notes")
+
+
+class PushFormScreen(ModalScreen[schedule.Push | None]):
+    """Dismisses with the saved push, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    PushFormScreen { align: center middle; }
+    PushFormScreen > Vertical {
+        width: 84; max-width: 100%; height: 95%; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    PushFormScreen VerticalScroll { height: 1fr; }
+    PushFormScreen Label { margin-top: 1; }
+    PushFormScreen TextArea { height: 5; }
+    PushFormScreen .field-error { color: $error; height: auto; }
+    PushFormScreen #push-form-buttons { height: auto; align-horizontal: right; }
+    PushFormScreen #push-form-buttons Button { margin-left: 1; }
+    """
+
+    def __init__(self, push: schedule.Push | None, defaults: dict[str, str] | None = None
+                 ) -> None:
+        super().__init__()
+        self.push = push
+        self.initial = schedule.push_form_values(push) if push else {
+            "date": "", "time": "01:00", "timezone": "Europe/Berlin", "product": "billing",
+            "version": "", "kind": "major", "before": "", "after": "", "notes": "",
+            "announced_on": ""} | (defaults or {})
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        values = self.initial
+        title = ("Edit the confirmed push" if self.push else
+                 "Add a confirmed push from the announcement e-mail")
+        with Vertical():
+            yield Static(Text(title, style="bold"))
+            with VerticalScroll():
+                for name, label, placeholder in INPUTS:
+                    yield Label(label)
+                    yield Input(values.get(name, ""), placeholder=placeholder,
+                                id=f"field-{name}")
+                    yield Static("", classes="field-error", id=f"error-{name}")
+                    if name == "timezone":
+                        yield Label("Product")
+                        yield Select([(schedule.PRODUCT_LABELS[p], p)
+                                      for p in schedule.PRODUCTS],
+                                     value=values.get("product") or "billing",
+                                     allow_blank=False, id="field-product")
+                        yield Static("", classes="field-error", id="error-product")
+                    if name == "version":
+                        yield Label("Kind")
+                        yield Select([("major (new features)", "major"),
+                                      ("patch (fixes only)", "patch")],
+                                     value=values.get("kind") or "major", allow_blank=False,
+                                     id="field-kind")
+                        yield Static("", classes="field-error", id="error-kind")
+                for name, label in AREAS:
+                    yield Label(label)
+                    yield TextArea(values.get(name, ""), id=f"field-{name}",
+                                   tab_behavior="focus", soft_wrap=True)
+                    yield Static("", classes="field-error", id=f"error-{name}")
+                yield Label("Notes")
+                yield Input(values.get("notes", ""), id="field-notes")
+                yield Static("", classes="field-error", id="error-notes")
+                yield Static("", classes="field-error", id="error-form")
+            with Horizontal(id="push-form-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#field-date", Input).focus()
+
+    # -- values and errors -------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """What is typed right now, in the shape `schedule.parse_push` takes."""
+        out: dict[str, Any] = {}
+        for name, _, _ in INPUTS:
+            out[name] = self.query_one(f"#field-{name}", Input).value
+        out["notes"] = self.query_one("#field-notes", Input).value
+        out["product"] = self.query_one("#field-product", Select).value
+        out["kind"] = self.query_one("#field-kind", Select).value
+        for name, _ in AREAS:
+            out[name] = self.query_one(f"#field-{name}", TextArea).text
+        return out
+
+    def field_errors(self) -> dict[str, str]:
+        try:
+            schedule.parse_push(self.values(), previous=self.push)
+        except ValidationError as exc:
+            return exc.errors
+        return {}
+
+    def show_errors(self, errors: dict[str, str], only: set[str] | None = None) -> None:
+        """Put each message under its field; `only` limits which fields are touched."""
+        for name in only if only is not None else set(FIELD_ORDER):
+            message = errors.get(name, "")
+            try:
+                self.query_one(f"#error-{name}", Static).update(Text(clean(message)))
+                self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
+            except Exception:
+                continue
+        if only is None:
+            unplaced = {k: v for k, v in errors.items() if k not in FIELD_ORDER}
+            self.query_one("#error-form", Static).update(
+                Text("; ".join(f"{k}: {clean(v)}" for k, v in unplaced.items())))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        if not event.input.value.strip() and name not in ("date", "version"):
+            self.show_errors({}, only={name})
+            return
+        self.show_errors(self.field_errors(), only={name})
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        if event.input.has_class("-invalid"):
+            self.show_errors(self.field_errors(), only={name})
+
+    # -- saving ------------------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        if getattr(self.app, "read_only", False):
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return
+        if self.saving:
+            return
+        try:
+            push = schedule.parse_push(self.values(), previous=self.push)
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+            first = next((n for n in FIELD_ORDER if n in exc.errors), None)
+            if first is not None:
+                self.query_one(f"#field-{first}").focus()
+            return
+        self.show_errors({})
+        self.saving = True
+        self._save(push)
+
+    @work(thread=True, exit_on_error=False, group="calendar-write", name="saving a push")
+    def _save(self, push: schedule.Push) -> None:
+        try:
+            schedule.save_push(self.app.store, push)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self.dismiss, push)
+
+    def _failed(self, message: str) -> None:
+        self.saving = False
+        self.query_one("#error-form", Static).update(Text(f"Not saved: {clean(message)}"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,263 @@
+"""Calendar screen flows, keys only: agenda, month grid, opening a push, ticking an action,
+adding a confirmed push (fixing a mistake in place), delete + undo, read-only, 80x24."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from juston_tui import schedule
+from juston_tui.app import JustOnApp
+from juston_tui.credentials import open_credentials
+from juston_tui.model import Contact, Org, PushRegistration
+from juston_tui.store import Store
+
+PROD = "00D5g000004Xyz1EAC"
+SANDBOX = "00D5g000006Sbx1EAC"
+DEMO_PUSH = "push-demo-announced"
+
+
+def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
+    path = tmp_path / "s.json"
+    store = Store.open(path)
+    reg = PushRegistration("registered", registered_on="2026-01-01")
+    orgs = [
+        Org.create(org_id=PROD, name="Acme [b]GmbH[/b]", push=reg, products=["billing"]),
+        Org.create(org_id=SANDBOX, name="Acme UAT", kind="sandbox", parent_org_id=PROD,
+                   push=reg, sandbox_push_ticket="T-42"),
+    ]
+    for org in orgs:
+        store.add_org(org)
+    store.add_contact(Contact.create(full_name="Ann Admin", email="ann@acme.example",
+                                     title="Salesforce Admin", org_ids=[PROD]))
+    schedule.seed_demo(store, orgs)
+    if read_only:
+        store.close()
+        store = Store.open(path, read_only=True)
+    return JustOnApp(store=store, credentials=open_credentials("memory"),
+                     read_only=read_only, start_mode="calendar")
+
+
+async def settle(pilot, rounds: int = 30) -> None:
+    """Wait for every worker (but the app's store watcher) and the messages they post."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.group != "store-watch" and not w.is_finished]
+        if not busy:
+            await pilot.pause()
+            return
+        await app.workers.wait_for_complete(busy)
+    raise AssertionError("workers did not finish")
+
+
+def screen_text(app) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+async def press(pilot, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+    await settle(pilot)
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space", "/": "slash", ":": "colon", "-": "minus",
+                         ".": "full_stop"}.get(c, c) for c in text])
+
+
+def demo_doc(app) -> dict:
+    doc = app.store.get_doc("pushes", DEMO_PUSH)
+    assert doc is not None
+    return doc
+
+
+async def test_agenda_next_push_and_grid(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        push = schedule.Push.from_doc(demo_doc(app))
+        days = (push.local_day - date.today()).days
+        assert "Next push" in text and "Push Billing 2.81 (confirmed)" in text
+        assert f"in {days} days" in text
+        assert f"due {push.announcement_due:%a %d %b}" in text
+        assert "2 org(s), 1 contact(s)" in text  # production + sandbox with a ticket
+        # agenda: the confirmed push (P), its announcement (A), projected ones (p), releases
+        assert " P 01:00 Push Billing 2.81 (confirmed)" in text
+        assert " A 09:00 Announce Billing 2.81 (confirmed)" in text
+        assert " p 01:00 Push" in text and "Salesforce" in text
+        # the month grid beside it, with the legend of letters
+        shown = date(*app.screen.grid_month, 1)
+        assert f"{shown:%B %Y}" in text and re.search(r"Mo +Tu +We +Th", text)
+        assert "Push scheduled in the packaging org" in text
+        assert "lower case = projected" in text
+
+
+async def test_open_push_shows_orgs_contacts_and_ticks(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, "2.81")
+        await press(pilot, "enter", "enter")  # the announcement opens its push
+        text = screen_text(app)
+        assert type(app.screen).__name__ == "PushDetailScreen"
+        assert "Acme [b]GmbH[/b]" in text and PROD in text  # literal, not markup
+        assert "Acme UAT" in text and SANDBOX in text
+        assert "Ann Admin" in text and "ann@acme.example" in text
+        assert "Salesforce Admin" in text
+        assert "[ ] before Deactivate the scheduled invoice runs" in text
+        assert "confirmed (entered from the announcement e-mail)" in text
+        await press(pilot, "space")
+        assert demo_doc(app)["actions"][0]["done"] is True
+        assert "[x] before Deactivate" in screen_text(app)
+        await press(pilot, "j", "space")
+        assert demo_doc(app)["actions"][1]["done"] is True
+        await press(pilot, "space")
+        assert demo_doc(app)["actions"][1]["done"] is False
+        await press(pilot, "escape")
+        assert type(app.screen).__name__ == "CalendarScreen"
+        assert "1/4 done" in screen_text(app)
+
+
+async def test_projected_push_ticks_are_stored(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, "g (p")  # "Announce Billing (projected)"
+        await press(pilot, "enter", "enter")
+        assert "projected by the rules" in screen_text(app)
+        await press(pilot, "j", "space", "escape")
+        ticks = [d for d in app.store.all_docs("pushes") if d.get("status") == "ticks"]
+        assert len(ticks) == 1 and ticks[0]["done"] == ["announce"]
+
+
+async def test_add_confirmed_push_fixing_a_mistake_in_place(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    day = date.today() + timedelta(days=40)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "a")
+        assert type(app.screen).__name__ == "PushFormScreen"
+        await type_text(pilot, "2027-02-30")
+        await press(pilot, "tab")
+        form = app.screen
+        error = form.query_one("#error-date")
+        assert "is not a date" in str(error.render())
+        assert form.query_one("#field-date").has_class("-invalid")
+        assert form.query_one("#field-date").value == "2027-02-30"  # what was typed stays
+        await press(pilot, "shift+tab", "ctrl+u")
+        await type_text(pilot, day.isoformat())
+        await press(pilot, "ctrl+s")  # the version is still missing
+        assert type(app.screen).__name__ == "PushFormScreen"
+        assert str(form.query_one("#error-date").render()) == ""
+        assert "version" in str(form.query_one("#error-version").render())
+        assert app.screen.focused is form.query_one("#field-version")
+        await type_text(pilot, "2.82")
+        await press(pilot, "ctrl+s")
+        assert type(app.screen).__name__ == "CalendarScreen"
+        saved = [d for d in app.store.all_docs("pushes")
+                 if d.get("status") == "confirmed" and d.get("version") == "2.82"]
+        assert len(saved) == 1
+        push = schedule.Push.from_doc(saved[0])
+        assert push.local_day == day and push.local_start.hour == 1
+        assert "Push Billing 2.82 (confirmed)" in screen_text(app)
+
+
+async def test_edit_keeps_ticks_and_moves_the_push(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, "2.81")
+        await press(pilot, "enter", "enter", "space", "e")
+        assert type(app.screen).__name__ == "PushFormScreen"
+        await press(pilot, "tab", "ctrl+u")
+        await type_text(pilot, "03:30")
+        await press(pilot, "ctrl+s")
+        push = schedule.Push.from_doc(demo_doc(app))
+        assert push.local_start.strftime("%H:%M") == "03:30"
+        assert push.actions[0].done is True
+
+
+async def test_delete_then_undo(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, "2.81")
+        await press(pilot, "enter", "d")
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await press(pilot, "y")
+        assert app.store.get_doc("pushes", DEMO_PUSH) is None
+        await press(pilot, "escape")  # clear the filter
+        assert "2.81 (confirmed)" not in screen_text(app)
+        await press(pilot, "u")
+        assert app.store.get_doc("pushes", DEMO_PUSH) is not None
+        assert "Push Billing 2.81 (confirmed)" in screen_text(app)
+
+
+async def test_projected_push_cannot_be_deleted(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = len(app.store.all_docs("pushes"))
+        await press(pilot, "slash")
+        await type_text(pilot, "Cash")
+        await press(pilot, "enter", "d")
+        assert type(app.screen).__name__ == "CalendarScreen"
+        assert len(app.store.all_docs("pushes")) == before
+
+
+async def test_read_only_hides_and_refuses_editing(tmp_path: Path) -> None:
+    app = make_app(tmp_path, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Add push" not in footer and "Delete" not in footer and "Refresh" in footer
+        await press(pilot, "a")
+        assert type(app.screen).__name__ == "CalendarScreen"
+        await press(pilot, "slash")
+        await type_text(pilot, "2.81")
+        await press(pilot, "enter", "d", "e")
+        assert type(app.screen).__name__ == "CalendarScreen"
+        await press(pilot, "enter")
+        assert "read-only" in screen_text(app)
+        await press(pilot, "space")
+        assert demo_doc(app)["actions"][0]["done"] is False
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_fits_small_and_large_terminals(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one("#cal-grid")
+        agenda = app.screen.query_one("#cal-agenda")
+        assert agenda.display and agenda.region.width > 40
+        assert grid.display == (size[0] >= 110)
+        assert "Next push" in screen_text(app)
+        await press(pilot, "g")
+        if size[0] < 110:  # narrow: the grid replaces the agenda
+            assert grid.display and not agenda.display
+            month = date(*app.screen.grid_month, 1)
+            text = screen_text(app)
+            assert f"{month:%B %Y}" in text and re.search(r"Mo +Tu +We", text)
+            await press(pilot, "right_square_bracket")
+            nxt = (month + timedelta(days=32)).replace(day=1)
+            assert f"{nxt:%B %Y}" in screen_text(app)
+        else:  # wide: g hides the grid, the agenda takes the width
+            assert not grid.display and agenda.region.width > 100
+        await press(pilot, "g")
+        assert agenda.display
