@@ -903,9 +903,10 @@ def build_view(*, settings: ScheduleSettings, start: date, months: int,
                vendor: Mapping[str, Any] | None = None) -> CalendarView:
     """Assemble releases, pushes and events for [start, start + months).
 
-    Per cadence window and product: a push confirmed from an announcement beats a push
-    scheduled in the packaging org, which beats the projected one. Pure: the store's documents
-    come in as plain data; `start` is today's local date.
+    Per cadence window and product, a confirmed push (from an announcement) or a live push
+    request of the packaging org replaces the projected push; a request that matches a
+    confirmed push is attached to it. Pure: the store's documents come in as plain data;
+    `start` is today's local date.
     """
     vendor = vendor or {}
     end = add_months(start, months)
@@ -917,11 +918,18 @@ def build_view(*, settings: ScheduleSettings, start: date, months: int,
             done[str(doc.get("id"))] = list(doc.get("done") or ())
         elif doc.get("status") == "confirmed":
             confirmed.append(Push.from_doc(doc))
-    requests_by_key: dict[tuple[date, str], list[Mapping[str, Any]]] = {}
-    scheduled = _vendor_pushes(vendor, settings, done)
-    for push, request in scheduled:
-        key = (window_of(settings, push.local_day)[0], push.product)
-        requests_by_key.setdefault(key, []).append(request)
+    # A packaging-org request within a day and a half of a confirmed push of the same
+    # product is that push: its jobs are shown there instead of as a second push.
+    attached: dict[str, list[Mapping[str, Any]]] = {}
+    scheduled = []
+    for push, request in _vendor_pushes(vendor, settings, done):
+        twin = next((c for c in confirmed if c.product == push.product and
+                     abs(c.start_utc - push.start_utc) <= timedelta(hours=36)), None)
+        if twin is None:
+            scheduled.append((push, request))
+            attached[push.id] = [request]
+        else:
+            attached.setdefault(twin.id, []).append(request)
     taken: set[tuple[date, str]] = set()
     pushes: list[tuple[Push, tuple[date, date], str]] = []
 
@@ -937,8 +945,7 @@ def build_view(*, settings: ScheduleSettings, start: date, months: int,
         pushes.append((push, window, uid_for(push, window)))
     for push, _request in sorted(scheduled, key=lambda t: (t[0].start_utc, t[0].id)):
         window = window_of(settings, push.local_day)
-        if (window[0], push.product) not in taken:
-            pushes.append((push, window, uid_for(push, window)))
+        pushes.append((push, window, uid_for(push, window)))
     for window in windows_between(settings, start - timedelta(days=7), end):
         for push in projected_pushes(settings, window, releases, done):
             if (window[0], push.product) not in taken:
@@ -948,7 +955,7 @@ def build_view(*, settings: ScheduleSettings, start: date, months: int,
     for push, window, uid in sorted(pushes, key=lambda t: (t[0].start_utc, t[0].product)):
         if not (start - timedelta(days=ANNOUNCEMENT_DAYS) <= push.local_day < end):
             continue
-        requests = tuple(requests_by_key.get((window[0], push.product), ()))
+        requests = tuple(attached.get(push.id, ()))
         unknown: list[str] = []
         if push.status == "scheduled":
             job_ids = [str(j.get("org_id")) for r in requests for j in r.get("jobs") or ()

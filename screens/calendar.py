@@ -199,8 +199,15 @@ class CalendarScreen(JustOnScreen):
     @work(thread=True, exit_on_error=False, group="calendar-load", exclusive=True,
           name="loading the calendar")
     def load(self) -> None:
-        view = schedule.load_view(self.juston.store, months=self.months)
+        store = self.juston.store
+        today = self.now().astimezone(schedule.settings_from_store(store).zone_info).date()
+        view = schedule.load_view(store, today=today, months=self.months)
         self.app.call_from_thread(self.show_view, view)
+
+    def now(self) -> datetime:
+        """The app's clock (tests pin it), else the real time."""
+        clock = getattr(self.app, "clock", None)
+        return clock() if callable(clock) else datetime.now(UTC)
 
     @on(StoreChanged)
     def _store_changed(self, event: StoreChanged) -> None:
@@ -232,7 +239,7 @@ class CalendarScreen(JustOnScreen):
         view = self.view
         assert view is not None
         target = self.query_one("#cal-next", Static)
-        plan = view.next_plan(datetime.now(UTC))
+        plan = view.next_plan(self.now())
         if plan is None:
             target.update(Text(f"No push upgrade in the next {self.months} months.",
                                style="bold"))

@@ -7,7 +7,7 @@ the state the store returned. In read-only mode the actions are shown but cannot
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -64,7 +64,8 @@ class PushDetailScreen(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     PushDetailScreen #detail-head { height: auto; }
-    PushDetailScreen #detail-actions { height: auto; max-height: 10; margin: 1 0 0 0; }
+    PushDetailScreen #detail-actions-title { height: 1; margin: 1 0 0 0; }
+    PushDetailScreen #detail-actions { height: auto; max-height: 10; }
     PushDetailScreen #detail-more { height: 1fr; }
     PushDetailScreen #detail-hint { height: 1; color: $text-muted; }
     """
@@ -79,6 +80,8 @@ class PushDetailScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._head(), id="detail-head")
+            yield Static(Text("Actions from the announcement (space ticks):", style="bold"),
+                         id="detail-actions-title")
             yield OptionList(*self._action_options(), id="detail-actions")
             with VerticalScroll(id="detail-more"):
                 yield Static(self._orgs(), id="detail-orgs")
@@ -93,7 +96,9 @@ class PushDetailScreen(ModalScreen[str | None]):
     # -- content -----------------------------------------------------------------------------
     def _head(self) -> Text:
         plan, push = self.plan, self.plan.push
-        today = datetime.now(push.local_start.tzinfo).date()
+        clock = getattr(self.app, "clock", None)
+        now = clock() if callable(clock) else datetime.now(UTC)
+        today = now.astimezone(push.local_start.tzinfo).date()
         text = Text()
         letter = "p" if push.projected else ("V" if push.status == "scheduled" else "P")
         text.append(f" {letter} ", style="bold reverse green")
@@ -111,8 +116,7 @@ class PushDetailScreen(ModalScreen[str | None]):
         if push.announced_on:
             text.append(f" · sent {push.announced_on.isoformat()}")
         text.append("\nWindow:        ", style="bold")
-        text.append(f"{plan.window[0].isoformat()} to {plan.window[1].isoformat()} "
-                    "(one push per product and cadence window)")
+        text.append(f"{plan.window[0].isoformat()} to {plan.window[1].isoformat()}")
         for warning in plan.warnings:
             text.append("\n! ", style="bold red")
             text.append(clean(warning), style="red")

@@ -49,7 +49,7 @@ class PushFormScreen(ModalScreen[schedule.Push | None]):
         background: $surface; padding: 0 1;
     }
     PushFormScreen VerticalScroll { height: 1fr; }
-    PushFormScreen Label { margin-top: 1; }
+    PushFormScreen Label { margin-top: 0; }
     PushFormScreen TextArea { height: 5; }
     PushFormScreen .field-error { color: $error; height: auto; }
     PushFormScreen #push-form-buttons { height: auto; align-horizontal: right; }
