@@ -6,6 +6,8 @@ import csv
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from juston_tui import contacts_io as cio
 from juston_tui.model import Contact, Org
@@ -476,3 +478,46 @@ def test_detect_format():
     assert cio.detect_format("a.txt", "name,email") == "csv"
     with pytest.raises(cio.ImportRejected):
         cio.detect_format("a.csv", "", "xml")
+
+
+# -- property: any printable contact survives CSV and vCard round trips ----------------------
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                           blacklist_characters="\u0085"),
+    min_size=1, max_size=40,
+).filter(lambda s: s.strip() != "")
+_NOTES = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")) | st.just("\n"),
+    max_size=80,
+)
+
+
+@st.composite
+def contacts_strategy(draw):
+    count = draw(st.integers(min_value=1, max_value=4))
+    result = []
+    for n in range(count):
+        local = draw(st.from_regex(r"[a-z0-9._%+-]{1,12}", fullmatch=True))
+        result.append(Contact.create(
+            full_name=draw(_TEXT), email=f"{local}.{n}@example.de", title=draw(_TEXT),
+            role=draw(st.one_of(st.just(""), _TEXT)),
+            org_ids=draw(st.lists(st.sampled_from([ACME.org_id, ALPEN.org_id]),
+                                  unique=True)),
+            eligible=draw(st.booleans()), notes=draw(_NOTES).replace("\r", ""),
+        ))
+    return result
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(contacts=contacts_strategy(), version=st.sampled_from(["csv", "3.0", "4.0"]))
+def test_round_trip_property(tmp_path_factory, contacts, version):
+    store = Store.open(tmp_path_factory.mktemp("rt") / "s.json")
+    if version == "csv":
+        data, name = cio.export_csv(contacts).encode(), "x.csv"
+    else:
+        data, name = cio.export_vcard(contacts, version).encode(), "x.vcf"
+    result = import_bytes(store, name, data)
+    assert result.errors == 0, cio.preview_text(result)
+    assert docs_by_id(store) == {c.id: c.to_doc() for c in contacts}
