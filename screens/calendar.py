@@ -34,7 +34,7 @@ from juston_tui.text import clean, markup_safe
 KIND_STYLES = {
     "sf_release": "bold blue",
     "sf_preview": "cyan",
-    "juston_release": "magenta",
+    "juston_release": "bold magenta",
     "announcement": "bold yellow",
     "push": "bold green",
     "vendor_push": "bold reverse green",
@@ -247,8 +247,10 @@ class CalendarScreen(JustOnScreen):
         push = plan.push
         text = Text()
         text.append("Next push ", style="bold")
-        text.append(f" {'P' if not push.projected else 'p'} ",
-                    style=KIND_STYLES["push"] + ("" if not push.projected else " dim"))
+        kind = "vendor_push" if push.status == "scheduled" else "push"
+        letter = EVENT_KINDS[kind][0]
+        text.append(f" {letter.lower() if push.projected else letter} ",
+                    style=KIND_STYLES[kind] + (" dim" if push.projected else ""))
         text.append(f"{push.local_start.strftime('%a %d %b %Y %H:%M %Z')} · ")
         text.append(push_title(plan), style="bold")
         text.append(f" · {countdown((push.local_day - view.start).days)}", style="bold")
@@ -276,7 +278,8 @@ class CalendarScreen(JustOnScreen):
         requests = vendor.get("requests") or []
         text.append(f" · {len(requests)} push request(s)")
         if vendor.get("fetched_at"):
-            text.append(f" · read {vendor['fetched_at']}", style="dim")
+            stamp = str(vendor["fetched_at"]).replace("T", " ")[:16]
+            text.append(f" · read {stamp} UTC", style="dim")
         if vendor.get("error"):
             text.append(" · last refresh failed: ", style="bold red")
             text.append(clean(vendor["error"], limit=120), style="red")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import vobject
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from juston_tui import schedule as s
 from juston_tui.calendar_ics import export_ics, write_ics
-from juston_tui.model import Contact, Org, PushRegistration
+from juston_tui.model import Contact, Org, PushRegistration, ValidationError
 
 PROD = "00D5g000004Xyz1EAC"
 SETTINGS = s.ScheduleSettings()
@@ -77,3 +79,28 @@ def test_uids_are_stable_and_confirming_updates_in_place():
     assert updated.status.value == "CONFIRMED"
     assert updated.dtstart.value == datetime(2027, 1, 23, 1, tzinfo=UTC)
     assert "Stop invoice runs" in updated.description.value
+
+
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(day=st.dates(min_value=date(2026, 12, 1), max_value=date(2027, 5, 1)),
+       hour=st.integers(0, 23), zone=st.sampled_from(ZONES),
+       note=st.text(max_size=40))
+def test_any_confirmed_push_round_trips_in_utc(day, hour, zone, note):
+    try:
+        push = s.parse_push({"date": day.isoformat(), "time": f"{hour:02d}:00",
+                             "timezone": zone, "product": "cash", "version": "1.15",
+                             "before": note})
+    except ValidationError:
+        return  # a DST gap: the form refuses it, nothing to export
+    view = s.build_view(settings=SETTINGS, start=START, months=6, push_docs=[push.to_doc()])
+    items = {v.uid.value: v for v in _parse(export_ics(view))}
+    plan = view.plan(push.id)
+    assert plan is not None
+    item = items[f"{plan.uid}@juston-tui"]
+    assert item.dtstart.value == push.start_utc
+    assert item.dtstart.value.utcoffset() == timedelta(0)
+    alarm_owner = items[f"announcement-{plan.uid}@juston-tui"]
+    assert len(alarm_owner.valarm_list) == 1
