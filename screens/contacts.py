@@ -213,6 +213,11 @@ class ContactsScreen(JustOnScreen):
     def _store_changed(self) -> None:
         self.load()
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen: org names or links may have changed there."""
+        if self.loaded:
+            self.load()
+
     def action_reload(self) -> None:
         self.load()
 

@@ -467,3 +467,16 @@ async def test_demo_data_on_a_small_terminal(tmp_path, size):
         await pilot.press("slash")
         await type_text(pilot, "mark")
         assert any("Test [red]x[/] Markup" in line for line in table_lines(app))
+
+
+async def test_coming_back_shows_changes_made_on_other_screens(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        app.store.update_org(ACME.org_id, name="Acme Holding")  # as the registry would
+        await pilot.press("5")
+        await settle(app, pilot)
+        assert any("Anna Müller" in line and "Acme Holding" in line
+                   for line in table_lines(app))
