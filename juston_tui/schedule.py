@@ -1061,6 +1061,62 @@ def set_release_date(store: Store, name: str, production: Any, final: Any = None
     return canonical
 
 
+def parse_release_file(text: str) -> dict[str, dict[str, str]]:
+    """Known release dates from JSON or CSV text, every entry validated.
+
+    JSON: {"Winter '27": {"production": "2026-10-09", "final": ..., "preview": ...}} or a
+    list of {"release": ..., "production": ...}. CSV: a header row with release, production
+    and optionally final, preview. Errors name the line or entry they belong to.
+    """
+    import csv
+    import io
+    import json
+
+    stripped = text.lstrip()
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise ValidationError.single("file", f"not valid JSON: {exc}") from None
+        if isinstance(data, dict):
+            rows = [(str(k), v if isinstance(v, Mapping) else {}) for k, v in data.items()]
+        elif isinstance(data, list):
+            rows = [(str(d.get("release") or d.get("name") or ""), d) for d in data
+                    if isinstance(d, Mapping)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        fields = {f.strip().lower() for f in reader.fieldnames or ()}
+        if not {"release", "production"} <= fields:
+            raise ValidationError.single(
+                "file", "a CSV needs the columns release and production (final, preview)")
+        for row in reader:
+            clean_row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            rows.append((clean_row.get("release", ""), clean_row))
+    if not rows:
+        raise ValidationError.single("file", "no release dates found")
+    out: dict[str, dict[str, str]] = {}
+    for index, (name, entry) in enumerate(rows, start=1):
+        try:
+            canonical, dates = validate_release_entry(
+                name, entry.get("production"), entry.get("final"), entry.get("preview"))
+        except ValidationError as exc:
+            detail = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+            raise ValidationError.single("file", f"entry {index} ({name[:30]!r}): {detail}"
+                                         ) from None
+        out[canonical] = dates
+    return out
+
+
+def import_release_dates(store: Store, dates: Mapping[str, Mapping[str, str]]) -> int:
+    """Merge validated release dates into the store in one write."""
+    with store.transaction():
+        current = dict(store.get_setting(RELEASE_DATES_KEY) or {})
+        current.update({k: dict(v) for k, v in dates.items()})
+        store.set_setting(RELEASE_DATES_KEY, current)
+    return len(dates)
+
+
 def clear_release_date(store: Store, name: str) -> bool:
     season, year = parse_release_name(name)
     canonical = release_name(season, year)

@@ -134,3 +134,29 @@ def test_mistakes_are_one_line(db: str, capsys: pytest.CaptureFixture[str], argv
 def test_months_out_of_range(db: str, capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit):
         main(["--db", db, "calendar", "--months", "0"])
+
+
+def test_release_import_json_and_csv(db: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]):
+    good = tmp_path / "releases.json"
+    good.write_text(json.dumps({"Spring '27": {"production": "2027-02-06"},
+                                "summer 27": {"production": "2027-06-05",
+                                              "preview": "2027-05-08"}}))
+    code, out, err = run(capsys, "--db", db, "calendar", "release", "import", str(good))
+    assert code == 0, err
+    assert "2 release(s)" in out and "Summer '27" in out
+    csv_file = tmp_path / "releases.csv"
+    csv_file.write_text("release,production,final\nWinter '28,2027-10-09,2027-10-16\n")
+    assert run(capsys, "--db", db, "calendar", "release", "import", str(csv_file))[0] == 0
+    code, out, _ = run(capsys, "--db", db, "calendar", "--json", "--from", "2026-11-22",
+                       "--months", "12")
+    known = {r["name"]: r for r in json.loads(out)["releases"] if not r["projected"]}
+    assert set(known) == {"Spring '27", "Summer '27", "Winter '28"}
+    assert known["Winter '28"]["final"] == "2027-10-16"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("release,production\nSpring '27,2027-02-06\nSummer '27,2027-13-01\n")
+    code, _, err = run(capsys, "--db", db, "calendar", "release", "import", str(bad))
+    assert code == 2 and "entry 2" in err and "Traceback" not in err
+    code, _, err = run(capsys, "--db", db, "calendar", "release", "import",
+                       str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err

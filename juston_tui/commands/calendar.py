@@ -5,6 +5,7 @@
     calendar push add|edit|remove ...     a confirmed push from an announcement e-mail
     calendar push tick PUSH ACTION        tick (or untick) a before/after action
     calendar release set|clear NAME ...   known Salesforce release dates (else projected)
+    calendar release import FILE          the same from a JSON or CSV file
     calendar settings [--cadence N ...]   how pushes are projected
     calendar refresh                      read the packaging org's push jobs into the cache
 """
@@ -57,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     rset.add_argument("--final", metavar="DATE", help="last production wave")
     rset.add_argument("--preview", metavar="DATE", help="sandbox preview weekend")
     rset.set_defaults(func=run_release_set)
+    rimport = rel_sub.add_parser("import", help="enter many releases from a JSON or CSV file")
+    rimport.add_argument("file", help="JSON {name: {production, final, preview}} or CSV with "
+                         "columns release, production, final, preview")
+    rimport.set_defaults(func=run_release_import)
     rclear = rel_sub.add_parser("clear", help="forget entered dates (back to projected)")
     rclear.add_argument("name")
     rclear.set_defaults(func=run_release_clear)
@@ -340,6 +345,22 @@ def run_release_set(args: argparse.Namespace, ctx: Context) -> int:
     name = schedule.set_release_date(ctx.store(write=True), args.name, args.production,
                                      args.final, args.preview)
     print(f"stored the dates of {name}", file=ctx.out)
+    return 0
+
+
+def run_release_import(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
+    from juston_tui import schedule
+
+    path = Path(args.file).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {exc.__class__.__name__}") from None
+    dates = schedule.parse_release_file(text)
+    count = schedule.import_release_dates(ctx.store(write=True), dates)
+    print(f"stored the dates of {count} release(s): {', '.join(sorted(dates))}", file=ctx.out)
     return 0
 
 
