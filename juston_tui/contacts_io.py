@@ -730,7 +730,8 @@ def parse_file(
     path: str | Path, data: bytes | None = None, *, fmt: str | None = None
 ) -> ImportPreview:
     """Read and parse a file into records (no store access); problems end up in the preview."""
-    source = str(path)
+    # A file name that is not UTF-8 (lone surrogates) must still print on a UTF-8 terminal.
+    source = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     preview = ImportPreview(source=source)
     try:
         if data is None:

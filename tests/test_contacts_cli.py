@@ -194,3 +194,13 @@ def test_read_only_refuses_changes_but_lists(db, capsys):
     assert code == 2 and "--read-only" in capsys.readouterr().err
     assert main(["--db", str(db), "--read-only", "contacts", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"contacts": []}
+
+
+def test_non_utf8_arguments_are_refused_clearly(cli, db):
+    bad = b"caf\xe9".decode("utf-8", "surrogateescape")  # what Python makes of latin-1 argv
+    before = db.read_bytes()
+    code, _, err = cli("contacts", "add", "--name", bad, "--email", "b@x.de", "--title", "T")
+    assert code == 2 and "name: is not valid UTF-8 text" in err and "Traceback" not in err
+    code, _, err = cli("contacts", "query", bad)
+    assert code == 2 and "query: is not valid UTF-8 text" in err
+    assert db.read_bytes() == before

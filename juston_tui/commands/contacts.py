@@ -127,6 +127,32 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 # -- helpers --------------------------------------------------------------------------------
 
+_OPTION_FIELDS = {"name": "name", "string": "query", "contact": "contact"}
+
+
+def _check_utf8(args: argparse.Namespace) -> None:
+    """Refuse argv text that is not UTF-8 (Python hands it over as lone surrogates).
+
+    Such text would pass validation and then fail in the JSON store or on a UTF-8 terminal;
+    here it is one clear error naming the option instead.
+    """
+    errors: dict[str, str] = {}
+    for key, value in vars(args).items():
+        if key in ("func", "db", "file"):
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    errors[_OPTION_FIELDS.get(key, key)] = (
+                        "is not valid UTF-8 text (check the terminal's or the script's encoding)"
+                    )
+    if errors:
+        raise ValidationError(errors)
+
+
 
 def resolve_org(store: Any, ref: str) -> str:
     """An org ID (15 or 18) or the exact name of a registered org -> its 18-character ID."""
@@ -193,6 +219,7 @@ def _selected(store: Any, orgs: list[str], eligible: bool) -> tuple[list[Contact
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     store = ctx.store()
     contacts, _ = _selected(store, args.org, args.eligible)
     names = _org_names(store)
@@ -215,6 +242,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     store = ctx.store()
     contact = find_contact(store, args.contact)
     doc = _contact_json(contact, _org_names(store))
@@ -236,6 +264,7 @@ def _report(ctx: Context, verb: str, contact: Contact, as_json: bool, store: Any
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     store = ctx.store(write=True)
     org_ids = [resolve_org(store, o) for o in args.org]
     contact = Contact.create(full_name=args.name, email=args.email, title=args.title,
@@ -247,6 +276,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     store = ctx.store(write=True)
     contact = find_contact(store, args.contact)
     changes: dict[str, Any] = {}
@@ -269,6 +299,7 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_remove(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     store = ctx.store(write=True)
     contact = find_contact(store, args.contact)
     store.remove_contact(contact.id)
@@ -277,6 +308,7 @@ def run_remove(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     from juston_tui.contacts_io import apply_import, preview_import, preview_text
 
     store = ctx.store(write=args.yes)
@@ -311,6 +343,7 @@ def _export_format(args: argparse.Namespace) -> str:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     from juston_tui.contacts_io import export_csv, export_vcard, notification_list
 
     store = ctx.store()
@@ -347,6 +380,7 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_query(args: argparse.Namespace, ctx: Context) -> int:
+    _check_utf8(args)
     from juston_tui.contacts_io import ContactIndex, mutt_query_lines
 
     store = ctx.store()
