@@ -638,12 +638,20 @@ def parse_push(values: Mapping[str, Any], *, previous: Push | None = None) -> Pu
                               f"{zone} (the clocks jump forward); pick another time")
     if announced is not None and day is not None and announced > day:
         errors["announced_on"] = "the announcement comes before the push"
+    notes = str(values.get("notes") or "").strip()
+    if not _is_utf8(notes):
+        errors["notes"] = "this is not valid UTF-8 text (check the terminal's encoding)"
+    if len(notes) > 2000:
+        errors["notes"] = "notes have at most 2000 characters"
     old_done = {(a.phase, a.text): a.done for a in previous.actions} if previous else {}
     actions = []
     for phase in ACTION_PHASES:
         for text in _action_lines(values.get(phase)):
             if len(text) > 300:
                 errors[phase] = "an action has at most 300 characters"
+                break
+            if not _is_utf8(text):
+                errors[phase] = "this is not valid UTF-8 text (check the terminal's encoding)"
                 break
             actions.append(Action(f"{phase}-{len(actions) + 1}", phase, text,
                                   old_done.get((phase, text), False)))
@@ -659,9 +667,18 @@ def parse_push(values: Mapping[str, Any], *, previous: Push | None = None) -> Pu
         version=version,
         kind=kind,
         actions=tuple(actions),
-        notes=str(values.get("notes") or "").strip(),
+        notes=notes,
         announced_on=announced,
     )
+
+
+def _is_utf8(text: str) -> bool:
+    """False for lone surrogates (undecodable argv bytes), which the store cannot write."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def push_form_values(push: Push) -> dict[str, str]:

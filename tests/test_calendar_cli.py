@@ -118,6 +118,8 @@ def test_release_dates_and_settings(db: str, capsys: pytest.CaptureFixture[str])
       "2.81"], "does not exist"),
     (["calendar", "push", "add", "--date", "2027-03-20", "--version", "latest"], "version"),
     (["calendar", "push", "remove", "push-nope"], "no confirmed push"),
+    (["calendar", "push", "add", "--date", "2027-03-20", "--version", "2.81", "--before",
+      "caf\udce9"], "UTF-8"),
     (["calendar", "release", "set", "Autumn 27", "--production", "2026-10-10"], "release"),
     (["calendar", "release", "set", "Winter 27", "--production", "2027-10-10"], "October 2026"),
     (["calendar", "settings", "--timezone", "Mars/Base"], "time zone"),
