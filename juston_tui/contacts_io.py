@@ -201,10 +201,19 @@ class RowOutcome:
     existing: Contact | None = None
     changes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    name: str = ""  # as read from the file (cleaned, shortened): error rows have no contact
+    email: str = ""
 
     @property
     def is_error(self) -> bool:
         return self.action == "error"
+
+    @property
+    def who(self) -> tuple[str, str]:
+        """Name and e-mail to show for this row."""
+        if self.contact is not None:
+            return self.contact.full_name, self.contact.email
+        return self.name, self.email
 
 
 @dataclass
@@ -279,6 +288,8 @@ class ImportPreview:
                     "reason": r.reason,
                     "changes": list(r.changes),
                     "warnings": list(r.warnings),
+                    "name": r.who[0],
+                    "email": r.who[1],
                     "contact": r.contact.to_doc() if r.contact else None,
                 }
                 for r in self.rows
@@ -641,8 +652,10 @@ def _plan_record(
     link_org_ids: Sequence[str],
 ) -> RowOutcome:
     warnings = list(record.warnings)
+    raw = {"name": clean(record.values.get("full_name", ""), limit=80),
+           "email": clean(record.values.get("email", ""), limit=80)}
     if record.error:
-        return RowOutcome(record.line, "error", record.error, warnings=tuple(warnings))
+        return RowOutcome(record.line, "error", record.error, warnings=tuple(warnings), **raw)
     values: dict[str, Any] = {}
     for name, value in record.values.items():
         if name in ("eligible",):
@@ -659,11 +672,13 @@ def _plan_record(
         if n in values and len(values[n]) > limit
     ]
     if too_long:
-        return RowOutcome(record.line, "error", "; ".join(too_long), warnings=tuple(warnings))
+        return RowOutcome(record.line, "error", "; ".join(too_long), warnings=tuple(warnings),
+                          **raw)
     try:
         key = validate_email(values.get("email", "")).lower()
     except ValidationError as exc:
-        return RowOutcome(record.line, "error", _errors_text(exc), warnings=tuple(warnings))
+        return RowOutcome(record.line, "error", _errors_text(exc), warnings=tuple(warnings),
+                          **raw)
     existing = by_email.get(key)
     file_id = values.pop("id", None)
     if link_org_ids:
@@ -681,7 +696,8 @@ def _plan_record(
             new_id = wanted if wanted and wanted not in by_id else record.new_id
             contact = Contact.create(**{**values, "id": new_id})
     except ValidationError as exc:
-        return RowOutcome(record.line, "error", _errors_text(exc), warnings=tuple(warnings))
+        return RowOutcome(record.line, "error", _errors_text(exc), warnings=tuple(warnings),
+                          **raw)
     if existing is None:
         return RowOutcome(record.line, "add", "new contact", contact, None, (),
                           tuple(warnings))
@@ -690,8 +706,25 @@ def _plan_record(
     if not changes:
         return RowOutcome(record.line, "unchanged", f"already up to date ({existing.email})",
                           contact, existing, (), tuple(warnings))
-    return RowOutcome(record.line, "update", "changes " + ", ".join(changes), contact,
+    return RowOutcome(record.line, "update", "changes " + _describe_changes(old, new), contact,
                       existing, changes, tuple(warnings))
+
+
+def _describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """`title ('Admin' -> 'Head of IT'), orgs` - values for the short fields."""
+    parts = []
+    for key, value in new.items():
+        if old.get(key) == value:
+            continue
+        label = FIELD_LABELS.get(key, key)
+        if key in ("full_name", "title", "role", "eligible"):
+            before, after = old.get(key), value
+            if key == "eligible":
+                before, after = ("yes" if before else "no"), ("yes" if after else "no")
+            parts.append(f"{label} ({clean(before, limit=30)!r} -> {clean(after, limit=30)!r})")
+        else:
+            parts.append(label)
+    return ", ".join(parts)
 
 
 def _errors_text(exc: ValidationError) -> str:
@@ -717,7 +750,8 @@ def _plan(
                 outcome = RowOutcome(
                     record.line, "error",
                     f"the same e-mail ({outcome.contact.email}) as line {seen[key]}; skipped",
-                    warnings=outcome.warnings,
+                    warnings=outcome.warnings, name=outcome.contact.full_name,
+                    email=outcome.contact.email,
                 )
             else:
                 seen[key] = record.line
@@ -809,9 +843,8 @@ def preview_text(preview: ImportPreview, *, limit: int | None = None) -> list[st
     labels = {"add": "add", "update": "update", "unchanged": "skip", "error": "ERROR"}
     shown = preview.rows if limit is None else preview.rows[:limit]
     for row in shown:
-        who = ""
-        if row.contact is not None:
-            who = f"{clean(row.contact.full_name, limit=60)} <{clean(row.contact.email)}>: "
+        name, email = row.who
+        who = f"{clean(name, limit=60)} <{clean(email, limit=80)}>: " if name or email else ""
         lines.append(f"line {row.line}: {labels[row.action]}: {who}{clean(row.reason)}")
         lines.extend(f"line {row.line}:   note: {clean(w)}" for w in row.warnings)
     if limit is not None and len(preview.rows) > limit:

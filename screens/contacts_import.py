@@ -130,15 +130,14 @@ class ImportScreen(ModalScreen[ImportPreview | None]):
         rows = []
         for n, outcome in enumerate(preview.rows):
             label, style = ACTION_STYLES[outcome.action]
-            contact = outcome.contact
+            name, email = outcome.who
             reason = outcome.reason
             if outcome.warnings:
                 reason += " (" + "; ".join(outcome.warnings) + ")"
             rows.append(Row(
                 str(n),
                 (str(outcome.line), Text(label, style=style),
-                 clean(contact.full_name) if contact else "",
-                 clean(contact.email) if contact else "", clean(reason)),
+                 clean(name), clean(email), clean(reason)),
                 sort_values=(outcome.line, outcome.action, None, None, None),
             ))
         table = self.query_one("#import-table", FastTable)

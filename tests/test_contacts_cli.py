@@ -102,7 +102,9 @@ def test_import_without_yes_changes_nothing(cli, db, tmp_path):
     assert code == 1  # a bad row
     assert db.read_bytes() == before
     assert "1 would be added, 1 would be updated, 1 skipped" in out
-    assert "line 4: ERROR" in out and "Nothing was changed" in out
+    assert "line 4: ERROR: Broken Row <not-an-email>: e-mail:" in out
+    assert "changes title ('Salesforce-Administratorin' -> 'Head of Finance')" in out
+    assert "Nothing was changed" in out
     code, out, _ = cli("contacts", "import", str(source), "--yes", "--org", "Alpenbank AG")
     assert code == 1 and "1 added, 1 updated, 1 skipped" in out
     store = Store.open(db, read_only=True)
