@@ -74,8 +74,8 @@ class OrgPickerScreen(ModalScreen[list[str] | None]):
             yield Input(placeholder="/ search: name, org ID, tag", id="picker-filter")
             yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=True,
                             id="picker-table")
-            yield Static(Text("space mark · enter take marked (or the one under the cursor) · "
-                              "/ search · esc cancel"), id="picker-help")
+            yield Static(Text("space mark · enter take the marked orgs · / search · "
+                              "esc cancel"), id="picker-help")
 
     @property
     def table(self) -> FastTable:
