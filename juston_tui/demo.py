@@ -10,7 +10,6 @@ Nothing outside the temporary directory (or the `--db` file, when given and new)
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import shutil
 import tempfile
@@ -32,7 +31,7 @@ __all__ = ["SEED_MODULES", "DemoEnv", "register_simulator_orgs", "start_demo"]
 
 log = logging.getLogger(__name__)
 
-# Modules asked to add their demo data, each through `seed_demo(store, orgs)` if present.
+# Modules that add their demo data through `seed_demo(store, orgs)`.
 SEED_MODULES = ("juston_tui.contacts_io", "juston_tui.schedule", "juston_tui.checklist")
 _METHODS = ("jwt", "client-credentials", "password", "token")
 # Scenarios whose behaviour needs a method that can log in again.
@@ -49,7 +48,6 @@ class DemoEnv:
     temp_dir: Path | None = None
     orgs: list[Org] = field(default_factory=list)
     seeded: list[str] = field(default_factory=list)  # modules whose seed_demo ran
-    warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def stop(self) -> None:
@@ -141,22 +139,18 @@ def _push_registrations(store: Store, orgs: list[Org]) -> list[Org]:
 
 
 def _seed_others(env: DemoEnv, store: Store, orgs: list[Org]) -> None:
+    """Let each screen's core module add its demo data (contacts, pushes, checklist)."""
     for module_name in SEED_MODULES:
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        seed = getattr(module, "seed_demo", None)
-        if not callable(seed):
-            continue
         started = time.perf_counter()
-        try:
-            seed(store, orgs)
-        except Exception as exc:  # one module's demo data must not stop the demo
-            log.exception("seed_demo of %s failed", module_name)
-            env.warnings.append(f"{module_name}.seed_demo failed: {type(exc).__name__}: {exc}")
-        else:
-            env.seeded.append(module_name)
+        importlib.import_module(module_name).seed_demo(store, orgs)
+        env.seeded.append(module_name)
         env.timings[module_name] = time.perf_counter() - started
+    # The packaging org's real push requests/jobs, so the calendar shows them at once.
+    from juston_tui.push_jobs import refresh_push_jobs
+
+    started = time.perf_counter()
+    refresh_push_jobs(store, env.credentials, timeout=5)
+    env.timings["push_jobs"] = time.perf_counter() - started
 
 
 def start_demo(db: str | Path | None = None, *, sweep_orgs: bool = True) -> DemoEnv:

@@ -80,16 +80,23 @@ def test_demo_at_a_new_db_path_and_refuses_an_existing_one(tmp_path: Path) -> No
         start_demo(db=db)
 
 
-def test_a_failing_seed_module_does_not_stop_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_seed_module_stops_the_demo_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken seed is a bug to see, not to hide: the error surfaces, nothing is left running."""
     import juston_tui.contacts_io as contacts_io
+    from juston_tui.simulator import Simulator
+
+    started: list[Simulator] = []
+    original_start = Simulator.start
+
+    def tracking_start(self: Simulator) -> Simulator:
+        started.append(self)
+        return original_start(self)
 
     def broken(store, orgs) -> None:
         raise RuntimeError("boom")
 
+    monkeypatch.setattr(Simulator, "start", tracking_start)
     monkeypatch.setattr(contacts_io, "seed_demo", broken)
-    env = start_demo(sweep_orgs=False)
-    try:
-        assert "juston_tui.contacts_io" not in env.seeded
-        assert any("boom" in w for w in env.warnings)
-    finally:
-        env.stop()
+    with pytest.raises(RuntimeError, match="boom"):
+        start_demo(sweep_orgs=False)
+    assert started and started[0]._server is None  # stopped
