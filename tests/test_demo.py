@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,9 @@ from juston_tui.store import Store
 
 
 def test_demo_store_is_seeded_and_cleaned_up() -> None:
-    started = time.perf_counter()
-    env = start_demo()
-    elapsed = time.perf_counter() - started
+    env = start_demo()  # its time is reported by env.timings, not asserted (benches time)
     try:
-        # The budget is 2 s; allow for a loaded CI machine running tests in parallel.
-        assert elapsed < 4.0, env.timings
+        assert set(env.timings) >= {"simulator", "sweep", "push_jobs", "total"}
         store = Store.open(env.store_path, read_only=True)
         orgs = store.list_orgs()
         sim_ids = {o.org_id for o in env.simulator.orgs}
@@ -50,21 +46,12 @@ def test_demo_store_is_seeded_and_cleaned_up() -> None:
             assert present, org.org_id
             for secret in (sim_org.access_token, sim_org.password, sim_org.consumer_secret):
                 assert secret not in raw
-        assert env.seeded == [m for m in SEED_MODULES if _has_seed(m)]
-        assert not env.warnings
+        assert env.seeded == list(SEED_MODULES)
         temp_dir = env.temp_dir
         assert temp_dir is not None and env.store_path.is_relative_to(temp_dir)
     finally:
         env.stop()
     assert not temp_dir.exists()
-
-
-def _has_seed(module: str) -> bool:
-    import importlib
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None and hasattr(
-        importlib.import_module(module), "seed_demo")
 
 
 def test_demo_at_a_new_db_path_and_refuses_an_existing_one(tmp_path: Path) -> None:
