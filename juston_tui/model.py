@@ -81,6 +81,26 @@ class ValidationError(ValueError):
         return cls({field_name: message})
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def has_surrogates(text: str) -> bool:
+    """True for text made from bytes that were not UTF-8 (Python's surrogateescape)."""
+    return bool(_SURROGATE.search(text))
+
+
+def _refuse_undecodable(values: Mapping[str, Any]) -> dict[str, str]:
+    """Per-field errors for text that cannot be stored (it would crash the JSON encoder)."""
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        items = [value] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)) and any(
+            isinstance(v, str) and has_surrogates(v) for v in items
+        ):
+            errors[name] = "is not valid UTF-8 text (check the terminal's or file's encoding)"
+    return errors
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -258,7 +278,9 @@ class Org:
     @classmethod
     def create(cls, **values: Any) -> Org:
         """Build a validated org, collecting every field's error at once."""
-        errors: dict[str, str] = {}
+        errors = _refuse_undecodable(values)
+        if errors:
+            raise ValidationError(errors)
         clean: dict[str, Any] = {}
 
         def run(name: str, fn: Any, *args: Any) -> None:
@@ -380,7 +402,9 @@ class Contact:
 
     @classmethod
     def create(cls, **values: Any) -> Contact:
-        errors: dict[str, str] = {}
+        errors = _refuse_undecodable(values)
+        if errors:
+            raise ValidationError(errors)
         clean: dict[str, Any] = {"id": values.get("id") or str(uuid.uuid4())}
         for name, label in (("full_name", "the full name"), ("title", "the title")):
             try:
@@ -391,7 +415,9 @@ class Contact:
             clean["email"] = validate_email(values.get("email", ""))
         except ValidationError as exc:
             errors.update(exc.errors)
-        clean["role"] = " ".join((values.get("role") or "").split())[:200]
+        clean["role"] = " ".join((values.get("role") or "").split())
+        if len(clean["role"]) > 200:
+            errors["role"] = "the role has at most 200 characters"
         org_ids = []
         for raw in values.get("org_ids") or ():
             try:

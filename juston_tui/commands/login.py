@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from juston_tui.commands import Context, UserError
-from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
+from juston_tui.model import AUTH_METHODS, Org, ValidationError, has_surrogates, normalize_org_id
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -57,7 +57,12 @@ def read_secrets(kinds: tuple[str, ...], method: str, *, stdin: IO[str] | None,
     """The secrets for `kinds`, from stdin lines (or all of stdin for PEM text) or getpass."""
     values: dict[str, str] = {}
     if stdin is not None:
-        text = stdin.read()
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError:
+            raise UserError("the secret on stdin is not valid UTF-8 text") from None
+        if has_surrogates(text):  # undecodable bytes smuggled in by surrogateescape
+            raise UserError("the secret on stdin is not valid UTF-8 text")
         if method == "jwt" and "-----BEGIN" in text:
             return {"private_key": text.strip() + "\n"}
         lines = text.splitlines()
@@ -69,6 +74,8 @@ def read_secrets(kinds: tuple[str, ...], method: str, *, stdin: IO[str] | None,
     prompt = ask or getpass.getpass
     for kind in kinds:
         values[kind] = prompt(f"{PROMPTS[kind]}: ").strip()
+        if has_surrogates(values[kind]):
+            raise UserError("the secret typed is not valid UTF-8 text")
     return values
 
 
