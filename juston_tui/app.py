@@ -16,14 +16,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from juston_tui.model import now_utc
-from juston_tui.text import markup_safe
+from juston_tui.text import clean, markup_safe
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
@@ -160,6 +162,30 @@ class JustOnApp(App[None]):
 
     def _broadcast_store_changed(self, message_cls: type) -> None:
         self.screen.post_message(message_cls())
+
+    def notify(
+        self,
+        message: str | Text,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Toasts show untrusted text literally.
+
+        A `rich.text.Text` (what screens build from org names and API errors) goes out as
+        plain text without markup; control characters never reach the terminal.
+        """
+        if isinstance(message, Text):
+            message, markup = message.plain, False
+        super().notify(
+            clean(message, single_line=False),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- one handler for every worker's failure ----------------------------------------------
     @on(Worker.StateChanged)

@@ -13,7 +13,9 @@ from rich.markup import escape
 
 # C0 and C1 controls and DEL; ESC starts every terminal escape sequence. Tab becomes a space.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# CSI sequences, OSC strings (terminated by BEL or ST, or cut off at the end of the text), and
+# two-character escapes.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|[@-Z\\-_])")
 
 
 def clean(value: object, *, single_line: bool = True, limit: int | None = None) -> str:

@@ -236,7 +236,7 @@ class AccessScreen(JustOnScreen):
     @on(AccessLoaded)
     def _loaded(self, event: AccessLoaded) -> None:
         if event.error:
-            self.notify(event.error, title="Store", severity="error")
+            self.notify(event.error, markup=False, title="Store", severity="error")
         self.entries = event.entries
         self.loaded = True
         self.table.empty_text = "No orgs registered yet (add them on screen 1)."
@@ -399,6 +399,6 @@ class AccessScreen(JustOnScreen):
         self.cancel = None
         self.update_summary()
         if event.error:
-            self.notify(event.error, title="Check", severity="error", timeout=8)
+            self.notify(event.error, markup=False, title="Check", severity="error", timeout=8)
         elif event.cancelled and not event.count:
             self.notify("Check cancelled.", timeout=3)

@@ -194,7 +194,7 @@ class ContactsScreen(JustOnScreen):
         self.index, self.rows, self.orgs = event.index, event.rows, event.orgs
         self.loaded = True
         if event.error:
-            self.notify(event.error, title="Store", severity="error")
+            self.notify(event.error, markup=False, title="Store", severity="error")
         self.table.empty_text = "No contacts yet: press a to add one or i to import a file."
         self.apply_filter()
         if self._pending_focus:

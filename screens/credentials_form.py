@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from juston_tui.model import Org
+from juston_tui.screens.widgets.secret_input import SecretInput
 from juston_tui.text import clean
 
 PASSWORD_WARNING = (
@@ -73,7 +74,7 @@ class CredentialsFormScreen(ModalScreen[bool]):
             for kind, label, _required in self.fields:
                 yield Label(label)
                 is_file = kind == "private_key"
-                yield Input(password=not is_file, id=f"secret-{kind}",
+                yield SecretInput(password=not is_file, id=f"secret-{kind}",
                             placeholder="path to the .pem file" if is_file else "")
                 yield Static("", classes="field-error", id=f"error-{kind}")
             yield Static("", classes="field-error", id="error-form")

@@ -103,7 +103,7 @@ class LinkedContactsScreen(ModalScreen[None]):
     @on(_Loaded)
     def _loaded(self, event: _Loaded) -> None:
         if event.error:
-            self.notify(event.error, severity="error")
+            self.notify(event.error, markup=False, severity="error")
         self.orgs = event.orgs
         self.index = ContactIndex(event.contacts, {o.org_id: o.name for o in event.orgs})
         self.table.empty_text = "No contacts are linked to this org yet (link them on screen 5)."

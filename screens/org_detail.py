@@ -345,7 +345,7 @@ class OrgDetailScreen(Screen[None]):
         self.refreshing = False
         self.cancel = None
         if event.error:
-            self.notify(event.error, title="Check", severity="error", timeout=8)
+            self.notify(event.error, markup=False, title="Check", severity="error", timeout=8)
         elif event.cancelled and not event.count:
             self.notify("Check cancelled.", timeout=3)
         self.load()

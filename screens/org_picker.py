@@ -98,7 +98,7 @@ class OrgPickerScreen(ModalScreen[list[str] | None]):
     @on(_OrgsLoaded)
     def _loaded(self, event: _OrgsLoaded) -> None:
         if event.error:
-            self.notify(event.error, severity="error")
+            self.notify(event.error, markup=False, severity="error")
         known = {o.org_id for o in event.orgs}
         rows: list[Row] = []
         haystacks: list[str] = []

@@ -157,7 +157,7 @@ class RegistryScreen(JustOnScreen):
         self.entries = event.entries
         self.loaded = True
         if event.error:
-            self.notify(event.error, title="Store", severity="error")
+            self.notify(event.error, markup=False, title="Store", severity="error")
         self._rebuild_rows()
         self.table.empty_text = "No orgs registered yet: press a to add one."
         self.indexed = False
@@ -455,7 +455,7 @@ class RegistryScreen(JustOnScreen):
         self.refresh_cancel = None
         self.query_one("#registry-progress").display = False
         if event.error:
-            self.notify(event.error, title="Check", severity="error", timeout=8)
+            self.notify(event.error, markup=False, title="Check", severity="error", timeout=8)
         elif event.cancelled:
             self.notify(f"Cancelled: {event.count} of {event.total} orgs checked.", timeout=5)
         else:

@@ -189,7 +189,8 @@ class VendorSyncScreen(Screen[None]):
     def _applied(self, event: PlanApplied) -> None:
         self.busy = False
         if event.error:
-            self.notify(event.error, title="Vendor sync", severity="error", timeout=10)
+            self.notify(event.error, markup=False, title="Vendor sync", severity="error",
+                        timeout=10)
             return
         self.notify(f"Added {event.added}, updated {event.updated} org(s).", timeout=5)
         for item in self.plan:

@@ -87,3 +87,21 @@ async def test_every_screen_renders_at_common_sizes(tmp_path: Path,
             await pilot.press(spec.key)
             await pilot.pause()
             assert app.screen.is_mounted
+
+
+async def test_notifications_show_untrusted_text_literally(tmp_path: Path) -> None:
+    """A Text (org names, API errors) is sent as plain text; escapes never reach the terminal."""
+    from rich.text import Text
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.notify(Text("Saved [bold red]Evil[/] AG\x1b]0;pwned\x07"))
+        app.screen.notify("API said [b]x[/b]\x1b[31m", markup=False)
+        await pilot.pause()
+        shown = [(n.message, n.markup) for n in app._notifications]
+        assert ("Saved [bold red]Evil[/] AG", False) in shown
+        assert ("API said [b]x[/b]", False) in shown
+        # and a toast really renders them (Textual's toast needs a str)
+        await pilot.pause(0.2)
+        assert app.is_running

@@ -26,3 +26,9 @@ def test_clean_never_leaves_control_characters(value: str) -> None:
     out = clean(value)
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in out)
     Text.from_markup(markup_safe(value))  # never raises a MarkupError
+
+
+def test_an_osc_string_cut_off_before_its_terminator_is_removed_whole() -> None:
+    # rich.text.Text drops BEL, so an OSC title sequence may arrive without its terminator
+    assert clean("AG\x1b]0;pwned") == "AG"
+    assert clean("AG\x1b]0;pwned\x1b\\ tail") == "AG tail"
