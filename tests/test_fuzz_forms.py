@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from juston_tui.model import Org, normalize_org_id
@@ -189,6 +189,7 @@ def _run(tmp: Path, form: str, values: list[str], typed: str) -> None:
 def test_every_form_survives_hostile_input(tmp_path: Path, form: str) -> None:
     @FORM_FUZZ
     @given(values=st.lists(value, min_size=4, max_size=4), typed=typeable)
+    @example(values=["Ö" * 300, "\x1b[2J" + MARK, "", "\u202e" + "x" * 5000], typed="[b]x")
     def fuzz(values: list[str], typed: str) -> None:
         _run(tmp_path, form, values, typed)
 
