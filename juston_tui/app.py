@@ -110,7 +110,7 @@ class JustOnApp(App[None]):
         self.sub_title = self._describe_store()
 
     def _describe_store(self) -> str:
-        parts = [str(self.store.path)]
+        parts = [clean(str(self.store.path))]
         if self.demo is not None:
             parts = ["demo (simulated orgs)"]
         if self.read_only:
@@ -186,6 +186,23 @@ class JustOnApp(App[None]):
             timeout=timeout,
             markup=markup,
         )
+
+    def _fatal_error(self) -> None:
+        """Exit after an unhandled exception, printing a traceback without local variables.
+
+        Textual's default shows locals, which could put a typed secret (a form's values) into
+        the terminal's scrollback.
+        """
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
 
     # -- one handler for every worker's failure ----------------------------------------------
     @on(Worker.StateChanged)

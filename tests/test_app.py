@@ -105,3 +105,29 @@ async def test_notifications_show_untrusted_text_literally(tmp_path: Path) -> No
         # and a toast really renders them (Textual's toast needs a str)
         await pilot.pause(0.2)
         assert app.is_running
+
+
+async def test_a_crash_prints_no_local_variables(tmp_path: Path) -> None:
+    """An unhandled exception must not dump locals (a form's typed secrets) to the terminal."""
+    from rich.console import Console
+
+    app = make_app(tmp_path)
+
+    def explode() -> None:
+        typed_secret = "CANARY-" + "local-5e1d"  # noqa: F841 - a local we must not print
+        raise RuntimeError("boom")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        try:
+            explode()
+        except RuntimeError:
+            app._fatal_error()  # what Textual calls for an unhandled exception
+        renderables = list(app._exit_renderables)
+        app._exit_renderables.clear()
+    console = Console(record=True, width=120)
+    for renderable in renderables:
+        console.print(renderable)
+    text = console.export_text()
+    assert "RuntimeError" in text and "boom" in text
+    assert "CANARY-local-5e1d" not in text
