@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from juston_tui.model import now_utc
-from juston_tui.text import clean, markup_safe
+from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
@@ -138,7 +138,7 @@ class JustOnApp(App[None]):
         mode = self._start_mode or self.specs[0].mode
         self.switch_mode(mode)
         for warning in self.store.warnings:
-            self.notify(markup_safe(warning), severity="warning")
+            self.notify(warning, severity="warning", markup=False)
         self.watch_store()
 
     def watch_store(self) -> None:
@@ -211,10 +211,11 @@ class JustOnApp(App[None]):
             return
         error = event.worker.error
         self.notify(
-            markup_safe(f"{event.worker.name or 'background task'} failed: {error}", limit=300),
+            clean(f"{event.worker.name or 'background task'} failed: {error}", limit=300),
             title="Error",
             severity="error",
             timeout=10,
+            markup=False,
         )
 
     # -- global actions --------------------------------------------------------------------

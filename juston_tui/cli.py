@@ -97,6 +97,10 @@ def _known_error(exc: Exception) -> str | None:
         return "; ".join(f"{k.replace('_', '-')}: {v}" for k, v in exc.errors.items())
     if isinstance(exc, CredentialsUnavailable):
         return f"{exc.summary}\n{exc.explanation}"
+    if isinstance(exc, OSError) and exc.strerror:
+        # a path that cannot be created, read or written: say which and why, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
     return None
 
 

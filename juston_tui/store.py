@@ -368,6 +368,15 @@ class Store:
     def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
         """Open (creating if absent) and migrate; raise StoreCorruptError on an unreadable file."""
         path = Path(path).expanduser()
+        if path.is_dir():
+            raise StoreError(f"the store {path} is a directory; give a file path")
+        try:
+            return cls._open(path, read_only=read_only)
+        except OSError as exc:
+            raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from None
+
+    @classmethod
+    def _open(cls, path: Path, *, read_only: bool) -> Store:
         if read_only:
             if not path.exists():
                 raise StoreError(

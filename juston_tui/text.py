@@ -32,5 +32,10 @@ def clean(value: object, *, single_line: bool = True, limit: int | None = None) 
 
 
 def markup_safe(value: object, *, single_line: bool = True, limit: int | None = None) -> str:
-    """`clean` and then escape Rich markup, for strings that will be parsed as markup."""
+    """`clean` and then escape Rich markup, for strings printed by a Rich console (the CLI).
+
+    In Textual, don't put untrusted text into markup at all: use `rich.text.Text(clean(x))`
+    or `notify(clean(x), markup=False)`; Textual's markup has `[$variable]`, which Rich's
+    escaping leaves alone.
+    """
     return escape(clean(value, single_line=single_line, limit=limit))

@@ -124,3 +124,13 @@ def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout) == {"orgs": []}
+
+
+@pytest.mark.parametrize("where", ["dir", "unwritable-parent"])
+def test_unusable_store_paths_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           where: str) -> None:
+    target = {"dir": tmp_path, "unwritable-parent": Path("/proc/nope/s.json")}[where]
+    code, _, err = run(capsys, "--db", str(target), "org", "list")
+    assert code == 2
+    assert err.startswith("juston-tui: error:") and "Traceback" not in err
+    assert str(target) in err
