@@ -130,7 +130,10 @@ def _fsync_dir(folder: Path) -> None:
 
 def atomic_write_bytes(path: Path, payload: bytes) -> os.stat_result:
     """Replace `path` with `payload` so that a kill at any instant leaves old or new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # name the file the user asked for, not our temp file
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
