@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,8 @@ def main() -> None:
     print(f"  ratio to the same chrome               {med(ours) / med(chrome):7.2f}x  "
           "(what juston-tui and 10k+10k records add)")
     print(f"  10k+10k records vs empty store         {med(ours) / med(ours_empty):7.2f}x")
+    shutil.rmtree(path.parent, ignore_errors=True)
+    shutil.rmtree(empty.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

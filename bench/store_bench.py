@@ -11,6 +11,7 @@ than stock TinyDB despite being atomic and locked.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
@@ -96,6 +97,7 @@ def main() -> None:
     print(f"  ratio open  juston/stock  {med(opens) / med(stock_opens):.2f}x")
     verdict = "PASS" if med(edits) < 40 and med(edits) < med(stock_edits) else "MISS"
     print(f"  goal: edit < 40 ms and faster than stock: {verdict}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
