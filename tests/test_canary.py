@@ -277,27 +277,13 @@ async def test_no_secret_reaches_any_file_output_log_or_screen(
     keyring_file = Path(os.environ["JUSTON_TUI_KEYRING_FILE"])
     assert keyring_file.exists()
     hits = grep_tree(lab.tmp, needles)
-    known = [h for h in hits if _known_textual_log_leak(h)]
-    leaks = [h for h in hits if h not in known]
-    assert leaks == [], "secrets leaked:\n" + "\n".join(leaks)
+    assert hits == [], "secrets leaked:\n" + "\n".join(hits)
     # The secrets are really there (so the grep could have found them): the keyring has them.
     from juston_tui.credentials import open_credentials
 
     creds = open_credentials("cryptfile")
     assert creds.get(lab.orgs["password"].org_id, "password") == "CANARY-pw-7f3a"
     assert creds.get(lab.orgs["token"].org_id, "access_token") == "CANARY-token-3c9e1a77b0"
-    if known:
-        pytest.xfail(
-            "known leak, owned by screens/credentials_form.py: with TEXTUAL_LOG set, Textual "
-            "logs every Input.Changed message with its value, so text typed into the "
-            "credentials form lands in the log file (fix: a secret Input whose Changed and "
-            "Submitted messages have a repr without the value)")
-
-
-def _known_textual_log_leak(hit: str) -> bool:
-    """Only the typed-in-form canary in Textual's own debug log (reported, see xfail above)."""
-    path, _, needle = hit.rpartition(": ")
-    return path.endswith("textual.log") and needle == TYPED_IN_FORM
 
 
 def test_the_grep_finds_a_planted_secret(tmp_path: Path) -> None:
