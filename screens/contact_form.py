@@ -33,6 +33,16 @@ FIELD_ORDER = ("full_name", "email", "title", "role", "notes", "eligible", "org_
 ERROR_FIELDS = ("full_name", "email", "title", "role", "notes", "org_ids")
 
 
+def edited_fields(before: Contact, after: Contact) -> dict[str, Any]:
+    """Only what the user changed since the form opened.
+
+    Sending every field would put back what another instance or the CLI changed while the
+    form was open (the eligible flag, the linked orgs, ...).
+    """
+    old, new = before.to_doc(), after.to_doc()
+    return {k: v for k, v in new.items() if k != "id" and old.get(k) != v}
+
+
 class GoToContact:
     """The form's answer when the user chose to go to the contact that owns the e-mail."""
 
@@ -247,8 +257,8 @@ class ContactFormScreen(ModalScreen[FormResult]):
                 store.add_contact(contact)
                 saved = contact
             else:
-                changes = {k: v for k, v in contact.to_doc().items() if k != "id"}
-                saved = store.update_contact(self.contact.id, **changes)
+                saved = store.update_contact(self.contact.id,
+                                             **edited_fields(self.contact, contact))
         except ValidationError as exc:
             self.app.call_from_thread(self._save_failed, dict(exc.errors), store)
             return

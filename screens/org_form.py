@@ -44,6 +44,20 @@ PASSWORD_WARNING = (
 )
 
 
+# Kept by whoever else writes them (push registration, vendor sync): never sent from here.
+NOT_EDITED_HERE = frozenset({"org_id", "push", "products"})
+
+
+def edited_fields(before: Org, after: Org) -> dict[str, Any]:
+    """Only what the user changed since the form opened.
+
+    Sending every field would put back what another instance, the CLI or a worker changed
+    while the form was open (Store.update_org applies changes to the org as stored now).
+    """
+    old, new = before.to_doc(), after.to_doc()
+    return {k: v for k, v in new.items() if k not in NOT_EDITED_HERE and old.get(k) != v}
+
+
 class OrgFormScreen(ModalScreen[Org | None]):
     """Dismisses with the saved Org, or None when cancelled."""
 
@@ -154,8 +168,6 @@ class OrgFormScreen(ModalScreen[Org | None]):
         out["vendor"] = self.query_one("#field-vendor", Checkbox).value
         if self.org is not None:
             out["org_id"] = self.org.org_id
-            out["push"] = self.org.push
-            out["products"] = self.org.products
         return out
 
     def show_errors(self, errors: dict[str, str], only: set[str] | None = None) -> None:
@@ -274,10 +286,7 @@ class OrgFormScreen(ModalScreen[Org | None]):
                 store.add_org(org)
                 saved = org
             else:
-                changes = org.to_doc()
-                changes.pop("org_id")
-                changes["push"] = org.push
-                saved = store.update_org(org.org_id, **changes)
+                saved = store.update_org(org.org_id, **edited_fields(self.org, org))
         except ValidationError as exc:
             self.app.call_from_thread(self._save_failed, exc.errors)
             return
