@@ -26,6 +26,7 @@ from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
+    from juston_tui.salesforce.settings import ProbeSettings
     from juston_tui.store import Store
 
 __all__ = [
@@ -742,11 +743,15 @@ def verify_org(
     read_caching: Callable[..., bool | None] | None = None,
     on_progress: ProgressFn | None = None,
     timeout: float = 30.0,
+    settings: ProbeSettings | None = None,
+    store: Store | None = None,
 ) -> VerifyOutcome:
     """Ask the org (slow: a probe plus a Metadata API read) and map the answers onto the steps.
 
     `probe`/`read_caching` default to juston_tui.salesforce's; `on_progress(done, total, what)`
-    is called from this thread before each stage and once at the end.
+    is called from this thread before each stage and once at the end. The probe runs with
+    `settings`, else `ProbeSettings.for_store(store)` (the store's `current_versions`), so the
+    checklist, the registry and `status` judge an org by the same rules; give one of them.
     """
     checklist = checklist or load_checklist()
     needed = checklist.checks_needed()
@@ -760,6 +765,10 @@ def verify_org(
 
         probe = probe or salesforce.probe_org
         read_caching = read_caching or salesforce.read_browser_caching
+    if settings is None:
+        from juston_tui.salesforce.settings import ProbeSettings
+
+        settings = ProbeSettings.for_store(store)
     labels = {"probe": "checking the org (package, connected app, permissions, licences)",
               "caching": "reading Session Settings (browser caching)"}
     total = len(stages)
@@ -771,7 +780,7 @@ def verify_org(
             on_progress(index, total, labels[stage])
         if stage == "probe":
             try:
-                snapshot = probe(org, credentials, timeout=timeout)
+                snapshot = probe(org, credentials, timeout=timeout, settings=settings)
             except Exception as exc:  # the contract says it never raises; be safe anyway
                 snapshot = Snapshot(org.org_id, _now(), (), error=_describe(exc))
         else:

@@ -474,27 +474,35 @@ class CalendarScreen(JustOnScreen):
 
     def action_refresh(self) -> None:
         """Reload; with a packaging org, read its push requests and jobs first."""
-        from juston_tui.push_jobs import find_vendor_org
-
-        vendor = find_vendor_org(self.juston.store)
-        if vendor is None or self.read_only:
-            self.load()
-            self.notify("Calendar reloaded." if vendor is None else
-                        "Read-only: showing the cached packaging-org push jobs.", timeout=3)
-            return
-        self.query_one("#cal-vendor", Static).display = True
-        self.query_one("#cal-vendor", Static).update(
-            Text(f"Reading push requests from {clean(vendor.name, limit=40)}…",
-                 style="bold"))
-        self._refresh_vendor()
+        self._refresh_vendor(self.read_only)
 
     @work(thread=True, exit_on_error=False, group="calendar-refresh", exclusive=True,
           name="reading packaging-org push jobs")
-    def _refresh_vendor(self) -> None:
-        from juston_tui.push_jobs import refresh_push_jobs
+    def _refresh_vendor(self, read_only: bool) -> None:
+        """Find the packaging org (a whole-store read) and ask it, all off the event loop."""
+        from juston_tui.push_jobs import find_vendor_org, refresh_push_jobs
 
-        record = refresh_push_jobs(self.juston.store, self.juston.get_credentials())
+        store = self.juston.store
+        vendor = find_vendor_org(store)
+        if vendor is None or read_only:
+            self.app.call_from_thread(self._reloaded_without_vendor, vendor is not None)
+            return
+        self.app.call_from_thread(self._reading_vendor, vendor.name)
+        record = refresh_push_jobs(store, self.juston.get_credentials())
         self.app.call_from_thread(self._refreshed, record)
+
+    def _reloaded_without_vendor(self, has_vendor: bool) -> None:
+        self.load()
+        self.notify("Read-only: showing the cached packaging-org push jobs." if has_vendor
+                    else "Calendar reloaded.", timeout=3)
+
+    def _reading_vendor(self, name: str) -> None:
+        widget = self.query_one("#cal-vendor", Static)
+        widget.display = True
+        text = Text("Reading push requests from ", style="bold")
+        text.append(clean(name, limit=40))
+        text.append("…")
+        widget.update(text)
 
     def _refreshed(self, record: dict[str, Any]) -> None:
         if record.get("error"):

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from juston_tui.checklist import (
     Checklist,
@@ -98,6 +99,7 @@ class ChecklistScreen(JustOnScreen):
         self.org: Org | None = None
         self.states: dict[str, StepState] = {}
         self.verifying = False
+        self.loaded = False  # False until the first read from the store has come back
         self._pending: dict[str, Any] = {}
 
     # -- layout ------------------------------------------------------------------------------
@@ -115,11 +117,7 @@ class ChecklistScreen(JustOnScreen):
 
     def on_mount(self) -> None:
         self.query_one("#cl-verify").display = False
-        if self.org is None:
-            orgs = sorted(self.juston.store.list_orgs(),
-                          key=lambda o: (o.vendor, o.name.casefold(), o.org_id))
-            self.org = orgs[0] if orgs else None
-        self._apply_pending()
+        self.render_all()
         self.reload()
         self.query_one("#cl-steps", OptionList).focus()
 
@@ -127,42 +125,62 @@ class ChecklistScreen(JustOnScreen):
         """`app.open_screen("checklist", org_id=..., step_id=...)`."""
         self._pending.update(kwargs)
         if self.is_mounted:
-            self._apply_pending()
             self.reload()
 
-    def _apply_pending(self) -> None:
-        org_id = self._pending.pop("org_id", None)
-        if org_id:
+    # -- loading ---------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the org and its steps in a worker (after another process wrote, the store
+        reparses the whole file: far too slow for the event loop), then redraw."""
+        self._load(self._pending.get("org_id"), self.org.org_id if self.org else None)
+
+    @work(thread=True, exclusive=True, group="checklist-load", name="load checklist",
+          exit_on_error=False)
+    def _load(self, wanted: str | None, current: str | None) -> None:
+        store = self.juston.store
+        missing: str | None = None
+        org: Org | None = None
+        if wanted:
             try:
-                org_id = normalize_org_id(org_id)
+                wanted = normalize_org_id(wanted)
             except ValidationError:
                 pass  # reported as not found below
-            org = self.juston.store.find_org(org_id)
+            org = store.find_org(wanted)
             if org is None:
-                self.notify(f"No org {clean(org_id)} in the store.", severity="warning",
-                            markup=False)
-            else:
-                self.org = org
+                missing = wanted
+        if org is None and current:
+            org = store.find_org(current)
+        if org is None:
+            orgs = sorted(store.list_orgs(),
+                          key=lambda o: (o.vendor, o.name.casefold(), o.org_id))
+            org = orgs[0] if orgs else None
+        states = load_states(store, org.org_id, self.checklist) if org is not None else {}
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._loaded, org, states, wanted, missing)
 
-    # -- rendering ---------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Read this org's steps from the store (fast keyed reads) and redraw."""
-        if self.org is not None:
-            fresh = self.juston.store.find_org(self.org.org_id)
-            self.org = fresh or self.org
-            self.states = load_states(self.juston.store, self.org.org_id, self.checklist)
-        else:
-            self.states = {}
-        self.render_all()
+    def _loaded(self, org: Org | None, states: dict[str, StepState], wanted: str | None,
+                missing: str | None) -> None:
+        if wanted is not None:
+            self._pending.pop("org_id", None)
+        if missing is not None:
+            self.notify(f"No org {clean(missing)} in the store.", severity="warning",
+                        markup=False)
+        switched = org is None or self.org is None or org.org_id != self.org.org_id
+        self.org = org
+        self.states = states
+        self.loaded = True
+        self.render_all(keep_cursor=not switched)
         step_id = self._pending.pop("step_id", None)
         if step_id:
             self.highlight(step_id)
 
-    def render_all(self) -> None:
+    def render_all(self, *, keep_cursor: bool = True) -> None:
         steps = self.query_one("#cl-steps", OptionList)
-        keep = steps.highlighted_option.id if steps.highlighted_option else None
+        keep = steps.highlighted_option.id if steps.highlighted_option and keep_cursor else None
         org_line = Text()
-        if self.org is None:
+        if self.org is None and not self.loaded:
+            org_line.append("Loading the checklist…", style="dim")
+            steps.set_options([])
+        elif self.org is None:
             org_line.append("No org registered yet: add one on the Orgs screen (1) or with "
                             "`juston-tui org add`.", style="bold")
             steps.set_options([])
@@ -399,7 +417,15 @@ class ChecklistScreen(JustOnScreen):
         self.reload()
 
     def action_pick_org(self) -> None:
+        self._load_picker(self.org.org_id if self.org else None)
+
+    @work(thread=True, exclusive=True, group="checklist-picker", name="list orgs for the picker",
+          exit_on_error=False)
+    def _load_picker(self, current: str | None) -> None:
         orgs = self.juston.store.list_orgs()
+        self.app.call_from_thread(self._show_picker, orgs, current)
+
+    def _show_picker(self, orgs: list[Org], current: str | None) -> None:
         if not orgs:
             self.notify("No org registered yet.", severity="warning")
             return
@@ -407,14 +433,8 @@ class ChecklistScreen(JustOnScreen):
         def chosen(org_id: str | None) -> None:
             if org_id:
                 self.focus_request(org_id=org_id)
-                steps = self.query_one("#cl-steps", OptionList)
-                first = next_open(self.checklist, self.states, None)
-                steps.highlighted = None
-                self.highlight(first or self.checklist.steps[0].id)
 
-        self.app.push_screen(
-            OrgPickerScreen(orgs, self.org.org_id if self.org else None), chosen
-        )
+        self.app.push_screen(OrgPickerScreen(orgs, current), chosen)
 
     # -- verification ------------------------------------------------------------------------
     def action_verify(self) -> None:
@@ -434,18 +454,21 @@ class ChecklistScreen(JustOnScreen):
           exit_on_error=False)
     def _verify(self, org: Org) -> None:
         try:
+            from juston_tui.salesforce.settings import ProbeSettings
+
+            store = self.juston.store
             credentials = self.juston.get_credentials()
             outcome = verify_org(
-                org, credentials, self.checklist,
+                org, credentials, self.checklist, settings=ProbeSettings.for_store(store),
                 on_progress=lambda done, total, what: self.app.call_from_thread(
                     self._verify_progress, done, total, what),
             )
-            saved = False
+            states: dict[str, StepState] | None = None
             if not self.read_only:
-                record_verifications(self.juston.store, org.org_id, outcome.results,
+                record_verifications(store, org.org_id, outcome.results,
                                      snapshot=outcome.snapshot)
-                saved = True
-            self.app.call_from_thread(self._verified, org.org_id, outcome, saved)
+                states = load_states(store, org.org_id, self.checklist)
+            self.app.call_from_thread(self._verified, org.org_id, outcome, states)
         finally:
             self.app.call_from_thread(self._verify_finished)
 
@@ -459,11 +482,14 @@ class ChecklistScreen(JustOnScreen):
         self.verifying = False
         self.query_one("#cl-verify").display = False
 
-    def _verified(self, org_id: str, outcome: VerifyOutcome, saved: bool) -> None:
+    def _verified(self, org_id: str, outcome: VerifyOutcome,
+                  states: dict[str, StepState] | None) -> None:
+        """`states` is what was saved (read in the worker); None in read-only mode."""
         if self.org is None or self.org.org_id != org_id:
             return
-        if saved:
-            self.states = load_states(self.juston.store, org_id, self.checklist)
+        saved = states is not None
+        if states is not None:
+            self.states = states
         else:
             for step_id, verification in outcome.results.items():
                 base = self.states.get(step_id) or StepState(org_id, step_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_calendar_screen import press, screen_text, settle
@@ -89,3 +91,27 @@ async def test_refresh_key_shows_packaging_org_pushes(tmp_path: Path,
         text = screen_text(app)
         assert "scheduled in the packaging org" in text
         assert "Pending" in text
+
+
+async def test_refresh_key_reads_the_store_off_the_event_loop(
+        tmp_path: Path, simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the packaging org reads every org: after another process wrote, that reparses
+    the whole file, so it must happen in the worker, not in the key handler."""
+    store, credentials = _store(tmp_path, simulator)
+    app = JustOnApp(store=store, credentials=credentials, start_mode="calendar")
+    ui_reads: list[str] = []
+    main = threading.main_thread()
+    for name in ("list_orgs", "all_docs", "get_doc"):
+        original = getattr(store, name)
+
+        def spy(*args: object, _name: str = name, _original: Any = original) -> Any:
+            if threading.current_thread() is main:
+                ui_reads.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(store, name, spy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        assert "5 push request(s)" in screen_text(app)
+    assert ui_reads == []

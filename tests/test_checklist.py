@@ -31,6 +31,7 @@ from juston_tui.checklist import (
     verify_org,
 )
 from juston_tui.model import Check, Org, Snapshot, ValidationError
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.store import ReadOnlyError, Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -328,7 +329,7 @@ def test_verify_org_probes_once_reads_caching_and_reports_progress() -> None:
     calls: list[str] = []
     seen: list[tuple[int, int, str]] = []
 
-    def probe(org: Org, credentials: object, *, timeout: float) -> Snapshot:
+    def probe(org: Org, credentials: object, *, timeout: float, settings: object) -> Snapshot:
         calls.append("probe")
         return snap(healthy_facts())
 
@@ -346,7 +347,7 @@ def test_verify_org_probes_once_reads_caching_and_reports_progress() -> None:
 
 
 def test_verify_org_survives_a_raising_probe() -> None:
-    def probe(org: Org, credentials: object, *, timeout: float) -> Snapshot:
+    def probe(org: Org, credentials: object, *, timeout: float, settings: object) -> Snapshot:
         raise RuntimeError("boom")
 
     def read_caching(org: Org, credentials: object, *, timeout: float) -> bool | None:
@@ -356,6 +357,28 @@ def test_verify_org_survives_a_raising_probe() -> None:
                          probe=probe, read_caching=read_caching)
     assert set(v.verdict for v in outcome.results.values()) == {"unknown"}
     assert outcome.snapshot is not None and "boom" in (outcome.snapshot.error or "")
+
+
+def test_verify_org_probes_with_the_stores_settings(store: Store) -> None:
+    """The checklist judges by the same current versions as the registry and `status`."""
+    store.set_setting("current_versions", {"billing": "9.9.9"})
+    seen: list[ProbeSettings] = []
+
+    def probe(org: Org, credentials: object, *, timeout: float,
+              settings: ProbeSettings) -> Snapshot:
+        seen.append(settings)
+        return snap(healthy_facts())
+
+    def read_caching(org: Org, credentials: object, *, timeout: float) -> bool | None:
+        return False
+
+    org = Org.create(org_id=ORG, name="Acme")
+    verify_org(org, object(), probe=probe, read_caching=read_caching,  # type: ignore[arg-type]
+               store=store)
+    explicit = ProbeSettings.defaults().with_current_versions({"billing": "8.8.8"})
+    verify_org(org, object(), probe=probe, read_caching=read_caching,  # type: ignore[arg-type]
+               settings=explicit)
+    assert [s.current_versions["billing"] for s in seen] == ["9.9.9", "8.8.8"]
 
 
 # -- state transitions and persistence --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from juston_tui.screens.checklist_modals import (
     StepDetailScreen,
     TextPromptScreen,
 )
+from juston_tui.screens.messages import StoreChanged
 from juston_tui.simulator import Simulator, make_org
 from juston_tui.store import Store
 
@@ -109,7 +111,7 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = screen_of(app)
         assert screen.org is not None and screen.org.org_id == org.org_id
         assert screen.query_one("#cl-steps", OptionList).size.height >= 10  # fits 80x24
@@ -119,7 +121,7 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
         assert screen.current_step_id == "requirements.edition"  # the cursor stays put
         assert "Verified ok" in detail(app) and "Edition" in detail(app)
         await pilot.press("right_square_bracket")  # the next step still open
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen.current_step_id == "requirements.browsers"
         assert "confirmed by the admin" in detail(app)
         await pilot.press("n", *"Chrome 126 everywhere", "enter")
@@ -130,7 +132,7 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
     # a new app on the same store resumes exactly there
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = screen_of(app)
         assert overall(app).startswith(f"{len(API_STEPS) + 6}/25")
         assert screen.states["requirements.browsers"].note == "Chrome 126 everywhere"
@@ -139,7 +141,7 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
         await walk(app, pilot, 30)
         assert overall(app).startswith("25/25")
         await pilot.press("right_square_bracket")  # nothing left: says so, stays put
-        await pilot.pause()
+        await settle(app, pilot)
     states = load_states(Store.open(path), org.org_id)
     assert len(states) == 25
     manual = [s for s in states.values() if s.state == "done"]
@@ -156,9 +158,9 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         app.open_screen("checklist", org_id=org.org_id, step_id="app_access.permitted_users")
-        await pilot.pause()
+        await settle(app, pilot)
         screen = screen_of(app)
         assert screen.current_step_id == "app_access.permitted_users"
         await pilot.press("space")  # the admin believes it is done
@@ -181,14 +183,14 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
         assert "All users may self-authorize" in detail(app)
         assert "Fix:" in detail(app)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         modal = app.screen
         assert isinstance(modal, StepDetailScreen)
         text = str(modal.details)
         assert "Last verification" in text and "Admin approved users are pre-authorized" in text
         assert "Manage Connected Apps" in text and "Marked\ndone by" in text
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen.states["preparing.browser_caching"].verification.verdict == "fail"  # type: ignore[union-attr]
     saved = load_states(Store.open(path), org.org_id)["app_access.permitted_users"]
     assert saved.state == "done" and saved.verification.verdict == "fail"  # type: ignore[union-attr]
@@ -202,7 +204,7 @@ async def test_no_balance_permset_skip_needs_a_reason(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         await verify(app, pilot)
         screen = screen_of(app)
         balance = screen.states["post_install.balance"].verification
@@ -212,16 +214,16 @@ async def test_no_balance_permset_skip_needs_a_reason(
         assert set(others) == {"ok"}
         # from the last step, `[` goes back over verified steps to the open ones
         await pilot.press("end", "left_square_bracket")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen.current_step_id == "post_install.project_permissions"
         await pilot.press("left_square_bracket")  # task_type is verified: skipped over
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen.current_step_id == "post_install.balance"
         await pilot.press("s")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, TextPromptScreen)
         await pilot.press("enter")  # empty: refused at the field, the modal stays
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, TextPromptScreen)
         assert "say why" in str(app.screen.query_one("#prompt-error", Static).render())
         await pilot.press(*"Balances not used in phase 1", "enter")
@@ -245,7 +247,7 @@ async def test_no_package_fails_the_install_and_what_depends_on_it(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         await verify(app, pilot)
         screen = screen_of(app)
         verdicts = {s: screen.states[s].verification.verdict for s in API_STEPS}  # type: ignore[union-attr]
@@ -268,7 +270,7 @@ async def test_unreachable_org_leaves_marks_and_reports_unknown(
     app = make_app(path, creds)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await settle(app, pilot)
             await verify(app, pilot)
             state = screen_of(app).states["requirements.edition"]
             assert state.state == "done" and state.by == "alice"
@@ -291,7 +293,7 @@ async def test_read_only_shows_but_does_not_change(
     before = path.read_bytes()
     app = make_app(path, creds, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = screen_of(app)
         step_id = screen.current_step_id
         await pilot.press("space", "s", "n")
@@ -320,45 +322,84 @@ async def test_org_picker_filters_and_open_screen_focuses(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = screen_of(app)
         assert screen.org is not None and screen.org.name == "Alpha [b]AG"
         assert "Alpha [b]AG" in str(screen.query_one("#cl-org", Static).render())
         await pilot.press("o")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, OrgPickerScreen)
         await pilot.press(*"gmb")
-        await pilot.pause()
+        await settle(app, pilot)
         assert app.screen.query_one("#picker-filter", Input).value == "gmb"
         assert app.screen.query_one("#picker-list", OptionList).option_count == 1
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         assert screen.states["requirements.edition"].by == "bob"
         assert overall(app).startswith("1/25")
         await pilot.press("o", "escape")  # cancel keeps the org
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         app.open_screen("checklist", org_id="00D5g000007Abc1AAA")  # not registered: warns
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         app.open_screen("checklist", org_id="00D5g000004Xyz1", step_id="post_install.licences")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).org.name == "Alpha [b]AG"  # type: ignore[union-attr]
         assert screen_of(app).current_step_id == "post_install.licences"
         await pilot.press("j", "k", "k")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).current_step_id == "post_install.project_permissions"
         await pilot.press("left_square_bracket")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen_of(app).current_step_id == "post_install.task_type"
 
 
 async def test_no_orgs_shows_how_to_add_one(tmp_path: Path, creds: CredentialStore) -> None:
     app = make_app(tmp_path / "s.json", creds)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         assert "No org registered yet" in str(screen_of(app).query_one("#cl-org", Static).render())
         await pilot.press("space", "v", "o")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ChecklistScreen)
+
+
+async def test_store_reads_run_off_the_event_loop(
+        tmp_path: Path, creds: CredentialStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's write makes the next read reparse the whole file: never on the UI."""
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    setup.add_org(Org.create(org_id="00D5g000004Xyz1", name="Alpha AG"))
+    setup.add_org(Org.create(org_id="00D5g000006Sbx1", name="Beta GmbH"))
+    app = make_app(path, creds)
+    store = app.store
+    ui_reads: list[str] = []
+    main = threading.main_thread()
+    for name in ("find_org", "list_orgs", "get_doc", "all_docs"):
+        original = getattr(store, name)
+
+        def spy(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            if threading.current_thread() is main:
+                ui_reads.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(store, name, spy)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = screen_of(app)
+        assert screen.org is not None and screen.org.name == "Alpha AG"
+        toggle_done(setup, screen.org.org_id, "requirements.edition", by="other")  # elsewhere
+        screen.post_message(StoreChanged())
+        await settle(app, pilot)
+        assert screen.states["requirements.edition"].by == "other"
+        await pilot.press("o")  # the picker's org list is read in a worker too
+        await settle(app, pilot)
+        assert isinstance(app.screen, OrgPickerScreen)
+        await pilot.press(*"beta", "enter")
+        await settle(app, pilot)
+        assert screen.org.name == "Beta GmbH"
+        assert screen.current_step_id == "requirements.edition"  # first open step of Beta
+    setup.close()
+    assert ui_reads == []
