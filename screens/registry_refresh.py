@@ -48,7 +48,12 @@ def run_sweep(
     save: bool = True,
     concurrency: int = 8,
 ) -> list[Snapshot]:
-    """Check `orgs` (call from a thread worker). Saves each snapshot unless the app is read-only."""
+    """Check `orgs` (call from a thread worker). Saves each snapshot unless the app is read-only.
+
+    The probe settings always come from the app's store (its `current_versions`), read-only or
+    not, so this screen, the checklist and `status` give the same verdicts. Snapshots that
+    could not be saved are reported in `RefreshFinished.error` (the checks still show).
+    """
     total = len(orgs)
     try:
         from juston_tui.salesforce import sweep
@@ -60,6 +65,13 @@ def run_sweep(
     except Exception as exc:  # an unusable keyring is reported, the sweep still runs
         post(RefreshFinished(0, total, False, clean(f"credentials unavailable: {exc}")))
         return []
+    try:
+        from juston_tui.salesforce.settings import ProbeSettings
+
+        settings = ProbeSettings.for_store(app.store)
+    except Exception as exc:  # an unreadable store: say so rather than judge by other rules
+        post(RefreshFinished(0, total, False, clean(f"settings unreadable: {exc}", limit=300)))
+        return []
     store = app.store if save and not getattr(app, "read_only", False) else None
 
     def on_result(snapshot: Snapshot, done: int, count: int) -> None:
@@ -67,9 +79,12 @@ def run_sweep(
 
     try:
         results = sweep(list(orgs), credentials, concurrency=concurrency, on_result=on_result,
-                        cancel=cancel, store=store)
+                        cancel=cancel, store=store, settings=settings)
     except Exception as exc:
         post(RefreshFinished(0, total, cancel.is_set(), clean(str(exc), limit=300)))
         return []
-    post(RefreshFinished(len(results), total, cancel.is_set()))
-    return results
+    save_error = getattr(results, "save_error", None)
+    error = clean(f"checked {len(results)} org(s), but {save_error}", limit=300) \
+        if save_error else None
+    post(RefreshFinished(len(results), total, cancel.is_set(), error))
+    return list(results)

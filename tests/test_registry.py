@@ -11,6 +11,7 @@ from test_fast_table import screen_text
 
 from juston_tui.model import Contact
 from juston_tui.screens.widgets.fast_table import FastTable
+from juston_tui.store import Store
 
 
 async def settle(pilot, rounds: int = 20) -> None:
@@ -394,3 +395,44 @@ async def test_registry_fits_small_terminals(tmp_path: Path, size: tuple[int, in
         await settle(pilot)
         text = screen_text(app)
         assert "Acme GmbH" in text and "Open" in text.splitlines()[-1]
+
+
+# -- run_sweep: settings from the store, save failures reported --------------------------------
+class _FakeApp:
+    def __init__(self, store: Store, read_only: bool) -> None:
+        self.store = store
+        self.read_only = read_only
+
+    def get_credentials(self) -> object:
+        return object()
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_run_sweep_uses_the_stores_settings_and_reports_save_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_only: bool) -> None:
+    """Read-only or not, the probe judges by the store's current versions; a failed save is
+    the refresh's error (the checks themselves still count)."""
+    import threading
+
+    import juston_tui.salesforce as salesforce
+    from juston_tui.salesforce.sweep import SweepResult
+    from juston_tui.screens.registry_refresh import RefreshFinished, run_sweep
+
+    path = tmp_path / "s.json"
+    writable = Store.open(path)
+    writable.set_setting("current_versions", {"billing": "9.9.9"})
+    store = Store.open(path, read_only=True) if read_only else writable
+    calls: list[dict] = []
+
+    def fake_sweep(orgs, credentials, **kwargs):
+        calls.append(kwargs)
+        return SweepResult([], save_errors=["snapshots not saved: No space left on device"])
+
+    monkeypatch.setattr(salesforce, "sweep", fake_sweep)
+    posted: list = []
+    run_sweep(_FakeApp(store, read_only), [], cancel=threading.Event(), post=posted.append)
+    assert calls[0]["settings"].current_versions["billing"] == "9.9.9"
+    assert calls[0]["store"] is (None if read_only else store)
+    finished = posted[-1]
+    assert isinstance(finished, RefreshFinished)
+    assert finished.error == "checked 0 org(s), but snapshots not saved: No space left on device"

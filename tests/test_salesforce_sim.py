@@ -327,6 +327,37 @@ def test_sweep_survives_a_broken_callback_and_empty_input(sim: Simulator,
     assert sweep([], creds) == []
 
 
+def test_sweep_reports_failed_saves_and_keeps_the_results(
+        sim: Simulator, creds: CredentialStore, store: Store,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    orgs = [register(sim, creds, fresh(sim), store=store) for _ in range(2)]
+
+    def disk_full(snapshot) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "save_snapshot", disk_full)
+    snaps = sweep(orgs, creds, concurrency=2, store=store)
+    assert [s.org_id for s in snaps] == [o.org_id for o in orgs]  # still a list of snapshots
+    assert all(s.verdict == "ok" for s in snaps)
+    assert snaps.saved == 0
+    assert snaps.save_errors and all("No space left on device" in e for e in snaps.save_errors)
+    assert len(set(snaps.save_errors)) == len(snaps.save_errors)  # one line per distinct error
+    assert "snapshots not saved" in (snaps.save_error or "")
+    monkeypatch.undo()
+    ok = sweep(orgs, creds, concurrency=2, store=store)
+    assert ok.save_errors == [] and ok.save_error is None and ok.saved == 2
+
+
+def test_sweep_uses_a_read_only_stores_settings(sim: Simulator, creds: CredentialStore,
+                                                store: Store) -> None:
+    org = register(sim, creds, fresh(sim), store=store)
+    store.set_setting("current_versions", {"billing": "9.9.9"})
+    read_only = Store.open(store.path, read_only=True)
+    snaps = sweep([org], creds, store=read_only)
+    assert snaps[0].facts["current_versions"]["billing"] == "9.9.9"
+    assert snaps.saved == 0 and read_only.latest_snapshot(org.org_id) is None
+
+
 # -- vendor org, metadata ---------------------------------------------------------------------
 def test_vendor_subscribers_and_push_requests(sim: Simulator, creds: CredentialStore) -> None:
     vendor = register(sim, creds, sim.vendor_org, "jwt")

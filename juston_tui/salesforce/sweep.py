@@ -20,16 +20,38 @@ from juston_tui.salesforce.connection import DEFAULT_TIMEOUT
 from juston_tui.salesforce.errors import Cancelled
 from juston_tui.salesforce.probe import probe_org
 from juston_tui.salesforce.settings import ProbeSettings
+from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
     from juston_tui.model import Org, Snapshot
     from juston_tui.store import Store
 
-__all__ = ["SnapshotWriter", "sweep"]
+__all__ = ["SnapshotWriter", "SweepResult", "sweep"]
 
 log = logging.getLogger(__name__)
 _STOP = object()
+
+
+class SweepResult(list["Snapshot"]):
+    """The snapshots of a sweep (a plain list to callers) plus what happened to saving them.
+
+    `save_errors` holds one line per distinct failure of the store writes (disk full, store
+    locked read-only by another tool ...); empty when everything was saved or nothing was to
+    be saved. `saved` counts the snapshots written. A sweep never raises for a failed save:
+    the checks themselves are still good, so callers show them and report the errors.
+    """
+
+    def __init__(self, snapshots: Sequence[Snapshot] = (), *, save_errors: Sequence[str] = (),
+                 saved: int = 0) -> None:
+        super().__init__(snapshots)
+        self.save_errors: list[str] = list(save_errors)
+        self.saved = saved
+
+    @property
+    def save_error(self) -> str | None:
+        """All save errors as one line for a status bar or toast; None when there were none."""
+        return "; ".join(self.save_errors) if self.save_errors else None
 
 
 class SnapshotWriter:
@@ -66,7 +88,7 @@ class SnapshotWriter:
                         self.store.save_snapshot(snap)  # type: ignore[arg-type]
                 self.saved += len(snapshots)
             except Exception as exc:  # a read-only or broken store must not stop the sweep
-                message = f"snapshots not saved: {exc}"
+                message = clean(f"snapshots not saved: {exc}", limit=300)
                 log.warning(message)
                 if message not in self.errors:
                     self.errors.append(message)
@@ -87,12 +109,14 @@ def sweep(
     on_result: Callable[[Snapshot, int, int], None] | None = None,
     cancel: threading.Event | None = None,
     store: Store | None = None,
-) -> list[Snapshot]:
+) -> SweepResult:
     """Probe `orgs` with at most `concurrency` at a time; snapshots in the order of `orgs`.
 
     `on_result(snapshot, done, total)` is called from worker threads as each org finishes.
     When `cancel` is set, orgs not yet started are skipped and running probes stop before
-    their next request; only finished orgs are returned (and saved).
+    their next request; only finished orgs are returned (and saved). Snapshots are saved to
+    a writable `store`; failed saves are in the result's `save_errors`. Without `settings`
+    the store's are used (`ProbeSettings.for_store`), so pass the store even when read-only.
     """
     settings = settings or ProbeSettings.for_store(store)
     stop = cancel if cancel is not None else threading.Event()
@@ -142,4 +166,7 @@ def sweep(
         pool.shutdown(wait=True, cancel_futures=True)
         if writer is not None:
             writer.close()
-    return [s for s in results if s is not None]
+    done = [s for s in results if s is not None]
+    if writer is None:
+        return SweepResult(done)
+    return SweepResult(done, save_errors=writer.errors, saved=writer.saved)
