@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -315,9 +315,12 @@ class PushRequestScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="push-save", name="saving the request")
     def write_file(self, path: str) -> None:
+        from juston_tui.store import atomic_write_bytes
+
         target = Path(path).expanduser()
         try:
-            target.write_text(self.text, encoding="utf-8")
+            # Old file or new one, never half a request; 0600 (mkstemp) like the other exports.
+            atomic_write_bytes(target, self.text.encode("utf-8"))
         except OSError as exc:
             self.app.call_from_thread(
                 self.notify, Text(clean(f"Cannot write {target}: {exc.strerror or exc}")),
@@ -356,39 +359,58 @@ class PushRequestScreen(Screen[None]):
         if not orgs:
             self.notify("No org in the request.", severity="warning")
             return
+        self.save_transitions([o.org_id for o in orgs], state, day, ticket)
+
+    @work(thread=True, exit_on_error=False, group="push-write", name="saving push state")
+    def save_transitions(self, org_ids: list[str], state: str, day: date,
+                         ticket: str | None) -> None:
+        """Each new state comes from the org as stored now (another instance may have moved it
+        since this screen loaded), all in one transaction."""
+        from juston_tui.store import NotFoundError
+
+        store = self.app.store  # type: ignore[attr-defined]
+        saved: list[Org] = []
+        seen: list[Org] = []  # as stored now, changed or not: the summary shows the truth
         problems: list[str] = []
-        changes: list[tuple[Org, Any]] = []
-        for org in orgs:
-            try:
-                changes.append((org, org.push.transition(state, on=day, ticket=ticket)))
-            except ValidationError as exc:
-                problems.append(f"{clean(org.name, limit=40)}: "
-                                f"{next(iter(exc.errors.values()))}")
+        try:
+            with store.transaction():
+                for org_id in org_ids:
+                    try:
+                        org = store.get_org(org_id)
+                    except NotFoundError:
+                        problems.append(f"{org_id}: no longer registered")
+                        continue
+                    try:
+                        push = org.push.transition(state, on=day, ticket=ticket)
+                    except ValidationError as exc:
+                        problems.append(f"{clean(org.name, limit=40)}: "
+                                        f"{next(iter(exc.errors.values()))}")
+                        seen.append(org)
+                        continue
+                    saved.append(store.update_org(org_id, push=push))
+                    seen.append(saved[-1])
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, Text(clean(f"Not saved: {exc}", limit=300)), title="Push state",
+                severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self._saved, saved, seen, problems)
+
+    def _saved(self, saved: list[Org], seen: list[Org], problems: list[str]) -> None:
         if problems:
             self.notify(Text("\n".join(problems)), title="Not changed", severity="warning",
                         timeout=10)
-        if changes:
-            self.save_transitions(changes)
-
-    @work(thread=True, exit_on_error=False, group="push-write", name="saving push state")
-    def save_transitions(self, changes: list[tuple[Org, Any]]) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
-        saved: list[Org] = []
-        with store.transaction():
-            for org, push in changes:
-                saved.append(store.update_org(org.org_id, push=push))
-        self.app.call_from_thread(self._saved, saved)
-
-    def _saved(self, saved: list[Org]) -> None:
-        by_id = {o.org_id: o for o in saved}
+        by_id = {o.org_id: o for o in seen}
         self.candidates = [Candidate(by_id.get(c.org.org_id, c.org), c.info, c.included, c.notes)
                            for c in self.candidates]
         self.render_summary()
         if self.registry is not None:
             from juston_tui.screens.registry import OrgsChanged
 
-            self.registry.post_message(OrgsChanged(saved))
-        state = saved[0].push.state if saved else ""
+            self.registry.post_message(OrgsChanged(seen))
+        if not saved:
+            return
+        state = saved[0].push.state
         self.notify(f"{len(saved)} org(s) now {PUSH_LABELS.get(state, state)}.", timeout=4)
 
     def action_back(self) -> None:
