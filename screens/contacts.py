@@ -9,6 +9,7 @@ Every write runs in a worker; each change can be undone with `u`.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -385,8 +386,25 @@ class ContactsScreen(JustOnScreen):
             return
         self.undo(self.undo_stack.pop())
 
+    def _undo_failed(self, entry: UndoEntry, error: str) -> None:
+        """Nothing was written: put the entry back so `u` can try again."""
+        self.undo_stack.append(entry)
+        self.notify(Text(f"Not undone: {error}"), title="Undo", severity="error", timeout=8)
+
     @work(thread=True, exit_on_error=False, group="contacts-write", name="undoing")
     def undo(self, entry: UndoEntry) -> None:
+        try:
+            restored, blocked = self._undo_write(entry)
+        except Exception as exc:  # the transaction wrote nothing: keep the entry
+            self.app.call_from_thread(self._undo_failed, entry, clean(str(exc), limit=300))
+            return
+        note = f"Undid the {clean(entry.label, limit=80)}."
+        if blocked:
+            note += " Not restored: " + "; ".join(clean(b) for b in blocked)
+        self.post_message(ContactsChanged(restored, entry.remove, note=note,
+                                          focus=restored[0].id if restored else None))
+
+    def _undo_write(self, entry: UndoEntry) -> tuple[list[Contact], list[str]]:
         store = self.juston.store
         restored: list[Contact] = []
         blocked: list[str] = []
@@ -400,17 +418,13 @@ class ContactsScreen(JustOnScreen):
                     continue
                 store.put_doc("contacts", contact.to_doc())
                 restored.append(contact)
-        note = f"Undid the {clean(entry.label, limit=80)}."
-        if blocked:
-            note += " Not restored: " + "; ".join(clean(b) for b in blocked)
-        self.post_message(ContactsChanged(restored, entry.remove, note=note,
-                                          focus=restored[0].id if restored else None))
+        return restored, blocked
 
     # -- toggle / link / copy ------------------------------------------------------------------
     def action_toggle_eligible(self) -> None:
         contact = self._need_contact()
         if contact is not None:
-            self.write_changes(contact, {"eligible": not contact.eligible},
+            self.write_changes(contact, lambda stored: {"eligible": not stored.eligible},
                                "notification flag")
 
     def action_link(self) -> None:
@@ -427,11 +441,21 @@ class ContactsScreen(JustOnScreen):
         self.app.push_screen(OrgPickerScreen(contact.org_ids, title=title), picked)
 
     @work(thread=True, exit_on_error=False, group="contacts-write", name="saving contact")
-    def write_changes(self, contact: Contact, changes: dict[str, Any], what: str) -> None:
-        current = self.juston.store.get_contact(contact.id)
-        updated = self.juston.store.update_contact(contact.id, **changes)
+    def write_changes(self, contact: Contact,
+                      changes: dict[str, Any] | Callable[[Contact], dict[str, Any]],
+                      what: str) -> None:
+        """Read (for undo), compute and write in one transaction, against the stored contact.
+
+        `changes` may be a function of the stored contact (a toggle must flip what is stored
+        now, not what the row showed when another instance changed it since).
+        """
+        store = self.juston.store
+        with store.transaction():
+            current = store.get_contact(contact.id)
+            wanted = changes(current) if callable(changes) else changes
+            updated = store.update_contact(contact.id, **wanted)
         note = f"Changed the {what} of {clean(updated.full_name, limit=60)}."
-        if "eligible" in changes:
+        if "eligible" in wanted:
             state = "eligible" if updated.eligible else "not eligible"
             note = f"{clean(updated.full_name, limit=60)} is now {state} for notifications."
         self.post_message(ContactsChanged(

@@ -110,8 +110,19 @@ class ImportScreen(ModalScreen[ImportPreview | None]):
           name="reading import file")
     def make_preview(self, path: Path, fmt: str | None) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        preview = preview_import(store, path, fmt=fmt)
+        try:
+            preview = preview_import(store, path, fmt=fmt)
+        except Exception as exc:  # busy must drop, or the screen refuses everything after
+            self.app.call_from_thread(self._preview_failed, clean(str(exc), limit=300))
+            return
         self.app.call_from_thread(self.show_preview, preview)
+
+    def _preview_failed(self, message: str) -> None:
+        self.busy = False
+        self.preview = None
+        self.query_one("#import-summary", Static).update("")
+        self.query_one("#import-error", Static).update(
+            Text(clean(f"Cannot read the file: {message}", limit=300)))
 
     def show_preview(self, preview: ImportPreview) -> None:
         self.busy = False

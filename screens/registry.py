@@ -376,15 +376,23 @@ class RegistryScreen(JustOnScreen):
             return
         self.restore_orgs(self.undo_stack.pop())
 
+    def _undo_failed(self, orgs: list[Org], error: str) -> None:
+        self.undo_stack.append(orgs)
+        self.notify(Text(f"Not restored: {error}"), title="Undo", severity="error", timeout=8)
+
     @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal")
     def restore_orgs(self, orgs: list[Org]) -> None:
         store = self.juston.store
         restored: list[Org] = []
-        with store.transaction():
-            for org in orgs:
-                if store.find_org(org.org_id) is None:
-                    store.add_org(org)
-                    restored.append(org)
+        try:
+            with store.transaction():
+                for org in orgs:
+                    if store.find_org(org.org_id) is None:
+                        store.add_org(org)
+                        restored.append(org)
+        except Exception as exc:  # nothing was written: keep the entry so u can try again
+            self.app.call_from_thread(self._undo_failed, orgs, clean(str(exc), limit=300))
+            return
         self.post_message(OrgsChanged(restored))
         self.app.call_from_thread(self.notify, f"Restored {len(restored)} org(s).", timeout=3)
 
