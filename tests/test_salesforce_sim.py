@@ -375,6 +375,52 @@ def test_vendor_subscribers_and_push_requests(sim: Simulator, creds: CredentialS
     assert all(p["product"] in ("billing", "cash") for p in pushes)
 
 
+def test_vendor_malformed_reply_is_one_clear_error(sim: Simulator,
+                                                   creds: CredentialStore) -> None:
+    from juston_tui.salesforce import AccessError
+
+    vendor = register(sim, creds, sim.vendor_org, "jwt")
+    sim.set_fault(sim.vendor_org.org_id, "malformed", count=1)
+    try:
+        with pytest.raises(AccessError, match="malformed response"):
+            fetch_subscribers(vendor, creds)
+    finally:
+        sim.clear_faults(sim.vendor_org.org_id)
+
+
+def test_vendor_rows_without_id_are_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record without an Id (or not an object at all) must not become a KeyError traceback."""
+    import juston_tui.salesforce.vendor as vendor_mod
+    from juston_tui.salesforce import AccessError
+
+    settings = ProbeSettings.defaults()
+    ns = settings.namespace("billing")
+    records = {
+        "packages": [{"NamespacePrefix": "x"}, {"Id": "033000000000001AAA",
+                                                "NamespacePrefix": ns}, "junk"],
+        "versions": [{"MajorVersion": 1}, {"Id": "04t000000000002AAA", "MajorVersion": "x"},
+                     {"Id": "04t000000000001AAA", "MetadataPackageId": "033000000000001AAA",
+                      "MajorVersion": 2, "MinorVersion": 80, "PatchVersion": 3}],
+        "subscribers": [{"OrgKey": "00D5g000004Xyz1", "OrgName": "Acme",
+                         "MetadataPackageVersionId": "04t000000000001AAA"}, None],
+        "requests": [{"ScheduledStartTime": "2026-01-01"},
+                     {"Id": "0DV000000000001AAA", "PackageVersionId": "04t000000000001AAA",
+                      "Status": "Pending"}],
+        "jobs": [{"PackagePushRequestId": "0DV000000000001AAA"}, 7],
+        "push_errors": [{}],
+    }
+    monkeypatch.setattr(vendor_mod, "_run", lambda *a, **k: records)
+    org = Org.create(org_id="00D5g000009Ven1", name="Vendor", vendor=True)
+    subs = fetch_subscribers(org, object(), settings=settings)  # type: ignore[arg-type]
+    assert [(s["name"], s["products"]) for s in subs] == [("Acme", {"billing": "2.80.3"})]
+    pushes = fetch_push_requests(org, object(), settings=settings)  # type: ignore[arg-type]
+    assert [(p["id"], p["version"], len(p["jobs"])) for p in pushes] == [
+        ("0DV000000000001AAA", "2.80.3", 1)]
+    monkeypatch.setattr(vendor_mod, "_run", lambda *a, **k: {**records, "versions": "oops"})
+    with pytest.raises(AccessError, match="malformed response from the vendor org"):
+        fetch_subscribers(org, object())  # type: ignore[arg-type]
+
+
 def test_vendor_objects_missing_in_a_customer_org(sim: Simulator,
                                                   creds: CredentialStore) -> None:
     from juston_tui.salesforce import AccessError

@@ -73,18 +73,40 @@ def _batch(conn: OrgConnection, queries: Mapping[str, str]) -> dict[str, list[di
     return out
 
 
+def _rows(records: Mapping[str, Any], ref: str) -> list[Mapping[str, Any]]:
+    """The records of one query that are objects; anything else in the reply is skipped."""
+    rows = records.get(ref) or []
+    if not isinstance(rows, list):
+        raise AccessError(f"malformed response from the vendor org ({ref}: not a list)")
+    return [row for row in rows if isinstance(row, Mapping)]
+
+
+def _id15(value: Any) -> str:
+    return str(value or "")[:15]
+
+
 def _versions(records: Mapping[str, list[dict[str, Any]]], settings: ProbeSettings
               ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """Version id (15) -> {version, namespace, product, release_state}; package id -> namespace."""
-    ns_of_package = {str(p["Id"])[:15]: str(p.get("NamespacePrefix") or "")
-                     for p in records.get("packages", [])}
+    """Version id (15) -> {version, namespace, product, release_state}; package id -> namespace.
+
+    A row without an Id (or with a version that is not a number) cannot be linked to anything:
+    it is skipped rather than failing the whole import.
+    """
+    ns_of_package = {_id15(p.get("Id")): str(p.get("NamespacePrefix") or "")
+                     for p in _rows(records, "packages") if p.get("Id")}
     product_of_ns = {settings.namespace(p): p for p in PRODUCTS}
     versions = {}
-    for v in records.get("versions", []):
-        ns = ns_of_package.get(str(v.get("MetadataPackageId") or "")[:15], "")
-        versions[str(v["Id"])[:15]] = {
-            "version": version_text(v.get("MajorVersion"), v.get("MinorVersion"),
-                                    v.get("PatchVersion")),
+    for v in _rows(records, "versions"):
+        if not v.get("Id"):
+            continue
+        try:
+            text = version_text(v.get("MajorVersion"), v.get("MinorVersion"),
+                                v.get("PatchVersion"))
+        except (TypeError, ValueError):
+            continue
+        ns = ns_of_package.get(_id15(v.get("MetadataPackageId")), "")
+        versions[_id15(v.get("Id"))] = {
+            "version": text,
             "namespace": ns, "product": product_of_ns.get(ns),
             "release_state": v.get("ReleaseState"), "version_id": v.get("Id"),
         }
@@ -129,7 +151,7 @@ def fetch_subscribers(
     versions, ns_of_package = _versions(records, settings)
     product_of_ns = {settings.namespace(p): p for p in PRODUCTS}
     by_org: dict[str, dict[str, Any]] = {}
-    for row in records["subscribers"]:
+    for row in _rows(records, "subscribers"):
         org_id = _org_id(row.get("OrgKey"))
         if org_id is None:
             continue
@@ -167,18 +189,20 @@ def fetch_push_requests(
     records = _run(org, credentials, timeout, _PUSH_QUERIES)
     versions, _ = _versions(records, settings)
     errors_by_job: dict[str, list[dict[str, Any]]] = {}
-    for err in records["push_errors"]:
+    for err in _rows(records, "push_errors"):
         errors_by_job.setdefault(str(err.get("PackagePushJobId") or "")[:15], []).append({
             "severity": err.get("ErrorSeverity"), "type": err.get("ErrorType"),
             "title": err.get("ErrorTitle"), "message": err.get("ErrorMessage")})
     jobs_by_request: dict[str, list[dict[str, Any]]] = {}
-    for job in records["jobs"]:
+    for job in _rows(records, "jobs"):
         jobs_by_request.setdefault(str(job.get("PackagePushRequestId") or "")[:15], []).append({
             "id": job.get("Id"), "org_id": _org_id(job.get("SubscriberOrganizationKey")),
             "status": job.get("Status"),
             "errors": errors_by_job.get(str(job.get("Id") or "")[:15], [])})
     out = []
-    for req in records["requests"]:
+    for req in _rows(records, "requests"):
+        if not req.get("Id"):
+            continue
         version = versions.get(str(req.get("PackageVersionId") or "")[:15], {})
         out.append({
             "id": req.get("Id"), "product": version.get("product"),
