@@ -180,7 +180,7 @@ def parse_zone(value: Any, field_name: str = "timezone") -> str:
         raise ValidationError.single(field_name, "a time zone is required, e.g. Europe/Berlin")
     try:
         _zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValidationError.single(
             field_name, f"{name[:40]!r} is not a time zone; use an IANA name like Europe/Berlin"
         ) from None

@@ -363,3 +363,14 @@ def test_packaging_org_push_beats_projected_and_attaches_to_confirmed():
                and p.window[0] == date(2027, 1, 15)]
     assert [p.push.status for p in billing] == ["confirmed"]
     assert billing[0].requests[0]["id"] == "0DV000000000001"
+
+
+def test_an_absurd_time_zone_is_a_field_error_not_a_crash() -> None:
+    """ZoneInfo raises OSError ('File name too long') for very long names; found by fuzzing."""
+    from juston_tui.model import ValidationError
+    from juston_tui.schedule import parse_zone
+
+    for name in ("x" * 5000, "../../etc/passwd", "Europe/Nowhere"):
+        with pytest.raises(ValidationError) as info:
+            parse_zone(name)
+        assert "timezone" in info.value.errors
