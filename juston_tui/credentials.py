@@ -170,9 +170,13 @@ def open_cryptfile(path: Path, passphrase: str) -> Any:
 class CredentialStore:
     """Per-org secrets. Methods raise CredentialsUnavailable when no secure backend exists."""
 
-    def __init__(self, backend: Any | None, info: BackendInfo) -> None:
+    def __init__(self, backend: Any | None, info: BackendInfo, *, cache: bool = False) -> None:
         self._backend = backend
         self.info = info
+        # The encrypted file runs Argon2 (~0.9 s here) on every read: remember what this
+        # process has read or written, so a sweep pays it once per secret, not per use.
+        self._cache: dict[tuple[str, str], str | None] | None = {} if cache else None
+        self._cache_lock = threading.Lock()
 
     @property
     def available(self) -> bool:
@@ -192,12 +196,24 @@ class CredentialStore:
         return f"{org_id}:{kind}"
 
     def get(self, org_id: str, kind: str) -> str | None:
-        return self._require().get_password(SERVICE, self._entry(org_id, kind))
+        entry = self._entry(org_id, kind)
+        if self._cache is not None:
+            with self._cache_lock:
+                if (org_id, kind) in self._cache:
+                    return self._cache[(org_id, kind)]
+        value = self._require().get_password(SERVICE, entry)
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache[(org_id, kind)] = value
+        return value
 
     def set(self, org_id: str, kind: str, secret: str) -> None:
         if not secret:
             raise ValueError("an empty secret is not stored")
         self._require().set_password(SERVICE, self._entry(org_id, kind), secret)
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache[(org_id, kind)] = secret
 
     def delete(self, org_id: str, kind: str) -> None:
         from keyring.errors import PasswordDeleteError
@@ -206,6 +222,9 @@ class CredentialStore:
             self._require().delete_password(SERVICE, self._entry(org_id, kind))
         except PasswordDeleteError:
             pass
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache[(org_id, kind)] = None
 
     def delete_all(self, org_id: str) -> None:
         for kind in SECRET_KINDS:
@@ -260,6 +279,7 @@ def open_credentials(
             backend,
             BackendInfo("cryptfile", "encrypted file (keyrings.cryptfile)", True, True,
                         "Argon2id + AES-GCM, unlocked by your passphrase", str(path)),
+            cache=True,
         )
     try:
         backend = find_system_backend()

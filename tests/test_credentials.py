@@ -81,3 +81,29 @@ def test_cryptfile_without_passphrase_explains(monkeypatch: pytest.MonkeyPatch,
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(CredentialsUnavailable):
         open_credentials("plaintext")
+
+
+def test_cryptfile_reads_each_secret_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 runs on every keyrings.cryptfile read (~1 s): a sweep must not pay it per use."""
+    monkeypatch.setenv(credentials.FILE_ENV, str(tmp_path / "c.cfg"))
+    creds = open_credentials("cryptfile", passphrase="pw")
+    creds.set(ORG, "access_token", "t1")
+    reads: list[str] = []
+    backend = creds._backend
+    original = backend.get_password
+
+    def counting(service: str, username: str) -> str | None:
+        reads.append(username)
+        return original(service, username)
+
+    monkeypatch.setattr(backend, "get_password", counting)
+    fresh = credentials.CredentialStore(backend, creds.info, cache=True)
+    assert [fresh.get(ORG, "access_token") for _ in range(5)] == ["t1"] * 5
+    assert reads == [f"{ORG}:access_token"]
+    fresh.set(ORG, "access_token", "t2")
+    assert fresh.get(ORG, "access_token") == "t2"
+    fresh.delete(ORG, "access_token")
+    assert fresh.get(ORG, "access_token") is None
+    assert len(reads) == 1
