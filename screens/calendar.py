@@ -28,7 +28,7 @@ from juston_tui import schedule
 from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
-from juston_tui.text import clean, markup_safe
+from juston_tui.text import clean
 
 # Rich styles per event kind: six different basic colours, each also with its own letter.
 KIND_STYLES = {
@@ -370,8 +370,10 @@ class CalendarScreen(JustOnScreen):
         if row is None:
             return
         if row.plan is None:
-            self.notify(markup_safe(row.event.description or row.event.title, limit=400),
-                        title=markup_safe(row.event.title, limit=80), timeout=8)
+            # Plain text: markup_safe does not escape Textual's [$variable] markup.
+            self.notify(clean(row.event.description or row.event.title, single_line=False,
+                              limit=400),
+                        title=clean(row.event.title, limit=80), timeout=8, markup=False)
             return
         from juston_tui.screens.calendar_detail import PushDetailScreen
 
@@ -415,7 +417,8 @@ class CalendarScreen(JustOnScreen):
         def saved(result: schedule.Push | None) -> None:
             if result is not None:
                 self.focus_push = result.id
-                self.notify(markup_safe(f"Saved the push of {result.label}."), timeout=3)
+                self.notify(clean(f"Saved the push of {result.label}.", limit=200), timeout=3,
+                            markup=False)
                 self.load()
 
         self.app.push_screen(PushFormScreen(push, defaults), saved)
@@ -431,8 +434,8 @@ class CalendarScreen(JustOnScreen):
         from juston_tui.screens.confirm import ConfirmScreen
 
         push = plan.push
-        question = (f"Delete the confirmed push of {push.label} on "
-                    f"{push.local_start.strftime('%Y-%m-%d %H:%M %Z')}?")
+        question = clean(f"Delete the confirmed push of {push.label} on "
+                         f"{push.local_start.strftime('%Y-%m-%d %H:%M %Z')}?", limit=300)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -506,8 +509,8 @@ class CalendarScreen(JustOnScreen):
 
     def _refreshed(self, record: dict[str, Any]) -> None:
         if record.get("error"):
-            self.notify(markup_safe(record["error"], limit=300), title="Packaging org",
-                        severity="error", timeout=8)
+            self.notify(clean(record["error"], limit=300), title="Packaging org",
+                        severity="error", timeout=8, markup=False)
         else:
             count = len(record.get("requests") or [])
             self.notify(f"Read {count} push request(s) from the packaging org.", timeout=3)

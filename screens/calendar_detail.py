@@ -141,10 +141,10 @@ class PushDetailScreen(ModalScreen[str | None]):
         table.add_column("Push job")
         for org in plan.orgs:
             job = jobs.get(org.org_id)
-            table.add_row(Text(clean(org.name, limit=60)), org.org_id, org.kind,
-                          self._job_text(job))
+            table.add_row(Text(clean(org.name, limit=60)), Text(clean(org.org_id)),
+                          Text(clean(org.kind)), self._job_text(job))
         for org_id in plan.unknown_org_ids:
-            table.add_row(Text("(not registered here)", style="dim"), org_id, "",
+            table.add_row(Text("(not registered here)", style="dim"), Text(clean(org_id)), "",
                           self._job_text(jobs.get(org_id)))
         if not plan.orgs and not plan.unknown_org_ids:
             table.add_row(Text("No org is registered for push upgrades of this product "

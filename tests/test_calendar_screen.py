@@ -261,3 +261,30 @@ async def test_fits_small_and_large_terminals(tmp_path: Path, size: tuple[int, i
             assert not grid.display and agenda.region.width > 100
         await press(pilot, "g")
         assert agenda.display
+
+
+async def test_untrusted_text_in_toasts_is_shown_literally(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich's escape does not cover Textual's [$variable] markup: toasts go out as plain text."""
+    import juston_tui.push_jobs as push_jobs
+
+    app = make_app(tmp_path)
+    app.store.add_org(Org.create(org_id="00D5g000009Ven1", name="Vendor", vendor=True))
+    error = "login refused for Acme [$EU] GmbH [b]x[/b] \x1b[31mred"
+
+    def failing(store, credentials, **kwargs):
+        return {"org_id": "00D5g000009Ven1AAA", "org_name": "Vendor", "requests": [],
+                "error": error}
+
+    monkeypatch.setattr(push_jobs, "refresh_push_jobs", failing)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        shown = [n for n in app._notifications if n.title == "Packaging org"]
+        assert len(shown) == 1 and not shown[0].markup
+        assert shown[0].message == "login refused for Acme [$EU] GmbH [b]x[/b] red"
+        await pilot.pause(0.1)  # the toast really renders it, text intact
+        from textual.widgets._toast import Toast
+
+        toasts = [str(t.render()) for t in app.screen.query(Toast)]
+        assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in toasts), toasts
