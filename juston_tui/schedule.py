@@ -54,6 +54,7 @@ __all__ = [
     "build_view",
     "clear_release_date",
     "contacts_to_notify",
+    "countdown",
     "delete_push",
     "import_release_dates",
     "included_orgs",
@@ -1185,11 +1186,30 @@ def save_push(store: Store, push: Push) -> Push:
 
 
 def delete_push(store: Store, push_id: str) -> dict[str, Any] | None:
-    """Remove a confirmed push; returns its document for undo."""
-    doc = store.get_doc("pushes", push_id)
-    if doc is None or doc.get("status") != "confirmed":
-        return None
-    return store.delete_doc("pushes", push_id)
+    """Remove a confirmed push; returns its document for undo.
+
+    Check and delete are one locked transaction, so a push another process changed in
+    between (e.g. no longer confirmed) is not removed on the strength of a stale read.
+    """
+    with store.transaction():
+        doc = store.get_doc("pushes", push_id)
+        if doc is None or doc.get("status") != "confirmed":
+            return None
+        return store.delete_doc("pushes", push_id)
+
+
+def countdown(days: int) -> str:
+    """How far away a day is, in words: today, tomorrow, yesterday, in 3 days, 2 days ago.
+
+    One wording for the agenda, the push detail and the CLI (they used to disagree).
+    """
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
 def toggle_action(store: Store, push_id: str, action_id: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar as pycal
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import schedule
-from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan
+from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan, countdown
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
 from juston_tui.text import clean
@@ -43,16 +43,6 @@ PROJECTED_STYLE = "dim italic"
 SHORT_PRODUCT = {"billing": "Billing", "cash": "Cash Management"}
 WIDE = 110  # from this width the month grid sits beside the agenda
 MONTH_CHOICES = (3, 6, 12)
-
-
-def countdown(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    if days == -1:
-        return "yesterday"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
 def event_style(event: Event) -> str:
@@ -205,17 +195,17 @@ class CalendarScreen(JustOnScreen):
         self.app.call_from_thread(self.show_view, view)
 
     def now(self) -> datetime:
-        """The app's clock (tests pin it), else the real time."""
-        clock = getattr(self.app, "clock", None)
-        return clock() if callable(clock) else datetime.now(UTC)
+        """The app's clock (tests pin it): the one "now" of every screen."""
+        return self.juston.clock()
 
     @on(StoreChanged)
     def _store_changed(self, event: StoreChanged) -> None:
         self.load()
 
     def today(self) -> date:
+        """The day the view was computed for (local to the calendar's time zone)."""
         view = self.view
-        return view.start if view is not None else date.today()
+        return view.start if view is not None else self.now().date()
 
     def show_view(self, view: CalendarView) -> None:
         """Render a freshly computed view, keeping the cursor on the same event."""
@@ -383,7 +373,8 @@ class CalendarScreen(JustOnScreen):
                 self.action_edit()
 
         self.focus_push = row.plan.push.id if row.event.kind != "announcement" else None
-        self.app.push_screen(PushDetailScreen(row.plan, read_only=self.read_only), closed)
+        self.app.push_screen(PushDetailScreen(row.plan, read_only=self.read_only,
+                                              today=self.today()), closed)
 
     def action_add(self) -> None:
         if self.refuse_read_only():

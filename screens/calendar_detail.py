@@ -7,7 +7,7 @@ the state the store returned. In read-only mode the actions are shown but cannot
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -21,7 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import schedule
-from juston_tui.schedule import Action, PushPlan
+from juston_tui.schedule import Action, PushPlan, countdown
 from juston_tui.text import clean
 
 STATUS_TEXT = {
@@ -31,12 +31,6 @@ STATUS_TEXT = {
 }
 JOB_STYLES = {"Succeeded": "green", "Failed": "bold red", "Canceled": "dim",
               "In Progress": "yellow", "Pending": "cyan", "Created": "cyan"}
-
-
-def _countdown(days: int) -> str:
-    if days == 0:
-        return "today"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
 def action_prompt(action: Action) -> Text:
@@ -70,9 +64,12 @@ class PushDetailScreen(ModalScreen[str | None]):
     PushDetailScreen #detail-hint { height: 1; color: $text-muted; }
     """
 
-    def __init__(self, plan: PushPlan, *, read_only: bool = False) -> None:
+    def __init__(self, plan: PushPlan, *, read_only: bool = False,
+                 today: date | None = None) -> None:
+        """`today`: the calendar's day, so the detail counts down exactly as the agenda does."""
         super().__init__()
         self.plan = plan
+        self.today = today
         self.read_only = read_only
         self.actions = list(plan.push.actions)
         self.busy = False
@@ -96,9 +93,10 @@ class PushDetailScreen(ModalScreen[str | None]):
     # -- content -----------------------------------------------------------------------------
     def _head(self) -> Text:
         plan, push = self.plan, self.plan.push
-        clock = getattr(self.app, "clock", None)
-        now = clock() if callable(clock) else datetime.now(UTC)
-        today = now.astimezone(push.local_start.tzinfo).date()
+        today = self.today
+        if today is None:
+            now = self.app.clock()  # type: ignore[attr-defined]
+            today = now.astimezone(push.local_start.tzinfo).date()
         text = Text()
         letter = "p" if push.projected else ("V" if push.status == "scheduled" else "P")
         text.append(f" {letter} ", style="bold reverse green")
@@ -109,10 +107,10 @@ class PushDetailScreen(ModalScreen[str | None]):
         text.append("Start:         ", style="bold")
         text.append(f"{push.local_start.strftime('%a %Y-%m-%d %H:%M %Z')} "
                     f"({push.start_utc.strftime('%H:%M')} UTC) · "
-                    f"{_countdown((push.local_day - today).days)}\n")
+                    f"{countdown((push.local_day - today).days)}\n")
         text.append("Announcement:  ", style="bold")
         text.append(f"due {push.announcement_due.strftime('%a %Y-%m-%d')} · "
-                    f"{_countdown((push.announcement_due - today).days)}")
+                    f"{countdown((push.announcement_due - today).days)}")
         if push.announced_on:
             text.append(f" · sent {push.announced_on.isoformat()}")
         text.append("\nWindow:        ", style="bold")

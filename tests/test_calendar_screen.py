@@ -288,3 +288,28 @@ async def test_untrusted_text_in_toasts_is_shown_literally(
 
         toasts = [str(t.render()) for t in app.screen.query(Toast)]
         assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in toasts), toasts
+
+
+async def test_agenda_and_detail_count_down_alike_from_the_app_clock(tmp_path: Path) -> None:
+    """One clock (app.clock) and one wording: the day before the push says "tomorrow" in the
+    next-push line and in the push's detail, the day after the due announcement "yesterday"."""
+    from datetime import datetime, time
+
+    app = make_app(tmp_path)
+    push = schedule.Push.from_doc(demo_doc(app))
+    eve = datetime.combine(push.local_day - timedelta(days=1), time(12),
+                           tzinfo=push.local_start.tzinfo)
+    app.clock = lambda: eve
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.today() == push.local_day - timedelta(days=1)
+        next_line = screen_text(app).split("Announcement", 1)[0]
+        assert "Push Billing 2.81 (confirmed) · tomorrow" in next_line
+        await press(pilot, "slash")
+        await type_text(pilot, "2.81")
+        await press(pilot, "enter", "enter")
+        assert type(app.screen).__name__ == "PushDetailScreen"
+        text = screen_text(app)
+        start = next(line for line in text.splitlines() if "Start:" in line)
+        assert start.rstrip(" │").endswith("· tomorrow")
+        assert "in 1 days" not in text

@@ -8,7 +8,7 @@ import pytest
 
 from juston_tui import schedule as s
 from juston_tui.model import Contact, Org, PushRegistration, ValidationError
-from juston_tui.store import Store
+from juston_tui.store import ReadOnlyError, Store
 
 BERLIN = "Europe/Berlin"
 SETTINGS = s.ScheduleSettings()
@@ -374,3 +374,30 @@ def test_an_absurd_time_zone_is_a_field_error_not_a_crash() -> None:
         with pytest.raises(ValidationError) as info:
             parse_zone(name)
         assert "timezone" in info.value.errors
+
+
+@pytest.mark.parametrize(("days", "words"), [
+    (0, "today"), (1, "tomorrow"), (-1, "yesterday"), (2, "in 2 days"), (-3, "3 days ago"),
+    (400, "in 400 days")])
+def test_countdown_words(days, words):
+    assert s.countdown(days) == words
+
+
+def test_delete_push_checks_and_deletes_in_one_transaction(tmp_path):
+    store = Store.open(tmp_path / "s.json")
+    s.seed_demo(store, _orgs(), today=date(2026, 11, 22))
+    push_id = next(d["id"] for d in store.all_docs("pushes") if d.get("status") == "confirmed")
+    depths = []
+    for name in ("get_doc", "delete_doc"):
+        original = getattr(store, name)
+
+        def spy(*args, _name=name, _original=original):
+            depths.append((_name, store._depth))
+            return _original(*args)
+
+        setattr(store, name, spy)
+    assert s.delete_push(store, push_id) is not None
+    assert depths == [("get_doc", 1), ("delete_doc", 1)]  # both under the same lock
+    read_only = Store.open(store.path, read_only=True)
+    with pytest.raises(ReadOnlyError):
+        s.delete_push(read_only, push_id)
