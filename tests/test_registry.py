@@ -3,6 +3,7 @@ credentials, push registration, read-only, literal display of hostile org names.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,22 @@ async def test_filter_as_you_type_and_escape_clears(tmp_path: Path) -> None:
             await pilot.press("slash", *query)
             assert set(table(app).row_keys) == expected, query
             await pilot.press("escape")
+
+
+@pytest.mark.xfail(strict=True, reason="screens/registry.py shows 'No orgs registered yet: "
+                   "press a to add one.' when a filter matches nothing; it needs its own "
+                   "empty-filter text (e.g. 'No org matches the filter: esc clears it.')")
+async def test_a_filter_that_matches_nothing_says_so(tmp_path: Path) -> None:
+    """Six orgs are registered: an empty result is the filter's doing, and must say so."""
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("slash", *"zzz")
-        await pilot.pause()
-        assert "No orgs registered yet" in screen_text(app) or table(app).row_count == 0
+        await settle(pilot)
+        assert table(app).row_count == 0
+        text = screen_text(app)
+        assert "No orgs registered yet" not in text
+        assert re.search(r"(?i)(no org\w* match|nothing matches)", text), text
 
 
 async def test_sort_marks_and_j_k(tmp_path: Path) -> None:

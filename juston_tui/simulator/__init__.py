@@ -7,7 +7,7 @@
         sim.set_fault(org_id, "latency" | "hang" | "expire_session" | "limit_exceeded"
                       | "server_error" | "malformed", count=None, seconds=None)
         sim.set_latency(0.15)                         # every org; or org_id=...
-        sim.request_count(), sim.login_count(), sim.reset_counters()
+        sim.request_count(), sim.login_count(), sim.peak_in_flight(), sim.reset_counters()
 
 Clients must trust `sim.ca_path` (requests: ``session.verify = sim.ca_path`` and
 ``session.trust_env = False``, because REQUESTS_CA_BUNDLE overrides `verify`). simple-salesforce's

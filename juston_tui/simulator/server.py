@@ -193,6 +193,11 @@ class Simulator:
         self._requests: dict[str | None, int] = {}
         self._logins: dict[str, int] = {}
         self._usage: dict[str, int] = {}
+        # Requests started since the last reset_counters() and still being handled (all orgs,
+        # logins included); the epoch keeps an earlier test's hung request out of the count.
+        self._epoch = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._expiry: dict[str, list[Any]] = {}  # org -> [bound token | None, calls left]
         self._server_errors: dict[str, int] = {}
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
@@ -338,10 +343,20 @@ class Simulator:
         with self._lock:
             return self._usage[self.org(org_id).org_id]
 
+    def peak_in_flight(self) -> int:
+        """Most requests handled at the same moment, counting those started since the last
+        `reset_counters()`. Tests prove parallelism with it (8 slow requests overlapping)
+        instead of timing it."""
+        with self._lock:
+            return self._peak_in_flight
+
     def reset_counters(self) -> None:
         with self._lock:
             self._requests.clear()
             self._logins.clear()
+            self._epoch += 1
+            self._in_flight = 0
+            self._peak_in_flight = 0
 
     def issue_token(self, org_id: str) -> str:
         """A fresh valid access token for the org (what a login would return)."""
@@ -357,6 +372,19 @@ class Simulator:
 
     # ------------------------------------------------------------------ request entry
     def _handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Response | None:
+        with self._lock:
+            epoch = self._epoch
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            return self._dispatch(method, raw_path, headers, body)
+        finally:
+            with self._lock:
+                if epoch == self._epoch:
+                    self._in_flight -= 1
+
+    def _dispatch(self, method: str, raw_path: str, headers: Any,
+                  body: bytes) -> _Response | None:
         parts = urlsplit(raw_path)
         path = unquote(parts.path)
         query = parse_qs(parts.query, keep_blank_values=True)
