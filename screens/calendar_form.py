@@ -10,16 +10,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from juston_tui import schedule
 from juston_tui.model import ValidationError
-from juston_tui.text import clean
+from juston_tui.screens.form_base import ValidatedForm
 
 # (field, label, placeholder)
 INPUTS: tuple[tuple[str, str, str], ...] = (
@@ -35,8 +34,11 @@ FIELD_ORDER = ("date", "time", "timezone", "product", "version", "kind", "announ
                "before", "after", "notes")
 
 
-class PushFormScreen(ModalScreen[schedule.Push | None]):
+class PushFormScreen(ValidatedForm[schedule.Push | None]):
     """Dismisses with the saved push, or None when cancelled."""
+
+    FIELD_ORDER = FIELD_ORDER
+    REQUIRED = frozenset({"date", "version"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
@@ -64,7 +66,6 @@ class PushFormScreen(ModalScreen[schedule.Push | None]):
             "date": "", "time": "01:00", "timezone": "Europe/Berlin", "product": "billing",
             "version": "", "kind": "major", "before": "", "after": "", "notes": "",
             "announced_on": ""} | (defaults or {})
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         values = self.initial
@@ -128,38 +129,6 @@ class PushFormScreen(ModalScreen[schedule.Push | None]):
             return exc.errors
         return {}
 
-    def show_errors(self, errors: dict[str, str], only: set[str] | None = None) -> None:
-        """Put each message under its field; `only` limits which fields are touched."""
-        for name in only if only is not None else set(FIELD_ORDER):
-            message = errors.get(name, "")
-            try:
-                self.query_one(f"#error-{name}", Static).update(Text(clean(message)))
-                self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
-            except Exception:
-                continue
-        if only is None:
-            unplaced = {k: v for k, v in errors.items() if k not in FIELD_ORDER}
-            self.query_one("#error-form", Static).update(
-                Text("; ".join(f"{k}: {clean(v)}" for k, v in unplaced.items())))
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.focus_next()
-
-    @on(Input.Blurred)
-    def _blurred(self, event: Input.Blurred) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        if not event.input.value.strip() and name not in ("date", "version"):
-            self.show_errors({}, only={name})
-            return
-        self.show_errors(self.field_errors(), only={name})
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        if event.input.has_class("-invalid"):
-            self.show_errors(self.field_errors(), only={name})
-
     # -- saving ------------------------------------------------------------------------------
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -168,18 +137,13 @@ class PushFormScreen(ModalScreen[schedule.Push | None]):
             self.action_cancel()
 
     def action_save(self) -> None:
-        if getattr(self.app, "read_only", False):
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
-            return
-        if self.saving:
+        if self.refuse_read_only() or self.saving:
             return
         try:
             push = schedule.parse_push(self.values(), previous=self.push)
         except ValidationError as exc:
             self.show_errors(exc.errors)
-            first = next((n for n in FIELD_ORDER if n in exc.errors), None)
-            if first is not None:
-                self.query_one(f"#field-{first}").focus()
+            self.focus_first_error(exc.errors)
             return
         self.show_errors({})
         self.saving = True
@@ -196,7 +160,7 @@ class PushFormScreen(ModalScreen[schedule.Push | None]):
 
     def _failed(self, message: str) -> None:
         self.saving = False
-        self.query_one("#error-form", Static).update(Text(f"Not saved: {clean(message)}"))
+        self.show_form_error(f"Not saved: {message}")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

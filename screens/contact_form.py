@@ -16,10 +16,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, ValidationError
+from juston_tui.screens.form_base import ValidatedForm
 from juston_tui.text import clean
 
 # (field, label, placeholder)
@@ -30,7 +30,6 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("role", "Role", "Admin, Finance, IT … (optional)"),
 )
 FIELD_ORDER = ("full_name", "email", "title", "role", "notes", "eligible", "org_ids")
-ERROR_FIELDS = ("full_name", "email", "title", "role", "notes", "org_ids")
 
 
 def edited_fields(before: Contact, after: Contact) -> dict[str, Any]:
@@ -53,8 +52,11 @@ class GoToContact:
 FormResult = Contact | GoToContact | None
 
 
-class ContactFormScreen(ModalScreen[FormResult]):
+class ContactFormScreen(ValidatedForm[FormResult]):
     """Dismisses with the saved Contact, a GoToContact, or None when cancelled."""
+
+    FIELD_ORDER = FIELD_ORDER
+    REQUIRED = frozenset(FIELD_ORDER)  # leaving any field checks it (a duplicate e-mail too)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
@@ -92,7 +94,6 @@ class ContactFormScreen(ModalScreen[FormResult]):
         self.read_only = read_only
         self.org_ids: list[str] = list(contact.org_ids) if contact else []
         self.duplicate_id: str | None = None
-        self.saving = False
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -172,25 +173,6 @@ class ContactFormScreen(ModalScreen[FormResult]):
         return (f"{other.email} already belongs to {other.full_name} "
                 f"({other.title}); ctrl+g goes to that contact")
 
-    def show_errors(self, errors: Mapping[str, str], only: set[str] | None = None) -> None:
-        for name in (*ERROR_FIELDS, "form"):
-            if only is not None and name not in only:
-                continue
-            message = errors.get(name, "")
-            self.query_one(f"#error-{name}", Static).update(Text(clean(message)))
-            if name in {f for f, _, _ in TEXT_FIELDS}:
-                self.query_one(f"#field-{name}", Input).set_class(bool(message), "-invalid")
-
-    @on(Input.Blurred)
-    def _blurred(self, event: Input.Blurred) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        if name and not self.saving and self.is_attached:
-            self.show_errors(self.field_errors(), only={name})
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.focus_next()
-
     # -- actions -------------------------------------------------------------------------------
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
@@ -226,28 +208,20 @@ class ContactFormScreen(ModalScreen[FormResult]):
                              picked)
 
     def action_save(self) -> None:
-        if self.read_only or getattr(self.app, "read_only", False):
+        if self.read_only:
             self.notify("Read-only mode: nothing can be changed.", severity="warning")
             return
-        if self.saving:
+        if self.refuse_read_only() or self.saving:
             return
         errors = self.field_errors()
         self.show_errors(errors)
         if errors:
-            self._focus_first_error(errors)
+            self.focus_first_error(errors)
             self.refresh_bindings()
             return
         self.saving = True
-        self.query_one("#error-form", Static).update(Text("Saving…"))
+        self.show_form_error("Saving…")
         self.write(Contact.create(**self.values()))
-
-    def _focus_first_error(self, errors: Mapping[str, str]) -> None:
-        for name in FIELD_ORDER:
-            if name in errors:
-                widget = self.query(f"#field-{name}")
-                if widget:
-                    widget.first().focus()
-                return
 
     @work(thread=True, exit_on_error=False, group="contact-form", name="saving contact")
     def write(self, contact: Contact) -> None:
@@ -274,7 +248,6 @@ class ContactFormScreen(ModalScreen[FormResult]):
             if other is not None and (self.contact is None or other.id != self.contact.id):
                 errors["email"] = self._duplicate_message(other)
                 self.duplicate_id = other.id
-        self.query_one("#error-form", Static).update("")
         self.show_errors(errors)
-        self._focus_first_error(errors)
+        self.focus_first_error(errors)
         self.refresh_bindings()

@@ -14,10 +14,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from juston_tui.model import Org
+from juston_tui.screens.form_base import ValidatedForm
 from juston_tui.screens.widgets.secret_input import SecretInput
 from juston_tui.text import clean
 
@@ -36,8 +36,15 @@ FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
 }
 
 
-class CredentialsFormScreen(ModalScreen[bool]):
-    """Dismisses True once the secrets are in the keyring, False when cancelled."""
+class CredentialsFormScreen(ValidatedForm[bool]):
+    """Dismisses True once the secrets are in the keyring, False when cancelled.
+
+    Fields are the secret kinds of the org's login method; a required one is checked on save
+    (not when left: tabbing past it is not a mistake yet), and again while it is corrected.
+    """
+
+    FIELD_PREFIX = "secret-"
+    VALIDATE_ON_BLUR = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
@@ -51,7 +58,6 @@ class CredentialsFormScreen(ModalScreen[bool]):
     }
     CredentialsFormScreen Label { margin-top: 1; }
     CredentialsFormScreen .field-error { color: $error; height: auto; }
-    CredentialsFormScreen Input.bad { border: tall $error; }
     CredentialsFormScreen #cred-warning { color: $warning; height: auto; margin-top: 1; }
     CredentialsFormScreen #cred-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     CredentialsFormScreen #cred-buttons Button { margin-left: 1; }
@@ -61,7 +67,6 @@ class CredentialsFormScreen(ModalScreen[bool]):
         super().__init__()
         self.org = org
         self.fields = FIELDS.get(org.auth_method, FIELDS["token"])
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -85,10 +90,6 @@ class CredentialsFormScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one(f"#secret-{self.fields[0][0]}", Input).focus()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
-
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
         self.action_save()
@@ -102,29 +103,29 @@ class CredentialsFormScreen(ModalScreen[bool]):
             self.query_one(f"#secret-{kind}", Input).value = ""
         self.dismiss(False)
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        for kind, _, _ in self.fields:
-            self.query_one(f"#error-{kind}", Static).update(Text(errors.get(kind, "")))
-            self.query_one(f"#secret-{kind}", Input).set_class(kind in errors, "bad")
-        self.query_one("#error-form", Static).update(Text(errors.get("form", "")))
+    def field_order(self) -> tuple[str, ...]:
+        return tuple(kind for kind, _, _ in self.fields)
+
+    def typed(self) -> dict[str, str]:
+        return {kind: self.query_one(f"#secret-{kind}", Input).value
+                for kind, _, _ in self.fields}
+
+    def field_errors(self) -> dict[str, str]:
+        values = self.typed()
+        return {kind: f"{label.split(' (')[0].lower()} is required"
+                for kind, label, required in self.fields
+                if required and not values[kind].strip()}
 
     def action_save(self) -> None:
-        if getattr(self.app, "read_only", False):
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+        if self.refuse_read_only() or self.saving:
             return
-        if self.saving:
-            return
-        values = {kind: self.query_one(f"#secret-{kind}", Input).value
-                  for kind, _, _ in self.fields}
-        errors = {kind: f"{label.split(' (')[0].lower()} is required"
-                  for kind, label, required in self.fields
-                  if required and not values[kind].strip()}
+        errors = self.field_errors()
+        self.show_errors(errors)
         if errors:
-            self.show_errors(errors)
+            self.focus_first_error(errors)
             return
-        self.show_errors({})
         self.saving = True
-        self.write({k: v for k, v in values.items() if v.strip()})
+        self.write({k: v for k, v in self.typed().items() if v.strip()})
 
     @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials")
     def write(self, values: dict[str, str]) -> None:

@@ -14,10 +14,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from juston_tui.model import AUTH_METHODS, Org, ValidationError
+from juston_tui.screens.form_base import ValidatedForm
 from juston_tui.text import clean
 
 # (field, label, placeholder, help)
@@ -58,8 +58,11 @@ def edited_fields(before: Org, after: Org) -> dict[str, Any]:
     return {k: v for k, v in new.items() if k not in NOT_EDITED_HERE and old.get(k) != v}
 
 
-class OrgFormScreen(ModalScreen[Org | None]):
+class OrgFormScreen(ValidatedForm[Org | None]):
     """Dismisses with the saved Org, or None when cancelled."""
+
+    FIELD_ORDER = FIELD_ORDER
+    REQUIRED = frozenset({"org_id", "name"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
@@ -76,9 +79,10 @@ class OrgFormScreen(ModalScreen[Org | None]):
     OrgFormScreen .form-label { width: 24; height: 1; padding: 0 1 0 0; }
     OrgFormScreen Input { border: none; height: 1; padding: 0 1; width: 1fr; }
     OrgFormScreen Input:focus { background: $boost; border: none; }
-    OrgFormScreen Input.bad { border: none; background: $error 25%; }
+    OrgFormScreen Input.-invalid { border: none; background: $error 25%; }
+    OrgFormScreen Input.-invalid:focus { border: none; background: $error 40%; }
     OrgFormScreen Select { width: 1fr; }
-    OrgFormScreen Select.bad > SelectCurrent { background: $error 25%; }
+    OrgFormScreen Select.-invalid > SelectCurrent { background: $error 25%; }
     OrgFormScreen SelectCurrent { border: none; height: 1; padding: 0 1; }
     OrgFormScreen Select:focus > SelectCurrent { background: $boost; border: none; }
     OrgFormScreen Checkbox { border: none; height: 1; padding: 0; margin-left: 24; }
@@ -95,7 +99,6 @@ class OrgFormScreen(ModalScreen[Org | None]):
     def __init__(self, org: Org | None) -> None:
         super().__init__()
         self.org = org
-        self.saving = False
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -170,29 +173,6 @@ class OrgFormScreen(ModalScreen[Org | None]):
             out["org_id"] = self.org.org_id
         return out
 
-    def show_errors(self, errors: dict[str, str], only: set[str] | None = None) -> None:
-        """Put each message under its field; `only` limits which fields are touched."""
-        fields = only if only is not None else set(FIELD_ORDER)
-        for name in fields:
-            message = errors.get(name, "")
-            try:
-                error = self.query_one(f"#error-{name}", Static)
-                error.update(Text(message))
-                error.set_class(bool(message), "-shown")
-            except Exception:
-                continue
-            try:
-                widget = self.query_one(f"#field-{name}")
-            except Exception:
-                continue
-            widget.set_class(bool(message), "bad")
-        unplaced = {k: v for k, v in errors.items() if k not in FIELD_ORDER}
-        if only is None:
-            message = "; ".join(f"{k}: {v}" for k, v in unplaced.items())
-            form_error = self.query_one("#error-form", Static)
-            form_error.update(Text(message))
-            form_error.set_class(bool(message), "-shown")
-
     def field_errors(self) -> dict[str, str]:
         try:
             Org.create(**self.values())
@@ -200,36 +180,10 @@ class OrgFormScreen(ModalScreen[Org | None]):
             return exc.errors
         return {}
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.focus_next()
-
-    @on(Input.Blurred)
-    def _blurred(self, event: Input.Blurred) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        if not event.input.value.strip() and name not in ("org_id", "name"):
-            self.show_errors({}, only={name})
-            return
-        self.show_errors(self.field_errors(), only={name})
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        if event.input.has_class("bad"):
-            errors = self.field_errors()
-            self.show_errors(errors, only={name})
-
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         self._show_method_warning()
-        shown = {n for n in FIELD_ORDER if self._shown_error(n)}
-        self.show_errors(self.field_errors(), only=shown)
-
-    def _shown_error(self, name: str) -> bool:
-        try:
-            return self.query_one(f"#field-{name}").has_class("bad")
-        except Exception:
-            return False
+        self.recheck_shown()
 
     def _show_method_warning(self) -> None:
         method = self.query_one("#field-auth_method", Select).value
@@ -250,33 +204,18 @@ class OrgFormScreen(ModalScreen[Org | None]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        if getattr(self.app, "read_only", False):
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
-            return
-        if self.saving:
+        if self.refuse_read_only() or self.saving:
             return
         values = self.values()
         try:
             org = Org.create(**values)
         except ValidationError as exc:
             self.show_errors(exc.errors)
-            self._focus_first_error(exc.errors)
+            self.focus_first_error(exc.errors)
             return
         self.show_errors({})
         self.saving = True
         self.write(org)
-
-    def _focus_first_error(self, errors: dict[str, str]) -> None:
-        for name in FIELD_ORDER:
-            if name in errors:
-                try:
-                    widget = self.query_one(f"#field-{name}")
-                except Exception:
-                    continue
-                if not widget.disabled:
-                    widget.focus()
-                    widget.scroll_visible()
-                return
 
     @work(thread=True, exit_on_error=False, group="org-form", name="saving org")
     def write(self, org: Org) -> None:
@@ -298,4 +237,4 @@ class OrgFormScreen(ModalScreen[Org | None]):
     def _save_failed(self, errors: dict[str, str]) -> None:
         self.saving = False
         self.show_errors(errors)
-        self._focus_first_error(errors)
+        self.focus_first_error(errors)

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, Org, ValidationError
+from juston_tui.screens.form_base import ERROR_CLASS
 from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now, is_current
 from juston_tui.text import clean
 
@@ -128,7 +129,6 @@ class RequestedPrompt(ModalScreen[tuple[str, str] | None]):
     RequestedPrompt > Vertical { width: 64; max-width: 100%; height: auto; padding: 0 1;
                                  border: round $accent; background: $surface; }
     RequestedPrompt .field-error { color: $error; height: auto; }
-    RequestedPrompt Input.bad { border: tall $error; }
     """
 
     def __init__(self, today: date) -> None:
@@ -139,10 +139,11 @@ class RequestedPrompt(ModalScreen[tuple[str, str] | None]):
         with Vertical():
             yield Static(Text("Mark as requested", style="bold"))
             yield Label("Date of the support request (YYYY-MM-DD)")
-            yield Input(self.today.isoformat(), id="req-date")
+            # validate_on=(): the prompt owns ERROR_CLASS (Input would clear it on each key)
+            yield Input(self.today.isoformat(), id="req-date", validate_on=())
             yield Static("", classes="field-error", id="error-date")
             yield Label("Support ticket number")
-            yield Input(id="req-ticket")
+            yield Input(id="req-ticket", validate_on=())
             yield Static("", classes="field-error", id="error-ticket")
             yield Static(Text("enter: next field / save · esc: cancel", style="dim"))
 
@@ -171,7 +172,7 @@ class RequestedPrompt(ModalScreen[tuple[str, str] | None]):
             errors["ticket"] = "the support ticket number is required"
         for name in ("date", "ticket"):
             self.query_one(f"#error-{name}", Static).update(Text(errors.get(name, "")))
-            self.query_one(f"#req-{name}", Input).set_class(name in errors, "bad")
+            self.query_one(f"#req-{name}", Input).set_class(name in errors, ERROR_CLASS)
         if not errors:
             self.dismiss((raw_date, ticket))
 

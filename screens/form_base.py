@@ -1,0 +1,157 @@
+"""The shared shape of every add/edit form: errors at the field where the value was typed.
+
+A form lists its fields in `FIELD_ORDER`; field `name` is the widget `#{FIELD_PREFIX}{name}`
+and its message the Static `#error-{name}`; `#error-form` takes what belongs to no field.
+`field_errors()` (the model's `ValidationError.errors`, the CLI's words) decides; this base
+shows them, marks the widget with `ERROR_CLASS`, focuses the first bad field, checks a field
+when it is left and again while a marked field is being corrected. Nothing typed is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import ClassVar, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from juston_tui.text import clean
+
+ResultType = TypeVar("ResultType")
+
+# One class for a field with an error in every form (Textual's Input already styles it).
+ERROR_CLASS = "-invalid"
+# Shown under a field only while it has a message.
+ERROR_LABEL_CLASS = "field-error"
+
+
+class ValidatedForm(ModalScreen[ResultType]):
+    """Base of the org, contact, push and credentials forms."""
+
+    FIELD_ORDER: ClassVar[tuple[str, ...]] = ()
+    FIELD_PREFIX: ClassVar[str] = "field-"
+    # Leaving an empty field that is not required clears its message instead of checking it.
+    REQUIRED: ClassVar[frozenset[str]] = frozenset()
+    VALIDATE_ON_BLUR: ClassVar[bool] = True
+    DEFAULT_CSS = """
+    ValidatedForm .field-error { color: $error; height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saving = False
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def field_errors(self) -> dict[str, str]:
+        """{field: message} for what is typed right now (empty when all is well)."""
+        return {}
+
+    # -- lookups -----------------------------------------------------------------------------
+    def field_order(self) -> tuple[str, ...]:
+        """The fields, in the order they are shown (first bad one gets the focus)."""
+        return self.FIELD_ORDER
+
+    def field_widget(self, name: str) -> Widget | None:
+        try:
+            return self.query_one(f"#{self.FIELD_PREFIX}{name}")
+        except NoMatches:
+            return None
+
+    def field_name(self, widget: Widget) -> str | None:
+        """The field a widget edits, or None (the widget is not one of the form's fields)."""
+        name = (widget.id or "").removeprefix(self.FIELD_PREFIX)
+        return name if widget.id and name != widget.id and name in self.field_order() else None
+
+    def on_mount(self) -> None:
+        # Textual calls this after the subclass's own on_mount (handlers run along the MRO).
+        # Textual's Input clears ERROR_CLASS itself on every change and blur when it has no
+        # validators; the form owns that class.
+        for widget in self.query(Input):
+            if self.field_name(widget) is not None:
+                widget.validate_on = set()
+
+    # -- showing errors ----------------------------------------------------------------------
+    def show_errors(self, errors: Mapping[str, str], only: Iterable[str] | None = None) -> None:
+        """Put each message under its field; `only` limits which fields are touched.
+
+        Without `only`, messages for no known field go to `#error-form` as "field: message".
+        """
+        names = list(self.field_order()) if only is None else list(only)
+        for name in names:
+            message = errors.get(name, "")
+            try:
+                label = self.query_one(f"#error-{name}", Static)
+            except NoMatches:
+                label = None
+            if label is not None:
+                label.update(Text(clean(message)))
+                label.set_class(bool(message), "-shown")
+            widget = self.field_widget(name)
+            if widget is not None:
+                widget.set_class(bool(message), ERROR_CLASS)
+        if only is None:
+            self.show_form_error("; ".join(
+                message if name == "form" else f"{name}: {message}"
+                for name, message in errors.items() if name not in self.field_order()))
+
+    def show_form_error(self, message: str) -> None:
+        try:
+            label = self.query_one("#error-form", Static)
+        except NoMatches:
+            return
+        label.update(Text(clean(message)))
+        label.set_class(bool(message), "-shown")
+
+    def has_error(self, name: str) -> bool:
+        widget = self.field_widget(name)
+        return widget is not None and widget.has_class(ERROR_CLASS)
+
+    def focus_first_error(self, errors: Mapping[str, str]) -> None:
+        for name in self.field_order():
+            if name in errors:
+                widget = self.field_widget(name)
+                if widget is None or widget.disabled:
+                    continue
+                widget.focus()
+                widget.scroll_visible()
+                return
+
+    def refuse_read_only(self) -> bool:
+        """Tell the user and return True when the app is read-only."""
+        if getattr(self.app, "read_only", False):
+            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+            return True
+        return False
+
+    # -- checking as you go ------------------------------------------------------------------
+    def recheck(self, names: Iterable[str]) -> None:
+        self.show_errors(self.field_errors(), only=set(names))
+
+    def recheck_shown(self) -> None:
+        """After a change that affects other fields (a select): recheck those marked bad."""
+        self.recheck(n for n in self.field_order() if self.has_error(n))
+
+    @on(Input.Submitted)
+    def _field_submitted(self, event: Input.Submitted) -> None:
+        if self.field_name(event.input) is not None:
+            self.focus_next()
+
+    @on(Input.Blurred)
+    def _field_blurred(self, event: Input.Blurred) -> None:
+        name = self.field_name(event.input)
+        if name is None or not self.VALIDATE_ON_BLUR or self.saving or not self.is_attached:
+            return
+        if not event.input.value.strip() and name not in self.REQUIRED:
+            self.show_errors({}, only={name})
+            return
+        self.recheck({name})
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        name = self.field_name(event.input)
+        if name is not None and event.input.has_class(ERROR_CLASS):
+            self.recheck({name})
