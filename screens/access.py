@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
@@ -34,6 +34,7 @@ from juston_tui.screens.registry_data import (
 )
 from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row, verdict_style
+from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
 
 USER_ERROR = "Platform not available, please contact customer support if the problem persists!"
@@ -205,8 +206,9 @@ class AccessScreen(JustOnScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="access-summary")
-        yield Input(placeholder="filter: org, ID, tag, ok / misconfigured / unknown, profile",
-                    id="access-filter")
+        yield FilterBox(
+            placeholder="filter: org, ID, tag, ok / misconfigured / unknown, profile",
+            id="access-filter")
         yield FastTable(ACCESS_COLUMNS, empty_text="Loading…", id="access-table")
         with VerticalScroll(id="access-detail-scroll"):
             yield Static(id="access-detail")
@@ -264,16 +266,14 @@ class AccessScreen(JustOnScreen):
         self.update_summary()
 
     def action_filter(self) -> None:
-        box = self.query_one("#access-filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#access-filter", FilterBox).open()
 
-    @on(Input.Changed, "#access-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterBox.FilterChanged, "#access-filter")
+    def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
         self.query_text = event.value
         self.apply_filter()
 
-    @on(Input.Submitted, "#access-filter")
+    @on(FilterBox.FilterSubmitted, "#access-filter")
     def _filter_submitted(self) -> None:
         self.table.focus()
 
@@ -281,10 +281,7 @@ class AccessScreen(JustOnScreen):
         if self.refreshing and self.cancel is not None:
             self.cancel.set()
             return
-        box = self.query_one("#access-filter", Input)
-        if box.display or self.query_text:
-            box.value = ""
-            box.display = False
+        if self.query_one("#access-filter", FilterBox).clear() or self.query_text:
             self.query_text = ""
             self.apply_filter()
             self.table.focus()

@@ -18,13 +18,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from juston_tui.contacts_io import ContactIndex, ImportPreview
 from juston_tui.model import Contact, Org
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
+from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
 
 COLUMNS = (
@@ -138,8 +139,8 @@ class ContactsScreen(JustOnScreen):
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         yield Static(id="contacts-status")
-        yield Input(placeholder="filter: any field, e.g. müller finance acme (esc clears)",
-                    id="contacts-filter")
+        yield FilterBox(placeholder="filter: any field, e.g. müller finance acme (esc clears)",
+                        id="contacts-filter")
         yield FastTable(COLUMNS, empty_text="Loading contacts…", id="contacts-table")
 
     @property
@@ -231,26 +232,22 @@ class ContactsScreen(JustOnScreen):
         self.table.set_rows([rows[c.id] for c in self.visible() if c.id in rows])
         self.update_status()
 
-    @on(Input.Changed, "#contacts-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterBox.FilterChanged, "#contacts-filter")
+    def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
         self.query_text = event.value
         if self.loaded:
             self.apply_filter()
 
-    @on(Input.Submitted, "#contacts-filter")
+    @on(FilterBox.FilterSubmitted, "#contacts-filter")
     def _filter_submitted(self) -> None:
         self.table.focus()
 
     def action_filter(self) -> None:
-        box = self.query_one("#contacts-filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#contacts-filter", FilterBox).open()
 
     def action_escape(self) -> None:
-        box = self.query_one("#contacts-filter", Input)
-        if box.display or self.query_text or self.org_filter:
-            box.value = ""
-            box.display = False
+        if (self.query_one("#contacts-filter", FilterBox).clear() or self.query_text
+                or self.org_filter):
             self.query_text = ""
             self.org_filter = None
             self.apply_filter()
@@ -324,7 +321,7 @@ class ContactsScreen(JustOnScreen):
             if isinstance(result, GoToContact):
                 self.query_text = ""
                 self.org_filter = None
-                self.query_one("#contacts-filter", Input).value = ""
+                self.query_one("#contacts-filter", FilterBox).value = ""
                 self.apply_filter()
                 self.table.move_to_key(result.contact_id)
                 return

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input, Label, ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
@@ -36,6 +36,7 @@ from juston_tui.screens.registry_data import (
 )
 from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
 from juston_tui.screens.widgets.fast_table import FastTable, Row
+from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
 
 
@@ -115,8 +116,8 @@ class RegistryScreen(JustOnScreen):
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         yield Static(id="registry-status")
-        yield Input(placeholder="filter: name, org ID, tag, state (esc clears)",
-                    id="registry-filter")
+        yield FilterBox(placeholder="filter: name, org ID, tag, state (esc clears)",
+                        id="registry-filter")
         yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=True,
                         id="registry-table")
         with Horizontal(id="registry-progress"):
@@ -210,16 +211,14 @@ class RegistryScreen(JustOnScreen):
         self.update_status()
 
     def action_filter(self) -> None:
-        box = self.query_one("#registry-filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#registry-filter", FilterBox).open()
 
-    @on(Input.Changed, "#registry-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterBox.FilterChanged, "#registry-filter")
+    def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
         self.query_text = event.value
         self.apply_filter()
 
-    @on(Input.Submitted, "#registry-filter")
+    @on(FilterBox.FilterSubmitted, "#registry-filter")
     def _filter_submitted(self) -> None:
         self.table.focus()
 
@@ -228,10 +227,7 @@ class RegistryScreen(JustOnScreen):
             self.refresh_cancel.set()
             self.query_one("#registry-progress-label", Label).update("cancelling…")
             return
-        box = self.query_one("#registry-filter", Input)
-        if box.display or self.query_text:
-            box.value = ""
-            box.display = False
+        if self.query_one("#registry-filter", FilterBox).clear() or self.query_text:
             self.query_text = ""
             self.apply_filter()
             self.table.focus()
