@@ -190,7 +190,7 @@ class AccessScreen(JustOnScreen):
     TITLE = "Access"
     CSS_PATH = "../styles/access.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("r", "refresh", "Check"),
         Binding("escape", "escape", "Cancel", show=False),
     ]

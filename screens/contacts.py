@@ -111,7 +111,7 @@ class ContactsScreen(JustOnScreen):
         {"add", "edit", "delete", "undo", "toggle_eligible", "link", "import_file"}
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),

@@ -88,7 +88,7 @@ class RegistryScreen(JustOnScreen):
         {"add", "edit", "delete", "undo", "push", "vendor_sync"}
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
@@ -160,14 +160,15 @@ class RegistryScreen(JustOnScreen):
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
         self._rebuild_rows()
-        self.table.empty_text = "No orgs registered yet: press a to add one."
         self.indexed = False
         self._counts = None
         self.apply_filter()
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
-        self.prepare_index(list(self.entries.values()))
+        # After the frame: the worker competes with the first paint for the GIL otherwise.
+        entries = list(self.entries.values())
+        self.call_after_refresh(self.prepare_index, entries)
 
     @work(thread=True, exit_on_error=False, group="registry-index", exclusive=True,
           name="indexing orgs")
@@ -207,6 +208,11 @@ class RegistryScreen(JustOnScreen):
 
     def apply_filter(self) -> None:
         rows = self.rows
+        self.table.empty_text = (
+            "No org matches the filter: esc clears it."
+            if self.entries
+            else "No orgs registered yet: press a to add one."
+        )
         self.table.set_rows([rows[key] for key in self.visible_keys()])
         self.update_status()
 

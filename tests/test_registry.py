@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from registry_fixtures import NOW, make_app, org_id
 from test_fast_table import screen_text
+from textual import events
 
 from juston_tui.model import Contact
 from juston_tui.screens.widgets.fast_table import FastTable
@@ -92,9 +93,6 @@ async def test_filter_as_you_type_and_escape_clears(tmp_path: Path) -> None:
             await pilot.press("escape")
 
 
-@pytest.mark.xfail(strict=True, reason="screens/registry.py shows 'No orgs registered yet: "
-                   "press a to add one.' when a filter matches nothing; it needs its own "
-                   "empty-filter text (e.g. 'No org matches the filter: esc clears it.')")
 async def test_a_filter_that_matches_nothing_says_so(tmp_path: Path) -> None:
     """Six orgs are registered: an empty result is the filter's doing, and must say so."""
     app = make_app(tmp_path / "s.json")
@@ -450,3 +448,16 @@ def test_run_sweep_uses_the_stores_settings_and_reports_save_errors(
     finished = posted[-1]
     assert isinstance(finished, RefreshFinished)
     assert finished.error == "checked 0 org(s), but snapshots not saved: No space left on device"
+
+
+async def test_keys_typed_right_after_slash_reach_the_filter(tmp_path: Path) -> None:
+    """`/` and the text arrive in one burst over SSH: none of it may reach the table."""
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for key in ("slash", "e", "d", "a"):  # e/d/a would open the form / delete / add
+            app.post_message(events.Key(key, None if key == "slash" else key))
+        await settle(pilot)
+        assert app.screen is app.screen_stack[-1] and type(app.screen).__name__ == (
+            "RegistryScreen")
+        assert app.screen.query_one("#registry-filter").value == "eda"

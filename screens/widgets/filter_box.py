@@ -45,7 +45,9 @@ class FilterBox(Input):
 
     def open(self) -> None:
         self.display = True
-        self.focus()
+        # Focus now, not after the next refresh (Widget.focus defers): keys typed right
+        # after `/` are already queued and would otherwise reach the table behind the box.
+        self.screen.set_focus(self)
 
     def clear(self) -> bool:
         """Empty and hide the box; False when there was nothing to clear."""
