@@ -290,3 +290,25 @@ def test_import_from_vendor_previews_then_applies(sim: Simulator, tmp_path: Path
     assert {i["action"] for i in json.loads(out)["orgs"]} == {"same"}
     code, _, err = cli(capsys, db, "org", "import", "--from-vendor", healthy.org_id)
     assert code == 2 and "cannot read the vendor org" in err
+
+
+def test_status_says_when_snapshots_could_not_be_saved(sim: Simulator, tmp_path: Path,
+                                                       keyring: CredentialStore, capsys,
+                                                       monkeypatch) -> None:
+    """A full disk must not pass for a clean run: the checks print, the failure is said, exit 2."""
+    import errno
+
+    from juston_tui import store as store_module
+
+    db = tmp_path / "s.json"
+    so = by_scenario(sim, "healthy")
+    add_token_org(capsys, db, sim, so, monkeypatch)
+
+    def disk_full(path: Path, payload: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(store_module, "atomic_write_bytes", disk_full)
+    code, out, err = cli(capsys, db, "status", "--json")
+    assert code == 2
+    assert json.loads(out)["orgs"][0]["org_id"] == so.org_id
+    assert "snapshots not saved" in err and "No space left" in err

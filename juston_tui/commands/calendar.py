@@ -212,18 +212,10 @@ def view_now(view: Any) -> datetime:
     return datetime.combine(view.start, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def countdown(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
-
-
 def print_agenda(view: Any, ctx: Context) -> None:
     from rich.text import Text
 
-    from juston_tui.schedule import EVENT_KINDS
+    from juston_tui.schedule import EVENT_KINDS, countdown
 
     console = ctx.console()
     console.print(Text(

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     states = load_states(store, org.org_id)
     code = 0
     if args.verify:
-        outcome = verify_org(org, ctx.credentials(), checklist,
+        outcome = verify_org(org, ctx.credentials(), checklist, store=store,
                              on_progress=_progress_printer(ctx))
         if ctx.read_only:
             states = _overlay(states, org.org_id, outcome)

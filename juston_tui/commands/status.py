@@ -187,11 +187,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     by_id = {o.org_id: o for o in orgs}
     for warning in sorted({w for s in snapshots for w in (s.facts or {}).get("warnings", [])}):
         print(f"juston-tui: warning: {warning}", file=ctx.err)
+    for error in snapshots.save_errors:  # the checks ran, but the store could not keep them
+        print(f"juston-tui: error: snapshots not saved: {error}", file=ctx.err)
     if args.json:
         ctx.print_json({"orgs": [snapshot_json(s, by_id.get(s.org_id)) for s in snapshots]})
     else:
         render_table(ctx, snapshots, by_id, all_checks=args.all_checks)
-    return exit_code(snapshots)
+    code = exit_code(snapshots)
+    return 2 if snapshots.save_errors else code
 
 
 class _Progress:
