@@ -31,6 +31,8 @@ from rich.text import Text
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _tables import frame_drawer, time_keystrokes  # noqa: E402
+
 from juston_tui.credentials import open_credentials  # noqa: E402
 from juston_tui.model import Check, Org, PushRegistration, normalize_org_id  # noqa: E402
 from juston_tui.store import Store  # noqa: E402
@@ -141,30 +143,8 @@ async def bench_registry(store: Store) -> dict[str, Any]:
             await pilot.pause()
             table = screen.query_one("#registry-table", FastTable)
             out["rows"] = table.row_count
-            region = table.scrollable_content_region
-
-            def frame() -> None:
-                table._cache.clear()  # draw every visible line from scratch
-                for y in range(region.height):
-                    table.render_line(y)
-
-            keystrokes: list[float] = []
-            query = ""
-            typed = "acme gmbh 0"
-            for ch in typed:
-                query += ch
-                t0 = time.perf_counter()
-                screen.query_text = query
-                screen.apply_filter()
-                frame()
-                keystrokes.append(time.perf_counter() - t0)
-            for _ in typed:
-                query = query[:-1]
-                t0 = time.perf_counter()
-                screen.query_text = query
-                screen.apply_filter()
-                frame()
-                keystrokes.append(time.perf_counter() - t0)
+            frame = frame_drawer(table)
+            keystrokes = time_keystrokes(screen, 'acme gmbh 0', frame)
             out["keystrokes"] = keystrokes
             sorts: dict[str, float] = {}
             for column in table.columns:
