@@ -58,21 +58,20 @@ Chrome().run(headless=True, size=(120, 40))
 
 OURS = """
 import sys
-from juston_tui.cli import build_parser
-from juston_tui.launch import run_tui
 from juston_tui import app as app_module
+from juston_tui.screens import registry
 
-class FirstFrame(app_module.JustOnApp):
-    def on_mount(self):
-        super().on_mount()
-        # the registry screen mounts on switch_mode; exit once it has painted
-        self.call_after_refresh(lambda: self.call_after_refresh(self.exit))
-
-app_module.JustOnApp = FirstFrame
-original_run = FirstFrame.run
-FirstFrame.run = lambda self, **kw: original_run(self, headless=True, size=(120, 40))
-args = build_parser().parse_args(["--db", sys.argv[1], "--read-only"])
-raise SystemExit(run_tui(args))
+# First frame = the first refresh after the registry screen (with its rows) has mounted,
+# the same moment the bare app measures with call_after_refresh in its on_mount.
+mount = registry.RegistryScreen.on_mount
+def on_mount(self):
+    mount(self)
+    self.call_after_refresh(self.app.exit)
+registry.RegistryScreen.on_mount = on_mount
+run = app_module.JustOnApp.run
+app_module.JustOnApp.run = lambda self, **kw: run(self, headless=True, size=(120, 40))
+from juston_tui.cli import main
+raise SystemExit(main(["--db", sys.argv[1], "--read-only"]))
 """
 
 

@@ -31,7 +31,28 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Global options that take a value (so `--db PATH` is not mistaken for a command).
+_VALUED = ("--db", "--keyring")
+
+
+def wants_command(argv: Sequence[str]) -> bool:
+    """Whether argv names a command (or asks for help), i.e. the command parsers are needed.
+
+    Starting the TUI skips importing every command module: ~100 ms of start-up.
+    """
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in ("-h", "--help") or not token.startswith("-"):
+            return True
+        if token in _VALUED:
+            skip = True
+    return False
+
+
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="juston-tui",
         description="Keyboard-driven dashboard for JustOn orgs: registry, install checklist, "
@@ -47,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keyring", choices=("auto", "cryptfile", "memory"), default=None,
                         help="where secrets live (default: $JUSTON_TUI_KEYRING or auto = the OS "
                         "keyring only)")
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module_name = f"juston_tui.commands.{name}"
@@ -58,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # everything we create (store, backups, exports) is private by default
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(with_commands=wants_command(argv))
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:

@@ -134,3 +134,22 @@ def test_unusable_store_paths_are_one_line(tmp_path: Path, capsys: pytest.Captur
     assert code == 2
     assert err.startswith("juston-tui: error:") and "Traceback" not in err
     assert str(target) in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needed"),
+    [([], False), (["--db", "x.json", "--read-only"], False), (["--demo", "--no-mouse"], False),
+     (["--keyring", "cryptfile"], False), (["org", "list"], True), (["--db", "x", "doctor"], True),
+     (["--help"], True), (["--db", "org"], False)],
+)
+def test_the_tui_path_skips_the_command_parsers(argv: list[str], needed: bool) -> None:
+    from juston_tui.cli import wants_command
+
+    assert wants_command(argv) is needed
+
+
+def test_tui_options_parse_without_the_command_parsers() -> None:
+    from juston_tui.cli import build_parser
+
+    args = build_parser(with_commands=False).parse_args(["--db", "x.json", "--read-only"])
+    assert args.command is None and args.db == "x.json" and args.read_only
