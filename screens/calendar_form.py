@@ -7,12 +7,11 @@ all of them on save (ctrl+s). Nothing typed is ever cleared. The store write run
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
@@ -40,10 +39,6 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
     FIELD_ORDER = FIELD_ORDER
     REQUIRED = frozenset({"date", "version"})
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
     DEFAULT_CSS = """
     PushFormScreen { align: center middle; }
     PushFormScreen > Vertical {
@@ -162,5 +157,3 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
         self.saving = False
         self.show_form_error(f"Not saved: {message}")
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -59,10 +59,8 @@ class ContactFormScreen(ValidatedForm[FormResult]):
     REQUIRED = frozenset(FIELD_ORDER)  # leaving any field checks it (a duplicate e-mail too)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+l", "link", "Link orgs"),
         Binding("ctrl+g", "goto_duplicate", "Go to existing", show=False),
-        Binding("escape", "cancel", "Cancel"),
     ]
     DEFAULT_CSS = """
     ContactFormScreen { align: center middle; }
@@ -174,17 +172,6 @@ class ContactFormScreen(ValidatedForm[FormResult]):
                 f"({other.title}); ctrl+g goes to that contact")
 
     # -- actions -------------------------------------------------------------------------------
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def action_goto_duplicate(self) -> None:
         if self.duplicate_id:
             self.dismiss(GoToContact(self.duplicate_id))

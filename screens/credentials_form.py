@@ -7,12 +7,10 @@ keyring has them; an unusable keyring is explained in the modal (nothing is stor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
@@ -46,10 +44,6 @@ class CredentialsFormScreen(ValidatedForm[bool]):
     FIELD_PREFIX = "secret-"
     VALIDATE_ON_BLUR = False
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
     DEFAULT_CSS = """
     CredentialsFormScreen { align: center middle; }
     CredentialsFormScreen > Vertical {
@@ -89,14 +83,6 @@ class CredentialsFormScreen(ValidatedForm[bool]):
 
     def on_mount(self) -> None:
         self.query_one(f"#secret-{self.fields[0][0]}", Input).focus()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
 
     def action_cancel(self) -> None:
         for kind, _, _ in self.fields:

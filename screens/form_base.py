@@ -14,10 +14,11 @@ from typing import ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from juston_tui.text import clean
 
@@ -41,9 +42,29 @@ class ValidatedForm(ModalScreen[ResultType]):
     ValidatedForm .field-error { color: $error; height: auto; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
     def __init__(self) -> None:
         super().__init__()
         self.saving = False
+
+    # -- save / cancel (keys and the form's buttons) -----------------------------------------
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_save(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)  # type: ignore[arg-type]
 
     # -- what subclasses provide -------------------------------------------------------------
     def field_errors(self) -> dict[str, str]:

@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -64,10 +63,6 @@ class OrgFormScreen(ValidatedForm[Org | None]):
     FIELD_ORDER = FIELD_ORDER
     REQUIRED = frozenset({"org_id", "name"})
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
     DEFAULT_CSS = """
     OrgFormScreen { align: center middle; }
     OrgFormScreen > Vertical {
@@ -192,17 +187,6 @@ class OrgFormScreen(ValidatedForm[Org | None]):
         warning.display = method == "password"
 
     # -- save / cancel -----------------------------------------------------------------------
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def action_save(self) -> None:
         if self.refuse_read_only() or self.saving:
             return
