@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from registry_fixtures import make_app, org_id
-from test_fast_table import screen_text
-from test_registry import settle
+from ui_helpers import screen_text, settle
 
 from juston_tui.screens.access import REMEDIATION, USER_ERROR
 from juston_tui.screens.widgets.fast_table import FastTable

@@ -3,13 +3,12 @@ adding a confirmed push (fixing a mistake in place), delete + undo, read-only, 8
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from ui_helpers import screen_text, settle
 
 from juston_tui import schedule
 from juston_tui.app import JustOnApp
@@ -41,27 +40,6 @@ def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
         store = Store.open(path, read_only=True)
     return JustOnApp(store=store, credentials=open_credentials("memory"),
                      read_only=read_only, start_mode="calendar")
-
-
-async def settle(pilot, rounds: int = 30) -> None:
-    """Wait for every worker (but the app's store watcher) and the messages they post."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "store-watch" and not w.is_finished]
-        if not busy:
-            await pilot.pause()
-            return
-        await app.workers.wait_for_complete(busy)
-    raise AssertionError("workers did not finish")
-
-
-def screen_text(app) -> str:
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      record=True)
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text()
 
 
 async def press(pilot, *keys: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
-from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
+from ui_helpers import screen_text
 
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row, verdict_style
 
@@ -30,13 +28,7 @@ def make_rows(n: int) -> list[Row]:
     ]
 
 
-def screen_text(app: App) -> str:
-    """The screen as plain text (what a person would read)."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text()
+
 
 
 class TableApp(App[None]):

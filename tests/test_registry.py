@@ -8,25 +8,12 @@ from pathlib import Path
 
 import pytest
 from registry_fixtures import NOW, make_app, org_id
-from test_fast_table import screen_text
 from textual import events
+from ui_helpers import screen_text, settle
 
 from juston_tui.model import Contact
 from juston_tui.screens.widgets.fast_table import FastTable
 from juston_tui.store import Store
-
-
-async def settle(pilot, rounds: int = 20) -> None:
-    """Wait until every worker (except the app's store watcher) is done and messages handled."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group != "store-watch" and not w.is_finished]
-        if not busy:
-            await pilot.pause()
-            return
-        await app.workers.wait_for_complete(busy)
-    raise AssertionError("workers did not finish")
 
 
 def table(app) -> FastTable:

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_fast_table import screen_text
-from test_registry import settle
+from ui_helpers import screen_text, settle
 
 from juston_tui.credentials import open_credentials
 from juston_tui.demo import register_simulator_orgs

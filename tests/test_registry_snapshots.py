@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from registry_fixtures import make_app
-from test_registry import settle
+from ui_helpers import settle
 
 SIZES = [(80, 24), (120, 40)]
 
