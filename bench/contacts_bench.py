@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from _tables import frame_drawer, time_keystrokes  # noqa: E402
+from _common import frame_drawer, ms, pct, time_keystrokes  # noqa: E402
 
 from juston_tui.credentials import open_credentials  # noqa: E402
 from juston_tui.model import Contact, Org, normalize_org_id  # noqa: E402
@@ -70,15 +70,6 @@ def build_store(path: Path, contacts: int, orgs: int) -> tuple[Store, list[Conta
             notes="" if i % 5 else "Ansprechpartner für Push-Upgrades"))
     store.put_many("contacts", [c.to_doc() for c in rows])
     return store, rows
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f} ms"
 
 
 async def bench_screen(store: Store) -> dict[str, Any]:

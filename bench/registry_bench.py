@@ -31,7 +31,7 @@ from rich.text import Text
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from _tables import frame_drawer, time_keystrokes  # noqa: E402
+from _common import frame_drawer, ms, pct, time_keystrokes  # noqa: E402
 
 from juston_tui.credentials import open_credentials  # noqa: E402
 from juston_tui.model import Check, Org, PushRegistration, normalize_org_id  # noqa: E402
@@ -93,15 +93,6 @@ def build_store(path: Path, n: int) -> Store:
     store.put_many("orgs", orgs)
     store.put_many("snapshots", snaps)
     return store
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f} ms"
 
 
 async def bench_registry(store: Store) -> dict[str, Any]:

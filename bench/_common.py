@@ -1,4 +1,4 @@
-"""What the screen benches share: drawing a FastTable frame and timing filter keystrokes."""
+"""What the benches share: percentiles, ms formatting, a FastTable frame, keystroke timing."""
 
 from __future__ import annotations
 
@@ -32,3 +32,13 @@ def time_keystrokes(screen: Any, typed: str, frame: Callable[[], None]) -> list[
         frame()
         timings.append(time.perf_counter() - t0)
     return timings
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values`, nearest rank."""
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
