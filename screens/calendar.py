@@ -21,13 +21,14 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import schedule
 from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan, countdown
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
 
 # Rich styles per event kind: six different basic colours, each also with its own letter.
@@ -150,7 +151,7 @@ class CalendarScreen(JustOnScreen):
         Binding("left_square_bracket", "month(-1)", "Prev month", key_display="["),
         Binding("right_square_bracket", "month(1)", "Next month", key_display="]"),
         Binding("m", "months", "Months"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -168,8 +169,8 @@ class CalendarScreen(JustOnScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(Text("Loading the push calendar…"), id="cal-next")
         yield Static("", id="cal-vendor")
-        yield Input(placeholder="filter: type to narrow the agenda, enter to go back to it",
-                    id="cal-filter")
+        yield FilterBox(placeholder="filter: type to narrow the agenda, enter to go back to it",
+                        id="cal-filter")
         with Horizontal(id="cal-body"):
             yield OptionList(id="cal-agenda")
             yield Static("", id="cal-grid")
@@ -530,27 +531,22 @@ class CalendarScreen(JustOnScreen):
         self.load()
 
     def action_filter(self) -> None:
-        box = self.query_one("#cal-filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#cal-filter", FilterBox).open()
 
-    @on(Input.Changed, "#cal-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterBox.FilterChanged, "#cal-filter")
+    def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
         self.filter_text = event.value.strip()
         if self.view is not None:
             self._render_agenda(None)
             self._render_grid()
 
-    @on(Input.Submitted, "#cal-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    @on(FilterBox.FilterSubmitted, "#cal-filter")
+    def _filter_submitted(self, event: FilterBox.FilterSubmitted) -> None:
         self.query_one("#cal-agenda", OptionList).focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#cal-filter", Input)
-        if not box.display and not self.filter_text:
+        if not self.query_one("#cal-filter", FilterBox).clear() and not self.filter_text:
             return
-        box.value = ""
-        box.display = False
         self.filter_text = ""
         self.query_one("#cal-agenda", OptionList).focus()
         if self.view is not None:
