@@ -59,7 +59,7 @@ def make_app(path: Path, creds: CredentialStore, *, read_only: bool = False) -> 
 
 
 async def settle(app: JustOnApp, pilot: Any) -> None:
-    """Wait for this screen's workers (not the app's endless store watcher)."""
+    """Wait for this screen's workers (not the app's store poller, which ticks on)."""
     for _ in range(50):
         pending = [w for w in app.workers if w.group.startswith("checklist")]
         if not pending:

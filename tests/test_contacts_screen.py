@@ -54,7 +54,7 @@ def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
 
 
 async def settle(app: JustOnApp, pilot) -> None:
-    """Let our workers finish (the app's store watcher runs forever, so not all workers)."""
+    """Let our workers finish (not the app's store poller, which starts a new one each tick)."""
     for _ in range(200):
         await pilot.pause()
         if not [w for w in app.workers if w.group != "store-watch" and w.is_running]:
