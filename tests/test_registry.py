@@ -414,7 +414,7 @@ def test_run_sweep_uses_the_stores_settings_and_reports_save_errors(
     import threading
 
     import juston_tui.salesforce as salesforce
-    from juston_tui.salesforce.sweep import SweepResult
+    from juston_tui.salesforce.sweeper import SweepResult
     from juston_tui.screens.registry_refresh import RefreshFinished, run_sweep
 
     path = tmp_path / "s.json"

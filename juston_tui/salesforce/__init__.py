@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from juston_tui.salesforce.metadata import read_browser_caching
     from juston_tui.salesforce.probe import probe_org
     from juston_tui.salesforce.settings import ProbeSettings
-    from juston_tui.salesforce.sweep import sweep
+    from juston_tui.salesforce.sweeper import sweep
 
 _WHERE = {
     "API_VERSION": "connection",
@@ -36,7 +36,7 @@ _WHERE = {
     "read_browser_caching": "metadata",
     "probe_org": "probe",
     "ProbeSettings": "settings",
-    "sweep": "sweep",
+    "sweep": "sweeper",
 }
 
 __all__ = [
