@@ -357,6 +357,7 @@ class Store:
         self.read_only = read_only
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.warnings: list[str] = []
+        self.loaded = False  # parsed and migrated (see `load`)
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
@@ -368,15 +369,42 @@ class Store:
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
-        """Open (creating if absent) and migrate; raise StoreCorruptError on an unreadable file."""
+    def open(cls, path: Path | str, *, read_only: bool = False, load: bool = True) -> Store:
+        """Open (creating if absent) and migrate; raise StoreCorruptError on an unreadable file.
+
+        With `load=False` only the cheap part runs now (path, lock, permissions) and the parse
+        and migration wait for `load()`: the TUI draws its first frame before reading a
+        6 MB file and does the reading in a worker.
+        """
         path = Path(path).expanduser()
         if path.is_dir():
             raise StoreError(f"the store {path} is a directory; give a file path")
         try:
-            return cls._open(path, read_only=read_only)
+            store = cls._open(path, read_only=read_only)
         except OSError as exc:
             raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from None
+        if load:
+            store.load()
+        return store
+
+    def load(self) -> None:
+        """Parse (once) and migrate; raise StoreCorruptError on an unreadable file.
+
+        Thread-safe: a second caller waits for the first one's parse instead of repeating it.
+        """
+        if self.loaded:
+            return
+        with self._thread_lock:
+            if self.loaded:
+                return
+            try:
+                self._raw()
+                self._migrate()
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot read the store {self.path}: {exc.strerror or exc}"
+                ) from None
+            self.loaded = True
 
     @classmethod
     def _open(cls, path: Path, *, read_only: bool) -> Store:
@@ -394,8 +422,6 @@ class Store:
                     atomic_write_bytes(path, orjson.dumps(_initial_data()))
                 store._sweep_temp_files()
                 store._tighten_permissions()
-        store._raw()  # parse now so a corrupt file is reported before anything else
-        store._migrate()
         return store
 
     def _sweep_temp_files(self) -> None:

@@ -59,10 +59,16 @@ def paused_gc() -> Iterator[None]:
 class EntriesLoaded(Message):
     """The worker has read the store."""
 
-    def __init__(self, entries: dict[str, OrgEntry], error: str | None = None) -> None:
+    def __init__(
+        self,
+        entries: dict[str, OrgEntry],
+        error: str | None = None,
+        rows: dict[str, Row] | None = None,
+    ) -> None:
         super().__init__()
         self.entries = entries
         self.error = error
+        self.rows = rows  # built with the entries in the worker; None: build them here
 
 
 class IndexReady(Message):
@@ -131,22 +137,26 @@ class RegistryScreen(JustOnScreen):
     def on_mount(self) -> None:
         self.table.sort_by("name")
         self.table.focus()
-        # The first load runs here, so the first frame already has the rows: reading the
-        # parsed store is a few dict copies (the index work runs in a worker afterwards).
-        # Reloads (StoreChanged, vendor sync) go through the worker.
-        with paused_gc():
-            self._entries_loaded(EntriesLoaded(*self._read_entries()))
+        self.update_status()
+        # The store is read (and, at start-up, parsed) in a worker after the first frame,
+        # which shows the screen with "Reading the store…" (bench/startup_bench.py).
+        self.call_after_refresh(self.load_entries)
         self.set_interval(60, self._tick_ages)
 
     # -- loading -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="registry-load", exclusive=True,
           name="loading orgs")
     def load_entries(self) -> None:
-        self.post_message(EntriesLoaded(*self._read_entries()))
+        with paused_gc():
+            entries, error = self._read_entries()
+            now = app_now(self.app)
+            rows = {key: entry_row(entry, now) for key, entry in entries.items()}
+            self.juston.freeze_long_lived()
+        self.post_message(EntriesLoaded(entries, error, rows))
 
     def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
-        store = self.juston.store
         try:
+            store = self.juston.store
             orgs = store.all_docs("orgs")
             snapshots = store.all_docs("snapshots")
         except Exception as exc:  # a vanished or damaged file is shown, not raised
@@ -159,7 +169,10 @@ class RegistryScreen(JustOnScreen):
         self.loaded = True
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
-        self._rebuild_rows()
+        if event.rows is not None:
+            self.rows = event.rows
+        else:
+            self._rebuild_rows()
         self.indexed = False
         self._counts = None
         self.apply_filter()
@@ -250,6 +263,9 @@ class RegistryScreen(JustOnScreen):
         return counts, stale
 
     def update_status(self) -> None:
+        if not self.loaded:
+            self.query_one("#registry-status", Static).update(self._loading_text())
+            return
         if self.indexed and self._counts is None:
             self._counts = self._recount()
         counts, stale = self._counts or ({}, 0)
@@ -273,6 +289,13 @@ class RegistryScreen(JustOnScreen):
             text.append("  filter: ")
             text.append(clean(self.query_text, limit=40), style="italic")
         self.query_one("#registry-status", Static).update(text)
+
+    def _loading_text(self) -> Text:
+        try:
+            size = f" ({self.juston.store_path.stat().st_size / 1e6:.1f} MB)"
+        except OSError:
+            size = ""
+        return Text(f"Reading the store{size}…", style="dim")
 
     @on(FastTable.SelectionChanged, "#registry-table")
     def _selection_changed(self) -> None:

@@ -1,0 +1,147 @@
+"""Start-up: the first frame comes before the store is parsed, and nothing is lost by that.
+
+launch.py opens the store without parsing it (`Store.open(load=False)`); the app draws the
+registry ("Reading the store…"), parses in a worker, and only then shows rows. A damaged
+store still ends in the one-line message with the way on, on the plain terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+from pathlib import Path
+
+import pytest
+
+from juston_tui.app import JustOnApp
+from juston_tui.credentials import open_credentials
+from juston_tui.model import Org
+from juston_tui.screens.widgets.fast_table import FastTable
+from juston_tui.store import Store, StoreCorruptError
+from tests.ui_helpers import screen_text, settle
+
+ORG = "00D000000000001"
+
+
+def seeded(tmp_path: Path, count: int = 3) -> Path:
+    path = tmp_path / "s.json"
+    store = Store.open(path)
+    for i in range(count):
+        store.add_org(Org.create(org_id=ORG[:-1] + str(i), name=f"Org {i}"))
+    return path
+
+
+def test_open_without_load_parses_nothing_until_asked(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_bytes(b'{"orgs": {"1": ')  # damaged: only the parse can tell
+    store = Store.open(path, read_only=True, load=False)
+    assert not store.loaded
+    with pytest.raises(StoreCorruptError):
+        store.load()
+    assert not store.loaded
+    assert path.read_bytes() == b'{"orgs": {"1": '  # never written
+
+
+def test_load_is_done_once_and_migrates(tmp_path: Path) -> None:
+    path = seeded(tmp_path)
+    store = Store.open(path, load=False)
+    store.load()
+    store.load()
+    assert store.loaded and len(store.all_docs("orgs")) == 3
+
+
+async def test_first_frame_shows_loading_then_rows_arrive(tmp_path: Path) -> None:
+    path = seeded(tmp_path)
+    app = JustOnApp(store=Store.open(path, read_only=True, load=False),
+                    credentials=open_credentials("memory"))
+    first: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        # the registry's on_mount has run; its load worker starts after this frame
+        first.append(screen_text(app))
+        await settle(pilot)
+        text = screen_text(app)
+        assert app.screen.query_one("#registry-table", FastTable).row_count == 3
+        assert "Org 0" in text and "3 orgs" in text
+    assert "Reading the store" in first[0] and "Org 0" not in first[0]
+
+
+async def test_a_screen_key_pressed_while_loading_is_kept(tmp_path: Path) -> None:
+    path = seeded(tmp_path)
+    store = Store.open(path, load=False)
+    app = JustOnApp(store=store, credentials=open_credentials("memory"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.run_action("switch_mode('contacts')")  # before the load worker ran
+        assert app.current_mode == "registry" or store.loaded
+        await settle(pilot)
+        assert app.current_mode == "contacts"
+
+
+async def test_a_damaged_store_ends_the_app_with_its_message(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_bytes(b'{"orgs": {"1": ')
+    app = JustOnApp(store=Store.open(path, read_only=True, load=False),
+                    credentials=open_credentials("memory"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+    assert isinstance(app.startup_error, StoreCorruptError)
+    assert app.return_code == 2
+
+
+def launch_args(db: Path) -> argparse.Namespace:
+    return argparse.Namespace(db=str(db), read_only=False, demo=False, keyring="memory",
+                              no_mouse=True)
+
+
+def headless_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """Make JustOnApp.run headless; it exits once the registry has its rows (or gave up)."""
+    seen: list[dict[str, object]] = []
+    run = JustOnApp.run
+
+    def fake_run(self: JustOnApp, **kwargs: object) -> None:
+        async def stop_when_loaded(pilot: object) -> None:
+            for _ in range(250):
+                if self.startup_error:
+                    return  # the app is already on its way out
+                if getattr(self.screen, "loaded", False) and self._store.loaded:
+                    break
+                await pilot.pause(0.02)  # type: ignore[attr-defined]
+            table = self.screen.query_one("#registry-table", FastTable)
+            seen.append({"rows": table.row_count, "own_process": self.own_process,
+                         "gc": gc.isenabled()})
+            self.exit()
+
+        return run(self, headless=True, size=(100, 30), auto_pilot=stop_when_loaded)
+
+    monkeypatch.setattr(JustOnApp, "run", fake_run)
+    return seen
+
+
+def test_launch_reports_a_damaged_store_after_the_ui(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from juston_tui.cli import main
+
+    path = tmp_path / "s.json"
+    path.write_bytes(b'{"orgs": {"1": ')
+    headless_run(monkeypatch)
+    code = main(["--db", str(path), "--keyring", "memory"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("juston-tui: error:") and "left exactly as it is" in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == b'{"orgs": {"1": '
+    assert gc.isenabled()
+
+
+def test_launch_shows_the_rows_and_leaves_the_gc_on(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from juston_tui.launch import run_tui
+
+    path = seeded(tmp_path)
+    seen = headless_run(monkeypatch)
+    try:
+        assert run_tui(launch_args(path)) == 0
+    finally:
+        gc.unfreeze()  # what the launched app froze would otherwise outlive this test
+    assert seen == [{"rows": 3, "own_process": True, "gc": True}]
+    assert gc.isenabled()
