@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.screen_tabs import ScreenTabs
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class JustOnScreen(Screen[None]):
         yield Header(icon="≡")
         yield ScreenTabs(self.MODE)
         yield from self.compose_body()
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

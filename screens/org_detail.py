@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from juston_tui.model import CHECK_IDS, Org, Snapshot
 from juston_tui.screens.registry_data import (
@@ -27,6 +27,7 @@ from juston_tui.screens.registry_data import (
 )
 from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
 from juston_tui.screens.widgets.fast_table import verdict_style
+from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class OrgDetailScreen(Screen[None]):
             yield Static(id="detail-credentials")
             yield Static(id="detail-checks")
             yield Static(id="detail-history")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#detail-scroll").focus()

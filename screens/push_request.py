@@ -21,11 +21,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, Org, ValidationError
 from juston_tui.screens.form_base import ERROR_CLASS
 from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now, is_current
+from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ class PushRequestScreen(Screen[None]):
             with Horizontal(id="push-buttons"):
                 yield Button("Copy (c)", id="push-copy")
                 yield Button("Save (w)", id="push-save")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "JustOn Upgrade request"

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from juston_tui.model import Org
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
+from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class VendorSyncScreen(Screen[None]):
         yield Header(icon="≡")
         yield Static(id="vendor-summary")
         yield FastTable(PLAN_COLUMNS, empty_text="Reading PackageSubscriber…", id="vendor-table")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"Vendor sync from {clean(self.vendor.name, limit=60)}"
