@@ -12,7 +12,7 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Static
 
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
@@ -38,6 +38,9 @@ from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived
 from juston_tui.screens.widgets.fast_table import FastTable, Row
 from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from textual.widgets import Label, ProgressBar  # imported when a check starts
 
 
 @contextmanager
@@ -126,9 +129,7 @@ class RegistryScreen(JustOnScreen):
                         id="registry-filter")
         yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=True,
                         id="registry-table")
-        with Horizontal(id="registry-progress"):
-            yield ProgressBar(id="registry-bar", show_eta=False)
-            yield Label(id="registry-progress-label")
+        yield Horizontal(id="registry-progress")  # filled when a check starts
 
     @property
     def table(self) -> FastTable:
@@ -244,7 +245,7 @@ class RegistryScreen(JustOnScreen):
     def action_escape(self) -> None:
         if self.refreshing and self.refresh_cancel is not None:
             self.refresh_cancel.set()
-            self.query_one("#registry-progress-label", Label).update("cancelling…")
+            self._progress()[1].update("cancelling…")
             return
         if self.query_one("#registry-filter", FilterBox).clear() or self.query_text:
             self.query_text = ""
@@ -447,13 +448,25 @@ class RegistryScreen(JustOnScreen):
             return
         self.refreshing = True
         self.refresh_cancel = threading.Event()
-        progress = self.query_one("#registry-progress")
-        progress.display = True
-        bar = self.query_one("#registry-bar", ProgressBar)
+        bar, label = self._progress()
+        self.query_one("#registry-progress").display = True
         bar.update(total=len(orgs), progress=0)
-        self.query_one("#registry-progress-label", Label).update(
-            f"checking 0/{len(orgs)} · esc cancels")
+        label.update(f"checking 0/{len(orgs)} · esc cancels")
         self.sweep_orgs(orgs, self.refresh_cancel)
+
+    def _progress(self) -> tuple[ProgressBar, Label]:
+        """The check's progress bar and label, built when the first check starts.
+
+        Not at start-up: a progress bar is four widgets and ~10 ms of the first frame.
+        """
+        from textual.widgets import Label, ProgressBar
+
+        row = self.query_one("#registry-progress", Horizontal)
+        if not row.children:
+            row.mount(ProgressBar(id="registry-bar", show_eta=False),
+                      Label(id="registry-progress-label"))
+        return (row.query_one("#registry-bar", ProgressBar),
+                row.query_one("#registry-progress-label", Label))
 
     @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs")
     def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
@@ -463,12 +476,12 @@ class RegistryScreen(JustOnScreen):
     def _snapshot_arrived(self, event: SnapshotArrived) -> None:
         self.apply_snapshot_info(event.snapshot.org_id, SnapInfo.from_snapshot(event.snapshot))
         if self.refreshing:
-            self.query_one("#registry-bar", ProgressBar).update(total=event.total,
-                                                                 progress=event.done)
-            label = f"checking {event.done}/{event.total} · esc cancels"
+            bar, label = self._progress()
+            bar.update(total=event.total, progress=event.done)
+            text = f"checking {event.done}/{event.total} · esc cancels"
             if self.refresh_cancel is not None and self.refresh_cancel.is_set():
-                label = f"cancelling… {event.done}/{event.total}"
-            self.query_one("#registry-progress-label", Label).update(label)
+                text = f"cancelling… {event.done}/{event.total}"
+            label.update(text)
 
     def apply_snapshot_info(self, org_id: str, info: SnapInfo) -> None:
         """Live per-row update: the row changes in place, without re-sorting under the cursor."""
