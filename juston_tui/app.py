@@ -105,7 +105,7 @@ class JustOnApp(App[None]):
         self.specs = available_specs()
         self.MODES = {s.mode: _loader(s) for s in self.specs}
         super().__init__()
-        self.stylesheet = CachedStylesheet(variables=self.get_css_variables())
+        self.stylesheet = CachedStylesheet.replacing(self.stylesheet)
         self._store = store
         # Set when the store could not be read after start-up; launch.py reports it on the
         # plain terminal (the same one-line message a command gives) once the UI is gone.

@@ -26,6 +26,13 @@ class CachedStylesheet(Stylesheet):
         super().__init__(variables=variables)
         self._variables_key: tuple[tuple[str, str], ...] | None = None
 
+    @classmethod
+    def replacing(cls, sheet: Stylesheet) -> CachedStylesheet:
+        """A cached sheet with `sheet`'s variables (App.__init__ just computed them, ~2 ms)."""
+        cached = cls(variables=sheet._variables)
+        cached.source = sheet.source.copy()
+        return cached
+
     def set_variables(self, variables: dict[str, str]) -> None:
         super().set_variables(variables)
         self._variables_key = None
