@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ui_helpers import settle
+
 from juston_tui.app import JustOnApp
 from juston_tui.credentials import open_credentials
 from juston_tui.screens.help import HelpScreen
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.store import Store
-from tests.ui_helpers import settle
 
 
 def make_app(tmp_path: Path, read_only: bool = False) -> JustOnApp:

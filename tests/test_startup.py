@@ -12,13 +12,13 @@ import gc
 from pathlib import Path
 
 import pytest
+from ui_helpers import screen_text, settle
 
 from juston_tui.app import JustOnApp
 from juston_tui.credentials import open_credentials
 from juston_tui.model import Org
 from juston_tui.screens.widgets.fast_table import FastTable
 from juston_tui.store import Store, StoreCorruptError
-from tests.ui_helpers import screen_text, settle
 
 ORG = "00D000000000001"
 
