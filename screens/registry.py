@@ -152,7 +152,8 @@ class RegistryScreen(JustOnScreen):
             entries, error = self._read_entries()
             now = app_now(self.app)
             rows = {key: entry_row(entry, now) for key, entry in entries.items()}
-            self.juston.freeze_long_lived()
+            if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
+                self.juston.freeze_long_lived()
         self.post_message(EntriesLoaded(entries, error, rows))
 
     def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
