@@ -227,10 +227,13 @@ class JustOnApp(App[None]):
         from juston_tui.store import StoreError
 
         if isinstance(error, StoreError):
-            self.startup_error = error
-            self.exit(return_code=2)
+            self._end_with_store_error(error)
             return
         super()._handle_exception(error)
+
+    def _end_with_store_error(self, error: Exception) -> None:
+        self.startup_error = error
+        self.exit(return_code=2)
 
     def watch_store(self) -> None:
         """Poll the store file so screens learn about another instance's (or a script's) edits."""
@@ -302,8 +305,7 @@ class JustOnApp(App[None]):
             return
         error = event.worker.error
         if event.worker.group == "store-load" and isinstance(error, Exception):
-            self.startup_error = error
-            self.exit(return_code=2)
+            self._end_with_store_error(error)
             return
         self.notify(
             clean(f"{event.worker.name or 'background task'} failed: {error}", limit=300),

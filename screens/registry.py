@@ -63,15 +63,12 @@ class EntriesLoaded(Message):
     """The worker has read the store."""
 
     def __init__(
-        self,
-        entries: dict[str, OrgEntry],
-        error: str | None = None,
-        rows: dict[str, Row] | None = None,
+        self, entries: dict[str, OrgEntry], rows: dict[str, Row], error: str | None = None
     ) -> None:
         super().__init__()
         self.entries = entries
+        self.rows = rows  # built with the entries, in the worker
         self.error = error
-        self.rows = rows  # built with the entries in the worker; None: build them here
 
 
 class IndexReady(Message):
@@ -154,7 +151,7 @@ class RegistryScreen(JustOnScreen):
             rows = {key: entry_row(entry, now) for key, entry in entries.items()}
             if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
                 self.juston.freeze_long_lived()
-        self.post_message(EntriesLoaded(entries, error, rows))
+        self.post_message(EntriesLoaded(entries, rows, error))
 
     def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
         try:
@@ -171,10 +168,7 @@ class RegistryScreen(JustOnScreen):
         self.loaded = True
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
-        if event.rows is not None:
-            self.rows = event.rows
-        else:
-            self._rebuild_rows()
+        self.rows = event.rows
         self.indexed = False
         self._counts = None
         self.apply_filter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,28 +51,49 @@ def test_load_is_done_once_and_migrates(tmp_path: Path) -> None:
     assert store.loaded and len(store.all_docs("orgs")) == 3
 
 
-async def test_first_frame_shows_loading_then_rows_arrive(tmp_path: Path) -> None:
+def hold_the_parse(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Store.load waits until the returned event is set: the test sees the loading state."""
+    release = threading.Event()
+    load = Store.load
+
+    def held_load(self: Store) -> None:
+        release.wait(10)
+        load(self)
+
+    monkeypatch.setattr(Store, "load", held_load)
+    return release
+
+
+async def test_first_frame_shows_loading_then_rows_arrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = seeded(tmp_path)
+    release = hold_the_parse(monkeypatch)
     app = JustOnApp(store=Store.open(path, read_only=True, load=False),
                     credentials=open_credentials("memory"))
-    first: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        # the registry's on_mount has run; its load worker starts after this frame
-        first.append(screen_text(app))
+        await pilot.pause()
+        first = screen_text(app)
+        assert "Reading the store" in first and "Loading orgs" in first
+        assert "Org 0" not in first
+        release.set()
         await settle(pilot)
         text = screen_text(app)
         assert app.screen.query_one("#registry-table", FastTable).row_count == 3
         assert "Org 0" in text and "3 orgs" in text
-    assert "Reading the store" in first[0] and "Org 0" not in first[0]
 
 
-async def test_a_screen_key_pressed_while_loading_is_kept(tmp_path: Path) -> None:
+async def test_a_screen_key_pressed_while_loading_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = seeded(tmp_path)
-    store = Store.open(path, load=False)
-    app = JustOnApp(store=store, credentials=open_credentials("memory"))
+    release = hold_the_parse(monkeypatch)
+    app = JustOnApp(store=Store.open(path, load=False), credentials=open_credentials("memory"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.run_action("switch_mode('contacts')")  # before the load worker ran
-        assert app.current_mode == "registry" or store.loaded
+        await pilot.press("5")  # contacts read the store as they mount: wait for it
+        await pilot.pause()
+        assert app.current_mode == "registry"
+        release.set()
         await settle(pilot)
         assert app.current_mode == "contacts"
 
