@@ -47,15 +47,11 @@ class ScreenSpec:
     module: str
     cls: str
     help: str
-    # The screen reads the store in a worker (and shows that it is loading), so it can be
-    # drawn before the store is parsed; other screens read it as they mount.
-    reads_store_in_worker: bool = False
 
 
 SCREEN_SPECS = (
     ScreenSpec("1", "registry", "Orgs", "juston_tui.screens.registry", "RegistryScreen",
-               "Every registered org: versions, licences, push registration, last check",
-               reads_store_in_worker=True),
+               "Every registered org: versions, licences, push registration, last check"),
     ScreenSpec("2", "checklist", "Checklist", "juston_tui.screens.checklist", "ChecklistScreen",
                "Walk through the JustOn installation steps for one org"),
     ScreenSpec("3", "access", "Access", "juston_tui.screens.access", "AccessScreen",
@@ -110,7 +106,6 @@ class JustOnApp(App[None]):
         # Set when the store could not be read after start-up; launch.py reports it on the
         # plain terminal (the same one-line message a command gives) once the UI is gone.
         self.startup_error: Exception | None = None
-        self._pending_mode: str | None = None
         # Launched from the command line, the app owns the process and tunes its garbage
         # collector (see `freeze_long_lived`); tests build many apps in one process and don't.
         self.own_process = own_process
@@ -169,10 +164,9 @@ class JustOnApp(App[None]):
         if not self.specs:
             self.notify("No screens are installed.", severity="error")
             return
-        mode = self._start_mode or self.specs[0].mode
-        if not self._can_show_before_load(mode):
-            self._store.load()
-        self.switch_mode(mode)
+        # Every screen reads the store in its own worker (through `store`, which waits for
+        # the parse), so any of them can be shown before the store is read.
+        self.switch_mode(self._start_mode or self.specs[0].mode)
         # After the first frame: the parse holds the GIL and would delay that frame.
         self.call_after_refresh(self._after_first_frame)
 
@@ -206,27 +200,16 @@ class JustOnApp(App[None]):
         for warning in self._store.warnings:
             self.notify(warning, severity="warning", markup=False)
         self.watch_store()
-        if self._pending_mode is not None:
-            mode, self._pending_mode = self._pending_mode, None
-            self.switch_mode(mode)
-
-    async def action_switch_mode(self, mode: str) -> None:
-        """Switch screens; a key pressed while the store is still being read is kept for then."""
-        if not self._can_show_before_load(mode):
-            self._pending_mode = mode
-            return
-        await super().action_switch_mode(mode)
-
-    def _can_show_before_load(self, mode: str) -> bool:
-        if self._store.loaded:
-            return True
-        return any(s.mode == mode and s.reads_store_in_worker for s in self.specs)
 
     def _handle_exception(self, error: Exception) -> None:
-        """A store that cannot be read ends the app with its one-line message, not a traceback."""
+        """A store that cannot be read at start-up ends the app with its one-line message.
+
+        Only before the store is loaded: later a StoreError escaping a handler is a bug and
+        stays one (Textual's traceback, and a failing test).
+        """
         from juston_tui.store import StoreError
 
-        if isinstance(error, StoreError):
+        if isinstance(error, StoreError) and not self._store.loaded:
             self._end_with_store_error(error)
             return
         super()._handle_exception(error)

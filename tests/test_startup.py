@@ -17,7 +17,7 @@ from ui_helpers import screen_text, settle
 
 from juston_tui.app import JustOnApp
 from juston_tui.credentials import open_credentials
-from juston_tui.model import Org
+from juston_tui.model import Contact, Org
 from juston_tui.screens.widgets.fast_table import FastTable
 from juston_tui.store import Store, StoreCorruptError
 
@@ -83,19 +83,21 @@ async def test_first_frame_shows_loading_then_rows_arrive(
         assert "Org 0" in text and "3 orgs" in text
 
 
-async def test_a_screen_key_pressed_while_loading_is_kept(
+async def test_a_screen_key_pressed_while_loading_switches_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every screen reads the store in its worker: it shows at once and fills in after."""
     path = seeded(tmp_path)
+    Store.open(path).add_contact(Contact.create(full_name="Ada Admin", email="ada@example.com", title="Admin"))
     release = hold_the_parse(monkeypatch)
     app = JustOnApp(store=Store.open(path, load=False), credentials=open_credentials("memory"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")  # contacts read the store as they mount: wait for it
+        await pilot.press("5")
         await pilot.pause()
-        assert app.current_mode == "registry"
+        assert app.current_mode == "contacts" and "Ada Admin" not in screen_text(app)
         release.set()
         await settle(pilot)
-        assert app.current_mode == "contacts"
+        assert "Ada Admin" in screen_text(app)
 
 
 async def test_a_damaged_store_ends_the_app_with_its_message(tmp_path: Path) -> None:
