@@ -88,7 +88,8 @@ async def test_a_screen_key_pressed_while_loading_switches_at_once(
 ) -> None:
     """Every screen reads the store in its worker: it shows at once and fills in after."""
     path = seeded(tmp_path)
-    Store.open(path).add_contact(Contact.create(full_name="Ada Admin", email="ada@example.com", title="Admin"))
+    ada = Contact.create(full_name="Ada Admin", email="ada@example.com", title="Admin")
+    Store.open(path).add_contact(ada)
     release = hold_the_parse(monkeypatch)
     app = JustOnApp(store=Store.open(path, load=False), credentials=open_credentials("memory"))
     async with app.run_test(size=(120, 40)) as pilot:
