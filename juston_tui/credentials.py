@@ -33,8 +33,8 @@ FILE_ENV = "JUSTON_TUI_KEYRING_FILE"
 MODES = ("auto", "cryptfile", "memory")
 
 # Backends that are files or no-ops: never chosen automatically.
-_NOT_SYSTEM = ("keyrings.alt.", "keyrings.cryptfile.", "keyring.backends.fail",
-               "keyring.backends.null", "keyring.backends.chainer")
+_NOT_SYSTEM = ("keyrings.alt.", "keyrings.cryptfile.", "juston_tui.cryptfile.",
+               "keyring.backends.fail", "keyring.backends.null", "keyring.backends.chainer")
 
 HEADLESS_EXPLANATION = """\
 No OS keyring is reachable from this session, so juston-tui cannot store or read org secrets
@@ -144,12 +144,11 @@ def find_system_backend() -> Any | None:
 
 def open_cryptfile(path: Path, passphrase: str) -> Any:
     """The encrypted-file backend, unlocked; a wrong passphrase is refused here, not later."""
-    from keyrings.cryptfile.cryptfile import CryptFileKeyring
-
+    from juston_tui.cryptfile import SharedSaltCryptFileKeyring
     from juston_tui.paths import ensure_private_dir
 
     ensure_private_dir(path.parent)
-    backend = CryptFileKeyring()
+    backend = SharedSaltCryptFileKeyring()
     backend.file_path = str(path)
     try:
         backend.keyring_key = passphrase  # unlocks (and checks) an existing file
@@ -173,8 +172,8 @@ class CredentialStore:
     def __init__(self, backend: Any | None, info: BackendInfo, *, cache: bool = False) -> None:
         self._backend = backend
         self.info = info
-        # The encrypted file runs Argon2 (~0.9 s here) on every read: remember what this
-        # process has read or written, so a sweep pays it once per secret, not per use.
+        # The encrypted file: remember what this process has read or written (a read is a
+        # file parse and a decryption; Argon2 itself runs once, see cryptfile.py).
         self._cache: dict[tuple[str, str], str | None] | None = {} if cache else None
         self._cache_lock = threading.Lock()
 

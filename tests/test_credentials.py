@@ -107,3 +107,57 @@ def test_cryptfile_reads_each_secret_once_per_process(
     fresh.delete(ORG, "access_token")
     assert fresh.get(ORG, "access_token") is None
     assert len(reads) == 1
+
+
+def test_cryptfile_derives_the_key_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyrings.cryptfile runs Argon2 (~0.9 s) per entry; after unlocking, ours runs it no more."""
+    monkeypatch.setenv(credentials.FILE_ENV, str(tmp_path / "c.cfg"))
+    writer = open_credentials("cryptfile", passphrase="pw")
+    kinds = ("access_token", "refresh_token", "password", "security_token")
+    for kind in kinds:
+        writer.set(ORG, kind, f"{kind}-value")
+    assert writer._backend.derivations == 1
+    # A later process: unlocking derives the key once; every secret then reads without it.
+    reader = open_credentials("cryptfile", passphrase="pw")
+    assert [reader.get(ORG, kind) for kind in kinds] == [f"{kind}-value" for kind in kinds]
+    assert reader._backend.derivations == 1
+
+
+def test_cryptfile_stays_readable_by_and_from_stock_keyrings_cryptfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyrings.cryptfile.cryptfile import CryptFileKeyring
+
+    monkeypatch.setattr(CryptFileKeyring, "time_cost", 1)  # keep the stock reads quick
+    path = tmp_path / "c.cfg"
+    monkeypatch.setenv(credentials.FILE_ENV, str(path))
+    ours = open_credentials("cryptfile", passphrase="pw")
+    ours.set(ORG, "access_token", "written-by-us")
+    stock = CryptFileKeyring()
+    stock.file_path = str(path)
+    stock.keyring_key = "pw"
+    assert stock.get_password(credentials.SERVICE, f"{ORG}:access_token") == "written-by-us"
+    stock.set_password(credentials.SERVICE, f"{ORG}:password", "written-by-stock")
+    again = open_credentials("cryptfile", passphrase="pw")
+    assert again.get(ORG, "password") == "written-by-stock"
+    assert again.get(ORG, "access_token") == "written-by-us"
+    assert again._backend.derivations == 2  # the shared salt, and the stock entry's own
+    with pytest.raises(CredentialsUnavailable):
+        open_credentials("cryptfile", passphrase="wrong")
+
+
+def test_the_encrypted_file_is_never_discovered_as_an_os_keyring() -> None:
+    """keyring considers every loaded backend class; once cryptfile.py is imported (after any
+    cryptfile use), auto mode must still not pick the encrypted file on its own."""
+    import keyring.backend
+
+    from juston_tui.cryptfile import SharedSaltCryptFileKeyring
+
+    assert not SharedSaltCryptFileKeyring.viable
+    found = [type(b).__name__ for b in keyring.backend.get_all_keyring()]
+    assert "SharedSaltCryptFileKeyring" not in found
+    assert credentials._class_path(SharedSaltCryptFileKeyring()).startswith(
+        credentials._NOT_SYSTEM
+    )
