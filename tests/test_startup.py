@@ -170,3 +170,41 @@ def test_launch_shows_the_rows_and_leaves_the_gc_on(tmp_path: Path,
         gc.unfreeze()  # what the launched app froze would otherwise outlive this test
     assert seen == [{"rows": 3, "own_process": True, "gc": True}]
     assert gc.isenabled()
+
+
+HEAVY = ("simple_salesforce", "requests", "keyring", "icalendar", "vobject", "cryptography",
+         "argon2", "juston_tui.commands.status", "juston_tui.simulator")
+
+PROBE = """
+import json, sys
+from pathlib import Path
+from juston_tui import app as app_module
+from juston_tui.screens import registry
+
+apply_filter = registry.RegistryScreen.apply_filter
+def filtered(self):
+    apply_filter(self)
+    if self.loaded:
+        heavy = json.loads(sys.argv[2])
+        Path(sys.argv[3]).write_text(json.dumps([m for m in heavy if m in sys.modules]))
+        self.app.exit()
+registry.RegistryScreen.apply_filter = filtered
+run = app_module.JustOnApp.run
+app_module.JustOnApp.run = lambda self, **kwargs: run(self, headless=True, size=(100, 30))
+from juston_tui.cli import main
+raise SystemExit(main(["--db", sys.argv[1], "--read-only"]))
+"""
+
+
+def test_start_up_keeps_heavy_imports_off_the_path(tmp_path: Path) -> None:
+    """Until the registry shows its rows, no Salesforce client, keyring, iCalendar or command
+    module is imported (each costs 50-200 ms of start-up)."""
+    import json
+    import subprocess
+    import sys
+
+    path, found = seeded(tmp_path), tmp_path / "imported.json"
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY), str(found)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(found.read_text()) == []
