@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from rich.console import Console
+from textual.worker import WorkerCancelled
 
 
 async def settle(pilot: Any, rounds: int = 30) -> None:
@@ -17,7 +18,10 @@ async def settle(pilot: Any, rounds: int = 30) -> None:
         if not busy:
             await pilot.pause()
             return
-        await app.workers.wait_for_complete(busy)
+        try:
+            await app.workers.wait_for_complete(busy)
+        except WorkerCancelled:
+            pass  # an exclusive worker replaced by a newer one: look again
     raise AssertionError("workers did not finish")
 
 
