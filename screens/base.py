@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Header
 
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.screen_tabs import ScreenTabs
+from juston_tui.screens.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from juston_tui.app import JustOnApp
@@ -39,7 +39,7 @@ class JustOnScreen(Screen[None]):
         return bool(getattr(self.app, "read_only", False))
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield TitleBar()
         yield ScreenTabs(self.MODE)
         yield from self.compose_body()
         yield KeyBar()

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from juston_tui.model import CHECK_IDS, Org, Snapshot
 from juston_tui.screens.registry_data import (
@@ -28,6 +28,7 @@ from juston_tui.screens.registry_data import (
 from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
 from juston_tui.screens.widgets.fast_table import verdict_style
 from juston_tui.screens.widgets.key_bar import KeyBar
+from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class OrgDetailScreen(Screen[None]):
         self.cancel: threading.Event | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield TitleBar()
         with VerticalScroll(id="detail-scroll"):
             yield Static(Text("Loading…"), id="detail-summary")
             yield Static(id="detail-credentials")

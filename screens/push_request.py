@@ -21,12 +21,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Header, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, Org, ValidationError
 from juston_tui.screens.form_base import ERROR_CLASS
 from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now, is_current
 from juston_tui.screens.widgets.key_bar import KeyBar
+from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ class PushRequestScreen(Screen[None]):
         self.text = ""
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield TitleBar()
         with Vertical(id="push-body"):
             yield Static(Text("Loading…"), id="push-summary")
             yield TextArea("", read_only=True, id="push-draft", soft_wrap=True)

@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from juston_tui.model import Org
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.screens.widgets.key_bar import KeyBar
+from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class VendorSyncScreen(Screen[None]):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield TitleBar()
         yield Static(id="vendor-summary")
         yield FastTable(PLAN_COLUMNS, empty_text="Reading PackageSubscriber…", id="vendor-table")
         yield KeyBar()
