@@ -8,7 +8,6 @@ Every write runs in a worker; each change can be undone with `u`.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -21,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from juston_tui.contacts_io import ContactIndex, ImportPreview
+from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Contact, Org
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
@@ -156,10 +156,8 @@ class ContactsScreen(JustOnScreen):
           name="loading contacts")
     def load(self) -> None:
         store = self.juston.store
-        # ~60k short-lived objects: full collections would add a third to the first paint.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # ~60k objects: full collections would add a third to the first paint.
+        with paused_gc():
             try:
                 docs = store.all_docs("contacts")
                 orgs = store.list_orgs()
@@ -178,9 +176,6 @@ class ContactsScreen(JustOnScreen):
             index = ContactIndex((Contact.from_doc(d) for d in docs), names)
             label = index.org_label
             rows = {c.id: contact_row(c, label(c)) for c in index.contacts}
-        finally:
-            if collecting:
-                gc.enable()
         self.post_message(ContactsLoaded(index, rows, orgs))
 
     @on(ContactsPreview)

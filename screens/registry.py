@@ -8,10 +8,8 @@ as its snapshot arrives; `esc` cancels.
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -22,6 +20,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
 
+from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
@@ -41,22 +40,6 @@ from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from textual.widgets import Label, ProgressBar  # imported when a check starts
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Hold off the cyclic GC while building 10,000 rows.
-
-    The parsed store is a few million objects; a full collection triggered by the row objects
-    costs more than the whole first frame. It still runs, just after the frame.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class EntriesLoaded(Message):
