@@ -30,7 +30,7 @@ _index = itertools.count(100)
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    simulator = Simulator(scenario_set="all", strict_composite=True).start()
+    simulator = Simulator(scenario_set="all").start()
     yield simulator
     simulator.stop()
 
@@ -109,7 +109,7 @@ def test_store_setting_overrides_current_version(sim: Simulator, creds: Credenti
 
 
 def test_pagination_is_followed(creds: CredentialStore) -> None:
-    with Simulator([make_org("healthy", 3)], batch_size=2, strict_composite=True) as small:
+    with Simulator([make_org("healthy", 3)], batch_size=2) as small:
         org = register(small, creds, small.orgs[0])
         snap = probe_org(org, creds)
         assert snap.error is None

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    simulator = Simulator(scenario_set="all", strict_composite=True).start()
+    simulator = Simulator(scenario_set="all").start()
     yield simulator
     simulator.stop()
 
