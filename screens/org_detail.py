@@ -242,7 +242,7 @@ class OrgDetailScreen(Screen[None]):
             info = SnapInfo.from_snapshot(snap)
             text.append(f"\nVersions: Billing & Invoice Management {info.billing or '—'}")
             if info.billing_current:
-                text.append(f" (current {info.billing_current})")
+                text.append(f" ({info.billing_current})")
             text.append(f" · Cash Management {info.cash or '—'}")
             if snap.error:
                 text.append("\nError: ", style="bold red")
@@ -269,6 +269,17 @@ class OrgDetailScreen(Screen[None]):
     def render_checks(self) -> None:
         text = Text("\nChecks of the last snapshot\n", style="bold")
         snap = self.snapshot
+        for problem in (snap.facts.get("diagnoses") or ()) if snap is not None else ():
+            # What keeps the probe from reading (e.g. a permission the integration user lacks),
+            # as the rules diagnosed it when the snapshot was taken.
+            if not isinstance(problem, dict):
+                continue
+            text.append("  problem ", style="bold red")
+            text.append(clean(problem.get("summary"), limit=500) + "\n")
+            fix = clean(problem.get("fix"), limit=800)
+            if fix:
+                text.append("          fix: ", style="cyan")
+                text.append(fix + "\n")
         if snap is None or not snap.checks:
             text.append("  none yet\n", style="dim")
         else:

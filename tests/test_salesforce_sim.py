@@ -20,6 +20,8 @@ from juston_tui.salesforce import (
     read_browser_caching,
     sweep,
 )
+from juston_tui.salesforce.checks import diagnose
+from juston_tui.salesforce.facts import Facts
 from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
 from juston_tui.simulator import SCENARIOS, Simulator, make_org
 from juston_tui.store import Store
@@ -85,18 +87,57 @@ def test_every_scenario_reaches_its_verdicts(sim: Simulator, creds: CredentialSt
 
 def test_facts_follow_the_contract(sim: Simulator, creds: CredentialStore) -> None:
     org = register(sim, creds, fresh(sim))
-    facts = probe_org(org, creds).facts
-    assert set(facts["organization"]) >= {"name", "edition", "is_sandbox", "instance",
-                                          "org_type"}
-    assert facts["packages"]["billing"]["version"] == "2.80.2"
-    assert set(facts["packages"]["billing"]) >= {"name", "namespace", "version", "version_id"}
-    assert facts["current_versions"] == {"billing": "2.80", "cash": "1.14"}
-    assert {"namespace", "status", "allowed", "used", "expires"} <= set(facts["licenses"][0])
-    assert facts["connected_app"]["name"] == "JustOn Platform"
-    assert facts["connected_app"]["sysadmin"] is True
-    assert facts["permissions"]["balance"]["permission_sets"] == ["JustOn Billing"]
-    assert facts["permissions"]["task_type"]["permission_sets"] == ["JustOn Billing"]
-    assert facts["api_usage"]["max"] == 15000
+    doc = probe_org(org, creds).facts
+    assert set(doc["organization"]) >= {"name", "edition", "is_sandbox", "instance", "org_type"}
+    facts = Facts.from_doc(doc)
+    assert Facts.from_doc(facts.to_doc()) == facts  # the stored document round-trips
+    assert facts.version("billing") == "2.80.2"
+    assert facts.packages is not None and facts.packages["billing"] is not None
+    assert facts.packages["billing"].namespace == "ONB2"
+    assert {p: c.label for p, c in facts.current.items()} == {
+        "billing": "assumed current 2.80 (releases.toml of 2026-03-01)",
+        "cash": "assumed current 1.14 (releases.toml of 2026-03-01)"}
+    assert facts.licenses and facts.licenses[0].allowed == 25
+    app = facts.connected_app
+    assert app is not None and app.name == "JustOn Platform"
+    assert app.admin_profile == "System Administrator" and app.admin_preauthorized
+    assert facts.balance is not None and facts.balance.covering == ("JustOn Billing",)
+    assert facts.task_type is not None and facts.task_type.permission_sets == ("JustOn Billing",)
+    assert facts.api_usage is not None and facts.api_usage.max == 15000
+    assert facts.api_user == org.username and not facts.errors
+
+
+def test_translated_admin_profile_is_found_by_its_facts(sim: Simulator,
+                                                        creds: CredentialStore) -> None:
+    """A German API user sees "Systemadministrator": still the standard admin profile."""
+    snap = probe_org(register(sim, creds, fresh(sim, "sysadmin_de")), creds)
+    check = snap.check("connected_app.sysadmin")
+    assert check is not None and check.verdict == "ok"
+    assert "Systemadministrator (the standard System Administrator profile)" in check.reason
+    french = probe_org(register(sim, creds, fresh(sim, "no_sysadmin_fr")), creds)
+    check = french.check("connected_app.sysadmin")
+    assert check is not None and check.verdict == "fail" and check.fix
+    assert "Administrateur système (the standard System Administrator profile) is not" \
+        in check.reason
+
+
+def test_missing_view_setup_names_the_permission_the_user_and_the_fix(
+        sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim, "no_view_setup")
+    org = register(sim, creds, so)
+    snap = probe_org(org, creds)
+    facts = Facts.from_doc(snap.facts)
+    [problem] = diagnose(facts)
+    assert so.username in problem.summary and "View Setup and Configuration" in problem.summary
+    assert "PermissionSet" in problem.summary and "INVALID_TYPE" in problem.summary
+    assert set(problem.checks) == {"connected_app.permitted_users", "connected_app.sysadmin",
+                                   "permissions.balance", "permissions.task_type"}
+    for check_id in problem.checks:
+        check = snap.check(check_id)
+        assert check is not None and check.verdict == "unknown"
+        assert "View Setup and Configuration" in check.reason
+        assert so.username in check.fix and "Manage Assignments" in check.fix
+    assert verdicts(snap)["package.billing"] == "ok"  # the rest is still judged
 
 
 def test_store_setting_overrides_current_version(sim: Simulator, creds: CredentialStore,
@@ -360,7 +401,7 @@ def test_sweep_uses_a_read_only_stores_settings(sim: Simulator, creds: Credentia
     store.set_setting("current_versions", {"billing": "9.9.9"})
     read_only = Store.open(store.path, read_only=True)
     snaps = sweep([org], creds, store=read_only)
-    assert snaps[0].facts["current_versions"]["billing"] == "9.9.9"
+    assert snaps[0].facts["current_versions"]["billing"]["version"] == "9.9.9"
     assert snaps.saved == 0 and read_only.latest_snapshot(org.org_id) is None
 
 
