@@ -437,6 +437,45 @@ def test_queries_fit_one_composite_and_quote() -> None:
     assert soql_quote("O'Brien\\x") == "'O\\'Brien\\\\x'"
 
 
+# -- the vendor org's versions and push queries ---------------------------------------------
+def test_latest_released_skips_beta_and_deprecated_versions() -> None:
+    from juston_tui.model import Org
+    from juston_tui.salesforce.vendor import latest_released
+
+    pkg = "033000000000001AAA"
+    records = {
+        "packages": [{"Id": pkg, "NamespacePrefix": "ONB2"}],
+        "versions": [
+            {"Id": "04t1", "MetadataPackageId": pkg, "ReleaseState": "Released",
+             "IsDeprecated": False, "MajorVersion": 2, "MinorVersion": 80, "PatchVersion": 2},
+            {"Id": "04t2", "MetadataPackageId": pkg, "ReleaseState": "Released",
+             "IsDeprecated": False, "MajorVersion": 2, "MinorVersion": 9, "PatchVersion": None},
+            {"Id": "04t3", "MetadataPackageId": pkg, "ReleaseState": "Released",
+             "IsDeprecated": True, "MajorVersion": 2, "MinorVersion": 81, "PatchVersion": 0},
+            {"Id": "04t4", "MetadataPackageId": pkg, "ReleaseState": "Beta",
+             "IsDeprecated": False, "MajorVersion": 2, "MinorVersion": 82, "PatchVersion": 0},
+            {"Id": "04t5", "MetadataPackageId": "033OTHER", "ReleaseState": "Released",
+             "IsDeprecated": False, "MajorVersion": 9, "MinorVersion": 0, "PatchVersion": 0},
+        ],
+    }
+    vendor = Org.create(org_id="00D5g000009Ven1", name="Vendor", vendor=True)
+    latest = latest_released(records, S, vendor, "2026-05-02")
+    assert latest == {"billing": CurrentVersion("2.80.2", "vendor", "2026-05-02",
+                                                "vendor org 00D5g000009Ven1")}
+
+
+def test_push_jobs_are_asked_for_the_requests_in_chunks() -> None:
+    from juston_tui.salesforce.vendor import _job_queries
+
+    ids = [f"0DV{n:012d}AAA" for n in range(250)]
+    batches = _job_queries(ids)
+    assert [len(b) for b in batches] == [4, 2]  # 3 chunks x (jobs, errors), <= 5 per composite
+    queries = [q for b in batches for q in b.values()]
+    assert sum(q.count("'0DV") for q in queries) == 2 * len(ids)
+    assert all("PackagePushRequestId IN (" in q for q in queries)
+    assert _job_queries([]) == []
+
+
 # -- errors ---------------------------------------------------------------------------------
 def test_error_lines_are_clean_and_secret_free() -> None:
     from simple_salesforce.exceptions import (

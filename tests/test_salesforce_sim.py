@@ -422,6 +422,47 @@ def test_vendor_subscribers_and_push_requests(sim: Simulator, creds: CredentialS
     assert all(p["product"] in ("billing", "cash") for p in pushes)
 
 
+def test_push_history_is_read_for_a_window_and_only_its_jobs(creds: CredentialStore) -> None:
+    """PackagePushJob/PackagePushError are read for the requests in the window only, paged."""
+    from datetime import UTC, datetime, timedelta
+
+    with Simulator(scenario_set="demo") as demo:
+        vendor = register(demo, creds, demo.vendor_org, "token")
+        demo.reset_counters()
+        recent = fetch_push_requests(vendor, creds)
+        assert demo.request_count(vendor.org_id) == 2  # requests, then their jobs and errors
+        everything = fetch_push_requests(vendor, creds,
+                                         since=datetime.now(UTC) - timedelta(days=1000))
+        demo.batch_size = 2  # every query now needs several pages
+        paged = fetch_push_requests(vendor, creds)
+    assert paged == recent
+    assert len(everything) == len(recent) + 1  # the request of 400 days ago is left out
+    old = next(p for p in everything if p["id"] not in {r["id"] for r in recent})
+    assert old["jobs"] and old["status"] == "Succeeded"
+    jobs = [j for p in recent for j in p["jobs"]]
+    assert len(jobs) > 2 and any(j["errors"] for j in jobs)
+
+
+def test_vendor_read_caches_the_latest_released_version_and_status_uses_it(
+        sim: Simulator, creds: CredentialStore, store: Store) -> None:
+    vendor = register(sim, creds, sim.vendor_org, "jwt", store=store)
+    fetch_subscribers(vendor, creds, store=store)
+    settings = ProbeSettings.for_store(store)
+    current = settings.current["billing"]
+    # 2.81.0 is released but deprecated, 2.81.1 is a beta: neither is current.
+    assert (current.version, current.source) == ("2.80.2", "vendor")
+    assert current.as_of and vendor.org_id[:15] in current.origin
+    assert settings.current["cash"].version == "1.14.1"
+    outdated = register(sim, creds, fresh(sim, "outdated"), store=store)
+    snap = probe_org(outdated, creds, settings=settings)
+    check = snap.check("package.billing")
+    assert check is not None and check.verdict == "warn"
+    assert f"(current 2.80.2 (vendor org {vendor.org_id[:15]} of {current.as_of}))" \
+        in check.reason
+    read_only = Store.open(store.path, read_only=True)
+    fetch_push_requests(vendor, creds, store=read_only)  # a read-only store is left alone
+
+
 def test_vendor_malformed_reply_is_one_clear_error(sim: Simulator,
                                                    creds: CredentialStore) -> None:
     from juston_tui.salesforce import AccessError

@@ -626,6 +626,7 @@ def test_vendor_org(sim: Simulator) -> None:
     assert sandbox["ParentOrg"] == org(sim, "healthy").org_id[:15]
     versions = sf.query("SELECT Id, MajorVersion, MinorVersion, PatchVersion FROM "
                         "MetadataPackageVersion WHERE ReleaseState = 'Released' AND "
+                        "IsDeprecated = false AND "
                         "MetadataPackage.NamespacePrefix = 'ONB2' ORDER BY MinorVersion DESC, "
                         "PatchVersion DESC LIMIT 1")["records"]
     latest = (versions[0]["MajorVersion"], versions[0]["MinorVersion"])

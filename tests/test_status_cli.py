@@ -283,6 +283,9 @@ def test_import_from_vendor_previews_then_applies(sim: Simulator, tmp_path: Path
     code, out, _ = cli(capsys, db, "org", "import", "--from-vendor", vendor.org_id, "--yes")
     assert code == 0 and f"added {plan['counts']['add']}, updated 1" in out
     store = Store.open(db)
+    cached = store.get_setting("vendor_current_versions")  # applied: "current" is the vendor's
+    assert {p: v["version"] for p, v in cached["versions"].items()} == {
+        "billing": "2.80.2", "cash": "1.14.1"}
     assert store.get_org(healthy.org_id).name == healthy.name
     assert store.get_org(sandbox.org_id).kind == "sandbox"
     assert store.get_org(sandbox.org_id).parent_org_id == sandbox.parent_org_id

@@ -43,7 +43,9 @@ def register_org(org_sub: argparse._SubParsersAction) -> None:
         help="add/update orgs from the vendor org's subscriber list (preview unless --yes)",
         description="Read PackageSubscriber from the vendor's packaging org and show which "
         "orgs would be added or updated (org key, name, type, status, instance, installed "
-        "version, parent org). Nothing changes without --yes.",
+        "version, parent org). Nothing changes without --yes; with --yes the packaging "
+        "org's latest released version of each package also becomes the current version "
+        "`status` compares with.",
     )
     imp.add_argument("--from-vendor", required=True, metavar="ORG",
                      help="the registered vendor (packaging) org to read from")
@@ -222,9 +224,17 @@ def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
     ctx.console().print(table)
 
 
+def _stamp() -> str:
+    from juston_tui.model import now_utc
+
+    return now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
     from juston_tui.salesforce import ProbeSettings
     from juston_tui.salesforce.errors import AccessError
+    from juston_tui.salesforce.facts import CurrentVersion
+    from juston_tui.salesforce.settings import remember_vendor_versions
     from juston_tui.salesforce.vendor import fetch_subscribers
 
     try:
@@ -237,9 +247,11 @@ def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError(f"vendor org {vendor_id} is not registered: add it with juston-tui org "
                         f"add {vendor_id} --name NAME --vendor ...")
     credentials = ctx.credentials()
+    latest: dict[str, CurrentVersion] = {}
     try:
         subscribers = fetch_subscribers(vendor, credentials, timeout=args.timeout,
-                                        settings=ProbeSettings.for_store(store))
+                                        settings=ProbeSettings.for_store(store),
+                                        versions=latest)
     except AccessError as exc:
         print(f"juston-tui: error: cannot read the vendor org: {exc}", file=ctx.err)
         return 2
@@ -258,6 +270,8 @@ def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
                   f"{counts['same']} unchanged; run again with --yes to apply", file=ctx.out)
         return 0
     added, updated = apply_plan(store, plan)
+    # The packaging org's latest released versions become what `status` calls current.
+    remember_vendor_versions(store, latest, vendor_id, _stamp())
     if not args.json:
         print(f"added {added}, updated {updated}, {counts['same']} unchanged", file=ctx.out)
     return 0

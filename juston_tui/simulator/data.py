@@ -429,7 +429,16 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
                 "PatchVersion": v.patch, "BuildNumber": v.build, "IsDeprecated": False},
                 now - age * day)
         cur = CURRENT_VERSIONS[ns]
-        beta = Version(cur.major, cur.minor + 1, 0, 3)
+        # A release that was withdrawn (IsDeprecated): newer than the current one, but no org
+        # can be pushed to it, so it is never "current".
+        withdrawn = Version(cur.major, cur.minor + 1, 0, 1)
+        db.add("MetadataPackageVersion", {
+            "Id": version_id(ns, withdrawn), "Name": withdrawn.name,
+            "MetadataPackageId": package_id(ns), "ReleaseState": "Released",
+            "MajorVersion": withdrawn.major, "MinorVersion": withdrawn.minor,
+            "PatchVersion": withdrawn.patch, "BuildNumber": withdrawn.build,
+            "IsDeprecated": True}, now - 10 * day)
+        beta = Version(cur.major, cur.minor + 1, 1, 3)
         db.add("MetadataPackageVersion", {
             "Id": version_id(ns, beta), "Name": beta.name, "MetadataPackageId": package_id(ns),
             "ReleaseState": "Beta", "MajorVersion": beta.major, "MinorVersion": beta.minor,
@@ -462,6 +471,9 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
     cur_b, cur_c = CURRENT_VERSIONS["ONB2"], CURRENT_VERSIONS["JOCM"]
     prev_c = released_versions("JOCM")[-2]
     plans = [
+        # Long past: outside the window a calendar refresh reads (vendor.PUSH_WINDOW_DAYS).
+        ("ancient_billing", "ONB2", released_versions("ONB2")[-6], base - 400 * day,
+         "Succeeded"),
         ("past_billing", "ONB2", cur_b, base - 20 * day, "Succeeded"),
         ("past_cash", "JOCM", prev_c, base - 45 * day, "Succeeded"),
         ("canceled", "ONB2", cur_b, base - 5 * day, "Canceled"),
