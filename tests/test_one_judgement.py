@@ -102,8 +102,13 @@ async def test_every_surface_shows_the_same_verdict_for_every_check(
     org_ids = list(scenarios)
     # 1. status --json (this run's snapshots are saved: every other surface reads them)
     code = main(["--db", str(path), "status", *org_ids, "--json"])
-    out, _err = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert code in (1, 2), out
+    # What keeps the probe from reading is said once per org: permission, user, how to grant.
+    blind = next(oid for oid, name in scenarios.items() if name == "no_view_setup")
+    [line] = [ln for ln in err.splitlines() if blind in ln]
+    assert 'lacks the "View Setup and Configuration" permission' in line
+    assert "Fix: Give " in line and "Manage Assignments" in line
     shown = {o["org_id"]: o for o in json.loads(out)["orgs"]}
     store = Store.open(path)
     snaps = {oid: store.latest_snapshot(oid) for oid in org_ids}
@@ -171,6 +176,9 @@ async def test_every_surface_shows_the_same_verdict_for_every_check(
             seen = dict((cid, v) for v, cid in re.findall(
                 rf"^\s+{VERDICT}\s+.+\(([a-z_.]+)\)$", text, re.MULTILINE))
             assert seen == truth[oid], oid
+            if oid == blind:  # the TUI detail names the missing permission and the fix too
+                assert 'problem the integration user' in text
+                assert "View Setup and Configuration" in text and "fix: Give" in text
             app.pop_screen()
             await settle(pilot)
 
