@@ -60,9 +60,10 @@ def assess(org: Org, info: SnapInfo) -> Candidate:
         else:
             included = False
             notes.append("sandbox: not included (no sandbox push requested by ticket)")
-    verdict = info.billing_verdict if info.checked_at is not None else ""
+    checked = info.checked_at is not None
+    verdict = (info.billing_verdict or "unknown") if checked else ""
     reason = info.billing_reason or "no package.billing check in the last snapshot"
-    if info.checked_at is None:
+    if not checked:
         notes.append("never checked: cannot confirm it runs a current release (press r first)")
     elif verdict == "fail":
         notes.append(f"not installed: {reason}")
@@ -73,8 +74,7 @@ def assess(org: Org, info: SnapInfo) -> Candidate:
         notes.append(f"current release unknown: {reason}")
     if org.push.state == "registered":
         notes.append("already registered")
-    return Candidate(org, info, included, tuple(notes), verdict or ("unknown" if
-                     info.checked_at is not None else ""))
+    return Candidate(org, info, included, tuple(notes), verdict)
 
 
 def draft_request(candidates: list[Candidate], contacts: list[Contact]) -> str:

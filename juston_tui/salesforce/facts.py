@@ -32,10 +32,6 @@ __all__ = [
 # How the probe went (Facts.meta): request counts, time, warnings, and the diagnoses the rules
 # made of what kept it from reading (juston_tui.salesforce.checks.diagnose), stored with it.
 META_KEYS = ("round_trips", "logins", "duration_ms", "warnings", "diagnoses")
-# Fact keys, each read by one part of the probe (the keys of Facts.errors).
-FACT_KEYS = ("organization", "packages", "licenses", "connected_app", "connected_app.access",
-             "permissions", "balance_tab")
-
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
@@ -306,6 +302,8 @@ class Facts:
     task_type: TaskTypeFacts | None = None
     api_usage: ApiUsage | None = None
     current: Mapping[str, CurrentVersion] = field(default_factory=dict)
+    # Why a part was not read, by fact key: organization, packages, licenses, connected_app,
+    # connected_app.access (who may use it), permissions (object/field), balance_tab.
     errors: Mapping[str, ReadError] = field(default_factory=dict)
     api_user: str = ""  # the user the probe ran as (the org's username, "" if unknown)
     auth_method: str = ""

@@ -9,7 +9,7 @@ the "current" version the status checks compare with (settings.remember_vendor_v
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -206,8 +206,11 @@ def _org_id(value: Any) -> str | None:
         return None
 
 
-def _run(org: Org, credentials: CredentialStore, timeout: float,
-         queries: Mapping[str, str], more: Any = None) -> dict[str, list[dict[str, Any]]]:
+MoreQueries = Callable[[Mapping[str, Any]], list[dict[str, str]]]
+
+
+def _run(org: Org, credentials: CredentialStore, timeout: float, queries: Mapping[str, str],
+         more: MoreQueries | None = None) -> dict[str, list[dict[str, Any]]]:
     """The records of `queries` (one composite); `more(records)` may name further batches of
     queries that depend on them, each sent as one more composite on the same connection."""
     conn = OrgConnection(org, credentials, timeout=timeout)
