@@ -188,8 +188,9 @@ def diagnose(facts: Facts) -> tuple[Diagnosis, ...]:
                       if o in SETUP_OBJECTS})
     who = _who(facts)
     affected = tuple(cid for cid, keys in _NEEDS.items() if refused.intersection(keys))
-    summary = (f"{who} lacks the \"{VIEW_SETUP}\" permission: Salesforce refuses "
-               f"{', '.join(objects)} ({facts.errors[sorted(refused)[0]].code}), so "
+    code = facts.errors[sorted(refused)[0]].code
+    summary = (f"{who} lacks the \"{VIEW_SETUP}\" permission: Salesforce answers {code} for "
+               f"the Setup objects the checks read ({', '.join(objects)}), so "
                f"{len(affected)} check(s) cannot be judged")
     user = facts.api_user or "the integration user"
     return (Diagnosis(summary, FIX_VIEW_SETUP.format(user=user), affected),)
