@@ -14,6 +14,7 @@ import os
 import sys
 
 from juston_tui.commands import _ask_passphrase
+from juston_tui.gc_pause import enable_gc
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -59,7 +60,7 @@ def run_tui(args: argparse.Namespace) -> int:
             return app.return_code
         return 0
     finally:
-        gc.enable()
+        enable_gc()
         if demo is not None:
             demo.stop()
 

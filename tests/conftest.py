@@ -12,7 +12,6 @@ from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
 
 
 @pytest.fixture(autouse=True)

@@ -33,8 +33,12 @@ def is_loopback(host: str) -> bool:
 
 
 def app_command(args: argparse.Namespace) -> str:
-    """The command each browser session runs: this interpreter, the same global options."""
-    parts = [sys.executable, "-m", "juston_tui"]
+    """The command each browser session runs: this interpreter, the same global options.
+
+    `-P` keeps the working directory off sys.path: started inside a clone, the clone's
+    `juston_tui/` folder (which has no `screens`) would otherwise shadow the installed package.
+    """
+    parts = [sys.executable, "-P", "-m", "juston_tui"]
     if args.db:
         parts += ["--db", args.db]
     if args.read_only:
