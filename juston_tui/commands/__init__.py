@@ -9,8 +9,8 @@ need neither start fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -64,13 +64,35 @@ class Context:
         return self._credentials
 
     def print_json(self, payload: Any) -> None:
-        json.dump(payload, self.out, indent=2, ensure_ascii=False, default=str)
+        """Indented UTF-8 JSON; orjson (the store's codec), ~20x the stdlib's speed at 10,000
+        orgs. Values it has no type for (dates, paths) are written as their str()."""
+        import orjson
+
+        self.out.write(orjson.dumps(payload, default=str, option=orjson.OPT_INDENT_2
+                                    | orjson.OPT_NON_STR_KEYS).decode())
         self.out.write("\n")
 
+    @property
+    def is_terminal(self) -> bool:
+        from juston_tui.commands.output import is_terminal
+
+        return is_terminal(self.out)
+
     def console(self) -> Any:
+        """A Rich console on `out`. Off a terminal nothing is wrapped or cut: a pipe gets
+        every line whole (Rich would otherwise lay the text out for 80 columns)."""
         from rich.console import Console
 
-        return Console(file=self.out, highlight=False, soft_wrap=False)
+        if self.is_terminal:
+            return Console(file=self.out, highlight=False, soft_wrap=False)
+        return Console(file=self.out, highlight=False, soft_wrap=True, width=100_000,
+                       no_color=True)
+
+    def print_table(self, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """A listing: a terminal table, or tab-separated values off a terminal (output.py)."""
+        from juston_tui.commands.output import print_table
+
+        print_table(self.out, headers, rows)
 
 
 def _ask_passphrase(prompt: str) -> str:

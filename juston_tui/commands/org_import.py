@@ -203,23 +203,19 @@ def apply_plan(store: Store, plan: Sequence[Mapping[str, Any]]) -> tuple[int, in
 
 
 def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
-    from rich.table import Table
     from rich.text import Text
 
     styles = {"add": "green", "update": "yellow", "same": "dim"}
-    table = Table(box=None, pad_edge=False)
-    table.add_column("")
-    table.add_column("Org key", no_wrap=True)
-    for column in ("Name", "Type", "Status", "Instance", "Installed", "Parent org", "Changes"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for item in plan:
         versions = ", ".join(f"{p} {v}" for p, v in sorted(item["versions"].items()) if v)
         changes = "" if item["action"] != "update" else ", ".join(sorted(item["changes"]))
-        table.add_row(Text(item["action"], style=styles[item["action"]]), item["org_id"],
-                      Text(clean(item["name"])), item["kind"], Text(clean(item["status"] or "")),
-                      Text(clean(item["instance"] or "")), Text(clean(versions)),
-                      item["parent_org_id"] or "", changes)
-    ctx.console().print(table)
+        rows.append((Text(item["action"], style=styles[item["action"]]), item["org_id"],
+                     clean(item["name"]), item["kind"], clean(item["status"] or ""),
+                     clean(item["instance"] or ""), clean(versions),
+                     item["parent_org_id"] or "", changes))
+    ctx.print_table(("Action", "Org key", "Name", "Type", "Status", "Instance", "Installed",
+                     "Parent org", "Changes"), rows)
 
 
 def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
