@@ -126,7 +126,8 @@ class JustOnApp(App[None]):
     def _describe_store(self) -> str:
         parts = [clean(str(self._store.path))]
         if self.demo is not None:
-            parts = ["demo (simulated orgs)"]
+            # The demo is a place to work in: the same data from another terminal.
+            parts = ["demo · also on the command line: juston-tui --demo status"]
         if self.read_only:
             parts.append("READ-ONLY")
         return " · ".join(parts)

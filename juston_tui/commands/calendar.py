@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     refresh = cal_sub.add_parser("refresh", help="read push requests/jobs from the vendor org")
     refresh.add_argument("--timeout", type=float, default=30.0)
-    refresh.set_defaults(func=run_refresh)
+    refresh.set_defaults(func=run_refresh, online=True)
 
 
 def _months(text: str) -> int:

@@ -36,7 +36,7 @@ def register_org(org_sub: argparse._SubParsersAction) -> None:
     sf.add_argument("--type", dest="kind", choices=("production", "sandbox"),
                     help="production or sandbox (default: guessed from the instance URL)")
     sf.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to trust for this org")
-    sf.set_defaults(func=run_import_sf)
+    sf.set_defaults(func=run_import_sf, online=True)
 
     imp = org_sub.add_parser(
         "import",
@@ -51,7 +51,7 @@ def register_org(org_sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--json", action="store_true", help="machine-readable plan")
     imp.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="time limit for reading the vendor org (default 60)")
-    imp.set_defaults(func=run_import_vendor)
+    imp.set_defaults(func=run_import_vendor, online=True)
 
 
 # -- sf org display --------------------------------------------------------------------------

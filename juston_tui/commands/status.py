@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="time limit per org in seconds (default 30)")
     p.add_argument("--all-checks", action="store_true",
                    help="list every check, not only the ones that need attention")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, online=True)
 
 
 def _positive_int(text: str) -> int:

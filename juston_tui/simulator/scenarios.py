@@ -233,6 +233,11 @@ class SimOrg:
     def spec(self) -> Scenario:
         return SCENARIOS[self.scenario]
 
+    @property
+    def expected(self) -> dict[str, str]:
+        """The verdicts the checks must reach for this org (its scenario's)."""
+        return dict(self.spec.expected)
+
     def credentials(self) -> dict[str, object]:
         """Everything a client needs to log in, as JSON-ready data."""
         return {
