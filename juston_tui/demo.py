@@ -501,32 +501,29 @@ def register_simulator_orgs(
     return orgs
 
 
-def _push_registrations(store: Store, orgs: list[Org]) -> list[Org]:
-    """A realistic spread: two production orgs registered, one requested, one sandbox by ticket."""
+def _push_registrations(store: Store, orgs: list[Org], sim_orgs: list[SimOrg]) -> list[Org]:
+    """Each org's push registration as its demo facts say (registered, requested with a
+    ticket, a drafted request, a sandbox pushed on ticket): the packaging org's push
+    requests reach exactly the registered ones."""
     today = now_utc().date()
-    production = [o for o in orgs if o.is_production and not o.vendor
-                  and "billing" in o.products and "no-package" not in o.tags]
-    sandboxes = [o for o in orgs if o.kind == "sandbox"]
     changes: dict[str, dict[str, Any]] = {}
-    for i, org in enumerate(production[:2]):
-        push = PushRegistration().transition(
-            "requested", on=today - timedelta(days=60 + 14 * i), ticket=f"JO-{48210 + i}")
-        changes[org.org_id] = {"push": push.transition("registered",
-                                                       on=today - timedelta(days=50 + 14 * i))}
-    if len(production) > 2:
-        changes[production[2].org_id] = {"push": PushRegistration().transition(
-            "requested", on=today - timedelta(days=3), ticket="JO-48377")}
-    if len(production) > 3:
-        changes[production[3].org_id] = {"push": PushRegistration().transition(
-            "request_drafted", on=today)}
-    if sandboxes:
-        parent = sandboxes[0]
-        changes[parent.org_id] = {
-            "sandbox_push_ticket": "JO-48302",
-            "push": PushRegistration().transition("requested", on=today - timedelta(days=40),
-                                                  ticket="JO-48302").transition(
-                "registered", on=today - timedelta(days=35)),
-        }
+    for index, so in enumerate(sim_orgs):
+        state = so.extra.get("push")
+        ticket = str(so.extra.get("sandbox_ticket") or f"JO-{48210 + index}")
+        requested = PushRegistration().transition(
+            "requested", on=today - timedelta(days=40 + 9 * index), ticket=ticket)
+        if state == "registered":
+            push = requested.transition("registered", on=today - timedelta(days=30 + 9 * index))
+        elif state == "requested":
+            push = PushRegistration().transition("requested", on=today - timedelta(days=3),
+                                                 ticket=ticket)
+        elif state == "request_drafted":
+            push = PushRegistration().transition("request_drafted", on=today)
+        else:
+            continue
+        changes[so.org_id] = {"push": push}
+        if so.extra.get("sandbox_ticket"):
+            changes[so.org_id]["sandbox_push_ticket"] = ticket
     updated = {o.org_id: o for o in orgs}
     with store.transaction():
         for org_id, change in changes.items():
@@ -552,7 +549,7 @@ def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
             sim_orgs = info.orgs
             orgs = register_simulator_orgs(store, credentials, info, sim_orgs)
             _store_secrets(credentials, sim_orgs)  # all of them: any method can be tried
-            orgs = _push_registrations(store, orgs)
+            orgs = _push_registrations(store, orgs, sim_orgs)
             if sweep_orgs:
                 started = time.perf_counter()
                 sweep([o for o in orgs if not o.vendor], credentials, concurrency=16,

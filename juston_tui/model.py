@@ -206,6 +206,18 @@ def validate_domain(value: str, field_name: str = "domain") -> str:
     )
 
 
+# A legacy instance host (na45.salesforce.com, cs107.salesforce.com, eu46.my.salesforce.com
+# is a My Domain, not this); My Domain and loopback hosts name no instance.
+_INSTANCE_HOST = re.compile(r"^https://([a-z]{2,4}\d{1,3}s?)\.salesforce\.com(?::\d+)?/?$", re.I)
+
+
+def instance_from_url(url: str) -> str:
+    """The Salesforce instance an instance URL names ("https://eu45.salesforce.com" -> "EU45"),
+    or "" when it names none (My Domain, a simulator on 127.0.0.1): known only after a check."""
+    match = _INSTANCE_HOST.match((url or "").strip())
+    return match.group(1).upper() if match else ""
+
+
 @dataclass(frozen=True, slots=True)
 class PushRegistration:
     """Where an org stands in JustOn's push-upgrade registration (seed 000)."""

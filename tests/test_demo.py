@@ -222,3 +222,41 @@ def test_a_failing_seed_module_leaves_no_half_made_demo(monkeypatch: pytest.Monk
     assert not (place.root / ".seeding").exists()
     monkeypatch.setattr(contacts_io, "seed_demo", original)
     assert open_demo(sweep_orgs=False).created
+
+
+def test_the_demo_data_looks_like_real_life() -> None:
+    """Versions and licence counts vary, instances look like Salesforce's, people's e-mail
+    domains are their company's, and the packaging org pushes exactly to the orgs that are
+    registered for push upgrades and below the version."""
+    from juston_tui import schedule
+    from juston_tui.push_jobs import cached_push_jobs
+    from juston_tui.screens.registry_data import build_entries
+
+    env = open_demo()
+    store = Store.open(env.store_path, read_only=True)
+    orgs = {o.org_id: o for o in store.list_orgs()}
+    snapshots = store.all_snapshots()
+    versions = {((s.facts.get("packages") or {}).get("billing") or {}).get("version")
+                for s in snapshots.values()} - {None}
+    assert len(versions) >= 3 and "2.80.2" in versions  # some orgs behind, most current
+    allowed = {lic.get("allowed") for s in snapshots.values()
+               for lic in s.facts.get("licenses") or () if lic.get("namespace") == "ONB2"}
+    assert len(allowed) >= 6
+    entries = build_entries(store.all_docs("orgs"), store.all_docs("snapshots"))
+    for entry in entries.values():  # an instance name, or nothing: never the loopback host
+        assert not entry.instance_text().startswith("127"), entry.doc["name"]
+    for contact in store.list_contacts():
+        company = orgs[contact.org_ids[0]]
+        assert company.kind == "production"
+        assert contact.email.endswith("@" + company.domain.split(".")[0] + ".example.com")
+        assert all(orgs[o].org_id == company.org_id or orgs[o].parent_org_id == company.org_id
+                   for o in contact.org_ids)
+    pushed = {o.org_id for o in orgs.values() if o.push_eligible}
+    assert pushed and {orgs[o].name for o in pushed} >= {"Müller Logistik GmbH"}
+    record = cached_push_jobs(store)
+    for request in record["requests"]:
+        assert {j["org_id"] for j in request["jobs"]} <= pushed, request["status"]
+    view = schedule.load_view(store, months=3)
+    for plan in view.plans:
+        if plan.push.status == "scheduled":  # the orgs listed are the ones with a job
+            assert {o.org_id for o in plan.orgs} == set(plan.jobs_by_org())
