@@ -37,12 +37,13 @@ def run_pip(*cmd: str | Path) -> int:
 
 
 def ensure_venv(extra: str) -> None:
-    """Create the venv and (re)install when pyproject.toml changed since the last install."""
+    """Create the venv and (re)install when the packaging files changed since the last install."""
     if not PY.exists():
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     stamp = VENV / f".juston-installed-{extra}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes()
+                                     for name in ("pyproject.toml", "setup.py"))).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     print(f"dev.py: installing juston-tui[{extra}] into {VENV}", flush=True)

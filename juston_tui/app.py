@@ -24,6 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from juston_tui.gc_pause import enable_gc
 from juston_tui.model import now_utc
 from juston_tui.screens.stylesheet import CachedStylesheet
 from juston_tui.text import clean
@@ -125,7 +126,8 @@ class JustOnApp(App[None]):
     def _describe_store(self) -> str:
         parts = [clean(str(self._store.path))]
         if self.demo is not None:
-            parts = ["demo (simulated orgs)"]
+            # The demo is a place to work in: the same data from another terminal.
+            parts = ["demo · also on the command line: juston-tui --demo status"]
         if self.read_only:
             parts.append("READ-ONLY")
         return " · ".join(parts)
@@ -175,7 +177,7 @@ class JustOnApp(App[None]):
             # launch.py holds the cyclic GC off until here (~20 ms of start-up); what exists
             # now (modules, classes, widgets) lives as long as the app.
             self.freeze_long_lived()
-            gc.enable()
+            enable_gc()
         self.run_worker(self._load_store, thread=True, name="reading the store",
                         group="store-load", exit_on_error=False)
 

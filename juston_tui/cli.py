@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "doctor",
     "db",
     "serve",
+    "reset",
 )
 
 
@@ -87,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:
+        if args.demo and (args.db or args.keyring):
+            raise UserError("--demo works on its own store and credentials; leave out "
+                            + ("--db" if args.db else "--keyring"))
         if args.command is None:
             from juston_tui.launch import run_tui
 
@@ -106,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"juston-tui: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        ctx.close()
 
 
 def _known_error(exc: Exception) -> str | None:

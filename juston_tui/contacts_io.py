@@ -1146,27 +1146,41 @@ _DEMO_PEOPLE: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def _company_domain(org: Org) -> str:
+    """The e-mail domain of the company behind an org: its My Domain's name (the sandbox
+    suffix dropped) under example.com, as the simulated orgs' users have; else its name."""
+    my_domain = org.domain if org.domain not in ("login", "test") else ""
+    slug = my_domain.split("--")[0].split(".")[0] if my_domain else re.sub(
+        r"[^a-z0-9]+", "-", _fold_text(org.name).split("\x00")[-1]).strip("-")
+    return f"{slug or 'example'}.example.com"
+
+
 def seed_demo(store: Store, orgs: Sequence[Org]) -> None:
     """Add ~25 realistic contacts linked to the demo orgs (called by juston_tui.demo).
 
     IDs are stable (uuid5 of the e-mail) and existing e-mails are left alone, so seeding twice
     changes nothing. A few are not eligible; one name carries Rich markup to prove escaping.
     """
-    targets = [o for o in orgs if not o.vendor] or list(orgs)
-    domains = {}
-    for org in targets:
-        slug = re.sub(r"[^a-z0-9]+", "-", _fold_text(org.name).split("\x00")[-1]).strip("-")
-        domains[org.org_id] = f"{slug or 'example'}.example"
+    customers = [o for o in orgs if not o.vendor]
+    # People work for a company: they get its production org (and some its sandbox too).
+    targets = [o for o in customers if o.kind == "production"] or customers or list(orgs)
+    sandboxes: dict[str, Org] = {}
+    for org in customers:
+        if org.kind == "sandbox" and org.parent_org_id:
+            sandboxes.setdefault(org.parent_org_id, org)
     not_eligible = {3, 10, 17, 22}
     docs = []
     existing = {c.email.lower() for c in store.list_contacts()}
     for index, (name, local, title, role) in enumerate(_DEMO_PEOPLE):
         linked: list[str] = []
+        domain = "example.com"
         if targets:
-            linked.append(targets[index % len(targets)].org_id)
-            if index % 5 == 0 and len(targets) > 1:
-                linked.append(targets[(index + 1) % len(targets)].org_id)
-        domain = domains.get(linked[0], "example.com") if linked else "example.com"
+            company = targets[index % len(targets)]
+            linked.append(company.org_id)
+            sandbox = sandboxes.get(company.org_id)
+            if sandbox is not None and (index % 3 == 0 or role == "Admin"):
+                linked.append(sandbox.org_id)
+            domain = _company_domain(company)
         email = f"{local}@{domain}"
         if email.lower() in existing:
             continue

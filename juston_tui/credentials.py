@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,20 @@ class CredentialStore:
         if self._cache is not None:
             with self._cache_lock:
                 self._cache[(org_id, kind)] = secret
+
+    def set_many(self, secrets: Mapping[tuple[str, str], str]) -> None:
+        """Several secrets, `{(org_id, kind): secret}`, in one write where the backend can."""
+        entries = {self._entry(org_id, kind): value for (org_id, kind), value in secrets.items()
+                   if value}
+        backend = self._require()
+        if hasattr(backend, "set_many"):
+            backend.set_many(SERVICE, entries)
+        else:
+            for entry, value in entries.items():
+                backend.set_password(SERVICE, entry, value)
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache.update({k: v for k, v in secrets.items() if v})
 
     def delete(self, org_id: str, kind: str) -> None:
         from keyring.errors import PasswordDeleteError

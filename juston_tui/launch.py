@@ -14,6 +14,7 @@ import os
 import sys
 
 from juston_tui.commands import _ask_passphrase
+from juston_tui.gc_pause import enable_gc
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -28,9 +29,13 @@ def run_tui(args: argparse.Namespace) -> int:
     mode = (args.keyring or os.environ.get("JUSTON_TUI_KEYRING") or "auto").lower()
     try:
         if args.demo:
-            from juston_tui.demo import start_demo
+            from juston_tui.demo import DemoPlace, open_demo
 
-            demo = start_demo(db=args.db)
+            if not DemoPlace.default().store_path.exists():
+                print("juston-tui: setting up the demo (once: the simulated orgs are checked "
+                      "for real)…", file=sys.stderr, flush=True)
+            demo = open_demo(read_only=args.read_only)
+            demo.hold_simulator()  # the simulator stays up while the TUI runs
             db_path = demo.store_path
             credentials = demo.credentials
         else:
@@ -59,7 +64,7 @@ def run_tui(args: argparse.Namespace) -> int:
             return app.return_code
         return 0
     finally:
-        gc.enable()
+        enable_gc()
         if demo is not None:
             demo.stop()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -206,6 +206,18 @@ def validate_domain(value: str, field_name: str = "domain") -> str:
     )
 
 
+# A legacy instance host (na45.salesforce.com, cs107.salesforce.com, eu46.my.salesforce.com
+# is a My Domain, not this); My Domain and loopback hosts name no instance.
+_INSTANCE_HOST = re.compile(r"^https://([a-z]{2,4}\d{1,3}s?)\.salesforce\.com(?::\d+)?/?$", re.I)
+
+
+def instance_from_url(url: str) -> str:
+    """The Salesforce instance an instance URL names ("https://eu45.salesforce.com" -> "EU45"),
+    or "" when it names none (My Domain, a simulator on 127.0.0.1): known only after a check."""
+    match = _INSTANCE_HOST.match((url or "").strip())
+    return match.group(1).upper() if match else ""
+
+
 @dataclass(frozen=True, slots=True)
 class PushRegistration:
     """Where an org stands in JustOn's push-upgrade registration (seed 000)."""
@@ -240,7 +252,8 @@ class PushRegistration:
         return replace(self, state=new_state)
 
     def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"state": self.state, "requested_on": self.requested_on, "ticket": self.ticket,
+                "registered_on": self.registered_on}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> PushRegistration:
@@ -358,7 +371,9 @@ class Org:
         return self.is_production or bool(self.sandbox_push_ticket)
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
+        # Field by field: dataclasses.asdict deep-copies every value (~0.2 ms an org, 2 s for
+        # `org list --json` at 10,000 orgs); every field here is a str, bool, None or tuple.
+        doc = {name: getattr(self, name) for name in _ORG_FIELDS}
         doc["push"] = self.push.to_doc()
         doc["products"] = list(self.products)
         doc["tags"] = list(self.tags)
@@ -385,6 +400,9 @@ class Org:
             notes=doc.get("notes", ""),
             vendor=bool(doc.get("vendor", False)),
         )
+
+
+_ORG_FIELDS = tuple(f.name for f in fields(Org))
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +455,7 @@ class Contact:
         return Contact.create(**values)
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
+        doc = {name: getattr(self, name) for name in _CONTACT_FIELDS}
         doc["org_ids"] = list(self.org_ids)
         return doc
 
@@ -453,6 +471,9 @@ class Contact:
             eligible=bool(doc.get("eligible", True)),
             notes=doc.get("notes", ""),
         )
+
+
+_CONTACT_FIELDS = tuple(f.name for f in fields(Contact))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ refresh fails. Scheduling or cancelling pushes is deliberately out of scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from juston_tui.model import Org
     from juston_tui.store import Store
 
-__all__ = ["NoVendorOrg", "cached_push_jobs", "find_vendor_org", "refresh_push_jobs"]
+__all__ = ["OPEN_REQUEST_STATES", "NoVendorOrg", "cached_push_jobs", "describe_requests",
+           "find_vendor_org", "refresh_push_jobs"]
+
+# A PackagePushRequest that has not finished: it can still start (or is running).
+OPEN_REQUEST_STATES = ("Created", "Pending", "In Progress")
 
 Fetcher = Callable[..., list[dict[str, Any]]]
 
@@ -77,3 +81,12 @@ def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: fl
         record.update({"requests": requests, "fetched_at": stamp, "error": None})
     store.set_setting(VENDOR_CACHE_KEY, record)
     return record
+
+
+def describe_requests(record: Mapping[str, Any]) -> str:
+    """"5 push request(s) (2 open), 9 job(s)": what was read, in the words every surface uses.
+    Open ones can still start; the calendar lists only those ahead."""
+    requests = record.get("requests") or []
+    open_count = sum(1 for r in requests if r.get("status") in OPEN_REQUEST_STATES)
+    jobs = sum(len(r.get("jobs") or []) for r in requests)
+    return f"{len(requests)} push request(s) ({open_count} open), {jobs} job(s)"

@@ -25,6 +25,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import schedule
+from juston_tui.push_jobs import describe_requests
 from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan, countdown
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.messages import StoreChanged
@@ -266,8 +267,7 @@ class CalendarScreen(JustOnScreen):
         widget.display = True
         text = Text("Packaging org ", style="bold")
         text.append(clean(vendor.get("org_name", ""), limit=40))
-        requests = vendor.get("requests") or []
-        text.append(f" · {len(requests)} push request(s)")
+        text.append(f" · {describe_requests(vendor)}")
         if vendor.get("fetched_at"):
             stamp = str(vendor["fetched_at"]).replace("T", " ")[:16]
             text.append(f" · read {stamp} UTC", style="dim")

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from juston_tui.model import Org, Snapshot, now_utc
+from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
 from juston_tui.salesforce.facts import CurrentVersion
 from juston_tui.screens.widgets.fast_table import Column, Row, verdict_style
 from juston_tui.text import clean
@@ -307,11 +307,10 @@ class OrgEntry:
         return "vendor" if self.vendor else "production"
 
     def instance_text(self) -> str:
+        """The instance the last check read; before one, what the instance URL names."""
         if self.info.instance:
             return self.info.instance
-        url = self.doc.get("instance_url") or ""
-        host = url.removeprefix("https://").split(".")[0]
-        return fast_clean(host or self.doc.get("domain") or "", 40)
+        return fast_clean(instance_from_url(self.doc.get("instance_url") or ""), 20)
 
     def sort_value(self, index: int, now: datetime | None) -> Any:
         """The sort value of one column (computed when first needed, then kept)."""

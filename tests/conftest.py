@@ -12,17 +12,22 @@ from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own home for data/config; nothing reaches a real keyring or CA env."""
+                          monkeypatch: pytest.MonkeyPatch,
+                          request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test gets its own home for data/config/cache (so its own demo); nothing reaches a
+    real keyring or CA env. A demo simulator a test started is stopped after it."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("JUSTON_TUI_DEMO_DIR", str(home / "demo"))
+    # A demo simulator left behind by a crashed test ends on its own soon.
+    monkeypatch.setenv("JUSTON_TUI_DEMO_IDLE", "20")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.delenv("JUSTON_TUI_DB", raising=False)
     monkeypatch.delenv("JUSTON_TUI_KEYRING", raising=False)
@@ -31,6 +36,21 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     os.umask(0o077)
+    # Subprocess tests keep their homes (and so their demos) in tmp_path.
+    own = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    stop_demo_simulators(home)
+    if own is not None:
+        stop_demo_simulators(own)
+
+
+def stop_demo_simulators(folder: Path) -> None:
+    """Stop every demo simulator whose demo folder lies under `folder` (subprocess tests put
+    theirs in a home of their own under it)."""
+    from juston_tui.demo import DemoPlace
+
+    for state in folder.rglob("simulator/state.json"):
+        DemoPlace(state.parent.parent).stop_simulator()
 
 
 @pytest.fixture

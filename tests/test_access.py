@@ -10,7 +10,7 @@ from ui_helpers import screen_text, settle
 from juston_tui.screens.access import REMEDIATION, USER_ERROR
 from juston_tui.screens.widgets.fast_table import FastTable
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+GUIDE = Path(__file__).resolve().parent / "data" / "installation_guide.txt"
 
 
 def access_table(app) -> FastTable:
@@ -47,7 +47,7 @@ async def test_access_summary_columns_and_detail(tmp_path: Path) -> None:
 
 
 def test_remediation_is_the_seed_word_for_word() -> None:
-    seed = next(SEED.glob("001_*.txt")).read_text()
+    seed = GUIDE.read_text(encoding="utf-8")
     flat_seed = " ".join(seed.split())
     for paragraph in REMEDIATION.split("\n\n"):
         assert " ".join(paragraph.split()) in flat_seed, paragraph

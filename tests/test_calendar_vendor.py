@@ -58,7 +58,7 @@ def test_refresh_reads_requests_jobs_and_errors(tmp_path: Path, simulator: Simul
     view = schedule.load_view(store, today=now.date(), months=3)
     pending = next(r for r in requests if r["status"] == "Pending")
     plan = next(p for p in view.plans if p.push.id == f"vendor:{pending['id']}")
-    assert plan.push.status == "scheduled" and plan.push.product == "billing"
+    assert plan.push.status == "scheduled" and plan.push.product == "cash"
     jobs = plan.jobs_by_org()
     assert jobs and all(job["status"] == "Pending" for job in jobs.values())
     assert {o.org_id for o in plan.orgs} <= set(jobs)

@@ -47,7 +47,7 @@ from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.store import ReadOnlyError, Store
 
 REPO = Path(__file__).resolve().parent.parent
-SEED_001 = REPO.parent / "shared" / "seeds" / "001_aa468f3e3c78ce87.txt"
+SEED_001 = REPO / "tests" / "data" / "installation_guide.txt"  # the guide, verbatim
 ORG = "00D5g000004Xyz1EAC"
 ORG2 = "00D5g000006Sbx1EAC"
 
@@ -55,9 +55,6 @@ ORG2 = "00D5g000006Sbx1EAC"
 # -- seed 001 coverage, derived from the document itself ------------------------------------------
 @pytest.fixture(scope="module")
 def seed() -> str:
-    if not SEED_001.is_file():
-        pytest.skip(f"seed 001 is not checked out at {SEED_001}: the coverage test reads the "
-                    "original document and cannot run without it")
     return SEED_001.read_text(encoding="utf-8")
 
 

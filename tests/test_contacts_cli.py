@@ -53,8 +53,13 @@ def test_add_list_json_and_filters(cli):
     assert [c["email"] for c in json.loads(out)["contacts"]] == ["bob@alpen.at"]
     _, out, _ = cli("contacts", "list", "--json", "--eligible")
     assert [c["email"] for c in json.loads(out)["contacts"]] == ["anna@acme.de"]
-    code, out, _ = cli("contacts", "list")
-    assert code == 0 and "Anna Müller" in out and "2 contact(s)" in out
+    code, out, err = cli("contacts", "list")
+    assert code == 0 and "2 contact(s)" in err
+    assert out.splitlines() == [  # not a terminal: whole values, tab-separated, a header
+        "Name\tE-mail\tTitle\tRole\tOrgs\tEligible",
+        "Anna Müller\tanna@acme.de\tSalesforce-Administratorin\tAdmin\tAcme GmbH\tyes",
+        "Bob\tbob@alpen.at\tCFO\t\tAlpenbank AG\tno",
+    ]
 
 
 def test_add_refuses_duplicate_email_and_bad_input(cli):

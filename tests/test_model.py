@@ -137,3 +137,17 @@ def test_snapshot_worst_verdict() -> None:
     assert snap.verdict == "warn"
     assert Snapshot.from_doc(snap.to_doc()) == snap
     assert Snapshot("x", "t", error="boom").verdict == "unknown"
+
+
+@pytest.mark.parametrize(("url", "instance"), [
+    ("https://eu45.salesforce.com", "EU45"),
+    ("https://CS107.salesforce.com/", "CS107"),
+    ("https://usa646s.salesforce.com", "USA646S"),
+    ("https://acme.my.salesforce.com", ""),  # a My Domain names no instance
+    ("https://127.0.0.1:4443", ""),  # nor does the simulator
+    ("", ""),
+])
+def test_instance_from_url(url: str, instance: str) -> None:
+    from juston_tui.model import instance_from_url
+
+    assert instance_from_url(url) == instance

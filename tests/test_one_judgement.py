@@ -51,7 +51,6 @@ def world(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     returns the store path, the keyring and {org id: scenario}."""
     keyring = open_credentials("memory")
     monkeypatch.setattr("juston_tui.credentials.open_credentials", lambda *a, **k: keyring)
-    monkeypatch.setenv("COLUMNS", "400")  # the status table on one line per note
     path = tmp_path / "store.json"
     store = Store.open(path)
     register_simulator_orgs(store, keyring, sim)
@@ -65,23 +64,19 @@ def verdicts(snapshot: Snapshot) -> dict[str, str]:
     return {c.id: c.verdict for c in snapshot.checks}
 
 
-def status_table(text: str, org_ids: list[str]) -> dict[str, dict[str, str]]:
-    """Per org: {check id: verdict} as the table prints them ("warn billing: reason"), or
-    {"error": ...} for an org that could not be checked."""
+def status_table(text: str) -> dict[str, dict[str, str]]:
+    """Per org: {check id: verdict} as the table prints them ("warn billing: reason"; off a
+    terminal one tab-separated line per org), or {"error": "error"} for an org not checked."""
     by_label = {label: cid for cid, label in SHORT.items()}
-    note = re.compile(rf"\b{VERDICT} ({'|'.join(map(re.escape, by_label))}): ")
+    note = re.compile(rf"(?:^|; ){VERDICT} ({'|'.join(map(re.escape, by_label))}): ")
+    lines = [line.split("\t") for line in text.splitlines()]
+    assert lines[0] == ["Org", "Name", "Status", "Billing", "What needs attention"]
     out: dict[str, dict[str, str]] = {}
-    current: str | None = None
-    for line in text.splitlines():
-        first = line.split()[0] if line.split() else ""
-        if first in org_ids:
-            current = first
-            out[current] = {}
-            if re.search(r"\berror\b", line.split(first, 1)[1][:80]):
-                out[current]["error"] = "error"
-        if current is not None:
-            for m in note.finditer(line):
-                out[current][by_label[m.group(2)]] = m.group(1)
+    for org_id, _name, status, _billing, notes in lines[1:]:
+        if status == "error":
+            out[org_id] = {"error": "error"}
+        else:
+            out[org_id] = {by_label[m.group(2)]: m.group(1) for m in note.finditer(notes)}
     return out
 
 
@@ -202,7 +197,7 @@ async def test_every_surface_shows_the_same_verdict_for_every_check(
     # 4. the status table (a second run; the scenarios give the same verdicts again)
     code = main(["--db", str(path), "status", *org_ids, "--all-checks"])
     out, _err = capsys.readouterr()
-    table = status_table(out, org_ids)
+    table = status_table(out)
     again = Store.open(path)
     for oid in org_ids:
         snap = again.latest_snapshot(oid)

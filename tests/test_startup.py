@@ -130,6 +130,9 @@ def headless_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
                 if getattr(self.screen, "loaded", False) and self._store.loaded:
                     break
                 await pilot.pause(0.02)  # type: ignore[attr-defined]
+            # Start-up is over once its workers are (the store parse may still be finishing
+            # when the rows show); only then is the GC's state the one the app runs with.
+            await self.workers.wait_for_complete()
             table = self.screen.query_one("#registry-table", FastTable)
             seen.append({"rows": table.row_count, "own_process": self.own_process,
                          "gc": gc.isenabled()})

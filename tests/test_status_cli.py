@@ -122,10 +122,17 @@ def test_status_exit_codes_and_json(sim: Simulator, tmp_path: Path, keyring: Cre
     assert [o["org_id"] for o in orgs] == [healthy.org_id, outdated.org_id]
     billing = next(c for c in orgs[1]["checks"] if c["id"] == "package.billing")
     assert billing["verdict"] == "warn" and "push upgrades" in billing["fix"]
-    code, out, _ = cli(capsys, db, "status")
+    code, out, err = cli(capsys, db, "status")
     assert code == 2
-    assert "API_DISABLED_FOR_ORG" in out and "3 org(s)" in out
-    assert "[bold red]Evil[/] AG" in out  # an org name is shown as typed, not as markup
+    # Not a terminal: tab-separated values, one whole line per org, the summary on stderr.
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert rows[0] == ["Org", "Name", "Status", "Billing", "What needs attention"]
+    assert {len(r) for r in rows} == {5} and len(rows) == 4
+    by_id = {r[0]: r for r in rows[1:]}
+    assert by_id[broken.org_id][2] == "error" and "API" in by_id[broken.org_id][4]
+    assert by_id[outdated.org_id][1] == "[bold red]Evil[/] AG"  # shown as typed, not as markup
+    assert by_id[outdated.org_id][4].startswith("warn billing: ")  # the verdict in words
+    assert "3 org(s)" in err
     store = Store.open(db, read_only=True)
     assert store.latest_snapshot(outdated.org_id).verdict == "warn"
     assert len(store.snapshot_history(healthy.org_id)) == 3

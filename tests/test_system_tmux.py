@@ -39,7 +39,8 @@ def _env(tmp: Path, term: str) -> dict[str, str]:
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_STATE_HOME": str(home / "state"),
-        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_CACHE_HOME": str(home / "cache"),  # the demo lives here
+        "JUSTON_TUI_DEMO_IDLE": "20",
         "LANG": "C.UTF-8",
         "TERM": term,
     }

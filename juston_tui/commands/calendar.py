@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     refresh = cal_sub.add_parser("refresh", help="read push requests/jobs from the vendor org")
     refresh.add_argument("--timeout", type=float, default=30.0)
-    refresh.set_defaults(func=run_refresh)
+    refresh.set_defaults(func=run_refresh, online=True)
 
 
 def _months(text: str) -> int:
@@ -388,7 +388,7 @@ def run_settings(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_refresh(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.push_jobs import NoVendorOrg, refresh_push_jobs
+    from juston_tui.push_jobs import NoVendorOrg, describe_requests, refresh_push_jobs
 
     store = ctx.store(write=True)
     try:
@@ -399,8 +399,5 @@ def run_refresh(args: argparse.Namespace, ctx: Context) -> int:
         print(f"juston-tui: error: {clean(record['org_name'])}: {record['error']}",
               file=ctx.err)
         return 1
-    requests = record.get("requests") or []
-    jobs = sum(len(r.get("jobs") or []) for r in requests)
-    print(f"{len(requests)} push request(s), {jobs} job(s) from {clean(record['org_name'])}",
-          file=ctx.out)
+    print(f"{describe_requests(record)} from {clean(record['org_name'])}", file=ctx.out)
     return 0

@@ -226,18 +226,12 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json({"contacts": [_contact_json(c, names) for c in contacts]})
         return 0
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("Name", "E-mail", "Title", "Role", "Orgs", "Eligible"):
-        table.add_column(column)
-    for c in contacts:
-        orgs = ", ".join(names.get(o, o) for o in c.org_ids)
-        table.add_row(Text(clean(c.full_name)), Text(clean(c.email)), Text(clean(c.title)),
-                      Text(clean(c.role)), Text(clean(orgs)), "yes" if c.eligible else "no")
-    ctx.console().print(table)
-    print(f"{len(contacts)} contact(s)", file=ctx.out)
+    rows = [(clean(c.full_name), clean(c.email), clean(c.title), clean(c.role),
+             clean(", ".join(names.get(o, o) for o in c.org_ids)), "yes" if c.eligible else "no")
+            for c in contacts]
+    ctx.print_table(("Name", "E-mail", "Title", "Role", "Orgs", "Eligible"), rows)
+    # Off a terminal the count goes to stderr: in the TSV it would be a malformed row.
+    print(f"{len(contacts)} contact(s)", file=ctx.out if ctx.is_terminal else ctx.err)
     return 0
 
 

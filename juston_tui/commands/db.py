@@ -24,14 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     restore.set_defaults(func=run_restore)
 
 
-def _path(args: argparse.Namespace) -> Path:
-    from juston_tui.paths import resolve_db_path
-
-    return resolve_db_path(args.db)
-
-
 def run_path(args: argparse.Namespace, ctx: Context) -> int:
-    print(_path(args), file=ctx.out)
+    print(ctx.db_path(), file=ctx.out)
     return 0
 
 
@@ -43,7 +37,7 @@ def run_backup(args: argparse.Namespace, ctx: Context) -> int:
 def run_backups(args: argparse.Namespace, ctx: Context) -> int:
     from juston_tui.store import list_backups
 
-    for path in list_backups(_path(args)):
+    for path in list_backups(ctx.db_path()):
         print(path, file=ctx.out)
     return 0
 
@@ -56,7 +50,7 @@ def run_restore(args: argparse.Namespace, ctx: Context) -> int:
     backup = Path(args.backup).expanduser()
     if not backup.is_file():
         raise UserError(f"no such backup: {backup}")
-    target = _path(args)
+    target = ctx.db_path()
     try:
         kept = restore_backup(target, backup)
     except StoreError as exc:

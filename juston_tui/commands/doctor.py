@@ -13,16 +13,17 @@ from juston_tui.commands import Context
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("doctor", help="show keyring backend, paths and store health")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, online=True)
 
 
-def collect(args: argparse.Namespace) -> dict[str, object]:
+def collect(args: argparse.Namespace, ctx: Context) -> dict[str, object]:
     from juston_tui import credentials, paths, store
 
-    db_path = paths.resolve_db_path(args.db)
+    db_path = ctx.db_path()
     health = store.health(db_path)
     try:
-        creds = credentials.open_credentials(args.keyring)
+        # Never asks for a passphrase: doctor explains, it does not unlock.
+        creds = ctx.credentials() if ctx.is_demo else credentials.open_credentials(args.keyring)
         info = creds.info
         keyring = {"mode": info.mode, "backend": info.name, "secure": info.secure,
                    "persistent": info.persistent, "detail": info.detail, "path": info.path,
@@ -32,7 +33,7 @@ def collect(args: argparse.Namespace) -> dict[str, object]:
                    "backend": "none", "secure": False, "usable": False, "detail": exc.summary}
     if not keyring["usable"]:
         keyring["explanation"] = credentials.explain_unavailable()
-    return {
+    report: dict[str, object] = {
         "version": __version__,
         "python": sys.version.split()[0],
         "store": {
@@ -57,10 +58,17 @@ def collect(args: argparse.Namespace) -> dict[str, object]:
             "REQUESTS_CA_BUNDLE": os.environ.get("REQUESTS_CA_BUNDLE", ""),
         },
     }
+    if ctx.is_demo:
+        demo = ctx.demo()
+        sim = demo.simulator
+        report["demo"] = {"folder": str(demo.place.root),
+                          "simulator": None if sim is None else {
+                              "url": sim.url, "pid": sim.pid, "ca_path": sim.ca_path}}
+    return report
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    report = collect(args)
+    report = collect(args, ctx)
     if args.json:
         ctx.print_json(report)
         return 0 if report["store"]["problem"] is None else 1  # type: ignore[index]
@@ -85,7 +93,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"  file:    {keyring['path']}", file=out)
     if keyring.get("explanation"):
         print("\n" + str(keyring["explanation"]), file=out)
-    print("Paths", file=out)
+    demo = report.get("demo")
+    if isinstance(demo, dict):
+        sim = demo["simulator"]
+        print("\nDemo", file=out)
+        print(f"  folder:    {demo['folder']}  (juston-tui --demo reset starts afresh)", file=out)
+        print(f"  simulator: {sim['url']} (pid {sim['pid']})" if sim else
+              "  simulator: not running (started by the next command that needs it)", file=out)
+    print("\nPaths", file=out)
     for key, value in report["paths"].items():
         print(f"  {key}: {value}", file=out)
     env = report["environment"]

@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check", action="store_true", help="store the secrets, do not log in")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S",
                    help="time limit for the test login (default 30)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, online=True)
 
 
 def read_secrets(kinds: tuple[str, ...], method: str, *, stdin: IO[str] | None,

@@ -137,18 +137,14 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json({"orgs": [org_summary(o, snapshots.get(o.org_id)) for o in orgs]})
         return 0
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("Org ID", "Name", "Type", "Push", "Last check"):
-        table.add_column(column)
+    rows = []
     for org in orgs:
         snap = snapshots.get(org.org_id)
         last = f"{snap.verdict} {snap.checked_at}" if snap else "never"
-        table.add_row(org.org_id, Text(clean(org.name)), org.kind, org.push.state, last)
-    ctx.console().print(table)
-    print(f"{len(orgs)} org(s)", file=ctx.out)
+        rows.append((org.org_id, clean(org.name), org.kind, org.push.state, last))
+    ctx.print_table(("Org ID", "Name", "Type", "Push", "Last check"), rows)
+    # Off a terminal the count goes to stderr: in the TSV it would be a malformed row.
+    print(f"{len(orgs)} org(s)", file=ctx.out if ctx.is_terminal else ctx.err)
     return 0
 
 

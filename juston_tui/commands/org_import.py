@@ -52,7 +52,7 @@ def register_org(org_sub: argparse._SubParsersAction) -> None:
     sf.add_argument("--no-check", action="store_true", help="store the token, do not log in")
     sf.add_argument("--timeout", type=float, default=30.0, metavar="S",
                     help="time limit for the test login (default 30)")
-    sf.set_defaults(func=run_import_sf)
+    sf.set_defaults(func=run_import_sf, online=True)
 
     imp = org_sub.add_parser(
         "import",
@@ -69,7 +69,7 @@ def register_org(org_sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--json", action="store_true", help="machine-readable plan")
     imp.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="time limit for reading the vendor org (default 60)")
-    imp.set_defaults(func=run_import_vendor)
+    imp.set_defaults(func=run_import_vendor, online=True)
 
 
 # -- sf org display --------------------------------------------------------------------------
@@ -321,23 +321,19 @@ def apply_plan(store: Store, plan: Sequence[Mapping[str, Any]]) -> tuple[int, in
 
 
 def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
-    from rich.table import Table
     from rich.text import Text
 
     styles = {"add": "green", "update": "yellow", "same": "dim"}
-    table = Table(box=None, pad_edge=False)
-    table.add_column("")
-    table.add_column("Org key", no_wrap=True)
-    for column in ("Name", "Type", "Status", "Instance", "Installed", "Parent org", "Changes"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for item in plan:
         versions = ", ".join(f"{p} {v}" for p, v in sorted(item["versions"].items()) if v)
         changes = "" if item["action"] != "update" else ", ".join(sorted(item["changes"]))
-        table.add_row(Text(item["action"], style=styles[item["action"]]), item["org_id"],
-                      Text(clean(item["name"])), item["kind"], Text(clean(item["status"] or "")),
-                      Text(clean(item["instance"] or "")), Text(clean(versions)),
-                      item["parent_org_id"] or "", changes)
-    ctx.console().print(table)
+        rows.append((Text(item["action"], style=styles[item["action"]]), item["org_id"],
+                     clean(item["name"]), item["kind"], clean(item["status"] or ""),
+                     clean(item["instance"] or ""), clean(versions),
+                     item["parent_org_id"] or "", changes))
+    ctx.print_table(("Action", "Org key", "Name", "Type", "Status", "Instance", "Installed",
+                     "Parent org", "Changes"), rows)
 
 
 def _stamp() -> str:

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the TUI to a browser on localhost (textual-serve)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address only (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, online=True)
 
 
 def is_loopback(host: str) -> bool:
@@ -33,8 +33,12 @@ def is_loopback(host: str) -> bool:
 
 
 def app_command(args: argparse.Namespace) -> str:
-    """The command each browser session runs: this interpreter, the same global options."""
-    parts = [sys.executable, "-m", "juston_tui"]
+    """The command each browser session runs: this interpreter, the same global options.
+
+    `-P` keeps the working directory off sys.path: started inside a clone, the clone's
+    `juston_tui/` folder (which has no `screens`) would otherwise shadow the installed package.
+    """
+    parts = [sys.executable, "-P", "-m", "juston_tui"]
     if args.db:
         parts += ["--db", args.db]
     if args.read_only:
@@ -54,6 +58,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     from textual_serve.server import Server
 
+    if args.demo:  # one simulator for every browser session, up as long as we serve
+        ctx.demo().hold_simulator()
     print(f"serving juston-tui on http://{args.host}:{args.port} (Ctrl+C to stop)", file=ctx.out)
     Server(app_command(args), host=args.host, port=args.port,
            title="juston-tui").serve()

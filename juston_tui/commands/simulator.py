@@ -8,7 +8,6 @@ whenever it builds its parser.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import threading
 from typing import Any
@@ -52,26 +51,13 @@ def _start(args: argparse.Namespace) -> Any:
     return sim
 
 
-def write_credentials(sim: Any) -> str:
-    """All org credentials as JSON (mode 0600) next to the CA; returns the path."""
-    import json
-
-    path = os.path.join(os.path.dirname(sim.ca_path), "orgs.json")
-    payload = {"instance_url": sim.url, "ca_path": sim.ca_path,
-               "orgs": [o.credentials() for o in sim.orgs]}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=2, ensure_ascii=False)
-    return path
-
-
 def serve(args: argparse.Namespace, ctx: Context, stop: threading.Event) -> int:
     """Start, print, and serve until `stop` is set (run() sets it on Ctrl-C or SIGTERM)."""
     from juston_tui.text import clean
 
     sim = _start(args)
     try:
-        creds = write_credentials(sim)
+        creds = sim.write_credentials()
         out = ctx.out
         print(f"Simulator listening on {sim.url}", file=out)
         print(f"CA certificate:  {sim.ca_path}", file=out)

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="time limit per org in seconds (default 30)")
     p.add_argument("--all-checks", action="store_true",
                    help="list every check, not only the ones that need attention")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, online=True)
 
 
 def _positive_int(text: str) -> int:
@@ -132,40 +132,35 @@ def snapshot_json(snapshot: Snapshot, org: Org | None) -> dict[str, Any]:
 
 def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Org],
                  *, all_checks: bool = False) -> None:
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, pad_edge=False, show_lines=False)
-    for column in ("Org", "Name", "Status", "Billing", "What needs attention"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for snap in snapshots:
         org = orgs.get(snap.org_id)
         verdict = snap.verdict if not snap.error else "error"
         status = Text(verdict, style="bold red" if snap.error else VERDICT_STYLE[snap.verdict])
         billing = ((snap.facts.get("packages") or {}).get("billing") or {}).get("version") or "-"
-        notes = Text()
+        notes: list[Text] = []
         if snap.error:
-            notes.append(clean(snap.error), style="bold red")
+            notes.append(Text(clean(snap.error), style="bold red"))
         else:
             for check in snap.checks:
                 if check.verdict == "ok" and not all_checks:
                     continue
-                if notes:
-                    notes.append("\n")
-                notes.append(f"{check.verdict} {SHORT.get(check.id, check.id)}: ",
-                             style=VERDICT_STYLE[check.verdict])
-                notes.append(clean(check.reason))
-        table.add_row(snap.org_id, Text(clean(org.name if org else "")), status,
-                      Text(clean(billing)), notes)
-    console = ctx.console()
-    console.print(table)
+                note = Text(f"{check.verdict} {SHORT.get(check.id, check.id)}: ",
+                            style=VERDICT_STYLE[check.verdict])
+                note.append(clean(check.reason))
+                notes.append(note)
+        rows.append((snap.org_id, clean(org.name if org else ""), status, clean(billing), notes))
+    ctx.print_table(("Org", "Name", "Status", "Billing", "What needs attention"), rows)
     counts = {v: sum(1 for s in snapshots if s.verdict == v and not s.error)
               for v in ("ok", "warn", "fail", "unknown")}
     errors = sum(1 for s in snapshots if s.error)
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     if errors:
         summary = f"{summary}, {errors} not reachable" if summary else f"{errors} not reachable"
-    print(f"{len(snapshots)} org(s): {summary}", file=ctx.out)
+    # Off a terminal the summary goes to stderr: in the TSV it would be a malformed row.
+    print(f"{len(snapshots)} org(s): {summary}", file=ctx.out if ctx.is_terminal else ctx.err)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

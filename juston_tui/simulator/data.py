@@ -129,6 +129,18 @@ VENDOR_ONLY = frozenset({"MetadataPackage", "MetadataPackageVersion", "PackageSu
                          "PackagePushRequest", "PackagePushJob", "PackagePushError"})
 
 
+def saturday_slot(now: datetime, weeks: int) -> datetime:
+    """Saturday 01:00 Europe/Berlin (JustOn's push slot), `weeks` after the first Saturday
+    more than a week from `now` (so an upcoming push can be announced a week ahead), in UTC."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    local = now.astimezone(berlin).date() + timedelta(days=8)
+    first = local + timedelta(days=(5 - local.weekday()) % 7)
+    day = first + timedelta(weeks=weeks)
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=berlin).astimezone(UTC)
+
+
 def sf_datetime(dt: datetime) -> str:
     """Salesforce's JSON dateTime format: ``2026-12-31T00:00:00.000+0000``."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -192,17 +204,7 @@ def released_versions(ns: str) -> list[Version]:
 
 
 def installed_version(org: SimOrg, ns: str) -> Version | None:
-    spec = org.spec
-    if ns == "ONB2":
-        if spec.billing_behind is None:
-            return None
-        cur = CURRENT_VERSIONS[ns]
-        if spec.billing_behind == 0:
-            return cur
-        return Version(cur.major, cur.minor - spec.billing_behind, 1, 1)
-    if ns == "JOCM" and spec.cash and not spec.vendor:
-        return CURRENT_VERSIONS[ns]
-    return None
+    return org.version(ns)
 
 
 def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgData:
@@ -263,7 +265,10 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
                                  "PermissionsViewSetup": False}, created)
 
     # Users: the admin plus one per used licence.
-    lic_used = spec.licences_used if installed_version(org, "ONB2") else 0
+    allowed_b, used_b = spec.licences_allowed, spec.licences_used
+    if org.extra.get("licences"):  # the demo's spread of licence counts
+        allowed_b, used_b = (int(n) for n in org.extra["licences"])  # type: ignore[attr-defined]
+    lic_used = used_b if installed_version(org, "ONB2") else 0
     # The API user: an admin, or (no_view_setup) a user on the custom integration profile.
     api_profile = profiles["admin" if spec.view_setup else "integration"][0]
     users = [(org.user_id, "Admin", "Sim", org.username, api_profile)]
@@ -298,14 +303,12 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
         db.add("InstalledSubscriberPackage", {
             "Id": rid("0A3", f"isp|{ns}"), "SubscriberPackageId": pkg,
             "SubscriberPackageVersionId": ver, "MinPackageVersionId": ver}, install_date)
-        allowed, used, status = 25, spec.licences_used, spec.licence_status
+        allowed, used, status = allowed_b, used_b, spec.licence_status
         expires = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365)
         if ns == "JOCM":
             allowed, used, status = 10, 4, "Active"
         elif spec.licence_expired:
             expires = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=12)
-        if org.kind == "sandbox" and ns == "ONB2":
-            allowed = 25
         lic = rid("050", f"lic|{ns}")
         db.add("PackageLicense", {
             "Id": lic, "NamespacePrefix": ns, "Status": status, "AllowedLicenses": allowed,
@@ -466,21 +469,47 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
             "MetadataPackageVersionId": versions.get((ns, v)) or version_id(ns, v),
             "ParentOrg": parent[:15] if parent else None})
 
-    # Push requests: two finished, one canceled, two upcoming (relative to now).
-    base = now.replace(hour=1, minute=0, second=0, microsecond=0)
+    # Push requests, as JustOn runs them (seed 000): only to orgs registered for push upgrades
+    # (sandboxes by ticket), at Saturday 01:00 Europe/Berlin, and only to orgs below the
+    # version. Two finished (one job failed), one canceled, two coming up.
     cur_b, cur_c = CURRENT_VERSIONS["ONB2"], CURRENT_VERSIONS["JOCM"]
     prev_c = released_versions("JOCM")[-2]
+    customers = [o for o in all_orgs if not o.spec.vendor]
+    pushed = [o for o in customers if o.extra.get("push") == "registered"
+              or o.extra.get("sandbox_ticket")]
+    failed = {o.org_id for o in pushed if o.extra.get("last_push_failed")}
+    if not any(o.extra for o in customers):  # a test's scenario set: every org is pushed
+        pushed = customers
+        failed = {pushed[1].org_id} if len(pushed) > 1 else set()
+
+    def targets(ns: str, version: Version, *, below: bool) -> list[str]:
+        out = []
+        for o in pushed:
+            installed = o.version(ns)
+            if installed is None:
+                continue
+            if below and installed >= version:
+                continue
+            out.append(o.org_id)
+        return out
+
     plans = [
         # Long past: outside the window a calendar refresh reads (vendor.PUSH_WINDOW_DAYS).
-        ("ancient_billing", "ONB2", released_versions("ONB2")[-6], base - 400 * day,
-         "Succeeded"),
-        ("past_billing", "ONB2", cur_b, base - 20 * day, "Succeeded"),
-        ("past_cash", "JOCM", prev_c, base - 45 * day, "Succeeded"),
-        ("canceled", "ONB2", cur_b, base - 5 * day, "Canceled"),
-        ("next_billing", "ONB2", cur_b, base + 9 * day, "Pending"),
-        ("next_cash", "JOCM", cur_c, base + 23 * day, "Created"),
+        ("ancient_billing", "ONB2", released_versions("ONB2")[-6], saturday_slot(now, -58),
+         "Succeeded", targets("ONB2", released_versions("ONB2")[-6], below=False)),
+        ("past_billing", "ONB2", cur_b, saturday_slot(now, -4), "Succeeded",
+         targets("ONB2", cur_b, below=False)),
+        ("past_cash", "JOCM", prev_c, saturday_slot(now, -8), "Succeeded",
+         targets("JOCM", prev_c, below=False)),
+        ("canceled", "JOCM", prev_c, saturday_slot(now, -9), "Canceled",
+         targets("JOCM", prev_c, below=False)),
+        # The failed org again: created with its job but never set to Pending, and its start
+        # is long past (a forgotten request, as the anchors' tools leave behind).
+        ("repush_failed", "ONB2", cur_b, saturday_slot(now, -2), "Created", sorted(failed)),
+        ("next_cash", "JOCM", cur_c, saturday_slot(now, 3), "Pending",
+         targets("JOCM", cur_c, below=True)),
     ]
-    for key, ns, v, when, status in plans:
+    for key, ns, v, when, status, orgkeys in plans:
         req = rid("0DV", f"push|{key}")
         done = status in ("Succeeded", "Failed")
         db.add("PackagePushRequest", {
@@ -489,12 +518,9 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
             "StartTime": sf_datetime(when) if done else None,
             "EndTime": sf_datetime(when + timedelta(minutes=42)) if done else None,
             "DurationSeconds": 2520 if done else None}, when - 7 * day)
-        targets = [s for s in subscribers if s[0] == ns]
-        if key == "next_billing":  # only the orgs still behind
-            targets = [s for s in targets if s[6] < v]
-        for j, (_ns, orgkey, *_r) in enumerate(targets):
+        for orgkey in orgkeys:
             job_status = status
-            if done and key == "past_billing" and j == 1:
+            if done and key == "past_billing" and orgkey in failed:
                 job_status = "Failed"
             job = rid("0DX", f"job|{key}|{orgkey}")
             db.add("PackagePushJob", {

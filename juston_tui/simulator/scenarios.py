@@ -45,6 +45,12 @@ class Version(NamedTuple):
         """The version name Salesforce shows (major.minor)."""
         return f"{self.major}.{self.minor}"
 
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        """'2.80.1' -> Version(2, 80, 1, 1)."""
+        major, minor, patch = (int(p) for p in text.split("."))
+        return cls(major, minor, patch, 1)
+
 
 # The invented "current released" versions, in one place (reference §2b: values are invented).
 # JOCM as Cash Management's namespace is UNCONFIRMED (reference §2b).
@@ -159,31 +165,44 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              {"organization": "ok"}, billing_behind=None, cash=False, vendor=True),
 )}
 
-# Demo: (scenario, index, name). Sandboxes use the index of their production parent (healthy).
-_DEMO: list[tuple[str, int, str]] = [
-    ("healthy", 0, "Müller Logistik GmbH"),
-    ("healthy", 1, "Alpenblick Versicherung AG"),
-    ("healthy", 2, "Zürcher Treuhand AG"),
-    ("healthy", 3, "Brandt & Söhne KG"),
-    ("healthy", 4, "Evil\x1b]0;pwned\x07 Corp"),
-    ("sandbox", 0, "Müller Logistik GmbH (UAT)"),
-    ("sandbox", 1, "Alpenblick Versicherung AG (Full)"),
-    ("sandbox", 2, "Zürcher Treuhand AG (Dev)"),
-    ("self_authorize", 0, "Hofmann Medizintechnik GmbH"),
-    ("no_sysadmin", 0, "Wiener Stadtwerke Service GmbH"),
-    ("no_balance_permset", 0, "Schneider Energie AG"),
-    ("no_task_type", 0, "Bergmann Software GmbH"),
-    ("licence_expired", 0, "Kaffeerösterei Weiß e.K."),
-    ("licences_full", 0, "Innsbrucker Bergbahnen AG"),
-    ("outdated", 0, "[bold red]Evil[/] AG"),
-    ("no_package", 0, "Fischer Consulting GmbH"),
-    ("api_disabled", 0, "Graz Digital OG"),
-    ("session_expiring", 0, "Basler Chemie Vertrieb AG"),
-    ("api_near_limit", 0, "Nordsee Fisch GmbH & Co. KG"),
-    ("sysadmin_de", 0, "Stuttgarter Präzisionsteile GmbH"),
-    ("no_sysadmin_fr", 0, "Genève Horlogerie SA"),
-    ("no_view_setup", 0, "Linzer Stahlhandel GmbH"),
-    ("vendor", 0, "JustOn GmbH (Packaging)"),
+# Demo: (scenario, index, name, facts). Sandboxes use the index of their production parent.
+# The facts make the demo look like a real customer base, and every part of the demo follows
+# them: the org's installed versions and licences (simulator data), its push registration
+# (the demo store), and which orgs the packaging org's push requests reach (vendor data).
+#   push: registered | requested | request_drafted (with a ticket where Salesforce needs one)
+#   sandbox_ticket: a sandbox pushed on request; billing / cash: the installed version when
+#   not the current one; licences: (allowed, used); last_push_failed: its job failed last time
+_DEMO: list[tuple[str, int, str, dict[str, object]]] = [
+    ("healthy", 0, "Müller Logistik GmbH", {"push": "registered", "licences": (40, 31)}),
+    ("healthy", 1, "Alpenblick Versicherung AG",
+     {"push": "registered", "billing": "2.80.1", "cash": "1.13.2", "licences": (100, 86),
+      "last_push_failed": True}),
+    ("healthy", 2, "Zürcher Treuhand AG", {"push": "requested", "billing": "2.80.1",
+                                           "licences": (10, 7)}),
+    ("healthy", 3, "Brandt & Söhne KG", {"push": "request_drafted", "billing": "2.79.3",
+                                         "licences": (15, 12)}),
+    ("healthy", 4, "Evil\x1b]0;pwned\x07 Corp", {"licences": (25, 9)}),
+    ("sandbox", 0, "Müller Logistik GmbH (UAT)", {"push": "registered",
+                                                  "sandbox_ticket": "JO-48302"}),
+    ("sandbox", 1, "Alpenblick Versicherung AG (Full)", {"billing": "2.80.1", "cash": "1.13.2",
+                                                         "licences": (100, 12)}),
+    ("sandbox", 2, "Zürcher Treuhand AG (Dev)", {"billing": "2.79.3", "licences": (10, 2)}),
+    ("self_authorize", 0, "Hofmann Medizintechnik GmbH", {"licences": (30, 24)}),
+    ("no_sysadmin", 0, "Wiener Stadtwerke Service GmbH", {"licences": (60, 51)}),
+    ("no_balance_permset", 0, "Schneider Energie AG", {"billing": "2.80.1",
+                                                       "licences": (20, 11)}),
+    ("no_task_type", 0, "Bergmann Software GmbH", {"licences": (12, 9)}),
+    ("licence_expired", 0, "Kaffeerösterei Weiß e.K.", {}),
+    ("licences_full", 0, "Innsbrucker Bergbahnen AG", {}),
+    ("outdated", 0, "[bold red]Evil[/] AG", {}),
+    ("no_package", 0, "Fischer Consulting GmbH", {}),
+    ("api_disabled", 0, "Graz Digital OG", {}),
+    ("session_expiring", 0, "Basler Chemie Vertrieb AG", {"licences": (50, 38)}),
+    ("api_near_limit", 0, "Nordsee Fisch GmbH & Co. KG", {"licences": (35, 29)}),
+    ("sysadmin_de", 0, "Stuttgarter Präzisionsteile GmbH", {"licences": (45, 33)}),
+    ("no_sysadmin_fr", 0, "Genève Horlogerie SA", {"licences": (20, 14)}),
+    ("no_view_setup", 0, "Linzer Stahlhandel GmbH", {"licences": (25, 19)}),
+    ("vendor", 0, "JustOn GmbH (Packaging)", {}),
 ]
 
 SCENARIO_SETS = ("demo", "all", "empty")
@@ -268,6 +287,38 @@ class SimOrg:
     def spec(self) -> Scenario:
         return SCENARIOS[self.scenario]
 
+    def version(self, namespace: str) -> Version | None:
+        """The installed version of a package (None = not installed)."""
+        spec = self.spec
+        if namespace == "ONB2":
+            if spec.billing_behind is None:
+                return None
+            wanted = self.extra.get("billing")
+            if wanted:
+                return Version.parse(str(wanted))
+            cur = CURRENT_VERSIONS[namespace]
+            if spec.billing_behind == 0:
+                return cur
+            return Version(cur.major, cur.minor - spec.billing_behind, 1, 1)
+        if namespace == "JOCM" and spec.cash and not spec.vendor:
+            wanted = self.extra.get("cash")
+            return Version.parse(str(wanted)) if wanted else CURRENT_VERSIONS[namespace]
+        return None
+
+    @property
+    def expected(self) -> dict[str, str]:
+        """The verdicts the checks must reach for this org: its scenario's, and `warn` for a
+        package its demo facts keep a release (major.minor) behind the current one; a patch
+        behind is current (data/releases.toml names releases, not patches)."""
+        out = dict(self.spec.expected)
+        for check_id, namespace in (("package.billing", "ONB2"), ("package.cash", "JOCM")):
+            installed = self.version(namespace)
+            current = CURRENT_VERSIONS[namespace]
+            if installed is not None and installed[:2] < current[:2] and \
+                    out.get(check_id) == "ok":
+                out[check_id] = "warn"
+        return out
+
     def credentials(self) -> dict[str, object]:
         """Everything a client needs to log in, as JSON-ready data."""
         return {
@@ -278,6 +329,7 @@ class SimOrg:
             "private_key_pem": self.private_key_pem, "access_token": self.access_token,
             "refresh_token": self.refresh_token, "edition": self.edition,
             "instance_name": self.instance_name, "my_domain": self.my_domain,
+            "extra": dict(self.extra),
         }
 
 
@@ -300,7 +352,8 @@ def private_key_for(index: int) -> str:
 
 
 def make_org(scenario: str, index: int, name: str | None = None,
-             parent_org_id: str | None = None) -> SimOrg:
+             parent_org_id: str | None = None, *,
+             extra: dict[str, object] | None = None) -> SimOrg:
     """A deterministic org for `scenario`; a sandbox's parent defaults to healthy #index."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
@@ -350,6 +403,7 @@ def make_org(scenario: str, index: int, name: str | None = None,
         api_usage=spec.api_usage + seed_hash(seed + "api") % 400 if spec.api_usage < 1000
         else spec.api_usage,
         mobile_caching=spec.mobile_caching,
+        extra=dict(extra or {}),
     )
 
 
@@ -360,9 +414,9 @@ def seed_hash(seed: str) -> int:
 def scenario_set_orgs(name: str) -> list[SimOrg]:
     """The orgs of a named scenario set (``demo``, ``all``, ``empty``) or of one scenario."""
     if name == "demo":
-        return [make_org(s, i, n) for s, i, n in _DEMO]
+        return [make_org(s, i, n, extra=facts) for s, i, n, facts in _DEMO]
     if name == "all":
-        return [make_org(s, 0, next((n for ds, i, n in _DEMO if ds == s and i == 0), None))
+        return [make_org(s, 0, next((n for ds, i, n, _f in _DEMO if ds == s and i == 0), None))
                 for s in SCENARIOS]
     if name == "empty":
         return []

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -177,7 +179,7 @@ class Simulator:
 
     def __init__(self, orgs: list[SimOrg] | None = None, *, scenario_set: str = "demo",
                  port: int = 0, batch_size: int = 2000, host: str = "127.0.0.1",
-                 strict: bool = True) -> None:
+                 strict: bool = True, ca_dir: str | Path | None = None) -> None:
         self.host = host
         self.port = port
         self.batch_size = batch_size
@@ -209,6 +211,10 @@ class Simulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._tmp: str | None = None
+        # Where the CA files go: a temp dir removed by stop(), or a folder of the caller's
+        # (the demo's simulator keeps its CA at a stable path that its clients trust).
+        self._ca_dir = Path(ca_dir) if ca_dir is not None else None
+        self.last_request_at = time.monotonic()  # the demo's simulator stops when idle
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.ca_path = ""
         self.url = ""
@@ -223,8 +229,12 @@ class Simulator:
         if self._server is not None:
             return self
         self._stop.clear()
-        self._tmp = tempfile.mkdtemp(prefix="juston-sim-")
-        files = generate_ca(self._tmp)
+        if self._ca_dir is not None:
+            self._ca_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            files = generate_ca(self._ca_dir)
+        else:
+            self._tmp = tempfile.mkdtemp(prefix="juston-sim-")
+            files = generate_ca(self._tmp)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(files.cert_path, files.key_path)
         self._server = _Server((self.host, self.port), self, ctx)
@@ -261,7 +271,20 @@ class Simulator:
     @property
     def temp_dir(self) -> str | None:
         """The directory holding the CA (and anything written next to it)."""
-        return self._tmp
+        return str(self._ca_dir) if self._ca_dir is not None else self._tmp
+
+    def write_credentials(self, path: str | Path | None = None) -> Path:
+        """Every org's credentials as JSON (mode 0600, atomically), by default `orgs.json`
+        next to the CA; returns the path. For `juston-tui simulator` and the demo."""
+        target = Path(path) if path is not None else Path(self.ca_path).parent / "orgs.json"
+        payload = {"instance_url": self.url, "ca_path": self.ca_path,
+                   "orgs": [o.credentials() for o in self.orgs]}
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+        os.replace(tmp, target)
+        return target
 
     # ------------------------------------------------------------------ orgs
     @property
@@ -375,6 +398,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ request entry
     def _handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Response | None:
+        self.last_request_at = time.monotonic()
         with self._lock:
             epoch = self._epoch
             self._in_flight += 1

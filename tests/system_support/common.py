@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parent.parent.parent  # the repository root
 VENV_BIN = Path(sys.executable).parent
 JUSTON = VENV_BIN / "juston-tui"
 PYTHON = Path(sys.executable)
