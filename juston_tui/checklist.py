@@ -6,9 +6,12 @@ person's marks (done / skipped / note, with who and when) and the last verificat
 separate fields of that document, written with `patch_doc`, so a failing verification never
 erases what the admin confirmed, and two writers touching different fields both survive.
 
-Verification maps a status snapshot (`juston_tui.salesforce.probe_org`) and the browser-caching
-setting (`read_browser_caching`) onto the steps the API can see; the rest are confirmed by the
-admin. Nothing here imports Textual: the screen and the CLI both build on these functions.
+Verification shows, for each step the API can see, the `Check` of the status snapshot
+(`juston_tui.salesforce.probe_org`) whose id the step names, or of the browser-caching setting
+(`read_browser_caching`, judged by `checks.check_browser_caching`): verdict, reason, fix and
+evidence as the rules made them, never judged again here, so the checklist and `status` always
+agree. The rest are confirmed by the admin. Nothing here imports Textual: the screen and the CLI
+both build on these functions.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from juston_tui.model import Org, Snapshot, ValidationError, now_utc
+from juston_tui.model import Check, Org, Snapshot, ValidationError, now_utc
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -67,7 +70,7 @@ __all__ = [
 
 TABLE = "checklist"
 STATES = ("open", "done", "skipped")
-VERDICTS = ("ok", "fail", "unknown")
+VERDICTS = ("ok", "warn", "fail", "unknown")
 # Snapshot checks (juston_tui.salesforce.probe_org) a step can be verified by.
 SNAPSHOT_CHECKS = (
     "organization",
@@ -85,8 +88,6 @@ STATUSES = ("failing", "open", "done", "skipped", "verified")
 COMPLETE = frozenset({"done", "skipped", "verified"})
 NOTE_LIMIT = 2000
 REASON_LIMIT = 500
-CACHING_SETTING = "MobileSettings.enableS1EncryptedStoragePref2"
-CACHING_LABEL = "Enable secure and persistent browser caching to improve performance"
 
 
 class ChecklistError(ValueError):
@@ -132,7 +133,6 @@ class Step:
 class Checklist:
     groups: tuple[Group, ...]
     steps: tuple[Step, ...]
-    editions: tuple[str, ...] = ()
     _by_id: Mapping[str, Step] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -221,8 +221,7 @@ def parse_checklist(data: Mapping[str, Any]) -> Checklist:
     order = [group_ids.index(s.group) for s in steps]
     if order != sorted(order):
         raise ChecklistError("steps must be listed group by group, in the groups' order")
-    editions = tuple((data.get("requirements") or {}).get("editions") or ())
-    return Checklist(tuple(groups), tuple(steps), editions)
+    return Checklist(tuple(groups), tuple(steps))
 
 
 @functools.cache
@@ -242,7 +241,8 @@ def load_checklist(path: Path | str | None = None) -> Checklist:
 # -- verification results --------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """What the API said about one step: verdict, one-line reason, fix, and what was read."""
+    """What the API said about one step: the verdict, one-line reason, fix and evidence of the
+    check the step names, and when it was read."""
 
     verdict: str
     reason: str
@@ -483,13 +483,17 @@ def record_verifications(
 
 # -- status and progress ---------------------------------------------------------------------
 def step_status(state: StepState | None) -> str:
-    """One word per step: skipped and verified/done count as complete, failing does not."""
+    """One word per step: skipped and verified/done count as complete, failing does not.
+
+    A `warn` verification (e.g. installed but outdated, all licences used) is verified: the
+    step was done; the warning and its fix stay on the step's verification.
+    """
     verification = state.verification if state else None
     if state is not None and state.state == "skipped":
         return "skipped"
     if verification is not None and verification.verdict == "fail":
         return "failing"
-    if verification is not None and verification.verdict == "ok":
+    if verification is not None and verification.verdict in ("ok", "warn"):
         return "verified"
     if state is not None and state.state == "done":
         return "done"
@@ -537,24 +541,24 @@ def next_open(
     return None
 
 
-# -- mapping a snapshot onto the steps -------------------------------------------------------
-def _as_dict(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+# -- showing the checks on the steps ----------------------------------------------------------
+def _evidence(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The check's evidence as plain text values (untrusted strings cleaned)."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, list | tuple):
+            out[key] = [clean(v) if isinstance(v, str) else v for v in item]
+        elif isinstance(item, str):
+            out[key] = clean(item)
+        else:
+            out[key] = item
+    return out
 
 
-def _names(value: Any) -> list[str]:
-    return [clean(v) for v in value] if isinstance(value, list | tuple) else []
-
-
-def _from_check(snapshot: Snapshot, check_id: str, step: Step, at: str) -> Verification:
-    """Fallback when the snapshot has the check but not the facts this module reads."""
-    check = snapshot.check(check_id)
-    if check is None:
-        return Verification("unknown", f"the status check did not report {check_id}",
-                            step.remedy, {}, at)
-    verdict = {"ok": "ok", "warn": "ok", "fail": "fail"}.get(check.verdict, "unknown")
-    return Verification(verdict, clean(check.reason), check.fix or step.remedy,
-                        dict(check.evidence), at)
+def from_check(check: Check, step: Step, at: str) -> Verification:
+    """The check as this step's verification (the step's own text is the fix it lacks)."""
+    fix = check.fix if check.verdict != "ok" and check.fix else step.remedy
+    return Verification(check.verdict, clean(check.reason), fix, _evidence(check.evidence), at)
 
 
 def evaluate(
@@ -563,140 +567,26 @@ def evaluate(
     *,
     caching: bool | None = None,
     caching_read_at: str = "",
-    editions: Iterable[str] = (),
 ) -> Verification | None:
     """What the org says about one step (None for steps no API can see). Pure: easy to test."""
     kind = step.verify
     if kind not in API_CHECKS:
         return None
     if kind == "browser_caching":
-        at = caching_read_at or _now()
-        evidence = {"setting": CACHING_SETTING, "value": caching}
-        if caching is None:
-            return Verification(
-                "unknown", "the session settings could not be read (Metadata API)",
-                step.remedy, evidence, at)
-        if caching:
-            return Verification("fail", f'"{CACHING_LABEL}" is still selected', step.remedy,
-                                evidence, at)
-        return Verification("ok", "secure and persistent browser caching is disabled",
-                            step.remedy, evidence, at)
+        from juston_tui.salesforce.checks import check_browser_caching
+
+        return from_check(check_browser_caching(caching), step, caching_read_at or _now())
     if snapshot is None:
         return Verification("unknown", "the org was not checked", step.remedy, {}, _now())
-    at = snapshot.checked_at
-    if snapshot.error:
-        return Verification("unknown", f"the org could not be checked: {clean(snapshot.error)}",
-                            "Check the org's login (juston-tui login ORG) and verify again.",
-                            {}, at)
-    facts = _as_dict(snapshot.facts)
     check = snapshot.check(kind)
-    check_fix = check.fix if check is not None and check.fix else step.remedy
-    if kind == "organization":
-        org = _as_dict(facts.get("organization"))
-        edition = clean(org.get("edition") or "")
-        if not edition:
-            return _from_check(snapshot, kind, step, at)
-        required = [clean(e) for e in editions]
-        evidence = {"edition": edition, "required": required,
-                    "sandbox": bool(org.get("is_sandbox")),
-                    "instance": clean(org.get("instance") or "")}
-        if not required or edition.casefold() in {e.casefold() for e in required}:
-            return Verification("ok", f"{edition} is a supported edition", step.remedy,
-                                evidence, at)
-        return Verification(
-            "fail", f"{edition} is not a supported edition (needs {', '.join(required)})",
-            step.remedy, evidence, at)
-    if kind == "package.billing":
-        if "packages" not in facts:
-            return _from_check(snapshot, kind, step, at)
-        billing = _as_dict(_as_dict(facts.get("packages")).get("billing"))
-        current = clean(_as_dict(facts.get("current_versions")).get("billing") or "")
-        if not billing:
-            return Verification("fail", "JustOn Billing & Invoice Management is not installed",
-                                check_fix, {"package": "not installed"}, at)
-        version = clean(billing.get("version") or "?")
-        evidence = {"package": clean(billing.get("name") or "JustOn Billing & Invoice Management"),
-                    "namespace": clean(billing.get("namespace") or ""),
-                    "version": version, "current": current or None}
-        reason = f"installed, version {version}"
-        if check is not None and check.verdict == "warn":
-            reason += f" (older than the current {current or 'release'}: {clean(check.reason)})"
-        return Verification("ok", reason, step.remedy, evidence, at)
-    if kind.startswith("connected_app."):
-        app = _as_dict(facts.get("connected_app"))
-        if not app:
-            return _from_check(snapshot, kind, step, at)
-        name = clean(app.get("name") or "JustOn Platform")
-        profiles = _names(app.get("profiles"))
-        approved = app.get("admin_approved")
-        label = {True: "Admin approved users are pre-authorized",
-                 False: "All users may self-authorize"}.get(approved, "unknown")
-        evidence = {"connected app": name, "permitted users": label, "profiles": profiles,
-                    "permission sets": _names(app.get("permission_sets"))}
-        if not app.get("found"):
-            return Verification("fail", f"the connected app {name} was not found in the org "
-                                "(is the package installed?)", check_fix, evidence, at)
-        if kind == "connected_app.permitted_users":
-            if approved is True:
-                return Verification("ok", f"Permitted Users: {label}", step.remedy, evidence, at)
-            if approved is False:
-                return Verification(
-                    "fail", f"Permitted Users is {label}: users get \"Platform not available\"",
-                    check_fix, evidence, at)
-            return Verification("unknown", "the Permitted Users setting could not be read",
-                                check_fix, evidence, at)
-        if app.get("sysadmin"):
-            return Verification("ok", "System Administrator is pre-authorized", step.remedy,
-                                evidence, at)
-        return Verification("fail", f"System Administrator is not among the profiles of {name}",
-                            check_fix, evidence, at)
-    if kind.startswith("permissions."):
-        perms = _as_dict(facts.get("permissions"))
-        if kind.split(".", 1)[1] not in perms:  # that part of the probe failed
-            return _from_check(snapshot, kind, step, at)
-        if kind == "permissions.balance":
-            balance = _as_dict(perms.get("balance"))
-            sets = _names(balance.get("permission_sets"))
-            parts = {"object": "the Balance object", "fields": "its fields",
-                     "tab": "the Balance tab"}
-            missing = [label for key, label in parts.items() if not balance.get(key)]
-            evidence = {"permission sets": sets,
-                        **{f"balance {k}": bool(balance.get(k)) for k in parts}}
-            if missing:
-                return Verification("fail", "no permission set covers " + ", ".join(missing),
-                                    check_fix, evidence, at)
-            return Verification("ok", "covered by " + ", ".join(sets or ["a permission set"]),
-                                step.remedy, evidence, at)
-        sets = _names(_as_dict(perms.get("task_type")).get("permission_sets"))
-        evidence = {"permission sets": sets}
-        if not sets:
-            return Verification("fail", "no permission set covers the Type field of Task",
-                                check_fix, evidence, at)
-        return Verification("ok", "Task.Type covered by " + ", ".join(sets), step.remedy,
-                            evidence, at)
-    # licenses
-    rows = facts.get("licenses")
-    if not isinstance(rows, list):
-        return _from_check(snapshot, kind, step, at)
-    namespace = _as_dict(_as_dict(facts.get("packages")).get("billing")).get("namespace")
-    mine = [_as_dict(r) for r in rows if not namespace or _as_dict(r).get("namespace") == namespace]
-    if not mine:
-        return Verification("fail", "no JustOn licence found in the org (is the package "
-                            "installed?)", check_fix, {"licences": "none"}, at)
-    lic = mine[0]
-    used = int(lic.get("used") or 0)
-    allowed = int(lic.get("allowed") or 0)
-    evidence = {"namespace": clean(lic.get("namespace") or ""), "status": clean(lic.get("status")
-                or ""), "used": used, "allowed": "site licence" if allowed < 0 else allowed,
-                "expires": clean(lic.get("expires") or "never")}
-    if allowed < 0:
-        return Verification("ok", "site licence: every user is licensed", step.remedy, evidence,
-                            at)
-    if used > 0:
-        return Verification("ok", f"{used} of {allowed} JustOn licences assigned", step.remedy,
-                            evidence, at)
-    return Verification("fail", f"no JustOn licence is assigned to a user (0 of {allowed} used)",
-                        step.remedy, evidence, at)
+    if check is None:
+        return Verification("unknown", f"the status check did not report {kind}",
+                            step.remedy, {}, snapshot.checked_at)
+    verification = from_check(check, step, snapshot.checked_at)
+    if snapshot.error and not check.fix:
+        return replace(verification, fix="Check the org's login (juston-tui login ORG) and "
+                       "verify again.")
+    return verification
 
 
 def evaluate_all(
@@ -713,8 +603,7 @@ def evaluate_all(
     for step in checklist.steps:
         if step.verify not in wanted:
             continue
-        result = evaluate(step, snapshot, caching=caching, caching_read_at=caching_read_at,
-                          editions=checklist.editions)
+        result = evaluate(step, snapshot, caching=caching, caching_read_at=caching_read_at)
         if result is not None:
             out[step.id] = result
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -556,8 +556,3 @@ class Snapshot:
             checks=tuple(Check.from_doc(c) for c in doc.get("checks") or ()),
             facts=doc.get("facts") or {},
         )
-
-
-def unknown_checks(reason: str, ids: Iterable[str] = CHECK_IDS) -> tuple[Check, ...]:
-    """Every check `unknown` with the same reason: an org that could not be reached."""
-    return tuple(Check(i, "unknown", reason) for i in ids)

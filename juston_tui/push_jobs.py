@@ -68,7 +68,8 @@ def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: fl
         previous = {}
     record: dict[str, Any] = {"org_id": org.org_id, "org_name": org.name}
     try:
-        requests = fetch(org, credentials, timeout=timeout)
+        # The same read caches the packaging org's latest released versions ("current").
+        requests = fetch(org, credentials, timeout=timeout, store=store)
     except Exception as exc:  # the error is data for the screen, whatever its type
         record.update({
             "requests": previous.get("requests") or [],

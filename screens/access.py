@@ -1,9 +1,9 @@
 """Screen 3: who may use the "JustOn Platform" connected app in every org (seed 001).
 
-Per org, from the last snapshot (facts.connected_app and the connected_app.* checks): the
-Permitted Users setting (admin approved users are pre-authorised, or all users may
-self-authorise), the profiles and permission sets with access, whether System Administrator
-is among them, and a verdict. The highlighted org shows the seed's remediation steps word for
+Per org, from the last snapshot: the connected_app.* checks (their verdicts decide the row's
+verdict, the SysAdmin column and what is marked red) and, as plain information, what was read
+(the Permitted Users setting, the profiles and permission sets with access, in the org's own
+language). The highlighted org shows the checks' reasons, the seed's remediation steps word for
 word and what users see when it is wrong.
 """
 
@@ -92,7 +92,8 @@ class AccessEntry:
     admin_approved: bool | None = None
     profiles: tuple[str, ...] = ()
     permission_sets: tuple[str, ...] = ()
-    sysadmin: bool | None = None
+    sysadmin: bool | None = None  # the connected_app.sysadmin verdict: ok True, fail False
+    permitted_verdict: str = "unknown"  # the connected_app.permitted_users verdict
     verdict: str = "unknown"  # ok | warn | fail | unknown
     reasons: tuple[tuple[str, str, str], ...] = ()  # (check id, verdict, reason)
     error: str = ""
@@ -125,8 +126,7 @@ class AccessEntry:
             Text(self.name),
             Text(label, style=verdict_style(self.verdict)),
             Text(self.permitted_text(),
-                 style="bold red" if self.admin_approved is False or self.found is False
-                 else ""),
+                 style="bold red" if self.permitted_verdict == "fail" else ""),
             Text(sysadmin, style="bold red" if self.sysadmin is False else ""),
             Text(clean(", ".join(self.profiles), limit=200) or "—"),
             Text(clean(", ".join(self.permission_sets), limit=200) or "—"),
@@ -156,7 +156,6 @@ def access_entry(org: Org, doc: Mapping[str, Any] | None) -> AccessEntry:
             entry.profiles = tuple(clean(p, limit=80) for p in app.get("profiles") or ())
             entry.permission_sets = tuple(clean(p, limit=80)
                                           for p in app.get("permission_sets") or ())
-            entry.sysadmin = app.get("sysadmin") if entry.found is not False else False
         reasons = []
         for check in doc.get("checks") or ():
             if isinstance(check, Mapping) and str(check.get("id", "")).startswith(
@@ -164,6 +163,10 @@ def access_entry(org: Org, doc: Mapping[str, Any] | None) -> AccessEntry:
                 reasons.append((str(check["id"]), str(check.get("verdict", "unknown")),
                                 clean(check.get("reason", ""), limit=300)))
         entry.reasons = tuple(reasons)
+        by_id = {cid: verdict for cid, verdict, _ in reasons}
+        # The SysAdmin column is the connected_app.sysadmin verdict, nothing else.
+        entry.sysadmin = {"ok": True, "fail": False}.get(by_id.get("connected_app.sysadmin", ""))
+        entry.permitted_verdict = by_id.get("connected_app.permitted_users", "unknown")
         verdicts = [v for _, v, _ in reasons]
         if entry.error or not verdicts:
             entry.verdict = "unknown"

@@ -292,7 +292,7 @@ class ChecklistScreen(JustOnScreen):
             text.append(f"Verified {verification.verdict}: ", style=style)
             text.append(clean(verification.reason, limit=120))
             text.append(f"  ({clean(verification.verified_at)})\n", style="dim")
-            if verification.verdict == "fail" and verification.fix:
+            if verification.verdict in ("warn", "fail") and verification.fix:
                 text.append("Fix: ", style="bold")
                 text.append(clean(verification.fix, limit=200) + "\n")
         else:
@@ -497,7 +497,8 @@ class ChecklistScreen(JustOnScreen):
         self.render_all()
         verdicts = [v.verdict for v in outcome.results.values()]
         summary = (f"Verified {len(verdicts)} steps: {verdicts.count('ok')} ok, "
-                   f"{verdicts.count('fail')} failing, {verdicts.count('unknown')} unknown")
+                   f"{verdicts.count('warn')} warn, {verdicts.count('fail')} failing, "
+                   f"{verdicts.count('unknown')} unknown")
         if not saved:
             summary += " (read-only: not saved)"
         snapshot = outcome.snapshot

@@ -15,14 +15,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from juston_tui.model import Org
+from juston_tui.salesforce.auth_help import PASSWORD_METHOD_FACTS
 from juston_tui.screens.form_base import ValidatedForm
 from juston_tui.screens.widgets.secret_input import SecretInput
 from juston_tui.text import clean
 
-PASSWORD_WARNING = (
-    "Warning: the username-password method uses Salesforce's SOAP login(), which retires with "
-    "the Summer '27 release. Move this org to JWT bearer or client credentials before then."
-)
+# Shown where the password method is chosen or its secrets are typed (facts and sources in
+# juston_tui/salesforce/auth_help.py).
+PASSWORD_WARNING = PASSWORD_METHOD_FACTS
 # method -> (secret kind, label, required)
 FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "password": (("password", "Password", True),

@@ -242,7 +242,7 @@ class OrgDetailScreen(Screen[None]):
             info = SnapInfo.from_snapshot(snap)
             text.append(f"\nVersions: Billing & Invoice Management {info.billing or '—'}")
             if info.billing_current:
-                text.append(f" (current {info.billing_current})")
+                text.append(f" ({info.billing_current})")
             text.append(f" · Cash Management {info.cash or '—'}")
             if snap.error:
                 text.append("\nError: ", style="bold red")
@@ -269,6 +269,19 @@ class OrgDetailScreen(Screen[None]):
     def render_checks(self) -> None:
         text = Text("\nChecks of the last snapshot\n", style="bold")
         snap = self.snapshot
+        shown_fixes: set[str] = set()
+        for problem in (snap.facts.get("diagnoses") or ()) if snap is not None else ():
+            # What keeps the probe from reading (e.g. a permission the integration user lacks),
+            # as the rules diagnosed it when the snapshot was taken.
+            if not isinstance(problem, dict):
+                continue
+            text.append("  problem ", style="bold red")
+            text.append(clean(problem.get("summary"), limit=500) + "\n")
+            fix = clean(problem.get("fix"), limit=800)
+            if fix:
+                shown_fixes.add(str(problem.get("fix")))
+                text.append("          fix: ", style="cyan")
+                text.append(fix + "\n")
         if snap is None or not snap.checks:
             text.append("  none yet\n", style="dim")
         else:
@@ -279,7 +292,9 @@ class OrgDetailScreen(Screen[None]):
                 text.append(CHECK_TITLES.get(check.id, clean(check.id)), style="bold")
                 text.append(f"  ({clean(check.id)})\n", style="dim")
                 text.append("          " + clean(check.reason, limit=500) + "\n")
-                if check.fix and check.verdict != "ok":
+                if check.fix in shown_fixes:
+                    text.append("          fix: see the problem above\n", style="cyan")
+                elif check.fix and check.verdict != "ok":
                     lines = [ln.strip() for ln in clean(check.fix, single_line=False
                                                         ).splitlines() if ln.strip()]
                     for n, line in enumerate(lines):

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from juston_tui.model import AUTH_METHODS, Org, ValidationError
+from juston_tui.salesforce.auth_help import PASSWORD_METHOD_FACTS
 from juston_tui.screens.form_base import ValidatedForm
 from juston_tui.text import clean
 
@@ -37,10 +38,9 @@ FIELD_ORDER = (
     "org_id", "name", "kind", "parent_org_id", "instance_url", "domain", "auth_method",
     "username", "consumer_key", "ca_bundle", "tags", "sandbox_push_ticket", "notes", "vendor",
 )
-PASSWORD_WARNING = (
-    "The username-password login uses Salesforce's SOAP login(), which retires with the "
-    "Summer '27 release: prefer JWT bearer or client credentials for this org."
-)
+# Shown where the password method is chosen or its secrets are typed (facts and sources in
+# juston_tui/salesforce/auth_help.py).
+PASSWORD_WARNING = PASSWORD_METHOD_FACTS
 
 
 # Kept by whoever else writes them (push registration, vendor sync): never sent from here.

@@ -4,7 +4,8 @@ Drafts the "JustOn Upgrade request" for the JustOn Support Portal (org IDs, name
 version, contacts to notify), copies it (OSC 52) or saves it, and records the registration
 state: requested (date, ticket), registered, withdrawn. Only production orgs are pushed;
 a sandbox is included only when a sandbox push was requested by ticket. The seed asks for a
-recent upgrade before registering, so orgs not on the current release are flagged.
+recent upgrade before registering, so orgs whose `package.billing` check is not ok are flagged
+with that check's own reason (never judged again here).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, Org, ValidationError
 from juston_tui.screens.form_base import ERROR_CLASS
-from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now, is_current
+from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
@@ -44,6 +45,8 @@ class Candidate:
     info: SnapInfo
     included: bool
     notes: tuple[str, ...]
+    # The package.billing verdict the release note is based on ("" = never checked).
+    release_verdict: str = ""
 
 
 def assess(org: Org, info: SnapInfo) -> Candidate:
@@ -57,19 +60,21 @@ def assess(org: Org, info: SnapInfo) -> Candidate:
         else:
             included = False
             notes.append("sandbox: not included (no sandbox push requested by ticket)")
-    current = is_current(info.billing, info.billing_current)
-    if info.checked_at is None:
+    checked = info.checked_at is not None
+    verdict = (info.billing_verdict or "unknown") if checked else ""
+    reason = info.billing_reason or "no package.billing check in the last snapshot"
+    if not checked:
         notes.append("never checked: cannot confirm it runs a current release (press r first)")
-    elif not info.billing:
-        notes.append("JustOn Billing & Invoice Management is not installed (or not readable)")
-    elif current is False:
-        notes.append(f"not on a current release: {info.billing} installed, current is "
-                     f"{info.billing_current}; upgrade before registering (seed 000)")
-    elif current is None:
-        notes.append("current release unknown: cannot confirm a recent upgrade")
+    elif verdict == "fail":
+        notes.append(f"not installed: {reason}")
+    elif verdict == "warn":
+        notes.append(f"not on a current release: {reason}; upgrade before registering "
+                     "(seed 000)")
+    elif verdict != "ok":
+        notes.append(f"current release unknown: {reason}")
     if org.push.state == "registered":
         notes.append("already registered")
-    return Candidate(org, info, included, tuple(notes))
+    return Candidate(org, info, included, tuple(notes), verdict)
 
 
 def draft_request(candidates: list[Candidate], contacts: list[Contact]) -> str:

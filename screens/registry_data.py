@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 
 from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
+from juston_tui.salesforce.facts import CurrentVersion
 from juston_tui.screens.widgets.fast_table import Column, Row, verdict_style
 from juston_tui.text import clean
 
@@ -79,6 +80,7 @@ def format_age(checked_at: datetime | None, now: datetime) -> str:
 
 
 def version_tuple(version: str | None) -> tuple[int, ...]:
+    """Sort key of a version text (sorting only: whether it is current is a check's verdict)."""
     parts: list[int] = []
     for piece in (version or "").split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
@@ -86,17 +88,6 @@ def version_tuple(version: str | None) -> tuple[int, ...]:
             break
         parts.append(int(digits))
     return tuple(parts)
-
-
-def is_current(installed: str | None, current: str | None) -> bool | None:
-    """Is the installed version at least the current release (major.minor)? None: unknown."""
-    if not installed or not current:
-        return None
-    have = version_tuple(installed)
-    want = version_tuple(current)
-    if not have or not want:
-        return None
-    return have[: len(want)] >= want
 
 
 def fast_clean(value: Any, limit: int | None = None) -> str:
@@ -109,17 +100,21 @@ def fast_clean(value: Any, limit: int | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SnapInfo:
-    """The few snapshot facts the registry shows."""
+    """The few snapshot values the registry shows. Verdicts are the snapshot's checks as the
+    rules made them (juston_tui.salesforce.checks); nothing here judges a fact again."""
 
-    verdict: str = ""  # "" = never checked
+    verdict: str = ""  # "" = never checked; else the worst check verdict
     checked_at: datetime | None = None
     billing: str = ""
     cash: str = ""
-    billing_current: str = ""
+    billing_current: str = ""  # the label of the current version the check compared with
     licences_used: int | None = None
     licences_allowed: int | None = None
     error: str = ""
     instance: str = ""  # the Salesforce instance (pod) the org runs on, e.g. EU45
+    billing_verdict: str = ""  # the package.billing check ("" = not in the snapshot)
+    billing_reason: str = ""
+    licences_verdict: str = ""  # the licenses check
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> SnapInfo:
@@ -129,7 +124,7 @@ class SnapInfo:
         packages = facts.get("packages") or {}
         billing = packages.get("billing") or {}
         cash = packages.get("cash") or {}
-        current = facts.get("current_versions") or {}
+        current = (facts.get("current_versions") or {}).get("billing")
         used = allowed = None
         namespace = billing.get("namespace") if isinstance(billing, dict) else None
         chosen = None
@@ -140,16 +135,21 @@ class SnapInfo:
                     break
         if chosen is not None:
             used, allowed = chosen.get("used"), chosen.get("allowed")
+        verdict, by_id = _verdicts_of(doc)
+        billing_check = by_id.get("package.billing") or {}
         return cls(
-            verdict=_verdict_of(doc),
+            verdict=verdict,
             checked_at=parse_time(doc.get("checked_at")),
             billing=fast_clean(billing.get("version") or "", 20) if billing else "",
             cash=fast_clean(cash.get("version") or "", 20) if cash else "",
-            billing_current=fast_clean(current.get("billing") or "", 20),
+            billing_current=fast_clean(_current_label(current), 80),
             licences_used=used if isinstance(used, int) else None,
             licences_allowed=allowed if isinstance(allowed, int) else None,
             error=fast_clean(doc.get("error") or "", 300),
             instance=fast_clean((facts.get("organization") or {}).get("instance") or "", 20),
+            billing_verdict=str(billing_check.get("verdict") or ""),
+            billing_reason=fast_clean(billing_check.get("reason") or "", 300),
+            licences_verdict=str((by_id.get("licenses") or {}).get("verdict") or ""),
         )
 
     @classmethod
@@ -158,20 +158,33 @@ class SnapInfo:
 
 
 _ORDER = {"fail": 3, "warn": 2, "unknown": 1, "ok": 0}
+_SHOWN = ("package.billing", "licenses")
 
 
-def _verdict_of(doc: Mapping[str, Any]) -> str:
-    if doc.get("error"):
-        return "unknown"
+def _current_label(current: Any) -> str:
+    if not current:
+        return ""
+    parsed = CurrentVersion.from_doc(current)
+    return parsed.label if parsed is not None else ""
+
+
+def _verdicts_of(doc: Mapping[str, Any]) -> tuple[str, dict[str, Mapping[str, Any]]]:
+    """The worst verdict of the snapshot and the checks the registry shows, by id."""
+    shown: dict[str, Mapping[str, Any]] = {}
     worst = 0
     checks = doc.get("checks") or ()
     for check in checks:
-        rank = _ORDER.get(check.get("verdict"), 1) if isinstance(check, dict) else 1
+        if not isinstance(check, dict):
+            worst = max(worst, 1)
+            continue
+        rank = _ORDER.get(check.get("verdict"), 1)
         if rank > worst:
             worst = rank
-    if not checks:
-        return "unknown"
-    return ("ok", "unknown", "warn", "fail")[worst]
+        if check.get("id") in _SHOWN:
+            shown[check["id"]] = check
+    if doc.get("error") or not checks:
+        return "unknown", shown
+    return ("ok", "unknown", "warn", "fail")[worst], shown
 
 
 class OrgEntry:
@@ -337,13 +350,8 @@ class OrgEntry:
         info = self.info
         stale = self.is_stale(now)
         age = format_age(info.checked_at, now) + ("!" if stale else "")
-        billing_style = ""
-        if is_current(info.billing, info.billing_current) is False:
-            billing_style = "yellow"
-        used, allowed = info.licences_used, info.licences_allowed
-        licence_style = ""
-        if used is not None and allowed is not None and 0 <= allowed <= used:
-            licence_style = "yellow"
+        billing_style = _CHECK_STYLES.get(info.billing_verdict, "")
+        licence_style = _CHECK_STYLES.get(info.licences_verdict, "")
         name = Text(self.name)
         if self.vendor:
             name.append(" (vendor)", style="dim")
@@ -362,6 +370,8 @@ class OrgEntry:
         )
 
 
+# A cell coloured by its check's verdict (ok and unknown stay plain).
+_CHECK_STYLES = {"warn": "yellow", "fail": "bold red"}
 _MISSING = object()
 _CACHED_SORTS = (2, 4, 5, 6, 7, 8, 9)  # all but name, ID (ready) and age (moves with the clock)
 

@@ -40,10 +40,12 @@ ACTION_STYLES = {"add": "green", "update": "yellow", "same": "dim"}
 
 
 class PlanLoaded(Message):
-    def __init__(self, plan: list[dict[str, Any]], error: str | None = None) -> None:
+    def __init__(self, plan: list[dict[str, Any]], error: str | None = None,
+                 latest: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.error = error
+        self.latest = latest or {}  # product -> CurrentVersion read from the packaging org
 
 
 class PlanApplied(Message):
@@ -89,6 +91,7 @@ class VendorSyncScreen(Screen[None]):
         self.vendor = vendor
         self.registry = registry
         self.plan: list[dict[str, Any]] = []
+        self.latest: dict[str, Any] = {}
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -125,18 +128,21 @@ class VendorSyncScreen(Screen[None]):
         try:
             from juston_tui.salesforce.vendor import fetch_subscribers
 
-            subscribers = fetch_subscribers(self.vendor, self.app.get_credentials())  # type: ignore[attr-defined]
+            latest: dict[str, Any] = {}
+            subscribers = fetch_subscribers(self.vendor, self.app.get_credentials(),  # type: ignore[attr-defined]
+                                            versions=latest)
             plan = plan_vendor_import(self.app.store, subscribers,  # type: ignore[attr-defined]
                                       self.vendor.org_id)
         except Exception as exc:  # AccessError / CredentialsUnavailable carry clean messages
             self.post_message(PlanLoaded([], clean(str(exc), limit=300)))
             return
-        self.post_message(PlanLoaded(plan))
+        self.post_message(PlanLoaded(plan, latest=latest))
 
     @on(PlanLoaded)
     def _loaded(self, event: PlanLoaded) -> None:
         self.busy = False
         self.plan = event.plan
+        self.latest = event.latest
         table = self.query_one(FastTable)
         table.empty_text = "The vendor org lists no installed subscribers."
         table.set_rows(plan_rows(self.plan))
@@ -179,9 +185,15 @@ class VendorSyncScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="vendor-apply", name="applying vendor sync")
     def apply(self, changes: list[dict[str, Any]]) -> None:
         from juston_tui.commands.org_import import apply_plan
+        from juston_tui.model import now_utc
+        from juston_tui.salesforce.settings import remember_vendor_versions
 
+        store = self.app.store  # type: ignore[attr-defined]
         try:
-            added, updated = apply_plan(self.app.store, changes)  # type: ignore[attr-defined]
+            added, updated = apply_plan(store, changes)
+            # The packaging org's latest released versions become what "current" means.
+            remember_vendor_versions(store, self.latest, self.vendor.org_id,
+                                     now_utc().strftime("%Y-%m-%dT%H:%M:%SZ"))
         except Exception as exc:
             self.post_message(PlanApplied(0, 0, clean(str(exc), limit=300)))
             return

@@ -7,10 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from juston_tui.credentials import open_credentials
-from juston_tui.model import Check, Org, PushRegistration, Snapshot, normalize_org_id
+from juston_tui.model import Org, PushRegistration, Snapshot, normalize_org_id
+from juston_tui.salesforce.checks import evaluate, unreachable
+from juston_tui.salesforce.facts import (
+    ApiUsage,
+    BalanceFacts,
+    ConnectedAppFacts,
+    Facts,
+    LicenceFacts,
+    OrgFacts,
+    PackageFacts,
+    TaskTypeFacts,
+)
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.store import Store
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+SETTINGS = ProbeSettings.defaults()
 
 
 def org_id(n: int) -> str:
@@ -23,40 +36,36 @@ def iso(dt: datetime) -> str:
 
 def facts(billing: str | None = "2.80.3", cash: str | None = "1.14.0", *, admin_approved: bool
           | None = True, sysadmin: bool = True, used: int = 17, allowed: int = 25,
-          found: bool = True) -> dict[str, Any]:
-    profiles = ["System Administrator", "JustOn Billing User"] if sysadmin else [
-        "JustOn Billing User"]
-    return {
-        "organization": {"name": "x", "edition": "Enterprise Edition", "is_sandbox": False,
-                         "instance": "EU45", "org_type": "Enterprise Edition"},
-        "packages": {
-            "billing": {"name": "JustOn Billing & Invoice Management", "namespace": "ONB2",
-                        "version": billing, "version_id": "04t000000000001"} if billing else None,
-            "cash": {"name": "JustOn Cash Management", "namespace": "JCM", "version": cash,
-                     "version_id": "04t000000000002"} if cash else None,
+          found: bool = True, sandbox: bool = False) -> Facts:
+    profiles = ("System Administrator", "JustOn Billing User") if sysadmin else (
+        "JustOn Billing User",)
+    return Facts(
+        organization=OrgFacts("", "x", "Enterprise Edition", sandbox, "EU45",
+                              "sandbox" if sandbox else "production"),
+        packages={
+            "billing": PackageFacts("JustOn Billing & Invoice Management", "ONB2", billing,
+                                    "04t000000000001") if billing else None,
+            "cash": PackageFacts("JustOn Cash Management", "JCM", cash, "04t000000000002")
+            if cash else None,
         },
-        "current_versions": {"billing": "2.80", "cash": "1.14"},
-        "licenses": [{"namespace": "ONB2", "status": "Active", "allowed": allowed, "used": used,
-                      "expires": None}],
-        "connected_app": {"found": found, "name": "JustOn Platform",
-                          "admin_approved": admin_approved,
-                          "profiles": profiles if found else [],
-                          "permission_sets": ["JustOn Platform Access"] if found else [],
-                          "sysadmin": sysadmin and found},
-        "api_usage": {"used": 1200, "max": 100000},
-    }
+        licenses=(LicenceFacts("ONB2", "Active", allowed, used, ""),),
+        connected_app=ConnectedAppFacts(
+            found=found, name="JustOn Platform", id="0H4000000000001",
+            admin_approved=admin_approved, profiles=profiles if found else (),
+            permission_sets=("JustOn Platform Access",) if found else (),
+            admin_profile="System Administrator", admin_preauthorized=sysadmin and found),
+        balance=BalanceFacts(("JustOn Billing",), ("JustOn Billing",), ("JustOn Billing",)),
+        task_type=TaskTypeFacts(("JustOn Billing",)),
+        api_usage=ApiUsage(1200, 100000),
+        current=dict(SETTINGS.current),
+    )
 
 
-def checks(**verdicts: str) -> tuple[Check, ...]:
-    ids = ("organization", "package.billing", "package.cash", "licenses",
-           "connected_app.permitted_users", "connected_app.sysadmin", "permissions.balance",
-           "permissions.task_type", "api_usage")
-    out = []
-    for cid in ids:
-        verdict = verdicts.get(cid.replace(".", "_"), "ok")
-        out.append(Check(cid, verdict, f"{cid} is {verdict}",
-                         "" if verdict == "ok" else f"Fix {cid} in Setup."))
-    return tuple(out)
+def snapshot(org: Org, at: datetime, f: Facts) -> Snapshot:
+    """What probe_org stores: the rules' checks of these facts (never hand-made verdicts)."""
+    checks = evaluate(f, SETTINGS, org_products=org.products, registered_kind=org.kind,
+                      today=NOW.date())
+    return Snapshot(org.org_id, iso(at), checks, None, f.to_doc())
 
 
 def build_store(path: Path) -> Store:
@@ -74,17 +83,13 @@ def build_store(path: Path) -> Store:
     vendor = Org.create(org_id=org_id(6), name="JustOn Packaging", vendor=True)
     for org in (acme, acme_uat, globex, initech, evil, vendor):
         store.add_org(org)
-    store.save_snapshot(Snapshot(org_id(1), iso(NOW - timedelta(hours=2)), checks(),
-                                 facts=facts()))
-    store.save_snapshot(Snapshot(org_id(2), iso(NOW - timedelta(hours=30)),
-                                 checks(connected_app_permitted_users="fail"),
-                                 facts=facts(admin_approved=False)))
-    store.save_snapshot(Snapshot(org_id(3), iso(NOW - timedelta(minutes=20)),
-                                 checks(package_billing="warn", connected_app_sysadmin="fail"),
-                                 facts=facts(billing="2.71.0", sysadmin=False, used=25,
-                                             allowed=25)))
+    store.save_snapshot(snapshot(acme, NOW - timedelta(hours=2), facts()))
+    store.save_snapshot(snapshot(acme_uat, NOW - timedelta(hours=30),
+                                 facts(admin_approved=False, sandbox=True)))
+    store.save_snapshot(snapshot(globex, NOW - timedelta(minutes=20),
+                                 facts(billing="2.71.0", sysadmin=False, used=25, allowed=25)))
     store.save_snapshot(Snapshot(org_id(4), iso(NOW - timedelta(days=3)),
-                                 tuple(Check(c.id, "unknown", "login failed") for c in checks()),
+                                 unreachable("login failed: INVALID_LOGIN"),
                                  error="login failed: INVALID_LOGIN", facts={}))
     return store
 

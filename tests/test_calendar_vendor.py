@@ -17,6 +17,7 @@ from juston_tui.credentials import open_credentials
 from juston_tui.demo import register_simulator_orgs
 from juston_tui.model import PushRegistration
 from juston_tui.push_jobs import NoVendorOrg, cached_push_jobs, refresh_push_jobs
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.simulator import Simulator
 from juston_tui.store import Store
 
@@ -49,6 +50,9 @@ def test_refresh_reads_requests_jobs_and_errors(tmp_path: Path, simulator: Simul
     failed = [j for r in requests for j in r["jobs"] if j["status"] == "Failed"]
     assert failed and failed[0]["errors"][0]["type"] == "ApexTestFailure"
     assert cached_push_jobs(store) == record  # cached: shown offline
+    # The same read refreshed what "current" means (the packaging org's latest releases).
+    current = ProbeSettings.for_store(store).current
+    assert (current["billing"].version, current["billing"].source) == ("2.80.2", "vendor")
 
     now = datetime.now(UTC)
     view = schedule.load_view(store, today=now.date(), months=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ from juston_tui.checklist import (
     verify_org,
 )
 from juston_tui.model import Check, Org, Snapshot, ValidationError
+from juston_tui.salesforce import checks as C
+from juston_tui.salesforce.facts import (
+    ApiUsage,
+    BalanceFacts,
+    ConnectedAppFacts,
+    Facts,
+    LicenceFacts,
+    OrgFacts,
+    PackageFacts,
+    TaskTypeFacts,
+)
 from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.store import ReadOnlyError, Store
 
@@ -183,32 +195,35 @@ def test_malformed_data_is_refused_with_the_step_named(mutate: Any, fragment: st
         cl.parse_checklist(data)
 
 
-# -- verification mapping (snapshots built by hand) -------------------------------------------
-def healthy_facts(**over: Any) -> dict[str, Any]:
-    facts: dict[str, Any] = {
-        "organization": {"name": "Acme", "edition": "Enterprise Edition", "is_sandbox": False,
-                         "instance": "EU45", "org_type": "production"},
-        "packages": {"billing": {"name": "JustOn Billing & Invoice Management",
-                                 "namespace": "ONB2", "version": "2.80.3",
-                                 "version_id": "04t1t000003Kq7zAAC"}, "cash": None},
-        "current_versions": {"billing": "2.80", "cash": "1.14"},
-        "licenses": [{"namespace": "ONB2", "status": "Active", "allowed": 25, "used": 17,
-                      "expires": None}],
-        "connected_app": {"found": True, "name": "JustOn Platform", "admin_approved": True,
-                          "profiles": ["System Administrator"], "permission_sets": [],
-                          "sysadmin": True},
-        "permissions": {"balance": {"object": True, "fields": True, "tab": True,
-                                    "permission_sets": ["JustOn Billing"]},
-                        "task_type": {"permission_sets": ["JustOn Billing"]}},
-        "api_usage": {"used": 10, "max": 15000},
-    }
-    facts.update(over)
-    return facts
+# -- verification shows the rules' checks (snapshots made by the real rules) --------------------
+S = ProbeSettings.defaults()
+BILLING = PackageFacts("JustOn Billing & Invoice Management", "ONB2", "2.80.3",
+                       "04t1t000003Kq7zAAC")
+APP = ConnectedAppFacts(found=True, name="JustOn Platform", id="0H4", admin_approved=True,
+                        profiles=("System Administrator",), admin_profile="System Administrator",
+                        admin_preauthorized=True)
 
 
-def snap(facts: dict[str, Any] | None = None, *, checks: tuple[Check, ...] = (),
-         error: str | None = None) -> Snapshot:
-    return Snapshot(ORG, "2026-03-01T10:00:00Z", checks, error, facts or {})
+def healthy_facts(**over: Any) -> Facts:
+    base = Facts(
+        organization=OrgFacts(ORG, "Acme", "Enterprise Edition", False, "EU45", "production"),
+        packages={"billing": BILLING, "cash": None},
+        licenses=(LicenceFacts("ONB2", "Active", 25, 17, ""),),
+        connected_app=APP,
+        balance=BalanceFacts(("JustOn Billing",), ("JustOn Billing",), ("JustOn Billing",)),
+        task_type=TaskTypeFacts(("JustOn Billing",)),
+        api_usage=ApiUsage(10, 15000),
+        current=dict(S.current),
+    )
+    return dataclasses.replace(base, **over)
+
+
+def snap(facts: Facts | None = None, *, error: str | None = None) -> Snapshot:
+    """A snapshot as probe_org makes it: the checks are the rules' verdicts on the facts."""
+    if error is not None:
+        return Snapshot(ORG, "2026-03-01T10:00:00Z", C.unreachable(error), error, {})
+    facts = facts or healthy_facts()
+    return Snapshot(ORG, "2026-03-01T10:00:00Z", C.evaluate(facts, S), None, facts.to_doc())
 
 
 def by_kind(results: dict[str, Verification]) -> dict[str, str]:
@@ -217,15 +232,15 @@ def by_kind(results: dict[str, Verification]) -> dict[str, str]:
 
 
 def test_healthy_snapshot_verifies_every_api_step_with_evidence() -> None:
-    results = evaluate_all(load_checklist(), snap(healthy_facts()), caching=False,
+    results = evaluate_all(load_checklist(), snap(), caching=False,
                            caching_read_at="2026-03-01T10:00:01Z")
     assert set(by_kind(results).values()) == {"ok"}
     assert len(results) == sum(1 for s in load_checklist().steps if s.api_checked)
     pkg = results["installing.follow"]
     assert pkg.evidence["version"] == "2.80.3" and pkg.verified_at == "2026-03-01T10:00:00Z"
-    assert "2.80.3" in pkg.reason
+    assert "2.80.3" in pkg.reason and "assumed current 2.80" in pkg.reason
     assert results["requirements.edition"].evidence["edition"] == "Enterprise Edition"
-    assert results["post_install.licences"].evidence["used"] == 17
+    assert results["post_install.licences"].evidence["licenses"][0]["used"] == 17
     assert results["preparing.browser_caching"].verified_at == "2026-03-01T10:00:01Z"
     # manual and information steps are never "verified" by the API
     assert "post_install.login_access" not in results
@@ -235,57 +250,51 @@ def test_healthy_snapshot_verifies_every_api_step_with_evidence() -> None:
 @pytest.mark.parametrize(
     ("facts", "kind", "verdict", "words"),
     [
-        ({"organization": {"edition": "Professional Edition"}}, "organization", "fail",
-         "not a supported edition"),
+        ({"organization": OrgFacts(ORG, "Acme", "Professional Edition")}, "organization",
+         "fail", "not an edition JustOn runs on"),
         ({"packages": {"billing": None, "cash": None}}, "package.billing", "fail",
          "not installed"),
-        ({"connected_app": {"found": True, "name": "JustOn Platform", "admin_approved": False,
-                            "profiles": ["System Administrator"], "sysadmin": True}},
+        ({"connected_app": dataclasses.replace(APP, admin_approved=False)},
          "connected_app.permitted_users", "fail", "All users may self-authorize"),
-        ({"connected_app": {"found": True, "admin_approved": None, "sysadmin": True}},
-         "connected_app.permitted_users", "unknown", "could not be read"),
-        ({"connected_app": {"found": True, "admin_approved": True, "profiles": ["Finance"],
-                            "sysadmin": False}}, "connected_app.sysadmin", "fail",
-         "System Administrator is not among"),
-        ({"connected_app": {"found": False, "name": "JustOn Platform"}},
-         "connected_app.sysadmin", "fail", "was not found"),
-        ({"permissions": {"balance": {"object": True, "fields": False, "tab": False,
-                                      "permission_sets": []},
-                          "task_type": {"permission_sets": ["X"]}}},
-         "permissions.balance", "fail", "its fields, the Balance tab"),
-        ({"permissions": {"balance": {"object": True, "fields": True, "tab": True},
-                          "task_type": {"permission_sets": []}}},
-         "permissions.task_type", "fail", "Type field of Task"),
-        ({"licenses": [{"namespace": "ONB2", "status": "Active", "allowed": 25, "used": 0}]},
-         "licenses", "fail", "0 of 25"),
-        ({"licenses": [{"namespace": "ONB2", "status": "Active", "allowed": -1, "used": 0}]},
-         "licenses", "ok", "site licence"),
-        ({"licenses": []}, "licenses", "fail", "no JustOn licence"),
+        ({"connected_app": dataclasses.replace(APP, admin_approved=None)},
+         "connected_app.permitted_users", "unknown", "not readable"),
+        ({"connected_app": dataclasses.replace(APP, profiles=("Finance",),
+                                               admin_preauthorized=False)},
+         "connected_app.sysadmin", "fail", "System Administrator is not pre-authorized"),
+        ({"connected_app": ConnectedAppFacts(found=False, name="JustOn Platform")},
+         "connected_app.sysadmin", "unknown", "not found"),
+        ({"balance": BalanceFacts(("X",), (), ())}, "permissions.balance", "fail",
+         "its fields and the Balance tab"),
+        ({"balance": BalanceFacts(("X",), ("Y",), ("Z",))}, "permissions.balance", "warn",
+         "spread over several"),
+        ({"task_type": TaskTypeFacts()}, "permissions.task_type", "fail", "Type field of Task"),
+        ({"licenses": (LicenceFacts("ONB2", "Active", 25, 0, ""),)}, "licenses", "fail",
+         "0 of 25"),
+        ({"licenses": (LicenceFacts("ONB2", "Active", -1, 0, ""),)}, "licenses", "ok",
+         "site licence"),
+        ({"licenses": ()}, "licenses", "unknown", "no PackageLicense record"),
     ],
 )
-def test_mapping_branches(facts: dict[str, Any], kind: str, verdict: str, words: str) -> None:
+def test_each_step_shows_its_check(facts: dict[str, Any], kind: str, verdict: str,
+                                   words: str) -> None:
     step = next(s for s in load_checklist().steps if s.verify == kind)
-    result = evaluate(step, snap(healthy_facts(**facts)), editions=load_checklist().editions)
-    assert result is not None
-    assert result.verdict == verdict, result
-    assert words in result.reason
-    if verdict == "fail":
-        assert result.fix  # the remedy in the seed's words
-
-
-def test_failing_mapping_uses_the_probe_fix_when_given() -> None:
-    step = load_checklist().step("app_access.permitted_users")
-    check = Check("connected_app.permitted_users", "fail", "self-authorize", "THE PROBE FIX")
-    facts = healthy_facts(connected_app={"found": True, "admin_approved": False})
-    assert evaluate(step, snap(facts, checks=(check,))).fix == "THE PROBE FIX"
+    snapshot = snap(healthy_facts(**facts))
+    result = evaluate(step, snapshot)
+    check = snapshot.check(kind)
+    assert result is not None and check is not None
+    assert result.verdict == check.verdict == verdict, result
+    assert result.reason == check.reason and words in result.reason
+    if verdict in ("warn", "fail"):
+        assert result.fix == check.fix and result.fix  # the remedy in the seed's words
 
 
 def test_outdated_package_is_installed_but_says_so() -> None:
     step = load_checklist().step("installing.follow")
-    check = Check("package.billing", "warn", "2.78.1 is 2 releases behind 2.80")
-    result = evaluate(step, snap(healthy_facts(), checks=(check,)))
-    assert result is not None and result.verdict == "ok"
-    assert "older than the current 2.80" in result.reason
+    old = dataclasses.replace(BILLING, version="2.78.1")
+    result = evaluate(step, snap(healthy_facts(packages={"billing": old, "cash": None})))
+    assert result is not None and result.verdict == "warn"
+    assert "outdated (assumed current 2.80" in result.reason
+    assert step_status(StepState(ORG, step.id, verification=result)) == "verified"
 
 
 def test_browser_caching_true_false_none() -> None:
@@ -302,24 +311,21 @@ def test_unreachable_org_makes_every_snapshot_step_unknown() -> None:
                            caching=None)
     assert set(by_kind(results).values()) == {"unknown"}
     assert "invalid_grant" in results["installing.follow"].reason
+    assert "juston-tui login" in results["installing.follow"].fix
 
 
-def test_missing_facts_fall_back_to_the_check_verdict() -> None:
-    step = load_checklist().step("post_install.balance")
-    facts = healthy_facts(permissions={"task_type": {"permission_sets": ["X"]}})
-    unknown = Check("permissions.balance", "unknown", "Balance tab query failed")
-    result = evaluate(step, snap(facts, checks=(unknown,)))
+def test_a_check_the_snapshot_lacks_is_unknown() -> None:
+    partial = Snapshot(ORG, "2026-03-01T10:00:00Z", (Check("organization", "ok", "fine"),))
+    result = evaluate(load_checklist().step("post_install.licences"), partial)
     assert result is not None and result.verdict == "unknown"
-    assert result.reason == "Balance tab query failed"
-    nothing = evaluate(load_checklist().step("post_install.licences"), snap({}))
-    assert nothing is not None and nothing.verdict == "unknown"
+    assert "did not report licenses" in result.reason
 
 
 def test_untrusted_fact_text_is_cleaned() -> None:
-    facts = healthy_facts(organization={"edition": "Evil\x1b]0;x\x07 Edition"})
-    result = evaluate(load_checklist().step("requirements.edition"), snap(facts),
-                      editions=load_checklist().editions)
+    facts = healthy_facts(organization=OrgFacts(ORG, "Acme", "Evil\x1b]0;x\x07 Edition"))
+    result = evaluate(load_checklist().step("requirements.edition"), snap(facts))
     assert result is not None and "\x1b" not in result.reason and "\x07" not in result.reason
+    assert all("\x1b" not in str(v) for v in result.evidence.values())
 
 
 def test_verify_org_probes_once_reads_caching_and_reports_progress() -> None:
@@ -328,7 +334,7 @@ def test_verify_org_probes_once_reads_caching_and_reports_progress() -> None:
 
     def probe(org: Org, credentials: object, *, timeout: float, settings: object) -> Snapshot:
         calls.append("probe")
-        return snap(healthy_facts())
+        return snap()
 
     def read_caching(org: Org, credentials: object, *, timeout: float) -> bool | None:
         calls.append("caching")
@@ -364,7 +370,7 @@ def test_verify_org_probes_with_the_stores_settings(store: Store) -> None:
     def probe(org: Org, credentials: object, *, timeout: float,
               settings: ProbeSettings) -> Snapshot:
         seen.append(settings)
-        return snap(healthy_facts())
+        return snap()
 
     def read_caching(org: Org, credentials: object, *, timeout: float) -> bool | None:
         return False
@@ -440,11 +446,8 @@ def test_record_verifications_is_one_write_with_the_snapshot(store: Store,
         return real(path, payload)
 
     monkeypatch.setattr(store_module, "atomic_write_bytes", counting)
-    results = evaluate_all(load_checklist(), snap(healthy_facts(),
-                           checks=(Check("organization", "ok", "fine"),)), caching=False)
-    record_verifications(store, ORG, results,
-                         snapshot=snap(healthy_facts(), checks=(Check("organization", "ok",
-                                                                      "fine"),)))
+    results = evaluate_all(load_checklist(), snap(), caching=False)
+    record_verifications(store, ORG, results, snapshot=snap())
     assert len(writes) == 1
     assert store.latest_snapshot(ORG) is not None
     assert len(load_states(store, ORG)) == len(results)
@@ -510,9 +513,8 @@ def test_markdown_report_has_states_evidence_notes_and_who(store: Store) -> None
     mark(store, ORG, "requirements.browsers", "done", by="alice")
     skip(store, ORG, "preparing.features", "features <b>already</b> on", by="bob")
     set_note(store, ORG, "installing.listing", "ticket `JO-1`\nsecond line", by="carol")
-    results = evaluate_all(load_checklist(), snap(healthy_facts(
-        permissions={"balance": {"object": False, "fields": False, "tab": False},
-                     "task_type": {"permission_sets": ["JustOn Billing"]}})), caching=False)
+    results = evaluate_all(load_checklist(), snap(healthy_facts(balance=BalanceFacts())),
+                           caching=False)
     record_verifications(store, ORG, results)
     text = report_markdown(org, load_checklist(), load_states(store, ORG),
                            generated_at="2026-03-01T12:00:00Z", generated_by="dave")
@@ -525,9 +527,10 @@ def test_markdown_report_has_states_evidence_notes_and_who(store: Store) -> None
     assert "Skipped because: features \\<b>already\\</b> on" in text
     assert "Note (carol," in text and "ticket \\`JO-1\\` second line" in text
     assert "[!] **Permission set: the Balance object, its fields and the Balance tab**" in text
-    assert "Fix: Create (or edit) a permission set" in text
-    assert "Evidence: package: JustOn Billing & Invoice Management" in text
+    assert "Fix: Assign the relevant permissions to your users" in text
+    assert "Evidence: name: JustOn Billing & Invoice Management" in text
     assert "version: 2.80.3" in text
+    assert "current: assumed current 2.80 (releases.toml of 2026-03-01)" in text
     assert "confirmed by the admin" in text
 
 
@@ -549,8 +552,7 @@ def test_seed_demo_gives_partial_progress_and_skips_the_vendor(store: Store) -> 
         (ORG, "Acme", False), (ORG2, "Beta", False), ("00D000000000001EAA", "Vendor", True))]
     for org in orgs:
         store.add_org(org)
-    store.save_snapshot(Snapshot(ORG, "2026-03-01T10:00:00Z",
-                                 (Check("organization", "ok", "fine"),), None, healthy_facts()))
+    store.save_snapshot(snap())
     seed_demo(store, orgs)
     acme, beta = load_states(store, ORG), load_states(store, ORG2)
     vendor = load_states(store, "00D000000000001EAA")

@@ -153,3 +153,23 @@ def test_tui_options_parse_without_the_command_parsers() -> None:
 
     args = build_parser(with_commands=False).parse_args(["--db", "x.json", "--read-only"])
     assert args.command is None and args.db == "x.json" and args.read_only
+
+
+def test_choosing_the_password_method_says_what_salesforce_does_with_soap_login(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Help 005132110: off by default in new orgs, "Use Any API Auth" from Summer '26, gone from
+    API 65.0, retired for 31.0-64.0 in Summer '27; JWT / client credentials via an External
+    Client App instead (Help 005228017)."""
+    db = str(tmp_path / "s.json")
+    code = main(["--db", db, "org", "add", "00D5g000004Xyz1", "--name", "Acme",
+                 "--method", "password", "--username", "a@b.example"])
+    err = capsys.readouterr().err
+    assert code == 0
+    for words in ("API 65.0", "Summer '27", "31.0-64.0", "Use Any API Auth",
+                  "switched off until an admin enables it", "External Client App", "jwt",
+                  "client-credentials"):
+        assert words in err, words
+    with pytest.raises(SystemExit):
+        main(["org", "add", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "gone from API 65.0" in help_text and "External Client App" in help_text

@@ -235,9 +235,9 @@ async def test_detail_shows_checks_history_and_credentials(tmp_path: Path) -> No
         await settle(pilot)
         text = screen_text(app)
         assert "Globex Corp" in text
-        assert "connected_app.sysadmin is fail" in text
-        assert "fix: Fix connected_app.sysadmin in Setup." in text
-        assert "package.billing is warn" in text
+        assert "System Administrator is not pre-authorized for JustOn Platform" in text
+        assert "fix: Setup > Apps > Connected Apps > Manage Connected Apps" in text
+        assert "2.71.0 is outdated (assumed current 2.80" in text
         assert "History (newest first)" in text
         assert "Credentials: missing" in text and "access token" in text
         await pilot.press("c")
@@ -339,7 +339,8 @@ async def test_push_request_draft_and_transitions(tmp_path: Path) -> None:
         assert "Opted Out" not in draft and "Uma UAT" not in draft
         text = screen_text(app)
         assert "production orgs only" in text
-        assert "not on a current release: 2.71.0 installed, current is 2.80" in text
+        assert ("not on a current release: JustOn Billing & Invoice Management 2.71.0 is "
+                "outdated (assumed current 2.80") in text
         assert "sandbox: not included" in text
         # copy goes through OSC 52
         copied: list[str] = []

@@ -135,12 +135,17 @@ async def test_vendor_sync_previews_then_applies(tmp_path: Path, simulator: Simu
         adds = [i for i in screen.plan if i["action"] == "add"]
         assert adds, screen.plan
         assert len(store.list_orgs()) == 1  # nothing changed before confirming
+        assert store.get_setting("vendor_current_versions") is None
         assert "Nothing has changed yet" in screen_text(app)
         await pilot.press("y")
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
         assert len(store.list_orgs()) == 1 + len(adds)
+        # Applied: the packaging org's latest released versions are now "current".
+        cached = store.get_setting("vendor_current_versions")
+        assert cached["versions"]["billing"]["version"] == "2.80.2"
+        assert cached["org_id"] == vendor[0].org_id
         await pilot.press("escape")
         await settle(pilot)
         assert table(app).row_count == 1 + len(adds)

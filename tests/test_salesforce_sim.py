@@ -20,6 +20,8 @@ from juston_tui.salesforce import (
     read_browser_caching,
     sweep,
 )
+from juston_tui.salesforce.checks import diagnose
+from juston_tui.salesforce.facts import Facts
 from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
 from juston_tui.simulator import SCENARIOS, Simulator, make_org
 from juston_tui.store import Store
@@ -30,7 +32,7 @@ _index = itertools.count(100)
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    simulator = Simulator(scenario_set="all", strict_composite=True).start()
+    simulator = Simulator(scenario_set="all").start()
     yield simulator
     simulator.stop()
 
@@ -85,18 +87,57 @@ def test_every_scenario_reaches_its_verdicts(sim: Simulator, creds: CredentialSt
 
 def test_facts_follow_the_contract(sim: Simulator, creds: CredentialStore) -> None:
     org = register(sim, creds, fresh(sim))
-    facts = probe_org(org, creds).facts
-    assert set(facts["organization"]) >= {"name", "edition", "is_sandbox", "instance",
-                                          "org_type"}
-    assert facts["packages"]["billing"]["version"] == "2.80.2"
-    assert set(facts["packages"]["billing"]) >= {"name", "namespace", "version", "version_id"}
-    assert facts["current_versions"] == {"billing": "2.80", "cash": "1.14"}
-    assert {"namespace", "status", "allowed", "used", "expires"} <= set(facts["licenses"][0])
-    assert facts["connected_app"]["name"] == "JustOn Platform"
-    assert facts["connected_app"]["sysadmin"] is True
-    assert facts["permissions"]["balance"]["permission_sets"] == ["JustOn Billing"]
-    assert facts["permissions"]["task_type"]["permission_sets"] == ["JustOn Billing"]
-    assert facts["api_usage"]["max"] == 15000
+    doc = probe_org(org, creds).facts
+    assert set(doc["organization"]) >= {"name", "edition", "is_sandbox", "instance", "org_type"}
+    facts = Facts.from_doc(doc)
+    assert Facts.from_doc(facts.to_doc()) == facts  # the stored document round-trips
+    assert facts.version("billing") == "2.80.2"
+    assert facts.packages is not None and facts.packages["billing"] is not None
+    assert facts.packages["billing"].namespace == "ONB2"
+    assert {p: c.label for p, c in facts.current.items()} == {
+        "billing": "assumed current 2.80 (releases.toml of 2026-03-01)",
+        "cash": "assumed current 1.14 (releases.toml of 2026-03-01)"}
+    assert facts.licenses and facts.licenses[0].allowed == 25
+    app = facts.connected_app
+    assert app is not None and app.name == "JustOn Platform"
+    assert app.admin_profile == "System Administrator" and app.admin_preauthorized
+    assert facts.balance is not None and facts.balance.covering == ("JustOn Billing",)
+    assert facts.task_type is not None and facts.task_type.permission_sets == ("JustOn Billing",)
+    assert facts.api_usage is not None and facts.api_usage.max == 15000
+    assert facts.api_user == org.username and not facts.errors
+
+
+def test_translated_admin_profile_is_found_by_its_facts(sim: Simulator,
+                                                        creds: CredentialStore) -> None:
+    """A German API user sees "Systemadministrator": still the standard admin profile."""
+    snap = probe_org(register(sim, creds, fresh(sim, "sysadmin_de")), creds)
+    check = snap.check("connected_app.sysadmin")
+    assert check is not None and check.verdict == "ok"
+    assert "Systemadministrator (the standard System Administrator profile)" in check.reason
+    french = probe_org(register(sim, creds, fresh(sim, "no_sysadmin_fr")), creds)
+    check = french.check("connected_app.sysadmin")
+    assert check is not None and check.verdict == "fail" and check.fix
+    assert "Administrateur système (the standard System Administrator profile) is not" \
+        in check.reason
+
+
+def test_missing_view_setup_names_the_permission_the_user_and_the_fix(
+        sim: Simulator, creds: CredentialStore) -> None:
+    so = fresh(sim, "no_view_setup")
+    org = register(sim, creds, so)
+    snap = probe_org(org, creds)
+    facts = Facts.from_doc(snap.facts)
+    [problem] = diagnose(facts)
+    assert so.username in problem.summary and "View Setup and Configuration" in problem.summary
+    assert "PermissionSet" in problem.summary and "INVALID_TYPE" in problem.summary
+    assert set(problem.checks) == {"connected_app.permitted_users", "connected_app.sysadmin",
+                                   "permissions.balance", "permissions.task_type"}
+    for check_id in problem.checks:
+        check = snap.check(check_id)
+        assert check is not None and check.verdict == "unknown"
+        assert "View Setup and Configuration" in check.reason
+        assert so.username in check.fix and "Manage Assignments" in check.fix
+    assert verdicts(snap)["package.billing"] == "ok"  # the rest is still judged
 
 
 def test_store_setting_overrides_current_version(sim: Simulator, creds: CredentialStore,
@@ -109,7 +150,7 @@ def test_store_setting_overrides_current_version(sim: Simulator, creds: Credenti
 
 
 def test_pagination_is_followed(creds: CredentialStore) -> None:
-    with Simulator([make_org("healthy", 3)], batch_size=2, strict_composite=True) as small:
+    with Simulator([make_org("healthy", 3)], batch_size=2) as small:
         org = register(small, creds, small.orgs[0])
         snap = probe_org(org, creds)
         assert snap.error is None
@@ -360,7 +401,7 @@ def test_sweep_uses_a_read_only_stores_settings(sim: Simulator, creds: Credentia
     store.set_setting("current_versions", {"billing": "9.9.9"})
     read_only = Store.open(store.path, read_only=True)
     snaps = sweep([org], creds, store=read_only)
-    assert snaps[0].facts["current_versions"]["billing"] == "9.9.9"
+    assert snaps[0].facts["current_versions"]["billing"]["version"] == "9.9.9"
     assert snaps.saved == 0 and read_only.latest_snapshot(org.org_id) is None
 
 
@@ -379,6 +420,47 @@ def test_vendor_subscribers_and_push_requests(sim: Simulator, creds: CredentialS
     assert [p["status"] for p in pushes][-2:] == ["Created", "Pending"]  # by start time
     assert any(job["errors"] for p in pushes for job in p["jobs"])
     assert all(p["product"] in ("billing", "cash") for p in pushes)
+
+
+def test_push_history_is_read_for_a_window_and_only_its_jobs(creds: CredentialStore) -> None:
+    """PackagePushJob/PackagePushError are read for the requests in the window only, paged."""
+    from datetime import UTC, datetime, timedelta
+
+    with Simulator(scenario_set="demo") as demo:
+        vendor = register(demo, creds, demo.vendor_org, "token")
+        demo.reset_counters()
+        recent = fetch_push_requests(vendor, creds)
+        assert demo.request_count(vendor.org_id) == 2  # requests, then their jobs and errors
+        everything = fetch_push_requests(vendor, creds,
+                                         since=datetime.now(UTC) - timedelta(days=1000))
+        demo.batch_size = 2  # every query now needs several pages
+        paged = fetch_push_requests(vendor, creds)
+    assert paged == recent
+    assert len(everything) == len(recent) + 1  # the request of 400 days ago is left out
+    old = next(p for p in everything if p["id"] not in {r["id"] for r in recent})
+    assert old["jobs"] and old["status"] == "Succeeded"
+    jobs = [j for p in recent for j in p["jobs"]]
+    assert len(jobs) > 2 and any(j["errors"] for j in jobs)
+
+
+def test_vendor_read_caches_the_latest_released_version_and_status_uses_it(
+        sim: Simulator, creds: CredentialStore, store: Store) -> None:
+    vendor = register(sim, creds, sim.vendor_org, "jwt", store=store)
+    fetch_subscribers(vendor, creds, store=store)
+    settings = ProbeSettings.for_store(store)
+    current = settings.current["billing"]
+    # 2.81.0 is released but deprecated, 2.81.1 is a beta: neither is current.
+    assert (current.version, current.source) == ("2.80.2", "vendor")
+    assert current.as_of and vendor.org_id[:15] in current.origin
+    assert settings.current["cash"].version == "1.14.1"
+    outdated = register(sim, creds, fresh(sim, "outdated"), store=store)
+    snap = probe_org(outdated, creds, settings=settings)
+    check = snap.check("package.billing")
+    assert check is not None and check.verdict == "warn"
+    assert f"(current 2.80.2 (vendor org {vendor.org_id[:15]} of {current.as_of}))" \
+        in check.reason
+    read_only = Store.open(store.path, read_only=True)
+    fetch_push_requests(vendor, creds, store=read_only)  # a read-only store is left alone
 
 
 def test_vendor_malformed_reply_is_one_clear_error(sim: Simulator,

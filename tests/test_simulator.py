@@ -218,7 +218,8 @@ def test_composite(sim: Simulator) -> None:
     assert items["sea"]["body"]["totalSize"] == 2
     assert items["bad"]["httpStatusCode"] == 400
     assert items["bad"]["body"][0]["errorCode"] == "INVALID_FIELD"
-    assert items["isp"]["body"]["entityTypeName"] == "InstalledSubscriberPackage"
+    # Tooling resources belong in /tooling/composite (strict, as Salesforce).
+    assert items["isp"]["httpStatusCode"] == 404
     assert items["limits"]["body"]["DailyApiRequests"]["Max"] == 15000
     assert sim.request_count(o.org_id) == before + 1  # one round trip
     tool = sf.restful("tooling/composite", method="POST", json={"compositeRequest": [
@@ -437,6 +438,67 @@ def test_soap_password_login(sim: Simulator) -> None:
     assert raw.status_code == 500 and b"sf:exceptionCode" in raw.content
 
 
+def test_soap_login_is_gone_from_api_65(sim: Simulator) -> None:
+    """Salesforce removed login() from API 65.0: the fault is INVALID_OPERATION (wsc#363)."""
+    o = org(sim, "healthy")
+    with pytest.raises(SalesforceAuthenticationFailed) as info:
+        Salesforce(username=o.username, password=o.password, security_token=o.security_token,
+                   version="65.0", session=session(sim))
+    assert info.value.code == "INVALID_OPERATION"
+    assert "not available in the API version specified (65.0)" in str(info.value)
+
+
+def test_jwt_audience_must_be_a_salesforce_login_host(sim: Simulator) -> None:
+    """aud is https://login|test.salesforce.com or the org's My Domain, nothing else."""
+    import jwt
+
+    o = org(sim, "healthy")
+
+    def token(aud: str) -> requests.Response:
+        claims = {"iss": o.consumer_key, "sub": o.username, "aud": aud,
+                  "exp": int(time.time()) + 120}
+        assertion = jwt.encode(claims, o.private_key_pem, algorithm="RS256")
+        return session(sim).post(sim.url + "/services/oauth2/token", data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
+
+    for good in ("https://login.salesforce.com", "https://test.salesforce.com",
+                 f"https://{o.my_domain}.salesforce.com"):
+        assert token(good).status_code == 200, good
+    for bad in (sim.url, "https://login.salesforce.com/", "https://evil.example.com"):
+        answer = token(bad)
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant", bad
+
+
+def test_empty_child_relationship_is_null(sim: Simulator) -> None:
+    """A parent-to-child subquery with no rows is null in REST JSON, as Salesforce sends it."""
+    rows = client(sim).query(
+        "SELECT Id, IsOwnedByProfile, (SELECT SobjectType FROM ObjectPerms WHERE SobjectType = "
+        "'ONB2__Balance__c') FROM PermissionSet")["records"]
+    with_rows = [r for r in rows if r["ObjectPerms"] is not None]
+    assert with_rows and all(r["ObjectPerms"]["records"] for r in with_rows)
+    assert any(r["ObjectPerms"] is None for r in rows)
+    assert all("ObjectPerms" in r for r in rows)
+
+
+def test_localized_profiles_and_missing_view_setup(sim: Simulator) -> None:
+    """Standard profile names come back in the user's language; the standard admin profile is
+    the profile-owned permission set with IsCustom=false and Modify All Data."""
+    admins = client(sim, "sysadmin_de").query(
+        "SELECT Profile.Name FROM PermissionSet WHERE IsOwnedByProfile = true AND "
+        "IsCustom = false AND PermissionsModifyAllData = true")["records"]
+    assert [r["Profile"]["Name"] for r in admins] == ["Systemadministrator"]
+    names = {r["Name"] for r in client(sim, "no_sysadmin_fr").query(
+        "SELECT Name FROM Profile")["records"]}
+    assert "Administrateur système" in names and "System Administrator" not in names
+    blind = client(sim, "no_view_setup")
+    for obj in ("PermissionSet", "SetupEntityAccess", "ConnectedApplication",
+                "PermissionSetTabSetting"):
+        with pytest.raises(SalesforceMalformedRequest) as info:
+            blind.query(f"SELECT Id FROM {obj}")
+        assert info.value.content[0]["errorCode"] == "INVALID_TYPE", obj
+    assert blind.query("SELECT Id FROM Organization")["totalSize"] == 1
+
+
 def test_client_credentials_and_password_grant(sim: Simulator) -> None:
     o = org(sim, "outdated")
     sf = Salesforce(consumer_key=o.consumer_key, consumer_secret=o.consumer_secret,
@@ -564,6 +626,7 @@ def test_vendor_org(sim: Simulator) -> None:
     assert sandbox["ParentOrg"] == org(sim, "healthy").org_id[:15]
     versions = sf.query("SELECT Id, MajorVersion, MinorVersion, PatchVersion FROM "
                         "MetadataPackageVersion WHERE ReleaseState = 'Released' AND "
+                        "IsDeprecated = false AND "
                         "MetadataPackage.NamespacePrefix = 'ONB2' ORDER BY MinorVersion DESC, "
                         "PatchVersion DESC LIMIT 1")["records"]
     latest = (versions[0]["MajorVersion"], versions[0]["MinorVersion"])
@@ -667,17 +730,21 @@ def test_cli_serve_prints_url_ca_and_writes_private_credentials() -> None:
     assert result == [0] and not os.path.exists(creds_path)
 
 
-def test_strict_composite_enforces_salesforce_rules(sim: Simulator) -> None:
-    """Salesforce allows 5 queries per composite and no Tooling URLs in /composite."""
-    sim.strict_composite = True
+def test_strict_by_default_enforces_salesforce_composite_rules(sim: Simulator) -> None:
+    """Salesforce allows 5 queries per composite and no Tooling URLs in /composite; the
+    simulator enforces both unless built with strict=False."""
+    assert sim.strict
+    q = f"/services/data/v{V}/query/?q=SELECT+Id+FROM+Organization"
+    body = {"compositeRequest": [{"method": "GET", "url": q, "referenceId": f"q{i}"}
+                                 for i in range(6)]}
+    body["compositeRequest"].append({"method": "GET", "referenceId": "tool", "url":
+                                     f"/services/data/v{V}/tooling/query/?q=SELECT+Id+FROM+"
+                                     "InstalledSubscriberPackage"})
+    res = client(sim).restful("composite", method="POST", json=body)["compositeResponse"]
+    assert [r["httpStatusCode"] for r in res] == [200] * 5 + [400, 404]
+    sim.strict = False
     try:
-        q = f"/services/data/v{V}/query/?q=SELECT+Id+FROM+Organization"
-        body = {"compositeRequest": [{"method": "GET", "url": q, "referenceId": f"q{i}"}
-                                     for i in range(6)]}
-        body["compositeRequest"].append({"method": "GET", "referenceId": "tool", "url":
-                                         f"/services/data/v{V}/tooling/query/?q=SELECT+Id+FROM+"
-                                         "InstalledSubscriberPackage"})
         res = client(sim).restful("composite", method="POST", json=body)["compositeResponse"]
-        assert [r["httpStatusCode"] for r in res] == [200] * 5 + [400, 404]
+        assert [r["httpStatusCode"] for r in res] == [200] * 7
     finally:
-        sim.strict_composite = False
+        sim.strict = True

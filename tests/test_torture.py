@@ -44,7 +44,10 @@ def test_random_faults_during_sweeps(tmp_path: Path) -> None:
 def test_random_faults_while_the_registry_checks_all(tmp_path: Path) -> None:
     figures = torture.pilot_storm(tmp_path, steps=50, seed=13)
     assert figures["pilot_rounds"] == 2
-    assert sum(figures["outcomes"].values()) == 2 * 19
+    from juston_tui.simulator.scenarios import scenario_set_orgs
+
+    demo_orgs = sum(1 for o in scenario_set_orgs("demo") if not o.spec.vendor)
+    assert sum(figures["outcomes"].values()) == 2 * demo_orgs
 
 
 def test_a_broken_promise_fails_the_run() -> None:

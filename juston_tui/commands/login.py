@@ -19,6 +19,11 @@ from typing import IO, TYPE_CHECKING
 
 from juston_tui.commands import Context, UserError
 from juston_tui.model import AUTH_METHODS, Org, ValidationError, has_surrogates, normalize_org_id
+from juston_tui.salesforce.auth_help import (
+    METHOD_HELP,
+    PASSWORD_METHOD_FACTS,
+    SOAP_RETIREMENT_WARNING,
+)
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -43,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("org_id", metavar="ORG", help="a registered org ID")
     p.add_argument("--method", choices=AUTH_METHODS,
-                   help="change the org's auth method first (default: the registered one)")
+                   help="change the org's auth method first (default: the registered one): "
+                   + METHOD_HELP)
     p.add_argument("--secret-stdin", action="store_true",
                    help="read the secrets from stdin, one per line (see above)")
     p.add_argument("--no-check", action="store_true", help="store the secrets, do not log in")
@@ -159,6 +165,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.method and args.method != org.auth_method:
         org = store.update_org(org_id, auth_method=args.method)
         print(f"auth method of {org_id} is now {org.auth_method}", file=ctx.err)
+    explained = args.method == "password"  # chosen here: say what that method means
+    if explained:
+        print(f"juston-tui: warning: {PASSWORD_METHOD_FACTS}", file=ctx.err)
     credentials = ctx.credentials()
     if not credentials.available:
         from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
@@ -175,7 +184,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     ok, message, warnings = try_login(org, credentials, args.timeout)
     for warning in warnings:
-        print(f"juston-tui: warning: {warning}", file=ctx.err)
+        if not (explained and warning == SOAP_RETIREMENT_WARNING):
+            print(f"juston-tui: warning: {warning}", file=ctx.err)
     if ok:
         print(f"ok: {message}", file=ctx.out)
         return 0

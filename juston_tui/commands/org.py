@@ -9,6 +9,7 @@ from typing import Any
 
 from juston_tui.commands import Context, UserError
 from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
+from juston_tui.salesforce.auth_help import METHOD_HELP, PASSWORD_METHOD_FACTS
 from juston_tui.text import clean
 
 # Further `org` subcommands contributed by other modules: each has register_org(org_sub).
@@ -59,7 +60,7 @@ def _org_fields(p: argparse.ArgumentParser, *, creating: bool) -> None:
     p.add_argument("--instance-url", metavar="URL", help="https://<my domain>.my.salesforce.com")
     p.add_argument("--domain", help="login, test or a My Domain prefix such as acme.my")
     p.add_argument("--method", dest="auth_method", choices=AUTH_METHODS,
-                   default="token" if creating else None, help="how to authenticate")
+                   default="token" if creating else None, help=METHOD_HELP)
     p.add_argument("--username")
     p.add_argument("--consumer-key")
     p.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to trust for this org")
@@ -100,9 +101,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 def _warn_about_method(org: Org, ctx: Context) -> None:
     if org.auth_method == "password":
-        from juston_tui.salesforce import SOAP_RETIREMENT_WARNING
-
-        print(f"juston-tui: warning: {SOAP_RETIREMENT_WARNING}", file=ctx.err)
+        print(f"juston-tui: warning: {PASSWORD_METHOD_FACTS}", file=ctx.err)
 
 
 def _org_id(raw: str) -> str:

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from juston_tui.commands import Context, UserError
 from juston_tui.model import ValidationError, normalize_org_id
+from juston_tui.salesforce.facts import Facts
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -122,6 +123,8 @@ def snapshot_json(snapshot: Snapshot, org: Org | None) -> dict[str, Any]:
             for c in snapshot.checks
         ],
         "versions": {p: (v or {}).get("version") for p, v in packages.items()},
+        "current": {p: c.label for p, c in Facts.from_doc(facts).current.items()},
+        "diagnoses": list(facts.get("diagnoses") or []),
         "round_trips": facts.get("round_trips"),
         "warnings": facts.get("warnings") or [],
     }
@@ -144,7 +147,7 @@ def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Or
             for check in snap.checks:
                 if check.verdict == "ok" and not all_checks:
                     continue
-                note = Text(f"{SHORT.get(check.id, check.id)}: ",
+                note = Text(f"{check.verdict} {SHORT.get(check.id, check.id)}: ",
                             style=VERDICT_STYLE[check.verdict])
                 note.append(clean(check.reason))
                 notes.append(note)
@@ -182,6 +185,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     by_id = {o.org_id: o for o in orgs}
     for warning in sorted({w for s in snapshots for w in (s.facts or {}).get("warnings", [])}):
         print(f"juston-tui: warning: {warning}", file=ctx.err)
+    for snap in snapshots:  # what keeps the probe from reading an org, once per org
+        for problem in (snap.facts or {}).get("diagnoses") or ():
+            name = clean(by_id[snap.org_id].name if snap.org_id in by_id else "")
+            print(f"juston-tui: {snap.org_id} {name}: {clean(problem.get('summary'))}. Fix: "
+                  f"{clean(problem.get('fix'))}", file=ctx.err)
     for error in snapshots.save_errors:  # the checks ran, but the store could not keep them
         print(f"juston-tui: error: snapshots not saved: {error}", file=ctx.err)
     if args.json:

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import requests
 from requests.adapters import HTTPAdapter
 
+from juston_tui.salesforce.auth_help import SOAP_RETIREMENT_WARNING
 from juston_tui.salesforce.errors import AuthError, Cancelled, SessionExpired, describe_error
 
 if TYPE_CHECKING:
@@ -45,10 +46,6 @@ __all__ = [
 # <= 64.0 so SOAP login() still exists for the password method (gone from 65.0 on).
 API_VERSION = "62.0"
 DEFAULT_TIMEOUT = 30.0
-SOAP_RETIREMENT_WARNING = (
-    "the password method uses SOAP login(), which Salesforce retires in Summer '27 "
-    "(API 31.0-64.0); prefer jwt or client-credentials"
-)
 
 T = TypeVar("T")
 

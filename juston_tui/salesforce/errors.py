@@ -21,6 +21,7 @@ __all__ = [
     "AuthError",
     "Cancelled",
     "SessionExpired",
+    "body_error_code",
     "describe_body",
     "describe_error",
     "error_code",
@@ -93,6 +94,12 @@ def error_code(exc: BaseException) -> str | None:
     """The Salesforce errorCode of a SalesforceError (first one), if any."""
     pairs = _sf_errors(getattr(exc, "content", None))
     return pairs[0][0] if pairs and pairs[0][0] else None
+
+
+def body_error_code(body: Any) -> str:
+    """The Salesforce errorCode of a failed composite subrequest's body ("" if none)."""
+    pairs = _sf_errors(body)
+    return pairs[0][0] if pairs else ""
 
 
 def describe_body(status: Any, body: Any) -> str:

@@ -135,12 +135,13 @@ def sweep(
         except Cancelled:
             return
         except Exception as exc:  # a bug in one probe must not stop the others
-            from juston_tui.model import Snapshot, unknown_checks
+            from juston_tui.model import Snapshot
+            from juston_tui.salesforce.checks import unreachable
             from juston_tui.salesforce.probe import _stamp
 
             log.exception("probe of %s failed", org.org_id)
             message = f"internal error while checking: {type(exc).__name__}"
-            snapshot = Snapshot(org.org_id, _stamp(), unknown_checks(message), message, {})
+            snapshot = Snapshot(org.org_id, _stamp(), unreachable(message), message, {})
         results[index] = snapshot
         if writer is not None:
             writer.put(snapshot)

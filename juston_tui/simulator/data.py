@@ -16,6 +16,8 @@ from .scenarios import (
     CONNECTED_APP_NAME,
     CURRENT_VERSIONS,
     PACKAGE_NAMES,
+    PROFILE_NAMES,
+    SETUP_OBJECTS,
     SimOrg,
     Version,
     seed_hash,
@@ -64,7 +66,8 @@ SCHEMA: dict[str, ObjectSchema] = {s.name: s for s in (
          {"Profile": ("ProfileId", "Profile")}),
     _obj("Profile", {"Name": _S, "UserType": _PICK}),
     _obj("PermissionSet", {"Name": _S, "Label": _S, "IsOwnedByProfile": _B, "ProfileId": _REF,
-                           "NamespacePrefix": _S, "Description": _S, "IsCustom": _B},
+                           "NamespacePrefix": _S, "Description": _S, "IsCustom": _B,
+                           "PermissionsModifyAllData": _B, "PermissionsViewSetup": _B},
          {"Profile": ("ProfileId", "Profile")},
          {"Assignments": ("PermissionSetAssignment", "PermissionSetId"),
           "ObjectPerms": ("ObjectPermissions", "ParentId"),
@@ -151,6 +154,8 @@ class OrgData:
         self.tables: dict[str, list[dict[str, Any]]] = {name: [] for name in objects}
         self._by_id: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in objects}
         self._lower = {name.lower(): name for name in objects}
+        # Objects the org has but its API user may not query (missing permission).
+        self.hidden: frozenset[str] = frozenset()
 
     def add(self, obj: str, record: dict[str, Any], created: datetime | None = None) -> str:
         """Insert a record (fills Id and audit dates); returns its Id."""
@@ -211,6 +216,9 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
     if installed_version(org, "ONB2") is None and not spec.vendor:
         objects.discard(BALANCE_OBJECT)
     db = OrgData(objects)
+    # What the integration user may query: without View Setup and Configuration the Setup
+    # objects are not there for it (INVALID_TYPE), although the org has them.
+    db.hidden = frozenset() if spec.view_setup else frozenset(SETUP_OBJECTS)
     oid = org.org_id
 
     def rid(prefix: str, what: str) -> str:
@@ -225,16 +233,23 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
         "LanguageLocaleKey": "de", "TimeZoneSidKey": "Europe/Berlin", "PrimaryContact": None,
         "Division": None}, created)
 
-    # Profiles and their profile-owned permission sets.
+    # Profiles (names in the API user's language) and their profile-owned permission sets. A
+    # standard profile's permission set has IsCustom=false; only System Administrator among
+    # the standard profiles has Modify All Data. The integration profile is a custom one.
     profiles = {}
-    for key, pname in (("admin", "System Administrator"), ("std", "Standard User"),
-                       ("ro", "Read Only")):
+    names = dict(zip(("admin", "std", "ro"), PROFILE_NAMES[spec.language], strict=True))
+    if not spec.view_setup:
+        names["integration"] = "JustOn Integration"
+    for key, pname in names.items():
         pid = rid("00e", key)
         db.add("Profile", {"Id": pid, "Name": pname, "UserType": "Standard"}, created)
         ps = rid("0PS", f"profile|{key}")
         db.add("PermissionSet", {"Id": ps, "Name": f"X{pid[:15]}", "Label": pid[:15],
                                  "IsOwnedByProfile": True, "ProfileId": pid,
-                                 "NamespacePrefix": None, "Description": None, "IsCustom": False},
+                                 "NamespacePrefix": None, "Description": None,
+                                 "IsCustom": key == "integration",
+                                 "PermissionsModifyAllData": key == "admin",
+                                 "PermissionsViewSetup": key == "admin"},
                created)
         profiles[key] = (pid, ps)
     admin_ps = profiles["admin"][1]
@@ -246,14 +261,17 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
         db.add("PermissionSet", {"Id": ps, "Name": name, "Label": label,
                                  "IsOwnedByProfile": False, "ProfileId": None,
                                  "NamespacePrefix": None, "Description": f"{label} access",
-                                 "IsCustom": True}, created)
+                                 "IsCustom": True, "PermissionsModifyAllData": False,
+                                 "PermissionsViewSetup": False}, created)
 
     # Users: the admin plus one per used licence.
     allowed_b, used_b = spec.licences_allowed, spec.licences_used
     if org.extra.get("licences"):  # the demo's spread of licence counts
         allowed_b, used_b = (int(n) for n in org.extra["licences"])  # type: ignore[attr-defined]
     lic_used = used_b if installed_version(org, "ONB2") else 0
-    users = [(org.user_id, "Admin", "Sim", org.username, profiles["admin"][0])]
+    # The API user: an admin, or (no_view_setup) a user on the custom integration profile.
+    api_profile = profiles["admin" if spec.view_setup else "integration"][0]
+    users = [(org.user_id, "Admin", "Sim", org.username, api_profile)]
     for i in range(max(lic_used, 3)):
         first, last = _users_name(oid, i)
         uname = f"{first.lower()}.{last.lower()}{i}@{org.my_domain.split('.')[0]}.example.com"
@@ -414,7 +432,16 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
                 "PatchVersion": v.patch, "BuildNumber": v.build, "IsDeprecated": False},
                 now - age * day)
         cur = CURRENT_VERSIONS[ns]
-        beta = Version(cur.major, cur.minor + 1, 0, 3)
+        # A release that was withdrawn (IsDeprecated): newer than the current one, but no org
+        # can be pushed to it, so it is never "current".
+        withdrawn = Version(cur.major, cur.minor + 1, 0, 1)
+        db.add("MetadataPackageVersion", {
+            "Id": version_id(ns, withdrawn), "Name": withdrawn.name,
+            "MetadataPackageId": package_id(ns), "ReleaseState": "Released",
+            "MajorVersion": withdrawn.major, "MinorVersion": withdrawn.minor,
+            "PatchVersion": withdrawn.patch, "BuildNumber": withdrawn.build,
+            "IsDeprecated": True}, now - 10 * day)
+        beta = Version(cur.major, cur.minor + 1, 1, 3)
         db.add("MetadataPackageVersion", {
             "Id": version_id(ns, beta), "Name": beta.name, "MetadataPackageId": package_id(ns),
             "ReleaseState": "Beta", "MajorVersion": beta.major, "MinorVersion": beta.minor,
@@ -467,6 +494,9 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
         return out
 
     plans = [
+        # Long past: outside the window a calendar refresh reads (vendor.PUSH_WINDOW_DAYS).
+        ("ancient_billing", "ONB2", released_versions("ONB2")[-6], saturday_slot(now, -58),
+         "Succeeded", targets("ONB2", released_versions("ONB2")[-6], below=False)),
         ("past_billing", "ONB2", cur_b, saturday_slot(now, -4), "Succeeded",
          targets("ONB2", cur_b, below=False)),
         ("past_cash", "JOCM", prev_c, saturday_slot(now, -8), "Succeeded",

@@ -17,8 +17,10 @@ from .ids import make_id, make_org_id
 __all__ = [
     "CURRENT_VERSIONS",
     "PACKAGE_NAMES",
+    "PROFILE_NAMES",
     "SCENARIOS",
     "SCENARIO_SETS",
+    "SETUP_OBJECTS",
     "Scenario",
     "SimOrg",
     "Version",
@@ -90,7 +92,26 @@ class Scenario:
     expire_after: int | None = None  # session_expiring: pre-issued token dies after N calls
     vendor: bool = False
     mobile_caching: bool = False  # MobileSettings.enableS1EncryptedStoragePref2 (seed: disable)
+    # The integration user's language: Salesforce returns standard profile names translated
+    # (German "Systemadministrator"; NebulaLogger #271, NPSP PR #4994). See PROFILE_NAMES.
+    language: str = "en"
+    # Without "View Setup and Configuration" the integration user cannot query the Setup
+    # objects (PermissionSet, SetupEntityAccess, ObjectPermissions, FieldPermissions,
+    # PermissionSetTabSetting, ConnectedApplication): they answer INVALID_TYPE.
+    view_setup: bool = True
 
+
+# Standard profile names as the API returns them in the user's language (key: admin, std, ro).
+# "Systemadministrator" is documented in public reports (reference §4); the other translations
+# are this simulator's assumption: the checks must not depend on any of them.
+PROFILE_NAMES: dict[str, tuple[str, str, str]] = {
+    "en": ("System Administrator", "Standard User", "Read Only"),
+    "de": ("Systemadministrator", "Standardbenutzer", "Schreibgeschützt"),
+    "fr": ("Administrateur système", "Utilisateur standard", "Lecture seule"),
+}
+# The Setup objects a user without "View Setup and Configuration" cannot query.
+SETUP_OBJECTS = ("PermissionSet", "SetupEntityAccess", "ObjectPermissions", "FieldPermissions",
+                 "PermissionSetTabSetting", "ConnectedApplication")
 
 _ALL_OK = {c: "ok" for c in (
     "organization", "package.billing", "package.cash", "licenses", "connected_app.permitted_users",
@@ -129,6 +150,17 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              _ALL_OK, expire_after=1),
     Scenario("api_near_limit", "Daily API requests nearly used up.", _ok_but(api_usage="warn"),
              api_usage=14200),
+    Scenario("sysadmin_de", "German-speaking integration user: the standard profiles come "
+             "back translated (Systemadministrator); everything is configured.", _ALL_OK,
+             language="de"),
+    Scenario("no_sysadmin_fr", "French-speaking integration user; the standard System "
+             "Administrator profile (Administrateur système) lacks access to the connected app.",
+             _ok_but(connected_app__sysadmin="fail"), language="fr", sysadmin_access=False),
+    Scenario("no_view_setup", "The integration user lacks View Setup and Configuration: the "
+             "Setup objects answer INVALID_TYPE.",
+             _ok_but(connected_app__permitted_users="unknown", connected_app__sysadmin="unknown",
+                     permissions__balance="unknown", permissions__task_type="unknown"),
+             view_setup=False),
     Scenario("vendor", "JustOn's packaging org: subscribers and push upgrades.",
              {"organization": "ok"}, billing_behind=None, cash=False, vendor=True),
 )}
@@ -167,6 +199,9 @@ _DEMO: list[tuple[str, int, str, dict[str, object]]] = [
     ("api_disabled", 0, "Graz Digital OG", {}),
     ("session_expiring", 0, "Basler Chemie Vertrieb AG", {"licences": (50, 38)}),
     ("api_near_limit", 0, "Nordsee Fisch GmbH & Co. KG", {"licences": (35, 29)}),
+    ("sysadmin_de", 0, "Stuttgarter Präzisionsteile GmbH", {"licences": (45, 33)}),
+    ("no_sysadmin_fr", 0, "Genève Horlogerie SA", {"licences": (20, 14)}),
+    ("no_view_setup", 0, "Linzer Stahlhandel GmbH", {"licences": (25, 19)}),
     ("vendor", 0, "JustOn GmbH (Packaging)", {}),
 ]
 

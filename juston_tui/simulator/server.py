@@ -179,13 +179,16 @@ class Simulator:
 
     def __init__(self, orgs: list[SimOrg] | None = None, *, scenario_set: str = "demo",
                  port: int = 0, batch_size: int = 2000, host: str = "127.0.0.1",
-                 strict_composite: bool = False, ca_dir: str | Path | None = None) -> None:
+                 strict: bool = True, ca_dir: str | Path | None = None) -> None:
         self.host = host
         self.port = port
         self.batch_size = batch_size
-        # Salesforce allows at most 5 query subrequests per composite and only REST resources in
-        # /composite (tooling ones in /tooling/composite); strict mode enforces both.
-        self.strict_composite = strict_composite
+        # Strict (the default, for tests and the demo) is Salesforce's own rules: at most 5 query
+        # subrequests per composite and only REST resources in /composite (tooling ones in
+        # /tooling/composite; api_rest resources_composite_composite_post.htm), and a JWT `aud`
+        # of exactly https://login|test.salesforce.com or the org's My Domain (OAuth JWT bearer
+        # flow, remoteaccess_oauth_jwt_flow.htm). `strict=False` is for experiments only.
+        self.strict = strict
         self._lock = threading.RLock()
         self._orgs: dict[str, SimOrg] = {}
         self._by_username: dict[str, str] = {}
@@ -655,7 +658,7 @@ class Simulator:
             status, payload = self._composite_sub(org, version, tooling, sub, bodies)
             if isinstance(status, int) and status < 300 and "/query" in str(sub.get("url", "")):
                 queries += 1
-                if self.strict_composite and queries > 5:
+                if self.strict and queries > 5:
                     status, payload = _err(400, "LIMIT_EXCEEDED",
                                            "Composite requests allow at most 5 queries.")
             if status >= 300:
@@ -687,7 +690,7 @@ class Simulator:
         if not m or not method:
             return _err(400, "INVALID_INPUT", f"invalid subrequest url or method: {url}")
         rest = m.group(3) or "/"
-        if self.strict_composite and rest.startswith("/tooling") != tooling:
+        if self.strict and rest.startswith("/tooling") != tooling:
             return NOT_FOUND
         sub_body = orjson.dumps(sub["body"]) if sub.get("body") is not None else b""
         status, payload = self._route(org, method, f"{m.group(1)}.{m.group(2)}", rest,
@@ -889,8 +892,10 @@ class Simulator:
             return None, ("invalid_grant", "user hasn't approved this consumer")
         if claims.get("iss") != org.consumer_key:
             return None, ("invalid_grant", "invalid client identifier")
-        audiences = ["https://login.salesforce.com", "https://test.salesforce.com", self.url,
+        audiences = ["https://login.salesforce.com", "https://test.salesforce.com",
                      f"https://{org.my_domain}.salesforce.com"]
+        if not self.strict:
+            audiences.append(self.url)
         from cryptography.hazmat.primitives import serialization
 
         public = serialization.load_pem_private_key(org.private_key_pem.encode(),
@@ -908,10 +913,12 @@ class Simulator:
 
     def _soap_login(self, major: int, version: str, body: bytes) -> _Response:
         if major >= 65:
-            # SOAP login() is gone from API 65.0 on (reference §1.1); the exact fault is a guess.
-            return _Response(500, soap.login_fault(
-                "UNSUPPORTED_API_VERSION", "SOAP login() is not supported in this API version"),
-                _XML)
+            # SOAP login() is gone from API 65.0 on (Help 005132110); the fault Salesforce sends
+            # is INVALID_OPERATION with this text (reported in forcedotcom/wsc#363).
+            return _Response(500, soap.api_fault(
+                "INVALID_OPERATION", f"The SOAP Login operation is not available in the API "
+                f"version specified ({version}). Refer to the documentation for supported "
+                "versions."), _XML)
         try:
             op, fields, headers = soap.parse_envelope(body)
         except ValueError:
@@ -984,11 +991,12 @@ class _ApiView:
     def __init__(self, db: OrgData, tooling: bool) -> None:
         self.db = db
         self.tooling = tooling
-        self.schema_names = {n: n for n in db.objects if tooling or n not in TOOLING_ONLY}
+        self.schema_names = {n: n for n in db.objects
+                             if (tooling or n not in TOOLING_ONLY) and n not in db.hidden}
 
     def schema(self, name: str) -> Any:
         s = self.db.schema(name)
-        if s is None or (not self.tooling and s.name in TOOLING_ONLY):
+        if s is None or (not self.tooling and s.name in TOOLING_ONLY) or s.name in self.db.hidden:
             return None
         return s
 

@@ -109,6 +109,11 @@ def login_fault(code: str = "INVALID_LOGIN",
     return _fault("urn:fault.partner.soap.sforce.com", "LoginFault", code, message)
 
 
+def api_fault(code: str, message: str) -> bytes:
+    """A partner API ApiFault (HTTP 500), e.g. INVALID_OPERATION for login() at API >= 65.0."""
+    return _fault("urn:fault.partner.soap.sforce.com", "UnexpectedErrorFault", code, message)
+
+
 def metadata_fault(code: str, message: str) -> bytes:
     return _fault("http://soap.sforce.com/2006/04/metadata", "ApiFault", code, message)
 
