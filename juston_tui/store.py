@@ -10,13 +10,18 @@ that cannot be read is reported with its path and never written to.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import glob
 import os
+import re
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,7 @@ __all__ = [
     "Store",
     "StoreCorruptError",
     "StoreError",
+    "StoreMissingError",
     "StoreNewerError",
 ]
 
@@ -73,6 +79,22 @@ class NotFoundError(StoreError, KeyError):
 
 class StoreNewerError(StoreError):
     pass
+
+
+class StoreMissingError(StoreError):
+    """The store is gone but a file it was displaced to is beside it: never start afresh."""
+
+    def __init__(self, path: Path, kept: list[Path]) -> None:
+        self.path = path
+        self.kept = kept
+        backups = list_backups(path)
+        way = (f"put the last backup in place with  juston-tui --db {path} db restore "
+               f"{backups[0]}" if backups else
+               f"look at it with  juston-tui --read-only --db {kept[0]}")
+        super().__init__(
+            f"the store {path} is missing, but {kept[0]} is beside it (a restore or a move "
+            f"did not finish); {way}, or move that file away to start a new, empty store"
+        )
 
 
 class StoreCorruptError(StoreError):
@@ -128,24 +150,103 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> os.stat_result:
-    """Replace `path` with `payload` so that a kill at any instant leaves old or new, never half."""
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error, naming the file the user asked for (not our temp file, not nothing)."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def _link_new(tmp: str, path: Path) -> None:
+    """Give the finished temp file the name `path`, failing if that name exists."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:  # name the file the user asked for, not our temp file
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:  # a file system without hard links: exclusive create instead
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
+                             errno.EMLINK):
+            raise
+        with open(tmp, "rb") as src:
+            payload = src.read()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    os.unlink(tmp)
+
+
+def atomic_write_bytes(path: Path, payload: bytes, *, overwrite: bool = True) -> os.stat_result:
+    """Replace `path` with `payload` so that a kill at any instant leaves old or new, never half.
+
+    With `overwrite=False` an existing file is never replaced: the finished temp file is
+    hard-linked into place, which fails with FileExistsError if the name is taken (no window
+    between a check and the write). Errors name `path`.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _link_new(tmp, path)
+        except OSError as exc:
+            raise _naming(exc, path) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
     return os.stat(path)
+
+
+def _kind_of(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, word in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def _refuse_odd_file(path: Path, mode: int) -> None:
+    kind = _kind_of(mode)
+    if kind is not None:
+        raise StoreError(f"the store {path} is not a regular file but {kind}; give the path of "
+                         "a juston-tui store file")
+
+
+def damaged_beside(path: Path) -> list[Path]:
+    """Files a restore displaced the store at `path` to (`<name>.damaged-<time>`), newest first."""
+    found = [p for p in path.parent.glob(f"{glob.escape(path.name)}.damaged-*") if p.is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+# The first key our files start with (orjson keeps the order _initial_data gives).
+_STORE_START = re.compile(rb'^\s*\{\s*"(?:' + b"|".join(t.encode() for t in TABLES) + rb')"')
+
+
+def looks_like_store(path: Path) -> bool:
+    """Whether the file at `path` is (the remains of) a juston-tui store, not someone's file.
+
+    A store, even a damaged one, starts like one of ours (`{"meta": ...`) or has backups made
+    by us; anything else (`/etc/group`) is never moved, locked or chmodded.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return bool(_STORE_START.match(head)) or bool(list_backups(path))
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -165,7 +266,168 @@ def _parse(path: Path, payload: bytes) -> dict[str, dict[str, Any]]:
     meta = data.get("meta")
     if not meta or not any(d.get("key") == "schema" for d in meta.values() if isinstance(d, dict)):
         raise StoreCorruptError(path, "it has no schema version (not a juston-tui store?)")
+    problem = shape_problem(data)
+    if problem is not None:
+        raise StoreCorruptError(path, problem)
     return data
+
+
+# -- the shape of a loaded store ----------------------------------------------------------------
+# A store edited by hand (or by an old version) must give one clear line naming the first bad
+# document, not a traceback from deep inside the first screen that reads it. Only the types
+# the code relies on are checked; a missing field takes its default.
+_TEXT = (str,)
+_TEXT_OR_NONE = (str, type(None))
+_FieldSpec = tuple[tuple[str, tuple[type, ...], str], ...]
+_FIELD_TYPES: dict[str, _FieldSpec] = {
+    "orgs": (
+        *((f, _TEXT, "text") for f in (
+            "name", "kind", "instance_url", "domain", "auth_method", "username",
+            "consumer_key", "ca_bundle", "sandbox_push_ticket", "notes")),
+        ("parent_org_id", _TEXT_OR_NONE, "text or null"),
+        ("products", (list,), "a list of text"),
+        ("tags", (list,), "a list of text"),
+        ("push", (dict, type(None)), "an object (state, requested_on, ticket, registered_on)"),
+        ("vendor", (bool,), "true or false"),
+    ),
+    "contacts": (
+        *((f, _TEXT, "text") for f in ("full_name", "email", "title", "role", "notes")),
+        ("org_ids", (list,), "a list of org IDs"),
+        ("eligible", (bool,), "true or false"),
+    ),
+    "snapshots": (
+        ("checked_at", _TEXT, "an ISO-8601 time"),
+        ("error", _TEXT_OR_NONE, "text or null"),
+        ("checks", (list,), "a list of checks"),
+        ("facts", (dict,), "an object"),
+        ("history", (list,), "a list"),
+    ),
+    "pushes": (
+        *((f, _TEXT, "text") for f in (
+            "status", "product", "timezone", "version", "kind", "notes", "start_utc")),
+        ("announced_on", _TEXT_OR_NONE, "an ISO date or null"),
+        ("actions", (list,), "a list of actions"),
+    ),
+    "checklist": (("verification", (dict, type(None)), "an object or null"),),
+}
+_LIST_ITEMS: dict[tuple[str, str], tuple[type, str]] = {
+    ("orgs", "products"): (str, "a list of text"),
+    ("orgs", "tags"): (str, "a list of text"),
+    ("contacts", "org_ids"): (str, "a list of org IDs"),
+    ("snapshots", "checks"): (dict, "a list of checks (objects with an id)"),
+    ("pushes", "actions"): (dict, "a list of actions (objects)"),
+}
+_REQUIRED = {"snapshots": ("checked_at",), "pushes": ("start_utc",)}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _schema_version(meta: Mapping[str, Any]) -> Any:
+    for doc in meta.values():
+        if isinstance(doc, dict) and doc.get("key") == "schema":
+            return doc.get("version")
+    return None
+
+
+def _doc_problem(table: str, doc_id: str, doc: Any) -> str | None:
+    key_field = TABLES[table]
+    if not isinstance(doc, dict):
+        return f"{table} document {doc_id}: {_shown(doc)} is not an object"
+    key = doc.get(key_field)
+    if not isinstance(key, str) or not key:
+        return f"{table} document {doc_id}: no {key_field} (its key)"
+    for name in _REQUIRED.get(table, ()):
+        if name not in doc:
+            return f"{table} {key}: {name} is missing"
+    for name, types, expected in _FIELD_TYPES.get(table, ()):
+        if name not in doc:
+            continue
+        value = doc[name]
+        if not isinstance(value, types):
+            return f"{table} {key}: {name} is {_shown(value)}, expected {expected}"
+        item = _LIST_ITEMS.get((table, name))
+        if item is not None and not all(isinstance(v, item[0]) for v in value):
+            return f"{table} {key}: {name} is {_shown(value)}, expected {item[1]}"
+    if table == "orgs" and isinstance(doc.get("push"), dict):
+        for name, value in doc["push"].items():
+            if not isinstance(value, _TEXT_OR_NONE):
+                return f"orgs {key}: push.{name} is {_shown(value)}, expected text or null"
+    elif table == "snapshots":
+        if any(not isinstance(c.get("id"), str) for c in doc.get("checks") or ()):
+            return f"snapshots {key}: a check has no id"
+    elif table == "pushes":
+        parsers = (("start_utc", datetime.fromisoformat), ("announced_on", date.fromisoformat))
+        for name, parse in parsers:
+            value = doc.get(name)
+            if not value:
+                continue
+            try:
+                parse(value.replace("Z", "+00:00"))
+            except ValueError:
+                return f"pushes {key}: {name} is {_shown(value)}, expected an ISO-8601 date/time"
+    return None
+
+
+def _fast_check(table: str) -> Callable[[dict[str, Any]], bool]:
+    """A quick yes for a document of `table` our code wrote (every field there, right types).
+
+    Most of the work runs in C (itemgetter, map, set): about 1 µs per document, where the
+    field-by-field `_doc_problem` takes 4. A no (or a missing field) falls back to
+    `_doc_problem`, which knows the defaults and says what is wrong.
+    """
+    spec = _FIELD_TYPES.get(table, ())
+    texts = (TABLES[table], *(name for name, types, _ in spec if types == _TEXT))
+    get_texts = itemgetter(*texts)
+    others = [(name, frozenset(types)) for name, types, _ in spec if types != _TEXT]
+    items = [(name, item) for (t, name), (item, _) in _LIST_ITEMS.items() if t == table]
+    only_text = {str}
+    key_field = TABLES[table]
+    push_values = {str, type(None)}
+
+    def check(doc: dict[str, Any]) -> bool:
+        if set(map(type, get_texts(doc))) != only_text or not doc[key_field]:
+            return False
+        for name, types in others:
+            if type(doc[name]) not in types:
+                return False
+        for name, item in items:
+            value = doc[name]
+            if value and set(map(type, value)) != {item}:
+                return False
+        push = doc.get("push") if table == "orgs" else None
+        return push is None or set(map(type, push.values())) <= push_values
+
+    return check
+
+
+_FAST_TABLES = ("orgs", "contacts")  # the big ones; the others go field by field
+
+
+def shape_problem(data: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The first thing in a parsed store this version cannot use, as `table key: what`."""
+    version = _schema_version(data["meta"])
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        return (f"meta: schema version {_shown(version)} is not one juston-tui has written "
+                f"(1 to {SCHEMA_VERSION})")
+    if version != SCHEMA_VERSION:
+        return None  # older: the migrations reshape it; newer: read-only, its shape is not ours
+    for table in TABLES:
+        docs = data.get(table) or {}
+        fast = _fast_check(table) if table in _FAST_TABLES else None
+        for doc_id, doc in docs.items():
+            if fast is not None and type(doc) is dict:
+                try:
+                    if fast(doc):
+                        continue
+                except KeyError:
+                    pass
+            problem = _doc_problem(table, doc_id, doc)
+            if problem is not None:
+                return problem
+    return None
 
 
 class AtomicJSONStorage(Storage):
@@ -189,11 +451,14 @@ class AtomicJSONStorage(Storage):
         if self._batch and self._cache is not None:
             return self._cache
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         try:
-            ident = _identity(os.fstat(fd))
+            st = os.fstat(fd)
+            _refuse_odd_file(self.path, st.st_mode)
+            ident = _identity(st)
             if self._cache is not None and ident == self._ident:
                 return self._cache
             with os.fdopen(fd, "rb", closefd=False) as handle:
@@ -226,6 +491,10 @@ class AtomicJSONStorage(Storage):
         assert self._cache is not None
         try:
             st = atomic_write_bytes(self.path, orjson.dumps(self._cache))
+        except OSError as exc:  # disk full, quota, permissions: name the file, say it is intact
+            self.invalidate()
+            raise StoreError(f"cannot write the store {self.path}: {exc.strerror or exc}; the "
+                             "file on disk is unchanged") from None
         except BaseException:
             self.invalidate()
             raise
@@ -345,6 +614,7 @@ class Store:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.warnings: list[str] = []
         self.loaded = False  # parsed and migrated (see `load`)
+        self._prepared = read_only  # temp files swept, permissions tightened (ours only)
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
@@ -359,15 +629,31 @@ class Store:
     def open(cls, path: Path | str, *, read_only: bool = False, load: bool = True) -> Store:
         """Open (creating if absent) and migrate; raise StoreCorruptError on an unreadable file.
 
-        With `load=False` only the cheap part runs now (path, lock, permissions) and the parse
-        and migration wait for `load()`: the TUI draws its first frame before reading a
-        6 MB file and does the reading in a worker.
+        With `load=False` only the cheap part runs now (path checks) and the parse and
+        migration wait for `load()`: the TUI draws its first frame before reading a 6 MB file
+        and does the reading in a worker. An existing file is chmodded, locked or swept only
+        once the parse has recognised it as a juston-tui store. A symlinked store is used
+        through its target (writes replace the target, never the link).
         """
         path = Path(path).expanduser()
-        if path.is_dir():
-            raise StoreError(f"the store {path} is a directory; give a file path")
+        if path.is_symlink():
+            path = path.resolve()
         try:
-            store = cls._open(path, read_only=read_only)
+            st: os.stat_result | None = path.stat()
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise StoreError(f"the store {path} is a directory; give a file path")
+        if st is not None:
+            _refuse_odd_file(path, st.st_mode)
+        else:
+            kept = damaged_beside(path)
+            if kept:
+                raise StoreMissingError(path, kept)
+        try:
+            store = cls._open(path, read_only=read_only, exists=st is not None)
         except OSError as exc:
             raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from None
         if load:
@@ -386,6 +672,7 @@ class Store:
                 return
             try:
                 self._raw()
+                self._prepare()
                 self._migrate()
             except OSError as exc:
                 raise StoreError(
@@ -394,22 +681,32 @@ class Store:
             self.loaded = True
 
     @classmethod
-    def _open(cls, path: Path, *, read_only: bool) -> Store:
+    def _open(cls, path: Path, *, read_only: bool, exists: bool) -> Store:
         if read_only:
-            if not path.exists():
+            if not exists:
                 raise StoreError(
                     f"the store {path} does not exist (read-only mode creates nothing)"
                 )
         else:
             ensure_private_dir(path.parent)
         store = cls(path, read_only=read_only)
-        if not read_only:
+        if not read_only and not exists:
             with store._file_lock():
-                if not path.exists():
-                    atomic_write_bytes(path, orjson.dumps(_initial_data()))
+                with contextlib.suppress(FileExistsError):  # another process was first
+                    atomic_write_bytes(path, orjson.dumps(_initial_data()), overwrite=False)
                 store._sweep_temp_files()
                 store._tighten_permissions()
+            store._prepared = True
         return store
+
+    def _prepare(self) -> None:
+        """After the parse recognised the file as ours: sweep temp files, tighten permissions."""
+        if self._prepared:
+            return
+        with self._file_lock():
+            self._sweep_temp_files()
+            self._tighten_permissions()
+        self._prepared = True
 
     def _sweep_temp_files(self) -> None:
         # Only called under the file lock: no other writer can own a temp file right now.
@@ -428,10 +725,8 @@ class Store:
                 self.warnings.append(f"tightened permissions of {target} to {oct(mode)}")
 
     def schema_version(self) -> int:
-        for doc in self._raw()["meta"].values():
-            if doc.get("key") == "schema":
-                return int(doc.get("version", 0))
-        return 0
+        version = _schema_version(self._raw()["meta"])
+        return version if isinstance(version, int) else 0
 
     def _migrate(self) -> None:
         version = self.schema_version()
@@ -479,6 +774,9 @@ class Store:
             raise ReadOnlyError(f"the store {self.path} is open read-only")
         with self._thread_lock:
             outer = self._depth == 0
+            if outer and not self._prepared:
+                self._raw()  # recognise the file as ours before creating its lock file
+                self._prepare()
             if outer:
                 lock = self._file_lock()
                 lock.__enter__()
@@ -747,19 +1045,60 @@ def _with_id(doc: Mapping[str, Any], doc_id: int) -> Any:
     return Document(dict(doc), doc_id=doc_id)
 
 
+def _keep_aside(path: Path) -> Path:
+    """A second name for the file at `path` (`<name>.damaged-<time>`), unique, made atomically.
+
+    A hard link: the displaced file stays exactly as it was (bytes, mode, times) and the store
+    path is never without a file. Where links are not possible, an exclusive copy.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    for attempt in range(1000):
+        kept = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{attempt}" if attempt else ""))
+        try:
+            os.link(path, kept)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+                raise
+            try:
+                atomic_write_bytes(kept, path.read_bytes(), overwrite=False)
+            except FileExistsError:
+                continue
+        return kept
+    raise StoreError(f"cannot find a free name beside {path} to keep it under")
+
+
 def restore_backup(path: Path, backup: Path) -> Path:
-    """Put `backup` in place of the store; the file it replaces is kept as .damaged-<time>."""
-    path = Path(path)
+    """Put `backup` in place of the store in one atomic replace; the file it replaces is kept.
+
+    The target must be (the remains of) a juston-tui store or absent: a file that is not ours
+    is refused untouched. The displaced file keeps its bytes under a unique
+    `<name>.damaged-<time>` name, linked before the replace, so a kill at any instant leaves
+    the old store or the new one at the path and never loses the displaced one.
+    """
+    path = Path(path).expanduser()
+    if path.is_symlink():
+        path = path.resolve()
     payload = Path(backup).read_bytes()
     _parse(Path(backup), payload)  # refuse to restore a backup that is itself unreadable
+    try:
+        st: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        _refuse_odd_file(path, st.st_mode)
+        if not looks_like_store(path):
+            raise StoreError(
+                f"{path} is not a juston-tui store (it does not look like one and has no "
+                "backups); restore only ever replaces a store, so it was left untouched"
+            )
     ensure_private_dir(path.parent)
     kept = path
     store = Store(path)
     with store._file_lock():
         if path.exists():
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            kept = path.with_name(f"{path.name}.damaged-{stamp}")
-            os.replace(path, kept)
+            kept = _keep_aside(path)
         atomic_write_bytes(path, payload)
     return kept
 
@@ -767,12 +1106,19 @@ def restore_backup(path: Path, backup: Path) -> Path:
 def health(path: Path) -> StoreHealth:
     """What `doctor` says about a store, without ever writing to it."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
     backups = len(list_backups(path))
     if not path.exists():
+        kept = damaged_beside(path)
+        if kept:
+            return StoreHealth(path, False, 0, "", None, {}, backups,
+                               str(StoreMissingError(path, kept)))
         return StoreHealth(path, False, 0, "", None, {}, backups, "does not exist yet")
     st = path.stat()
     mode = oct(st.st_mode & 0o777)
     try:
+        _refuse_odd_file(path, st.st_mode)
         store = Store(path, read_only=True)
         version = store.schema_version()
         counts = store.counts()
@@ -781,6 +1127,6 @@ def health(path: Path) -> StoreHealth:
             problem = f"readable by others ({mode}); juston-tui tightens it to 0o600 on next open"
     except StoreCorruptError as exc:
         return StoreHealth(path, True, st.st_size, mode, None, {}, backups, exc.detail)
+    except StoreError as exc:
+        return StoreHealth(path, True, st.st_size, mode, None, {}, backups, str(exc))
     return StoreHealth(path, True, st.st_size, mode, version, counts, backups, problem)
-
-

@@ -299,3 +299,220 @@ def test_tinydb_table_operations_still_work_on_the_fast_table(store: Store) -> N
     with store.transaction():
         table.truncate()
     assert Store.open(store.path).all_docs("pushes") == []
+
+
+# -- files that are not ours, odd paths, hand-edited stores (issue 15) ---------------------------
+
+FOREIGN = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"
+
+
+def _foreign(tmp_path: Path, name: str = "passwd") -> Path:
+    path = tmp_path / name
+    path.write_bytes(FOREIGN)
+    os.chmod(path, 0o644)
+    return path
+
+
+def test_a_foreign_file_is_neither_chmodded_nor_locked(tmp_path: Path) -> None:
+    path = _foreign(tmp_path)
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(path)
+    assert "nothing was written" in info.value.describe()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert path.read_bytes() == FOREIGN
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]  # no passwd.lock
+
+
+def test_the_deferred_open_touches_nothing_before_the_parse(tmp_path: Path) -> None:
+    path = _foreign(tmp_path)
+    store = Store.open(path, load=False)  # the TUI's cheap first step
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+    with pytest.raises(StoreCorruptError):
+        store.load()
+    with pytest.raises(StoreCorruptError):
+        store.add_org(_org())  # a write parses (and refuses) before it locks anything
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+    assert path.read_bytes() == FOREIGN
+
+
+def test_loose_permissions_of_a_real_store_are_still_tightened_after_a_deferred_open(
+        tmp_path: Path) -> None:
+    Store.open(tmp_path / "s.json").add_org(_org())
+    os.chmod(tmp_path / "s.json", 0o644)
+    store = Store.open(tmp_path / "s.json", load=False)
+    assert stat.S_IMODE((tmp_path / "s.json").stat().st_mode) == 0o644
+    store.load()
+    assert stat.S_IMODE((tmp_path / "s.json").stat().st_mode) == 0o600
+
+
+def test_restore_refuses_a_target_that_is_not_a_store(tmp_path: Path) -> None:
+    good = Store.open(tmp_path / "good" / "s.json")
+    good.add_org(_org())
+    backup = good.backup("manual")
+    target = _foreign(tmp_path, "group")
+    with pytest.raises(store_module.StoreError, match="not a juston-tui store"):
+        restore_backup(target, backup)
+    assert target.read_bytes() == FOREIGN
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good", "group"]
+
+
+def test_two_restores_in_one_second_keep_both_displaced_files(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    s.add_org(_org())
+    backup = s.backup("manual")
+    path.write_bytes(b'{"orgs": {"1": ')  # damaged once
+    first = restore_backup(path, backup)
+    path.write_bytes(b'{"meta": garbage')  # and again, within the same second
+    second = restore_backup(path, backup)
+    assert first != second
+    assert first.read_bytes() == b'{"orgs": {"1": '
+    assert second.read_bytes() == b'{"meta": garbage'
+    assert Store.open(path).get_org(ORG).name == "Acme GmbH"
+
+
+def test_restore_is_one_atomic_replace(tmp_path: Path) -> None:
+    """The displaced file is kept as the very same file (a second name), never moved away
+    first: at no instant is there no store at the path."""
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    s.add_org(_org())
+    backup = s.backup("manual")
+    path.write_bytes(b"damaged")
+    inode = path.stat().st_ino
+    kept = restore_backup(path, backup)
+    assert kept.stat().st_ino == inode  # the old file itself, under its new name
+    assert path.stat().st_ino != inode
+
+
+def test_a_missing_store_beside_a_damaged_file_is_an_error_that_points_at_it(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    kept = tmp_path / "s.json.damaged-20260101T000000Z"
+    kept.write_bytes(b"damaged")
+    for read_only in (False, True):
+        with pytest.raises(store_module.StoreError) as info:
+            Store.open(path, read_only=read_only)
+        assert str(kept) in str(info.value)
+    assert not path.exists()  # no silent empty store
+    assert store_module.health(path).problem is not None
+    assert str(kept) in str(store_module.health(path).problem)
+
+
+def test_a_symlinked_store_is_written_through_to_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real" / "store.json"
+    Store.open(target).add_org(_org())
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    store = Store.open(link)
+    store.update_org(ORG, notes="through the link")
+    assert link.is_symlink()
+    assert Store.open(target).get_org(ORG).notes == "through the link"
+    assert store.backup("manual").exists()
+
+
+def test_a_fifo_is_refused_with_one_line_instead_of_hanging(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    good = Store.open(tmp_path / "good" / "s.json")
+    good.add_org(_org())
+    backup = good.backup("manual")
+    for argv in (["org", "list"], ["--read-only", "org", "list"], ["doctor"],
+                 ["db", "restore", str(backup)], ["db", "restore", str(fifo)]):
+        proc = subprocess.run([sys.executable, "-m", "juston_tui", "--db", str(fifo), *argv],
+                              capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHON_KEYRING_BACKEND":
+                                   "keyring.backends.null.Keyring"})
+        assert "Traceback" not in proc.stderr, (argv, proc.stderr)
+        if argv[0] == "doctor":
+            assert proc.returncode == 1 and "not a regular file" in proc.stdout
+        else:
+            assert proc.returncode == 2, (argv, proc.stdout, proc.stderr)
+            assert "not a regular file" in proc.stderr, (argv, proc.stderr)
+            assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def _hand_edit(path: Path, edit: object) -> None:
+    data = orjson.loads(path.read_bytes())
+    edit(data)  # type: ignore[operator]
+    path.write_bytes(orjson.dumps(data))
+
+
+def _first(data: dict[str, dict[str, dict[str, object]]], table: str) -> dict[str, object]:
+    return next(iter(data[table].values()))
+
+
+@pytest.mark.parametrize(("edit", "where"), [
+    (lambda d: _first(d, "meta").update(version=0), "schema version 0"),
+    (lambda d: _first(d, "meta").update(version="abc"), "schema version 'abc'"),
+    (lambda d: _first(d, "orgs").update(tags="abc"), f"orgs {ORG}: tags"),
+    (lambda d: _first(d, "orgs").update(push="zzz"), f"orgs {ORG}: push"),
+    (lambda d: _first(d, "contacts").update(email=None), "contacts c1: email"),
+    (lambda d: _first(d, "contacts").update(org_ids="00D"), "contacts c1: org_ids"),
+    (lambda d: _first(d, "orgs").pop("org_id"), "orgs document 1: no org_id"),
+    (lambda d: d["pushes"].update({"1": {"id": "p1", "start_utc": "soon"}}),
+     "pushes p1: start_utc"),
+])
+def test_a_hand_edited_store_names_its_first_bad_document(tmp_path: Path, edit: object,
+                                                          where: str) -> None:
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    s.add_org(_org())
+    s.put_doc("contacts", _contact(1))
+    _hand_edit(path, edit)
+    before = path.read_bytes()
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(path)
+    assert where in info.value.detail
+    assert path.read_bytes() == before
+    with pytest.raises(StoreCorruptError):
+        Store.open(path, read_only=True)
+
+
+@pytest.mark.parametrize("table", ["orgs", "contacts", "meta"])
+def test_hand_edited_stores_are_one_clear_error_in_the_cli(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str) -> None:
+    from juston_tui.cli import main
+
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    s.add_org(_org())
+    s.put_doc("contacts", _contact(1))
+    _hand_edit(path, {"orgs": lambda d: _first(d, "orgs").update(push="zzz"),
+                      "contacts": lambda d: _first(d, "contacts").update(email=None),
+                      "meta": lambda d: _first(d, "meta").update(version="abc")}[table])
+    for argv in (["org", "list"], ["contacts", "list"], ["status"]):
+        code = main(["--db", str(path), "--keyring", "memory", *argv])
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert err.startswith("juston-tui: error: The store") and table in err
+        assert "Traceback" not in err
+
+
+def test_a_write_error_names_the_store_file(tmp_path: Path) -> None:
+    """A full disk (here: a file size limit, the same failing write) names the file."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.json"
+    Store.open(path).add_org(_org())
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "from juston_tui.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, "--db", str(path), "org", "edit",
+                           ORG, "--notes", "x" * 20_000], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert str(path) in proc.stderr and "Traceback" not in proc.stderr
+    assert "File too large" in proc.stderr
+    assert Store.open(path).get_org(ORG).notes == ""  # the old store is intact
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -43,18 +43,20 @@ def run_backups(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_restore(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.store import StoreError, restore_backup
+    from juston_tui.store import StoreCorruptError, restore_backup
 
     if ctx.read_only:
         raise UserError("restore changes the store, but --read-only was given")
     backup = Path(args.backup).expanduser()
-    if not backup.is_file():
+    if not backup.exists():
         raise UserError(f"no such backup: {backup}")
+    if not backup.is_file():
+        raise UserError(f"the backup {backup} is not a regular file")
     target = ctx.db_path()
     try:
         kept = restore_backup(target, backup)
-    except StoreError as exc:
-        raise UserError(f"{backup} is not a usable backup: {exc}") from None
+    except StoreCorruptError as exc:
+        raise UserError(f"{backup} is not a usable backup: {exc.detail}") from None
     print(f"restored {backup} to {target}", file=ctx.out)
     if kept != target:
         print(f"the previous file is kept as {kept}", file=ctx.out)
