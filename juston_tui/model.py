@@ -175,7 +175,13 @@ def validate_instance_url(value: str, field_name: str = "instance_url") -> str:
     url = (value or "").strip().rstrip("/")
     if not url:
         return ""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        parsed.hostname  # noqa: B018 - raises on a broken IPv6 literal such as https://[::1
+    except ValueError:
+        raise ValidationError.single(
+            field_name, "the instance URL is not a valid URL (e.g. https://acme.my.salesforce.com)"
+        ) from None
     if parsed.scheme != "https":
         raise ValidationError.single(
             field_name, "the instance URL must start with https:// (Salesforce is HTTPS only)"
@@ -187,11 +193,13 @@ def validate_instance_url(value: str, field_name: str = "instance_url") -> str:
             field_name, "give the instance URL only, e.g. https://acme.my.salesforce.com"
         )
     try:
-        parsed.port  # noqa: B018 - raises on a bad port
-    except ValueError:
+        port = parsed.port
+    except ValueError:  # not a number, or out of range (urllib checks 0-65535)
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
         raise ValidationError.single(
-            field_name, "the port in the instance URL is not a number"
-        ) from None
+            field_name, "the port in the instance URL is not between 1 and 65535"
+        )
     return url
 
 

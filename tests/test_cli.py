@@ -17,7 +17,10 @@ ORG = "00D5g000004Xyz1EAC"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse refuses a bad argument: usage and one error line
+        code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -50,6 +53,10 @@ def test_org_add_list_edit_remove(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["org", "edit", ORG15, "--name", "y"], "no org"),
         (["org", "edit", ORG15], "nothing to change"),
         (["org", "remove", "garbage"], "org ID"),
+        (["org", "add", ORG15, "--name", "x", "--instance-url", "https://[::1"],
+         "instance-url: the instance URL is not a valid URL"),
+        (["org", "add", ORG15, "--name", "x", "--instance-url", "https://a:99999"],
+         "instance-url: the port in the instance URL is not between 1 and 65535"),
     ],
 )
 def test_user_mistakes_are_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -59,6 +66,19 @@ def test_user_mistakes_are_one_clear_line(tmp_path: Path, capsys: pytest.Capture
     assert fragment in err
     assert "Traceback" not in err
     assert err.startswith("juston-tui: error:")
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["serve", "--port", "99999"], "argument --port: 99999 is not a TCP port (1 to 65535)"),
+    (["serve", "--port", "http"], "argument --port: 'http' is not a TCP port (1 to 65535)"),
+    (["simulator", "--port", "-1"], "argument --port: -1 is not a TCP port (0 to 65535)"),
+])
+def test_bad_ports_are_refused_at_the_argument(capsys: pytest.CaptureFixture[str],
+                                               argv: list[str], fragment: str) -> None:
+    code, _out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.strip().splitlines()[-1].endswith(fragment)
+    assert "Traceback" not in err
 
 
 def test_read_only_refuses_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -134,6 +134,24 @@ class Context:
         print_table(self.out, headers, rows)
 
 
+def port_number(*, allow_zero: bool = False) -> Any:
+    """An argparse `type=` for a TCP port: a clear line for 99999 or `http`, no traceback."""
+    low = 0 if allow_zero else 1
+
+    def parse(text: str) -> int:
+        try:
+            port = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a TCP port ({low} to 65535)") from None
+        if not low <= port <= 65535:
+            raise argparse.ArgumentTypeError(f"{port} is not a TCP port ({low} to 65535)")
+        return port
+
+    parse.__name__ = "port"
+    return parse
+
+
 def _ask_passphrase(prompt: str) -> str:
     import getpass
 

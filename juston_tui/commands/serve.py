@@ -11,7 +11,7 @@ import ipaddress
 import shlex
 import sys
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, port_number
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -19,7 +19,7 @@ LOOPBACK_NAMES = ("localhost",)
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the TUI to a browser on localhost (textual-serve)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address only (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number(), default=8000)
     p.set_defaults(func=run, online=True)
 
 

@@ -12,7 +12,7 @@ import signal
 import threading
 from typing import Any
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, port_number
 
 __all__ = ["register", "run", "serve"]
 
@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulator", help="run the local Salesforce org simulator (HTTPS)",
                        description="Serve simulated JustOn orgs on https://127.0.0.1:PORT until "
                        "Ctrl-C. Clients must trust the printed CA file.")
-    p.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    p.add_argument("--port", type=port_number(allow_zero=True), default=0,
+                   help="TCP port (default: a free one)")
     p.add_argument("--scenario", default="demo", metavar="NAME",
                    help="scenario set (demo, all, empty) or one scenario name (default: demo)")
     p.add_argument("--batch-size", type=int, default=2000, metavar="N",
