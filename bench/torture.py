@@ -12,9 +12,10 @@ What must hold, or the run fails (exit 1) with what broke:
 - editors: two processes writing at once lose nothing, also when both change different
   fields of the same org (a watcher sees no field go back to an older value);
 - faults: a random sequence of simulator faults (latency, hang, expire_session,
-  limit_exceeded, server_error, malformed) injected while sweeps run, with a second writer
-  editing the same store: no unhandled exception, every org ends with a verdict or a clear
-  one-line error, every snapshot is saved and every acknowledged edit survives;
+  limit_exceeded, server_error, malformed, trickle, redirect) injected while sweeps run,
+  with a second writer editing the same store: no unhandled exception, every org ends with
+  a verdict or a clear one-line error, every snapshot is saved and every acknowledged edit
+  survives;
 - pilot: the same faults while the registry screen's "check all" (`R`) runs under Textual's
   Pilot: the app keeps running, no worker fails, every row ends with a verdict or an error.
 

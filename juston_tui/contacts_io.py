@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from juston_tui.model import Contact, Org, ValidationError, normalize_org_id, validate_email
-from juston_tui.text import clean
+from juston_tui.text import clean, strip_controls
 
 if TYPE_CHECKING:
     from juston_tui.store import Store
@@ -633,10 +633,7 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _clean_field(name: str, value: str, warnings: list[str]) -> str:
     """Keep the text, drop what could drive a terminal (ESC sequences, control characters)."""
-    if name == "notes":
-        cleaned = clean(value.replace("\r\n", "\n").replace("\r", "\n"), single_line=False)
-    else:
-        cleaned = clean(value)
+    cleaned = strip_controls(value, multiline=name == "notes")
     if _UNSAFE.search(value):
         warnings.append(
             f"{FIELD_LABELS.get(name, name)}: control characters / escape sequences removed"
@@ -863,8 +860,10 @@ def _sorted(contacts: Iterable[Contact]) -> list[Contact]:
     return sorted(contacts, key=_sort_key)
 
 
-def _formula_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; an apostrophe stops that."""
+def _formula_safe(value: str, *, multiline: bool = False) -> str:
+    """A cell as exported: no control characters (a store from an older version may hold
+    them), and an apostrophe before what spreadsheets would run as a formula (= + - @)."""
+    value = strip_controls(value, multiline=multiline)
     if value.startswith(_FORMULA_START) or (
         value.startswith("'") and value[1:2] in _FORMULA_START
     ):
@@ -883,13 +882,13 @@ def export_csv(contacts: Iterable[Contact], org_names: Mapping[str, str] | None 
         writer.writerow([
             _formula_safe(c.full_name), _formula_safe(c.email), _formula_safe(c.title),
             _formula_safe(c.role), " ".join(c.org_ids), _formula_safe(names),
-            "yes" if c.eligible else "no", _formula_safe(c.notes), c.id,
+            "yes" if c.eligible else "no", _formula_safe(c.notes, multiline=True), c.id,
         ])
     return out.getvalue()
 
 
 def _vescape(value: str) -> str:
-    value = clean(value, single_line=False).replace("\r\n", "\n").replace("\r", "\n")
+    value = strip_controls(value, multiline=True)
     return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
             .replace("\n", "\\n"))
 

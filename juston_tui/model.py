@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from juston_tui.text import strip_controls
+
 __all__ = [
     "AUTH_METHODS",
     "CHECK_IDS",
@@ -99,6 +101,28 @@ def _refuse_undecodable(values: Mapping[str, Any]) -> dict[str, str]:
         ):
             errors[name] = "is not valid UTF-8 text (check the terminal's or file's encoding)"
     return errors
+
+
+def _without_controls(values: Mapping[str, Any], *, lines: Iterable[str] = ("notes",),
+                      paths: Iterable[str] = ()) -> dict[str, Any]:
+    """Every text value (and text in lists) with escape sequences and control characters out.
+
+    Text enters here from forms, the CLI, imports and Salesforce (vendor sync): a name with
+    ESC/BEL could otherwise retitle the terminal or write the clipboard wherever it is shown.
+    Fields in `lines` keep tab and newline; file paths in `paths` are left as given.
+    """
+    lines, paths = set(lines), set(paths)
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in paths:
+            out[name] = value
+        elif isinstance(value, str):
+            out[name] = strip_controls(value, multiline=name in lines)
+        elif isinstance(value, list | tuple):
+            out[name] = [strip_controls(v) if isinstance(v, str) else v for v in value]
+        else:
+            out[name] = value
+    return out
 
 
 def now_utc() -> datetime:
@@ -302,6 +326,7 @@ class Org:
         errors = _refuse_undecodable(values)
         if errors:
             raise ValidationError(errors)
+        values = _without_controls(values, paths=("ca_bundle",))
         clean: dict[str, Any] = {}
 
         def run(name: str, fn: Any, *args: Any) -> None:
@@ -431,6 +456,7 @@ class Contact:
         errors = _refuse_undecodable(values)
         if errors:
             raise ValidationError(errors)
+        values = _without_controls(values)
         clean: dict[str, Any] = {"id": values.get("id") or str(uuid.uuid4())}
         for name, label in (("full_name", "the full name"), ("title", "the title")):
             try:

@@ -33,6 +33,7 @@ from tinydb.table import Table
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Contact, Org, Snapshot, ValidationError
 from juston_tui.paths import ensure_private_dir
+from juston_tui.text import strip_controls_deep
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -44,6 +45,7 @@ __all__ = [
     "StoreError",
     "StoreMissingError",
     "StoreNewerError",
+    "StoreWriteError",
 ]
 
 SCHEMA_VERSION = 1
@@ -79,6 +81,18 @@ class NotFoundError(StoreError, KeyError):
 
 class StoreNewerError(StoreError):
     pass
+
+
+class StoreWriteError(StoreError, OSError):
+    """A store write failed (disk full, quota, permissions); the file on disk is unchanged."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        super().__init__(exc.errno, exc.strerror or str(exc), str(path))
+        self.message = (f"cannot write the store {path}: {exc.strerror or exc}; the file on "
+                        "disk is unchanged")
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class StoreMissingError(StoreError):
@@ -493,8 +507,7 @@ class AtomicJSONStorage(Storage):
             st = atomic_write_bytes(self.path, orjson.dumps(self._cache))
         except OSError as exc:  # disk full, quota, permissions: name the file, say it is intact
             self.invalidate()
-            raise StoreError(f"cannot write the store {self.path}: {exc.strerror or exc}; the "
-                             "file on disk is unchanged") from None
+            raise StoreWriteError(self.path, exc) from None
         except BaseException:
             self.invalidate()
             raise
@@ -842,6 +855,7 @@ class Store:
 
     def put_doc(self, table: str, doc: Mapping[str, Any]) -> None:
         """Insert or replace the document with this key."""
+        doc = strip_controls_deep(doc)
         key = doc[TABLES[table]]
         with self.transaction():
             index = self._index(table)
@@ -855,6 +869,7 @@ class Store:
 
     def patch_doc(self, table: str, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Change only the given fields, so concurrent edits of other fields survive."""
+        changes = strip_controls_deep(changes)
         with self.transaction():
             doc_id = self._index(table).get(key)
             if doc_id is None:
@@ -874,6 +889,7 @@ class Store:
 
     def put_many(self, table: str, docs: list[Mapping[str, Any]]) -> None:
         """Bulk upsert in one write (imports)."""
+        docs = [strip_controls_deep(d) for d in docs]
         with self.transaction():
             index = self._index(table)
             key_field = TABLES[table]

@@ -1,31 +1,74 @@
-"""Make untrusted text (org names, contact fields, API errors) safe to display.
+"""Make untrusted text (org names, contact fields, API errors) safe to store and to display.
 
-Everything that came from a person or a server is data: control characters are stripped so
-a name cannot move the cursor or retitle the terminal, and Rich markup is escaped so
-`[bold red]x[/]` is shown as typed.
+Everything that came from a person or a server is data. Where text enters (Salesforce responses,
+CLI arguments, imports, the store) `strip_controls` drops terminal escape sequences and C0/C1
+control characters, keeping tab and newline only where a field has lines. Where text leaves for
+a screen `clean` does the same, folds lines, and shows bidi embedding/override/isolate controls
+(U+202A-U+202E, U+2066-U+2069) as visible `<U+202E>` marks, so a name can neither move the
+cursor, retitle the terminal or write the clipboard, nor reorder the line it is shown on. The
+marks are for display only: the stored and exported text keeps the characters (Hebrew or Arabic
+names may need isolates), so an export read back in is unchanged. Rich markup is escaped by
+`markup_safe`, so `[bold red]x[/]` is shown as typed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from rich.markup import escape
 
-# C0 and C1 controls and DEL; ESC starts every terminal escape sequence. Tab becomes a space.
+# C0 and C1 controls and DEL, but tab and newline; ESC starts every terminal escape sequence.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The same plus the bidi controls that reorder a line (`clean` shows those instead).
+_CONTROL_OR_BIDI = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # CSI sequences, OSC strings (terminated by BEL or ST, or cut off at the end of the text), and
-# two-character escapes.
+# two-character escapes. A lone C1 character (U+009B...) is only removed: in text decoded from
+# Windows-1252 bytes as Latin-1 it stands for a printable character, not a sequence.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|[@-Z\\-_])")
 
 
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    return f"<U+{ord(char):04X}>" if char >= "\u202a" else ""
+
+
+def strip_controls(value: object, *, multiline: bool = False) -> str:
+    """Text fit to store or export: escape sequences and control characters removed.
+
+    With `multiline` tab and newline stay (CR LF and CR become LF); without, each line break
+    or tab becomes a space. Bidi controls are kept (see the module docstring).
+    """
+    text = "" if value is None else str(value)
+    if not _ANY_CONTROL.search(text):
+        return text
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub("", text)
+
+
+def strip_controls_deep(value: Any) -> Any:
+    """`strip_controls(multiline=True)` on every text inside nested dicts and lists (JSON)."""
+    if isinstance(value, str):
+        return strip_controls(value, multiline=True)
+    if isinstance(value, Mapping):
+        return {k: strip_controls_deep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strip_controls_deep(v) for v in value]
+    return value
+
+
 def clean(value: object, *, single_line: bool = True, limit: int | None = None) -> str:
-    """Strip escape sequences and control characters; fold newlines for one-line cells."""
+    """For display: strip escape sequences and controls, show bidi controls, fold newlines."""
     text = "" if value is None else str(value)
     text = _ANSI.sub("", text)
     text = text.replace("\t", " ")
     if single_line:
         text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    text = _CONTROL.sub("", text)
+    text = _CONTROL_OR_BIDI.sub(_visible, text)
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
     return text

@@ -71,8 +71,8 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
             with VerticalScroll():
                 for name, label, placeholder in INPUTS:
                     yield Label(label)
-                    yield Input(values.get(name, ""), placeholder=placeholder,
-                                id=f"field-{name}")
+                    yield Input(self.shown(name, values.get(name, "")),
+                                placeholder=placeholder, id=f"field-{name}")
                     yield Static("", classes="field-error", id=f"error-{name}")
                     if name == "timezone":
                         yield Label("Product")
@@ -90,11 +90,12 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
                         yield Static("", classes="field-error", id="error-kind")
                 for name, label in AREAS:
                     yield Label(label)
-                    yield TextArea(values.get(name, ""), id=f"field-{name}",
+                    yield TextArea(self.shown(name, values.get(name, ""), lines=True),
+                                   id=f"field-{name}",
                                    tab_behavior="focus", soft_wrap=True)
                     yield Static("", classes="field-error", id=f"error-{name}")
                 yield Label("Notes")
-                yield Input(values.get("notes", ""), id="field-notes")
+                yield Input(self.shown("notes", values.get("notes", "")), id="field-notes")
                 yield Static("", classes="field-error", id="error-notes")
                 yield Static("", classes="field-error", id="error-form")
             with Horizontal(id="push-form-buttons"):
@@ -109,12 +110,12 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
         """What is typed right now, in the shape `schedule.parse_push` takes."""
         out: dict[str, Any] = {}
         for name, _, _ in INPUTS:
-            out[name] = self.query_one(f"#field-{name}", Input).value
-        out["notes"] = self.query_one("#field-notes", Input).value
+            out[name] = self.as_typed(name, self.query_one(f"#field-{name}", Input).value)
+        out["notes"] = self.as_typed("notes", self.query_one("#field-notes", Input).value)
         out["product"] = self.query_one("#field-product", Select).value
         out["kind"] = self.query_one("#field-kind", Select).value
         for name, _ in AREAS:
-            out[name] = self.query_one(f"#field-{name}", TextArea).text
+            out[name] = self.as_typed(name, self.query_one(f"#field-{name}", TextArea).text)
         return out
 
     def field_errors(self) -> dict[str, str]:

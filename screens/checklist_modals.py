@@ -134,7 +134,9 @@ class TextPromptScreen(ModalScreen[str | None]):
         with Vertical(id="prompt"):
             yield Static(Text(self.title_text, style="bold"))
             yield Static(Text(clean(self.context)), classes="muted")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            # A stored note is shown without control characters; left as shown, it stays.
+            yield Input(value=clean(self.value), placeholder=self.placeholder,
+                        id="prompt-input")
             yield Static("", id="prompt-error", classes="field-error")
             yield Static(Text("enter: save · esc: cancel", style="dim"))
 
@@ -143,7 +145,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#prompt-input")
     def _submit(self, event: Input.Submitted) -> None:
-        value = event.value
+        value = self.value if event.value == clean(self.value) else event.value
         if self.validate is not None:
             try:
                 value = self.validate(value)

@@ -105,12 +105,13 @@ class ContactFormScreen(ValidatedForm[FormResult]):
             with VerticalScroll():
                 for name, label, placeholder in TEXT_FIELDS:
                     yield Label(label)
-                    value = getattr(c, name) if c else ""
+                    value = self.shown(name, getattr(c, name) if c else "")
                     yield Input(value=value, placeholder=placeholder, id=f"field-{name}",
                                 disabled=self.read_only)
                     yield Static("", classes="field-error", id=f"error-{name}")
                 yield Label("Notes")
-                yield TextArea(c.notes if c else "", id="field-notes", soft_wrap=True,
+                yield TextArea(self.shown("notes", c.notes if c else "", lines=True),
+                               id="field-notes", soft_wrap=True,
                                disabled=self.read_only)
                 yield Static("", classes="field-error", id="error-notes")
                 yield Checkbox("Eligible for push-upgrade notifications",
@@ -143,9 +144,10 @@ class ContactFormScreen(ValidatedForm[FormResult]):
     # -- values and errors ---------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
-            name: self.query_one(f"#field-{name}", Input).value for name, _, _ in TEXT_FIELDS
+            name: self.as_typed(name, self.query_one(f"#field-{name}", Input).value)
+            for name, _, _ in TEXT_FIELDS
         }
-        values["notes"] = self.query_one("#field-notes", TextArea).text
+        values["notes"] = self.as_typed("notes", self.query_one("#field-notes", TextArea).text)
         values["eligible"] = self.query_one("#field-eligible", Checkbox).value
         values["org_ids"] = list(self.org_ids)
         if self.contact is not None:

@@ -50,6 +50,21 @@ class ValidatedForm(ModalScreen[ResultType]):
     def __init__(self) -> None:
         super().__init__()
         self.saving = False
+        self._shown: dict[str, tuple[str, str]] = {}
+
+    # -- stored values in fields ---------------------------------------------------------------
+    def shown(self, name: str, stored: str, *, lines: bool = False) -> str:
+        """What field `name` shows of a stored value: no control characters (a name with an
+        OSC 52 sequence would otherwise write the clipboard from the form), bidi controls as
+        visible marks. A field left as shown gives back the stored value (`as_typed`)."""
+        display = clean(stored, single_line=not lines)
+        self._shown[name] = (display, stored)
+        return display
+
+    def as_typed(self, name: str, value: str) -> str:
+        """The value of field `name`: the stored one while the field still shows it."""
+        display, stored = self._shown.get(name, (None, value))
+        return stored if value == display else value
 
     # -- save / cancel (keys and the form's buttons) -----------------------------------------
     @on(Button.Pressed, "#save")

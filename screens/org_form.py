@@ -106,7 +106,8 @@ class OrgFormScreen(ValidatedForm[Org | None]):
                 for name, label, placeholder in TEXT_FIELDS:
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label", id=f"label-{name}")
-                        yield Input(values[name], placeholder=placeholder, id=f"field-{name}",
+                        yield Input(self.shown(name, values[name]), placeholder=placeholder,
+                                    id=f"field-{name}",
                                     disabled=(name == "org_id" and org is not None))
                     yield Static("", classes="field-error", id=f"error-{name}")
                     if name == "name":
@@ -159,7 +160,7 @@ class OrgFormScreen(ValidatedForm[Org | None]):
         """What is typed right now, in the shape Org.create takes."""
         out: dict[str, Any] = {}
         for name, _, _ in TEXT_FIELDS:
-            out[name] = self.query_one(f"#field-{name}", Input).value
+            out[name] = self.as_typed(name, self.query_one(f"#field-{name}", Input).value)
         out["tags"] = [t.strip() for t in out["tags"].split(",") if t.strip()]
         out["kind"] = self.query_one("#field-kind", Select).value
         out["auth_method"] = self.query_one("#field-auth_method", Select).value

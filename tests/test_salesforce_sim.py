@@ -523,3 +523,129 @@ def test_browser_caching(sim: Simulator, creds: CredentialStore) -> None:
     assert read_browser_caching(on, creds) is True
     unreadable = register(sim, creds, fresh(sim, "api_disabled"), "token")
     assert read_browser_caching(unreadable, creds) is None
+
+
+# -- hostile servers: a trickle and a redirect (issue 15) -----------------------------------------
+def _bounded(fn, limit: float):
+    """Run fn in a thread; (result, seconds) or a failure if it is still running at `limit`."""
+    import time
+
+    out: list[object] = []
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"still running after {limit} s"
+    return out[0], time.monotonic() - started
+
+
+@pytest.mark.parametrize("method", ["token", "jwt"])
+def test_a_trickling_server_cannot_outlast_the_per_org_budget(
+        sim: Simulator, creds: CredentialStore, method: str) -> None:
+    """One byte every 0.5 s: each read gets a byte in time, so only a hard budget stops it
+    (the whole answer would take minutes). The jwt login trickles too."""
+    so = fresh(sim)
+    org = register(sim, creds, so, method)
+    sim.set_fault(so.org_id, "trickle", seconds=0.5)
+    try:
+        snap, seconds = _bounded(lambda: probe_org(org, creds, timeout=2), limit=30)
+    finally:
+        sim.clear_faults(so.org_id)
+    assert snap.error is not None and "timed out after 2 s" in snap.error, snap.error
+    assert snap.verdict == "unknown"
+    assert seconds < 2 + 1.5, seconds  # the budget, and what it takes to notice
+
+
+def test_a_trickle_also_stops_a_sweep_within_its_budget(sim: Simulator,
+                                                        creds: CredentialStore) -> None:
+    slow = [register(sim, creds, fresh(sim)) for _ in range(2)]
+    ok = register(sim, creds, fresh(sim))
+    for org in slow:
+        sim.set_fault(org.org_id, "trickle", seconds=0.4)
+    try:
+        snaps, seconds = _bounded(lambda: sweep([*slow, ok], creds, concurrency=3, timeout=2),
+                                  limit=30)
+    finally:
+        for org in slow:
+            sim.clear_faults(org.org_id)
+    by_id = {s.org_id: s for s in snaps}
+    assert all("timed out" in (by_id[o.org_id].error or "") for o in slow)
+    assert by_id[ok.org_id].error is None
+    assert seconds < 2 + 1.5, seconds
+
+
+class _Witness:
+    """A TCP listener on another port that records whatever reaches it."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.settimeout(1)
+            try:
+                self.received.append(conn.recv(65536))
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("method", ["token", "client-credentials"])
+def test_a_redirect_to_another_origin_is_refused_and_nothing_is_sent_there(
+        sim: Simulator, creds: CredentialStore, method: str) -> None:
+    """A 307 would re-post the body (a login's consumer secret) to the other host: refused,
+    and said as the org's error. client-credentials is redirected at login, token at the API."""
+    witness = _Witness()
+    so = fresh(sim)
+    org = register(sim, creds, so, method)
+    sim.set_fault(so.org_id, "redirect", target=f"https://127.0.0.1:{witness.port}")
+    try:
+        snap = probe_org(org, creds, timeout=5)
+    finally:
+        sim.clear_faults(so.org_id)
+        witness.close()
+    assert witness.connections == 0 and witness.received == []
+    assert snap.error is not None
+    assert "redirect (HTTP 307) to https://127.0.0.1:" in snap.error, snap.error
+    assert "never follow a redirect to another host" in snap.error
+    assert so.consumer_secret not in snap.error
+
+
+def test_a_redirect_within_the_same_origin_is_still_followed() -> None:
+    import requests
+
+    from juston_tui.salesforce.connection import OrgSession, RedirectRefused
+
+    session = OrgSession(verify=certifi.where())
+    same = requests.Response()
+    same.status_code, same.url = 307, "https://acme.my.salesforce.com/services/data/v62.0/x"
+    same.headers["Location"] = "/services/data/v62.0/y"
+    assert session.get_redirect_target(same) == "/services/data/v62.0/y"
+    same.headers["Location"] = "https://acme.my.salesforce.com:443/z"
+    assert session.get_redirect_target(same) == "https://acme.my.salesforce.com:443/z"
+    for elsewhere in ("https://evil.example/z", "https://acme.my.salesforce.com:8443/z",
+                      "http://acme.my.salesforce.com/z", "//evil.example/z"):
+        same.headers["Location"] = elsewhere
+        with pytest.raises(RedirectRefused):
+            session.get_redirect_target(same)

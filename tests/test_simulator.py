@@ -355,6 +355,50 @@ def test_fault_latency_hang_and_concurrency(sim: Simulator) -> None:
         sf.query("SELECT Id FROM Organization", timeout=0.5)
 
 
+def test_fault_redirect_answers_307_to_another_origin(sim: Simulator) -> None:
+    o = org(sim, "healthy")
+    http = session(sim)
+    url = f"{sim.url}/services/data/v{V}/query/?q=SELECT+Id+FROM+Organization"
+    headers = {"Authorization": f"Bearer {o.access_token}"}
+    sim.set_fault(o.org_id, "redirect", count=1, target="https://127.0.0.1:9")
+    answer = http.get(url, headers=headers, allow_redirects=False, timeout=10)
+    assert answer.status_code == 307
+    assert answer.headers["Location"] == (
+        f"https://127.0.0.1:9/services/data/v{V}/query/?q=SELECT+Id+FROM+Organization")
+    sim.set_fault(o.org_id, "redirect", count=1)  # default: this server under another name
+    answer = http.get(url, headers=headers, allow_redirects=False, timeout=10)
+    assert answer.headers["Location"].startswith(f"https://localhost:{sim.port}/services/")
+    assert http.get(url, headers=headers, timeout=10).status_code == 200  # used up
+    # A login is redirected too (its body holds the secret a client would re-post).
+    sim.set_fault(o.org_id, "redirect", count=1, target="https://127.0.0.1:9")
+    login = http.post(f"{sim.url}/services/oauth2/token", allow_redirects=False, timeout=10,
+                      data={"grant_type": "client_credentials", "client_id": o.consumer_key,
+                            "client_secret": o.consumer_secret})
+    assert login.status_code == 307
+    assert login.headers["Location"] == "https://127.0.0.1:9/services/oauth2/token"
+
+
+def test_fault_trickle_sends_the_whole_answer_byte_by_byte(sim: Simulator) -> None:
+    """Status line and headers included: a client sees its first bytes only slowly."""
+    import socket
+    import ssl
+
+    o = org(sim, "healthy")
+    sim.set_fault(o.org_id, "trickle", count=1, seconds=0.1)
+    context = ssl.create_default_context(cafile=sim.ca_path)
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(f"GET /services/data/v{V}/limits HTTP/1.1\r\nHost: x\r\n"
+                    f"Authorization: Bearer {o.access_token}\r\n\r\n".encode())
+        started = time.monotonic()
+        got = b""
+        while len(got) < 12:
+            got += tls.recv(1)  # one byte per read: the server never sends more at once
+        waited = time.monotonic() - started
+    assert got == b"HTTP/1.1 200"
+    assert waited >= 12 * 0.1 * 0.8  # a lower bound: every byte waited its turn
+
+
 def test_hang_is_released_by_stop() -> None:
     with Simulator(scenario_set="healthy") as s:
         o = s.orgs[0]

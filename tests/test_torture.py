@@ -34,7 +34,7 @@ def test_random_faults_during_sweeps(tmp_path: Path) -> None:
     figures = torture.fault_storm(tmp_path, steps=200, seed=11)
     assert figures["sweeps"] == 8
     assert set(figures["faults"]) == {"latency", "hang", "expire_session", "limit_exceeded",
-                                      "server_error", "malformed"}
+                                      "server_error", "malformed", "trickle", "redirect"}
     outcomes = figures["outcomes"]
     assert outcomes.get("error", 0) > 0 and outcomes.get("ok", 0) > 0
     assert sum(outcomes.values()) == 8 * figures["orgs_per_sweep"]

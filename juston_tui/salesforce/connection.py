@@ -7,22 +7,42 @@ retries up to three times (the SObject path forever). So: every request goes thr
 counting); logins happen here and the client is built in "direct" mode, which raises on an
 expired session instead of looping; `OrgConnection.call` then logs in again exactly once.
 One connection belongs to one org and one thread.
+
+The per-org deadline is a hard budget: requests' read timeout restarts with every byte, so a
+server trickling a byte every half second would never time out (requests/requests#4276: no
+total timeout). A watchdog thread shuts a request's sockets down when its time is up (its
+timeout from when it was sent, never later than the org's deadline), also in the middle of
+reading a response. Redirects to another origin are refused before anything is sent there (a
+307 would re-post the login body); Salesforce's REST API answers with no redirect to follow
+(its status codes: developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/
+errorcodes.htm). JSON answers lose terminal control characters on arrival (text.py).
 """
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 
 from juston_tui.salesforce.auth_help import SOAP_RETIREMENT_WARNING
-from juston_tui.salesforce.errors import AuthError, Cancelled, SessionExpired, describe_error
+from juston_tui.salesforce.errors import (
+    AccessError,
+    AuthError,
+    Cancelled,
+    SessionExpired,
+    describe_error,
+)
+from juston_tui.text import strip_controls_deep
 
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
@@ -60,6 +80,161 @@ def required_secrets(method: str) -> tuple[str, ...]:
     }[method]
 
 
+class RedirectRefused(AccessError):
+    """The server redirected an API call to another origin; it was not followed."""
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parsed.hostname or "").lower(), port if port is not None else default
+
+
+class _Guard:
+    """The connections of one session, which the watchdog shuts down when time is up."""
+
+    def __init__(self) -> None:
+        self.fired = False
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def watch(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            connections = list(self._connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is None:
+                continue
+            try:  # the plain socket's shutdown: a read blocked in another thread returns
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watchdog:
+    """One thread for the process: fires the guard of every request still running at its time.
+
+    A request's time is its timeout from when it was sent, and never later than its session's
+    deadline (the per-org budget): a response read byte by byte cannot outlast either.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[int, tuple[float, _Guard]] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, guard: _Guard, when: float) -> None:
+        with self._cond:
+            self._due[id(guard)] = (when, guard)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="juston-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self, guard: _Guard) -> None:
+        with self._cond:
+            self._due.pop(id(guard), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._due:
+                    self._cond.wait()
+                    continue
+                key, (when, guard) = min(self._due.items(), key=lambda item: item[1][0])
+                delay = when - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                del self._due[key]
+            guard.fire()
+
+
+WATCHDOG = _Watchdog()
+
+
+class _WatchedPool:
+    """Pool mixin: every new connection is watched by the session's guard."""
+
+    guard: _Guard | None = None
+
+    def _new_conn(self) -> Any:
+        connection = super()._new_conn()  # type: ignore[misc]
+        if self.guard is not None:
+            self.guard.watch(connection)
+        return connection
+
+
+class _WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+    pass
+
+
+class _WatchedPoolManager(PoolManager):
+    def __init__(self, *args: Any, guard: _Guard | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard = guard
+        self.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+    def _new_pool(self, scheme: str, host: str, port: int,
+                  request_context: dict[str, Any] | None = None) -> Any:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.guard = self.guard  # type: ignore[attr-defined]
+        return pool
+
+
+class WatchedAdapter(HTTPAdapter):
+    """An HTTPAdapter whose connections the watchdog can cut (through the session's guard)."""
+
+    def __init__(self, *args: Any, guard: _Guard | None = None, **kwargs: Any) -> None:
+        self.guard = guard
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
+                         **pool_kwargs: Any) -> None:
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = _WatchedPoolManager(num_pools=connections, maxsize=maxsize,
+                                               block=block, guard=self.guard,
+                                               **pool_kwargs)
+
+
+# JSON escapes of control characters (other than tab, LF, CR), and DEL / C1 characters, which
+# JSON allows unescaped: only an answer that has one is decoded, cleaned and encoded again.
+_JSON_CONTROL = re.compile(
+    rb"\\u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|\\[bf]|\x7f|\xc2[\x80-\x9f]")
+
+
+def _without_controls(response: requests.Response) -> None:
+    """Salesforce data is untrusted text: no terminal escapes in any JSON string we read."""
+    content = response._content
+    if (not isinstance(content, bytes) or not _JSON_CONTROL.search(content)
+            or "json" not in response.headers.get("Content-Type", "")):
+        return
+    import orjson
+
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return  # malformed: the client says so
+    response._content = orjson.dumps(strip_controls_deep(data))
+
+
 class OrgSession(requests.Session):
     """A session that never waits forever, never trusts the environment's CA, and can stop.
 
@@ -79,9 +254,12 @@ class OrgSession(requests.Session):
         self.trust_env = False
         self.verify = verify
         self.default_timeout = timeout
-        self.deadline = deadline  # time.monotonic() value after which nothing more is sent
+        self.deadline = deadline  # time.monotonic(): nothing is sent or read after it
         self.cancel = cancel
         self.round_trips = 0
+        self.guard = _Guard()
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, WatchedAdapter(guard=self.guard))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         if self.cancel is not None and self.cancel.is_set():
@@ -90,22 +268,57 @@ class OrgSession(requests.Session):
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
-                exc = requests.exceptions.Timeout("per-org time limit reached")
-                exc.request = requests.Request(str(method), str(url))  # type: ignore[assignment]
-                raise exc
+                raise self._time_limit(method, url)
             timeout = min(timeout, remaining)
         kwargs["timeout"] = timeout
         if "proxies" not in kwargs or not kwargs["proxies"]:
             kwargs["proxies"] = requests.utils.get_environ_proxies(str(url))
         self.round_trips += 1
-        return super().request(method, url, *args, **kwargs)
+        self.guard.fired = False
+        WATCHDOG.arm(self.guard, time.monotonic() + float(timeout))
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.exceptions.RequestException:
+            if self.guard.fired:  # the watchdog cut the connection: say it was the time
+                raise self._time_limit(method, url) from None
+            raise
+        finally:
+            WATCHDOG.disarm(self.guard)
+        _without_controls(response)
+        return response
+
+    @staticmethod
+    def _time_limit(method: str | bytes, url: str | bytes) -> requests.exceptions.Timeout:
+        exc = requests.exceptions.Timeout("per-org time limit reached")
+        exc.request = requests.Request(str(method), str(url))  # type: ignore[assignment]
+        return exc
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only within the same origin (scheme, host and port)."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        absolute = urljoin(resp.url, target)
+        if _origin(absolute) != _origin(resp.url):
+            scheme, host, port = _origin(absolute)
+            where = f"{scheme}://{host}" + (f":{port}" if port not in (None, 443, 80) else "")
+            raise RedirectRefused(
+                f"{urlparse(resp.url).netloc} answered with a redirect (HTTP "
+                f"{resp.status_code}) to {where}: Salesforce API calls never follow a "
+                "redirect to another host, so nothing was sent there; check the org's instance "
+                "URL (or a proxy in between)")
+        return target
+
+    def close(self) -> None:
+        WATCHDOG.disarm(self.guard)
+        super().close()
 
 
-class LoginHostAdapter(HTTPAdapter):
+class LoginHostAdapter(WatchedAdapter):
     """Send requests for the fixed login host to the org's own host (proxy, simulator)."""
 
-    def __init__(self, source: str, target: str) -> None:
-        super().__init__()
+    def __init__(self, source: str, target: str, *, guard: _Guard | None = None) -> None:
+        super().__init__(guard=guard)
         self.source = source.rstrip("/")
         self.target = target.rstrip("/")
 
@@ -169,7 +382,8 @@ class OrgConnection:
         self.domain = login_domain(org)
         if needs_login_rewrite(org):
             source = f"https://{self.domain}.salesforce.com"
-            self.session.mount(source + "/", LoginHostAdapter(source, org.instance_url))
+            self.session.mount(source + "/", LoginHostAdapter(
+                source, org.instance_url, guard=self.session.guard))
         self.sf: Salesforce | None = None
         self.logins = 0
         self.login_round_trips = 0

@@ -5,7 +5,8 @@
         sim.url, sim.ca_path, sim.orgs, sim.org(org_id), sim.vendor_org
         sim.make_org("healthy", 7)                    # deterministic extra org
         sim.set_fault(org_id, "latency" | "hang" | "expire_session" | "limit_exceeded"
-                      | "server_error" | "malformed", count=None, seconds=None)
+                      | "server_error" | "malformed" | "trickle" | "redirect",
+                      count=None, seconds=None, target=None)
         sim.set_latency(0.15)                         # every org; or org_id=...
         sim.request_count(), sim.login_count(), sim.peak_in_flight(), sim.reset_counters()
 
@@ -16,6 +17,8 @@ variable REQUESTS_CA_BUNDLE points at `sim.ca_path`; or POST the SOAP envelope y
 
 Server faults: `server_error` alternates 500 (JSON UNKNOWN_EXCEPTION) and 503 (HTML page);
 `hang` waits 30 s (or `seconds`) and is released by `stop()`; latency also applies to logins.
+Hostile-server faults (logins too): `trickle` sends the answer one byte every 0.5 s (or
+`seconds`); `redirect` answers 307 to `target` (default https://localhost:PORT, another origin).
 """
 
 from .faults import FAULT_KINDS

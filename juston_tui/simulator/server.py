@@ -34,7 +34,7 @@ import orjson
 
 from . import soap
 from .data import SCHEMA, TOOLING_ONLY, OrgData, build_org_data
-from .faults import HANG_SECONDS, FaultBook
+from .faults import HANG_SECONDS, TRICKLE_SECONDS, Fault, FaultBook
 from .scenarios import API_MAX, SimOrg, make_org, scenario_set_orgs
 from .soql import SoqlError, execute
 
@@ -68,7 +68,7 @@ def release_label(major: int) -> str:
 class _Response:
     """What a handler sends: status, body bytes, content type, extra headers."""
 
-    __slots__ = ("body", "content_type", "headers", "status")
+    __slots__ = ("body", "content_type", "headers", "status", "trickle")
 
     def __init__(self, status: int, body: bytes, content_type: str = _JSON,
                  headers: dict[str, str] | None = None) -> None:
@@ -76,10 +76,17 @@ class _Response:
         self.body = body
         self.content_type = content_type
         self.headers = headers or {}
+        self.trickle: float | None = None  # seconds between bytes (the trickle fault)
 
 
 def _json(status: int, payload: Any) -> _Response:
     return _Response(status, orjson.dumps(payload))
+
+
+def _trickle_of(fault: Fault | None) -> float | None:
+    if fault is None or fault.kind != "trickle":
+        return None
+    return fault.seconds or TRICKLE_SECONDS
 
 
 @dataclass
@@ -165,7 +172,25 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body in one write: separate small writes stall ~40 ms per response on
         # Nagle + delayed ACK, which would swamp the latency the benchmarks measure.
         self._headers_buffer.append(b"\r\n" + resp.body)  # type: ignore[attr-defined]
+        if resp.trickle is not None:
+            self._trickle(resp.trickle)
+            return
         self.flush_headers()
+
+    def _trickle(self, seconds: float) -> None:
+        """The trickle fault: the whole answer one byte at a time, until stop() or a hang-up."""
+        payload = b"".join(self._headers_buffer)  # type: ignore[attr-defined]
+        self._headers_buffer = []  # type: ignore[attr-defined]
+        stop = self.server.sim._stop
+        try:
+            for i in range(len(payload)):
+                if stop.wait(seconds):
+                    break
+                self.wfile.write(payload[i:i + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up (its deadline): that is the point
+        self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _dispatch
 
@@ -340,9 +365,12 @@ class Simulator:
 
     # ------------------------------------------------------------------ faults and counters
     def set_fault(self, org_id: str, kind: str, *, count: int | None = None,
-                  seconds: float | None = None) -> None:
-        """Inject a fault for the org's next `count` API requests (None = until cleared)."""
-        self._faults.set(self.org(org_id).org_id, kind, count, seconds)
+                  seconds: float | None = None, target: str | None = None) -> None:
+        """Inject a fault for the org's next `count` API requests (None = until cleared).
+
+        `trickle` and `redirect` hit the org's logins too; `target` is where `redirect` points.
+        """
+        self._faults.set(self.org(org_id).org_id, kind, count, seconds, target)
 
     def clear_faults(self, org_id: str | None = None) -> None:
         self._faults.clear(self.org(org_id).org_id if org_id else None)
@@ -452,6 +480,8 @@ class Simulator:
                     return None
                 return _json(*_err(503, "SERVER_UNAVAILABLE",
                                    "The server is temporarily unavailable."))
+            if fault.kind == "redirect":
+                return self._redirect(fault, path, query)
             if fault.kind == "expire_session":
                 return _json(*INVALID_SESSION)
             if fault.kind == "limit_exceeded":
@@ -459,6 +489,26 @@ class Simulator:
             if fault.kind == "server_error":
                 return self._server_error(org_id)
             malformed = fault.kind == "malformed"
+        trickle = _trickle_of(fault)
+        resp = self._answer(org, token, method, path, query, body)
+        if resp is not None and malformed:
+            cut = max(1, len(resp.body) // 2)
+            resp = _Response(200, resp.body[:cut] if resp.body else b'{"records": [', _JSON)
+        if resp is not None:
+            resp.trickle = trickle
+        return resp
+
+    def _redirect(self, fault: Fault, path: str, query: dict[str, list[str]]) -> _Response:
+        """307 to another origin: the same path on `target` (default: this server as localhost)."""
+        from urllib.parse import urlencode
+
+        target = (fault.target or f"https://localhost:{self.port}").rstrip("/")
+        tail = f"?{urlencode(query, doseq=True)}" if query else ""
+        return _Response(307, b"", headers={"Location": f"{target}{path}{tail}"})
+
+    def _answer(self, org: SimOrg, token: str, method: str, path: str,
+                query: dict[str, list[str]], body: bytes) -> _Response | None:
+        org_id = org.org_id
         if not self._check_expiry(org_id, token):
             return _json(*INVALID_SESSION)
         if org.spec.api_disabled:
@@ -479,9 +529,6 @@ class Simulator:
                 resp = payload
             else:
                 resp = _Response(204, b"") if status == 204 else _json(status, payload)
-        if malformed:
-            cut = max(1, len(resp.body) // 2)
-            resp = _Response(200, resp.body[:cut] if resp.body else b'{"records": [', _JSON)
         return resp
 
     def _limit_headers(self, org_id: str, resp: _Response) -> _Response:
@@ -863,14 +910,19 @@ class Simulator:
         latency = self._faults.latency(org.org_id)
         if latency:
             time.sleep(latency)
+        fault = self._faults.take_login(org.org_id)
+        if fault is not None and fault.kind == "redirect":
+            return self._redirect(fault, "/services/oauth2/token", {})
         token = self._login_ok(org)
         issued = str(int(time.time() * 1000))
         ident = f"{self.url}/id/{org.org_id}/{org.user_id}"
         sig = base64.b64encode(hmac.new(org.consumer_secret.encode(), (ident + issued).encode(),
                                         hashlib.sha256).digest()).decode()
-        return _json(200, {"access_token": token, "instance_url": self.url, "id": ident,
+        resp = _json(200, {"access_token": token, "instance_url": self.url, "id": ident,
                            "token_type": "Bearer", "issued_at": issued, "signature": sig,
                            "scope": "api"})
+        resp.trickle = _trickle_of(fault)
+        return resp
 
     def _oauth_error(self, code: str, description: str, org: SimOrg | None = None) -> _Response:
         return _json(400, {"error": code, "error_description": description})
