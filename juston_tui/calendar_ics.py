@@ -68,10 +68,14 @@ def export_ics(view: CalendarView, *, now: datetime | None = None) -> bytes:
     return cal.to_ical()
 
 
-def write_ics(path: Path | str, view: CalendarView, *, now: datetime | None = None) -> int:
-    """Write the export atomically (a calendar app may be reading the old file); event count."""
+def write_ics(path: Path | str, view: CalendarView, *, now: datetime | None = None,
+              overwrite: bool = False) -> int:
+    """Write the export atomically (a calendar app may be reading the old file); event count.
+
+    An existing file is replaced only with `overwrite` (FileExistsError otherwise).
+    """
     from juston_tui.store import atomic_write_bytes
 
     target = Path(path).expanduser()
-    atomic_write_bytes(target, export_ics(view, now=now))
+    atomic_write_bytes(target, export_ics(view, now=now), overwrite=overwrite)
     return len(view.events)

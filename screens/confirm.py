@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -51,3 +53,15 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+def ask_to_replace(app: App[object], path: Path, replace: Callable[[], object]) -> None:
+    """`path` exists: ask before replacing it (an export never overwrites a file unasked)."""
+    from juston_tui.text import clean
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            replace()
+
+    app.push_screen(ConfirmScreen(f"{clean(str(path))} already exists. Replace it?",
+                                  yes="Replace", no="Keep it"), answered)

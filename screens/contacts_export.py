@@ -213,12 +213,18 @@ class ExportScreen(ModalScreen[None]):
         error.update("")
         self.write(path, self.payload, self.count)
 
-    @work(thread=True, exit_on_error=False, group="contacts-export", name="saving export")
-    def write(self, path: Path, payload: str, count: int) -> None:
+    @work(thread=True, exit_on_error=False, group="contacts-export", name="saving export",
+          description="saving export")  # not the payload (contacts) in TEXTUAL_LOG
+    def write(self, path: Path, payload: str, count: int, replace: bool = False) -> None:
+        from juston_tui.screens.confirm import ask_to_replace
         from juston_tui.store import atomic_write_bytes
 
         try:
-            atomic_write_bytes(path, payload.encode("utf-8"))
+            atomic_write_bytes(path, payload.encode("utf-8"), overwrite=replace)
+        except FileExistsError:
+            self.app.call_from_thread(ask_to_replace, self.app, path,
+                                      lambda: self.write(path, payload, count, replace=True))
+            return
         except OSError as exc:
             message = f"Not saved: {exc.strerror or exc}"
             self.app.call_from_thread(

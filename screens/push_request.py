@@ -321,14 +321,20 @@ class PushRequestScreen(Screen[None]):
 
         self.app.push_screen(SavePrompt(default), chosen)
 
-    @work(thread=True, exit_on_error=False, group="push-save", name="saving the request")
-    def write_file(self, path: str) -> None:
+    @work(thread=True, exit_on_error=False, group="push-save", name="saving the request",
+          description="saving the request")
+    def write_file(self, path: str, replace: bool = False) -> None:
+        from juston_tui.screens.confirm import ask_to_replace
         from juston_tui.store import atomic_write_bytes
 
         target = Path(path).expanduser()
         try:
             # Old file or new one, never half a request; 0600 (mkstemp) like the other exports.
-            atomic_write_bytes(target, self.text.encode("utf-8"))
+            atomic_write_bytes(target, self.text.encode("utf-8"), overwrite=replace)
+        except FileExistsError:  # never replaced unasked
+            self.app.call_from_thread(ask_to_replace, self.app, target,
+                                      lambda: self.write_file(path, replace=True))
+            return
         except OSError as exc:
             self.app.call_from_thread(
                 self.notify, Text(clean(f"Cannot write {target}: {exc.strerror or exc}")),

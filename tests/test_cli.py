@@ -193,3 +193,30 @@ def test_choosing_the_password_method_says_what_salesforce_does_with_soap_login(
         main(["org", "add", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "gone from API 65.0" in help_text and "External Client App" in help_text
+
+
+# -- exports never clobber (issue 15) ----------------------------------------------------------
+@pytest.mark.parametrize("argv", [["contacts", "export"], ["calendar", "--ics"]])
+def test_an_export_never_replaces_an_existing_file_without_force(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    db = str(tmp_path / "s.json")
+    run(capsys, "--db", db, "contacts", "add", "--name", "Anna", "--email", "anna@x.de",
+        "--title", "CFO")
+    theirs = tmp_path / "passwd"
+    theirs.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    os.chmod(theirs, 0o644)
+    before = theirs.stat()
+    code, _, err = run(capsys, "--db", db, *argv, str(theirs))
+    assert code == 2
+    assert err.strip() == f"juston-tui: error: {theirs} exists; add --force to replace it"
+    assert theirs.read_bytes() == b"root:x:0:0:root:/root:/bin/bash\n"
+    after = theirs.stat()
+    assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (
+        before.st_ino, before.st_mode, before.st_mtime_ns)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    code, _, err = run(capsys, "--db", db, *argv, str(theirs), "--force")
+    assert code == 0, err
+    assert theirs.read_bytes() != b"root:x:0:0:root:/root:/bin/bash\n"
+    fresh = tmp_path / "new-export"
+    code, _, err = run(capsys, "--db", db, *argv, str(fresh))
+    assert code == 0 and fresh.exists(), err

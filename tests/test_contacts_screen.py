@@ -335,6 +335,38 @@ async def test_export_dialog_saves_and_copies(tmp_path, monkeypatch):
         assert isinstance(app.screen, ContactsScreen)
 
 
+async def test_export_asks_before_replacing_an_existing_file(tmp_path, monkeypatch):
+    from juston_tui.screens.confirm import ConfirmScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    target = tmp_path / "passwd"
+    target.write_bytes(b"root:x:0:0\n")
+    target.chmod(0o644)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("x")
+        await settle(app, pilot)
+        dialog = app.screen
+        path_box = dialog.query_one("#export-path", Input)
+        path_box.focus()
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "passwd")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "passwd already exists" in str(app.screen.query_one("Static").render())
+        await pilot.press("n")  # keep it
+        await settle(app, pilot)
+        assert app.screen is dialog
+        assert target.read_bytes() == b"root:x:0:0\n" and target.stat().st_mode & 0o777 == 0o644
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("y")  # replace it
+        await settle(app, pilot)
+        assert target.read_text(encoding="utf-8").startswith("full_name,email,title")
+
+
 async def test_import_preview_then_apply_then_undo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app(tmp_path)

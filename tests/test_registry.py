@@ -354,6 +354,18 @@ async def test_push_request_draft_and_transitions(tmp_path: Path) -> None:
         await pilot.press("ctrl+u", *str(target), "enter")
         await settle(pilot)
         assert target.read_text() == draft
+        # saving again asks before replacing the file (n keeps it, y replaces it)
+        target.write_text("mine")
+        for answer, expected in (("n", "mine"), ("y", draft)):
+            await pilot.press("w")
+            await pilot.pause()
+            await pilot.press("ctrl+u", *str(target), "enter")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "ConfirmScreen"
+            await pilot.press(answer)
+            await settle(pilot)
+            assert type(app.screen).__name__ == "PushRequestScreen"
+            assert target.read_text() == expected
         # mark requested: Acme is registered (illegal move, message), Globex moves
         await pilot.press("m")
         await pilot.pause()

@@ -134,6 +134,26 @@ class Context:
         print_table(self.out, headers, rows)
 
 
+def write_export(path: Path, payload: bytes, *, force: bool) -> None:
+    """Write an export atomically; an existing file is replaced only with `--force`.
+
+    The no-overwrite write is atomic too (a hard link of the finished temp file), so a file
+    appearing meanwhile is not clobbered either.
+    """
+    from juston_tui.store import atomic_write_bytes
+
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"the folder {path.parent} does not exist")
+    try:
+        atomic_write_bytes(path, payload, overwrite=force)
+    except FileExistsError:
+        raise UserError(f"{path} exists; add --force to replace it") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def port_number(*, allow_zero: bool = False) -> Any:
     """An argparse `type=` for a TCP port: a clear line for 99999 or `http`, no traceback."""
     low = 0 if allow_zero else 1

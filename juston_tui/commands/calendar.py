@@ -16,7 +16,7 @@ import argparse
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, write_export
 from juston_tui.model import ValidationError
 from juston_tui.text import clean
 
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("--months", type=_months, default=6, metavar="N",
                      help="how many months ahead (default 6)")
     cal.add_argument("--ics", metavar="FILE", help="write an iCalendar file (RFC 5545)")
+    cal.add_argument("--force", action="store_true",
+                     help="replace the --ics file if it exists (re-exporting updates events)")
     cal.add_argument("--from", dest="start", type=_day, metavar="DATE",
                      help="first day (default today in the push time zone)")
     cal.set_defaults(func=run)
@@ -126,9 +128,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     store = ctx.store()
     view = schedule.load_view(store, today=args.start, months=args.months)
     if args.ics:
-        from juston_tui.calendar_ics import write_ics
+        from pathlib import Path
 
-        count = write_ics(args.ics, view)
+        from juston_tui.calendar_ics import export_ics
+
+        write_export(Path(args.ics).expanduser(), export_ics(view), force=args.force)
+        count = len(view.events)
         if not args.json:
             print(f"wrote {count} event(s) to {args.ics}", file=ctx.err)
     if args.json:

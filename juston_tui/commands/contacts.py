@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, write_export
 from juston_tui.model import Contact, ValidationError, normalize_org_id
 from juston_tui.text import clean
 
@@ -104,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="only contacts linked to this org (repeatable)")
     exp.add_argument("--eligible", action="store_true", help="only eligible contacts")
     exp.add_argument("--json", action="store_true", help="print a JSON summary")
+    exp.add_argument("--force", action="store_true", help="replace FILE if it exists")
     exp.set_defaults(func=run_export)
 
     query = csub.add_parser("query", help="address completion for mutt / aerc",
@@ -355,15 +356,7 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out.write(payload)
         ctx.out.flush()
     else:
-        from juston_tui.store import atomic_write_bytes
-
-        path = Path(target)
-        if not path.parent.is_dir():
-            raise UserError(f"the folder {path.parent} does not exist")
-        try:
-            atomic_write_bytes(path, payload.encode("utf-8"))
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_export(Path(target), payload.encode("utf-8"), force=args.force)
     summary = {"file": target, "format": fmt, "contacts": count}
     if args.json:
         ctx.print_json(summary)
