@@ -303,22 +303,28 @@ async def test_focus_request_before_load(tmp_path):
         assert emails_shown(app) == ["anna@acme.de", "carla@acme.de"]
 
 
+async def export_to(app, pilot, name: str):
+    """Open the export dialog (x), type a file name, save (ctrl+s): (dialog, path box)."""
+    await settle(app, pilot)
+    await pilot.press("x")
+    await settle(app, pilot)
+    dialog = app.screen
+    assert isinstance(dialog, ExportScreen)
+    path_box = dialog.query_one("#export-path", Input)
+    path_box.focus()
+    await pilot.press("ctrl+a", "ctrl+k")
+    await type_text(pilot, name)
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
+    return dialog, path_box
+
+
 async def test_export_dialog_saves_and_copies(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app(tmp_path)
     target = tmp_path / "out.csv"
     async with app.run_test(size=(110, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("x")
-        await settle(app, pilot)
-        dialog = app.screen
-        assert isinstance(dialog, ExportScreen)
-        path_box = dialog.query_one("#export-path", Input)
-        path_box.focus()
-        await pilot.press("ctrl+a", "ctrl+k")
-        await type_text(pilot, "out.csv")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        dialog, path_box = await export_to(app, pilot, "out.csv")
         assert target.read_text(encoding="utf-8").startswith("full_name,email,title")
         assert target.stat().st_mode & 0o077 == 0
         dialog.query_one("#export-format").focus()
@@ -344,16 +350,7 @@ async def test_export_asks_before_replacing_an_existing_file(tmp_path, monkeypat
     target.write_bytes(b"root:x:0:0\n")
     target.chmod(0o644)
     async with app.run_test(size=(110, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("x")
-        await settle(app, pilot)
-        dialog = app.screen
-        path_box = dialog.query_one("#export-path", Input)
-        path_box.focus()
-        await pilot.press("ctrl+a", "ctrl+k")
-        await type_text(pilot, "passwd")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        dialog, _ = await export_to(app, pilot, "passwd")
         assert isinstance(app.screen, ConfirmScreen)
         assert "passwd already exists" in str(app.screen.query_one("Static").render())
         await pilot.press("n")  # keep it
