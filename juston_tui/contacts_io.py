@@ -324,6 +324,10 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "eligible": ("eligible", "eligible for notifications", "notify", "notifications"),
     "notes": ("notes", "note", "notizen"),
     "id": ("id", "uuid", "contact id"),
+    # Outlook "Company", Google "Organization 1 - Name" / "Organization Name": linked to the
+    # registered org of that name (vCard: ORG).
+    "company": ("company", "organization 1 name", "organization name", "organization",
+                "organisation", "firma", "unternehmen"),
 }
 _IGNORED_HEADERS = {"org names"}
 _TRUE = {"yes", "y", "true", "1", "x", "ja", "j", "wahr", "on", "eligible"}
@@ -454,6 +458,8 @@ def _csv_record(line: int, row: list[str], mapping: dict[str, int], width: int) 
             record.values[name] = raw[name]
     if raw["org_ids"] is not None:
         record.values["org_refs"] = raw["org_ids"]
+    if raw["company"] is not None:
+        record.values["company"] = raw["company"]
     if raw["eligible"] is not None and raw["eligible"].strip():
         value = raw["eligible"].strip().casefold()
         if value in _TRUE:
@@ -568,6 +574,11 @@ def _vcard_values(card: Any, card_text: str, record: ParsedRecord) -> None:
         value = first(prop)
         if value is not None:
             record.values[name] = value
+    orgs = contents.get("org")
+    if orgs:  # ORG:Company;Department
+        value = orgs[0].value
+        record.values["company"] = _text_value(value[0] if isinstance(value, list) and value
+                                               else value)
     uid = first("uid")
     if uid:
         record.values["id"] = re.sub(r"^urn:uuid:", "", uid.strip(), flags=re.IGNORECASE)
@@ -603,7 +614,7 @@ def _uuid_or_none(value: str | None) -> str | None:
 
 def _resolve_org_refs(refs: str, orgs: Mapping[str, Org]) -> tuple[list[str], list[str]]:
     """Org IDs (15/18) or registered org names, separated by `;`, `,`, newlines or spaces."""
-    by_name = {o.name.casefold(): o.org_id for o in orgs.values()}
+    by_name = {name: o.org_id for name, o in _by_name(orgs).items()}
     ids: list[str] = []
     warnings: list[str] = []
     for part in re.split(r"[;,\n]+", refs):
@@ -641,6 +652,23 @@ def _clean_field(name: str, value: str, warnings: list[str]) -> str:
     return cleaned
 
 
+def _by_name(orgs: Mapping[str, Org]) -> dict[str, Org]:
+    return {" ".join(o.name.split()).casefold(): o for o in orgs.values()}
+
+
+def _company_link(company: str, orgs: Mapping[str, Org], warnings: list[str]) -> str | None:
+    """The registered org a Company/Organization cell names (same name, any case), or None."""
+    name = " ".join(company.split())
+    if not name:
+        return None
+    org = _by_name(orgs).get(name.casefold())
+    if org is None:
+        warnings.append(f"company {clean(name, limit=40)!r} is not a registered org: not linked")
+        return None
+    warnings.append(f"linked to {clean(org.name, limit=60)} (the company column names it)")
+    return org.org_id
+
+
 def _plan_record(
     record: ParsedRecord,
     by_email: dict[str, Contact],
@@ -654,13 +682,18 @@ def _plan_record(
     if record.error:
         return RowOutcome(record.line, "error", record.error, warnings=tuple(warnings), **raw)
     values: dict[str, Any] = {}
+    company = ""
     for name, value in record.values.items():
         if name in ("eligible",):
             values[name] = value
         elif name == "org_refs":
+            if not str(value).strip():
+                continue  # an empty cell links nothing and unlinks nothing
             ids, org_warnings = _resolve_org_refs(str(value), orgs)
             warnings.extend(org_warnings)
             values["org_ids"] = ids
+        elif name == "company":
+            company = _clean_field(name, str(value), warnings)
         else:
             values[name] = _clean_field(name, str(value), warnings)
     too_long = [
@@ -678,9 +711,16 @@ def _plan_record(
                           **raw)
     existing = by_email.get(key)
     file_id = values.pop("id", None)
-    if link_org_ids:
+    if existing is not None:
+        # Empty cells never overwrite what is stored (an Outlook export's empty Notes cell).
+        values = {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+    extra = list(link_org_ids)
+    company_org = _company_link(company, orgs, warnings)
+    if company_org is not None:
+        extra.append(company_org)
+    if extra:
         base = values.get("org_ids", list(existing.org_ids) if existing else [])
-        values["org_ids"] = list(dict.fromkeys([*base, *link_org_ids]))
+        values["org_ids"] = list(dict.fromkeys([*base, *extra]))
     try:
         if existing is not None:
             merged = existing.to_doc()
@@ -703,24 +743,28 @@ def _plan_record(
     if not changes:
         return RowOutcome(record.line, "unchanged", f"already up to date ({existing.email})",
                           contact, existing, (), tuple(warnings))
-    return RowOutcome(record.line, "update", "changes " + _describe_changes(old, new), contact,
-                      existing, changes, tuple(warnings))
+    return RowOutcome(record.line, "update", "changes " + _describe_changes(old, new, orgs),
+                      contact, existing, changes, tuple(warnings))
 
 
-def _describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """`title ('Admin' -> 'Head of IT'), orgs` - values for the short fields."""
+def _describe_changes(old: Mapping[str, Any], new: Mapping[str, Any],
+                      orgs: Mapping[str, Org]) -> str:
+    """`title ('Admin' -> 'Head of IT'), orgs ('' -> 'Acme GmbH')`: every changed field."""
+
+    def shown(key: str, value: Any) -> str:
+        if key == "eligible":
+            return "yes" if value else "no"
+        if key == "org_ids":
+            return ", ".join(orgs[o].name if o in orgs else o for o in value or ())
+        return str(value or "")
+
     parts = []
     for key, value in new.items():
         if old.get(key) == value:
             continue
-        label = FIELD_LABELS.get(key, key)
-        if key in ("full_name", "title", "role", "eligible"):
-            before, after = old.get(key), value
-            if key == "eligible":
-                before, after = ("yes" if before else "no"), ("yes" if after else "no")
-            parts.append(f"{label} ({clean(before, limit=30)!r} -> {clean(after, limit=30)!r})")
-        else:
-            parts.append(label)
+        before, after = clean(shown(key, old.get(key)), limit=30), clean(shown(key, value),
+                                                                         limit=30)
+        parts.append(f"{FIELD_LABELS.get(key, key)} ({before!r} -> {after!r})")
     return ", ".join(parts)
 
 

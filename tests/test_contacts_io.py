@@ -129,7 +129,10 @@ def test_outlook_csv_layout(store):
     assert anna.title == "Salesforce-Administratorin"
     assert anna.notes == "Ansprechpartnerin"
     assert store.find_contact_by_email("lh@acme.de").full_name == "Lukas Hofer"  # E-mail 2
-    assert any("Company" in w for w in result.warnings)  # unused columns are named
+    assert any("Department" in w for w in result.warnings)  # unused columns are named
+    assert not any("Company" in w for w in result.warnings)  # Company links orgs (below)
+    assert anna.org_ids == (ACME.org_id,)  # "Acme GmbH" is a registered org
+    assert store.find_contact_by_email("lh@acme.de").org_ids == ()  # "Acme" is not
 
 
 def test_google_csv_layouts(store):
@@ -224,6 +227,78 @@ def test_preview_writes_nothing_and_matches_email_case_insensitively(store):
     assert store.get_contact(existing.id).title == "Salesforce-Administratorin"
     assert store.find_contact_by_email("carla@acme.de") is not None
     assert len(store.list_contacts()) == 3
+
+
+def test_empty_cells_never_overwrite_stored_values(store):
+    """An Outlook export with an empty Notes cell must not erase her notes (issue 15)."""
+    anna = Contact.create(full_name="Anna Müller", email="anna@acme.de", title="Admin",
+                          role="Finance", notes="Prefers calls after 10:00\nDeputy: Bruno",
+                          org_ids=[ACME.org_id], eligible=False)
+    store.put_many("contacts", [anna.to_doc()])
+    data = ("name,email,title,role,notes,org_ids,eligible\n"
+            "Anna Müller,anna@acme.de,,,,,\n"       # every other cell empty: nothing changes
+            ",ANNA@acme.de,,,  ,,\n").encode()       # a second row for her: a duplicate
+    preview = cio.preview_import(store, "outlook.csv", data)
+    assert [r.action for r in preview.rows] == ["unchanged", "error"]
+    cio.apply_import(store, preview)
+    assert store.get_contact(anna.id) == anna
+    only_title = b"name,email,title,notes\n,anna@acme.de,Head of Finance,\n"
+    result = import_bytes(store, "x.csv", only_title)
+    assert result.updated == 1 and result.rows[0].changes == ("title",)
+    kept = store.get_contact(anna.id)
+    assert kept.title == "Head of Finance"
+    assert (kept.full_name, kept.notes, kept.role, kept.org_ids, kept.eligible) == (
+        anna.full_name, anna.notes, anna.role, anna.org_ids, anna.eligible)
+
+
+def test_the_preview_shows_every_changed_field_old_to_new(store):
+    anna = Contact.create(full_name="Anna Müller", email="anna@acme.de", title="Admin",
+                          notes="Likes tea", org_ids=[ACME.org_id])
+    store.put_many("contacts", [anna.to_doc()])
+    data = ("full_name,email,title,role,notes,org_ids,eligible\n"
+            "Anna Maria Müller,anna@acme.de,CFO,Finance,Likes coffee,Alpenbank AG,no\n"
+            ).encode()
+    preview = cio.preview_import(store, "x.csv", data)
+    row = preview.rows[0]
+    assert row.action == "update"
+    assert row.reason == (
+        "changes full name ('Anna Müller' -> 'Anna Maria Müller'), title ('Admin' -> 'CFO'), "
+        "role ('' -> 'Finance'), orgs ('Acme GmbH' -> 'Alpenbank AG'), "
+        "eligible ('yes' -> 'no'), notes ('Likes tea' -> 'Likes coffee')")
+    assert row.reason in "\n".join(cio.preview_text(preview))
+
+
+def test_a_company_column_naming_a_registered_org_links_the_contact(store):
+    anna = Contact.create(full_name="Anna Müller", email="anna@acme.de", title="Admin")
+    store.put_many("contacts", [anna.to_doc()])
+    data = ("First Name,Last Name,E-mail Address,Job Title,Company\n"
+            "Anna,Müller,anna@acme.de,Admin,ACME gmbh\n"
+            "Lukas,Hofer,lukas@alpen.at,CFO,Alpenbank AG\n"
+            "Eva,Nowak,eva@nowhere.pl,CTO,Nowhere Sp. z o.o.\n").encode()
+    preview = cio.preview_import(store, "outlook.csv", data)
+    assert not any("Company" in w for w in preview.warnings)  # not "columns not imported"
+    anna_row, lukas_row, eva_row = preview.rows
+    assert anna_row.action == "update" and anna_row.contact.org_ids == (ACME.org_id,)
+    assert "orgs ('' -> 'Acme GmbH')" in anna_row.reason
+    assert "linked to Acme GmbH (the company column names it)" in anna_row.warnings
+    assert lukas_row.action == "add" and lukas_row.contact.org_ids == (ALPEN.org_id,)
+    assert "linked to Alpenbank AG (the company column names it)" in lukas_row.warnings
+    assert eva_row.contact.org_ids == ()
+    assert any("Nowhere Sp. z o.o." in w and "not a registered org" in w
+               for w in eva_row.warnings)
+    text = "\n".join(cio.preview_text(preview))
+    assert "note: linked to Acme GmbH (the company column names it)" in text
+    cio.apply_import(store, preview)
+    assert store.get_contact(anna.id).org_ids == (ACME.org_id,)
+
+
+def test_a_vcard_org_naming_a_registered_org_links_the_contact(store):
+    card = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lukas Hofer\r\nN:Hofer;Lukas;;;\r\n"
+            "EMAIL:lukas@alpen.at\r\nTITLE:CFO\r\nORG:Alpenbank AG;Treasury\r\n"
+            "END:VCARD\r\n")
+    result = import_bytes(store, "x.vcf", card.encode())
+    assert result.added == 1
+    assert store.find_contact_by_email("lukas@alpen.at").org_ids == (ALPEN.org_id,)
 
 
 def test_duplicate_email_inside_the_file_is_reported(store):
