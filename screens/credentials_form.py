@@ -113,7 +113,9 @@ class CredentialsFormScreen(ValidatedForm[bool]):
         self.saving = True
         self.write({k: v for k, v in self.typed().items() if v.strip()})
 
-    @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials")
+    # An explicit description: Textual's default repeats the arguments (the secrets) in the log.
+    @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials",
+          description="saving credentials")
     def write(self, values: dict[str, str]) -> None:
         from juston_tui.credentials import CredentialsUnavailable
 

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -238,8 +239,9 @@ async def run_tui_flows(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> list[str]:
                         "credentials form")
             await pilot.press(*TYPED_IN_FORM)  # typed, masked, never shown or logged
             await shot("credentials-form-typed")
-            await pilot.press("escape")
-            await until(lambda: type(app.screen).__name__ == "OrgDetailScreen", "back")
+            await pilot.press("tab")  # leaving the field: Input.Blurred carries the value
+            await pilot.press("ctrl+s")  # the keyring write runs in a worker
+            await until(lambda: type(app.screen).__name__ == "OrgDetailScreen", "saved")
             await pilot.press("escape")
             for key, mode in (("2", "checklist"), ("3", "access"), ("4", "calendar"),
                               ("5", "contacts"), ("1", "registry")):
@@ -268,6 +270,9 @@ async def test_no_secret_reaches_any_file_output_log_or_screen(
         assert {"registry", "org-detail", "org-form", "credentials-form-typed"} <= set(shots)
         textual_log = (lab.tmp / "logs" / "textual.log")
         assert textual_log.exists() and textual_log.stat().st_size > 0
+        log_text = textual_log.read_text(encoding="utf-8", errors="replace")
+        assert "CredentialsFormScreen" in log_text  # the modal ran while the log was on
+        assert TYPED_IN_FORM not in typed_characters(log_text)
     # Session tokens the simulator handed out during the logins are secrets too.
     issued = [t for t in getattr(lab.sim, "_tokens", {}) if len(t) > 20]
     needles = lab.needles + issued
@@ -284,6 +289,65 @@ async def test_no_secret_reaches_any_file_output_log_or_screen(
     creds = open_credentials("cryptfile")
     assert creds.get(lab.orgs["password"].org_id, "password") == "CANARY-pw-7f3a"
     assert creds.get(lab.orgs["token"].org_id, "access_token") == "CANARY-token-3c9e1a77b0"
+
+
+def typed_characters(log_text: str) -> str:
+    """Every character of a key event in a Textual log, in order (a secret typed key by key)."""
+    return "".join(re.findall(r"Key\(key='[^']*', character='(.)'", log_text))
+
+
+async def test_a_secret_typed_into_the_credentials_form_never_reaches_textual_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEXTUAL_LOG logs every message's repr: the key events, Input.Changed/Blurred/Submitted
+    and the worker that writes the keyring (its description repeats its arguments)."""
+    import textual.constants
+
+    from juston_tui.app import JustOnApp
+    from juston_tui.credentials import open_credentials
+    from juston_tui.model import Org
+    from juston_tui.store import Store
+
+    log = tmp_path / "textual.log"
+    monkeypatch.setattr(textual.constants, "LOG_FILE", str(log))
+    store = Store.open(tmp_path / "s.json")
+    org = Org.create(org_id="00D5g000004Xyz1", name="Canary AG", auth_method="password",
+                     username="admin@canary.example")
+    store.add_org(org)
+    credentials = open_credentials("memory")
+    app = JustOnApp(store=store, credentials=credentials)
+    secret, token = "CANARY-form-pw-5c2e", "CANARYformtok8d1"
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            if getattr(app.screen, "loaded", False):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        for _ in range(100):
+            if type(app.screen).__name__ == "OrgDetailScreen":
+                break
+            await pilot.pause(0.05)
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CredentialsFormScreen"
+        await pilot.press(*secret, "tab", *token, "shift+tab", "tab")  # blurs both fields
+        app.screen.query_one("#secret-password").focus()
+        await pilot.press("enter")  # Input.Submitted
+        await pilot.press("ctrl+s")
+        for _ in range(100):
+            if type(app.screen).__name__ == "OrgDetailScreen":
+                break
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert credentials.get(org.org_id, "password") == secret  # it was really typed and saved
+    assert credentials.get(org.org_id, "security_token") == token
+    text = log.read_text(encoding="utf-8")
+    assert "SecretInput" in text and "saving credentials" in text  # the log had the form
+    for needle in (secret, token):
+        assert needle not in text
+        assert needle not in typed_characters(text)
+    for fragment in (secret[:8], token[:8]):  # not even a piece of one
+        assert fragment not in text
 
 
 def test_the_grep_finds_a_planted_secret(tmp_path: Path) -> None:
