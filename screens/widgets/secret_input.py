@@ -38,35 +38,33 @@ _HiddenKey.handler_name = events.Key.handler_name
 _HiddenPaste.handler_name = events.Paste.handler_name
 
 
+class _HidesValue:
+    """Mixin for SecretInput's messages: the repr names the input, never the value."""
+
+    input: Input
+
+    def __repr__(self) -> str:
+        return f"SecretInput.{type(self).__name__}(input={self.input!r}, value=<hidden>)"
+
+    def __rich_repr__(self) -> rich.repr.Result:
+        yield "input", self.input
+        yield "value", "<hidden>"
+
+
 class SecretInput(Input):
     """`Input(password=True)` whose events and messages repr without the value."""
 
     @dataclass(repr=False)
-    class Changed(Input.Changed, namespace="input"):
-        def __repr__(self) -> str:
-            return f"SecretInput.Changed(input={self.input!r}, value=<hidden>)"
-
-        def __rich_repr__(self) -> rich.repr.Result:
-            yield "input", self.input
-            yield "value", "<hidden>"
+    class Changed(_HidesValue, Input.Changed, namespace="input"):
+        pass
 
     @dataclass(repr=False)
-    class Submitted(Input.Submitted, namespace="input"):
-        def __repr__(self) -> str:
-            return f"SecretInput.Submitted(input={self.input!r}, value=<hidden>)"
-
-        def __rich_repr__(self) -> rich.repr.Result:
-            yield "input", self.input
-            yield "value", "<hidden>"
+    class Submitted(_HidesValue, Input.Submitted, namespace="input"):
+        pass
 
     @dataclass(repr=False)
-    class Blurred(Input.Blurred, namespace="input"):
-        def __repr__(self) -> str:
-            return f"SecretInput.Blurred(input={self.input!r}, value=<hidden>)"
-
-        def __rich_repr__(self) -> rich.repr.Result:
-            yield "input", self.input
-            yield "value", "<hidden>"
+    class Blurred(_HidesValue, Input.Blurred, namespace="input"):
+        pass
 
     def __init__(self, *args: object, password: bool = True, **kwargs: object) -> None:
         super().__init__(*args, password=password, **kwargs)  # type: ignore[arg-type]
