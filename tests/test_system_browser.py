@@ -90,6 +90,18 @@ async def _drive(cdp_port: int, url: str, shot: Path) -> tuple[str, dict[str, fl
     return text, times
 
 
+def _printed_url(log: Path, timeout: float = 20) -> str:
+    """The address `juston-tui serve` printed (the page refuses any other)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+",
+                          log.read_text(errors="replace"))
+        if found:
+            return found.group(0)
+        time.sleep(0.1)
+    raise AssertionError(f"serve printed no URL: {log.read_text(errors='replace')[-2000:]}")
+
+
 def test_registry_with_demo_data_in_headless_chromium(tmp_path: Path) -> None:
     chromium_bin = require_tool("chromium")
     require_juston()
@@ -105,10 +117,10 @@ def test_registry_with_demo_data_in_headless_chromium(tmp_path: Path) -> None:
     browser = Chromium(chromium_bin, tmp_path)
     try:
         wait_for_port(port, timeout=20)
+        url = _printed_url(tmp_path / "serve.log")  # with this start's token
         cdp_port = browser.start()
         shot = tmp_path / "registry.png"
-        text, times = asyncio.run(asyncio.wait_for(
-            _drive(cdp_port, f"http://127.0.0.1:{port}/", shot), timeout=120))
+        text, times = asyncio.run(asyncio.wait_for(_drive(cdp_port, url, shot), timeout=120))
     finally:
         browser.stop()
         _stop_group(server)
