@@ -3,6 +3,7 @@
 
     python bench/torture.py                      # 500 kills, 1,000 fault steps (a few minutes)
     python bench/torture.py --quick              # 50 kills, 200 fault steps (what CI runs)
+    python bench/torture.py --restore-kills 300 --trickle-sweeps 0 --kills 0
     python bench/torture.py --kills 100 --fault-steps 0 --seed 7
 
 What must hold, or the run fails (exit 1) with what broke:
@@ -16,6 +17,11 @@ What must hold, or the run fails (exit 1) with what broke:
   with a second writer editing the same store: no unhandled exception, every org ends with
   a verdict or a clear one-line error, every snapshot is saved and every acknowledged edit
   survives;
+- restores: `db restore` SIGKILLed at random instants: a store is at the path after every kill
+  and opens (the old one or the restored one), and every file a restore displaced is kept, a
+  readable store under its own `.damaged-*` name;
+- trickle: sweeps where some orgs send their answers one byte at a time: every sweep ends
+  within its per-org budget (plus the time to notice), those orgs with "timed out";
 - pilot: the same faults while the registry screen's "check all" (`R`) runs under Textual's
   Pilot: the app keeps running, no worker fails, every row ends with a verdict or an error.
 
@@ -234,6 +240,77 @@ def concurrent_editors(folder: Path, writes: int, *,
     return figures
 
 
+# -- 2b. db restore killed at random instants -----------------------------------------------------
+
+def _restorer(path: str, backups: list[str], ack_fd: int) -> None:
+    """Restore the two backups in turn forever, acknowledging each finished restore."""
+    from juston_tui.store import restore_backup
+
+    i = 0
+    while True:
+        kept = restore_backup(Path(path), Path(backups[i % 2]))
+        os.write(ack_fd, f"{kept.name}\n".encode())
+        i += 1
+
+
+def restore_kills(folder: Path, kills: int, seed: int, *,
+                  log: Callable[[str], None] = print) -> dict[str, Any]:
+    from juston_tui.store import damaged_beside
+
+    ctx = multiprocessing.get_context("fork")
+    path = folder / "restore.json"
+    store = Store.open(path)
+    store.add_org(Org.create(org_id=ORG, name="Restore Target GmbH", notes="original"))
+    store.put_many("contacts", [_contact(f"r{i}") for i in range(200)])
+    backups = []
+    for note in ("a", "b"):
+        store.update_org(ORG, notes=note)
+        backups.append(str(store.backup(f"restore-{note}")))
+    store.update_org(ORG, notes="original")
+    store.close()
+    rng = random.Random(seed)
+    restores = kept_files = 0
+    started = time.perf_counter()
+    for trial in range(kills):
+        r, w = os.pipe()
+        proc = ctx.Process(target=_restorer, args=(str(path), backups, w), daemon=True)
+        proc.start()
+        os.close(w)
+        time.sleep(rng.uniform(0.0, 0.08))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        acked = _read_all(r).split()
+        os.close(r)
+        restores += len(acked)
+        check(path.exists(), f"trial {trial}: no store at the path after a kill mid-restore")
+        try:
+            notes = Store.open(path).get_org(ORG).notes
+        except Exception as exc:
+            raise TortureFailure(f"trial {trial}: the store does not open after a kill in a "
+                                 f"restore: {type(exc).__name__}: {exc}") from exc
+        check(notes in ("original", "a", "b"), f"trial {trial}: the store holds {notes!r}")
+        kept = damaged_beside(path)
+        names = {p.name for p in kept}
+        lost = [a.decode() for a in acked if a.decode() not in names]
+        check(not lost, f"trial {trial}: displaced files not kept: {lost[:3]}")
+        for item in kept:  # every displaced file is a whole store, not half of one
+            try:
+                Store.open(item, read_only=True).get_org(ORG)
+            except Exception as exc:
+                raise TortureFailure(f"trial {trial}: the kept file {item.name} is not a "
+                                     f"readable store: {exc}") from exc
+            item.unlink()  # checked: keep the folder small
+        kept_files += len(kept)
+    elapsed = time.perf_counter() - started
+    check(restores > kills // 2, "the restores acknowledged almost nothing: the trial is void")
+    figures = {"kills": kills, "acknowledged_restores": restores,
+               "displaced_files_kept": kept_files, "seconds": round(elapsed, 2)}
+    log(f"restores: {kills} SIGKILLs during db restore, {restores} acknowledged restores, a store "
+        f"at the path after every kill, {kept_files} displaced files kept (each a readable "
+        f"store); {elapsed:.1f} s")
+    return figures
+
+
 # -- 3. random simulator faults during sweeps ---------------------------------------------------
 
 class _Problems(logging.Handler):
@@ -443,6 +520,52 @@ def fault_storm(folder: Path, steps: int, seed: int, *, per_sweep: int = 25,
     return figures
 
 
+# -- 3b. trickling servers against the per-org budget --------------------------------------------
+
+def trickle_sweeps(folder: Path, sweeps: int, seed: int, *, timeout: float = 1.5,
+                   log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Sweeps where a random third of the orgs trickle (0.05-0.5 s a byte), against the budget."""
+    from juston_tui.salesforce import sweep
+
+    lab = FaultLab(folder, seed, max_hang=timeout)
+    rng = random.Random(seed)
+    seconds: list[float] = []
+    slowest: list[float] = []
+    trickled = 0
+    try:
+        with _Problems() as problems:
+            for n in range(sweeps):
+                chosen = rng.sample(lab.orgs, max(1, len(lab.orgs) // 3))
+                for org in chosen:
+                    lab.sim.set_fault(org.org_id, "trickle", seconds=rng.uniform(0.05, 0.5))
+                t0 = time.perf_counter()
+                snapshots = sweep(lab.orgs, lab.credentials, concurrency=len(lab.orgs),
+                                  timeout=timeout)
+                seconds.append(time.perf_counter() - t0)
+                lab.sim.clear_faults()
+                by_id = {s.org_id: s for s in snapshots}
+                for org in chosen:
+                    error = by_id[org.org_id].error or ""
+                    check("timed out" in error, f"sweep {n}: trickling org {org.org_id} ended "
+                          f"with {error!r}, not a time-out")
+                for snap in snapshots:
+                    check_snapshot(snap, f"trickle sweep {n} org {snap.org_id}")
+                slowest.append(max(s.facts.get("duration_ms", 0) for s in snapshots) / 1000)
+                trickled += len(chosen)
+                check(seconds[-1] < timeout + 1.5, f"sweep {n} took {seconds[-1]:.1f} s with a "
+                      f"{timeout} s budget: a trickle outlasted it")
+            check(not problems.items, f"unhandled exceptions: {problems.items[:3]}")
+    finally:
+        lab.close()
+    figures = {"sweeps": sweeps, "orgs_per_sweep": len(lab.orgs), "trickling_orgs": trickled,
+               "budget_s": timeout, "sweep_seconds_max": round(max(seconds), 2),
+               "slowest_probe_s": round(max(slowest), 2)}
+    log(f"trickle: {sweeps} sweeps of {len(lab.orgs)} orgs at once, {trickled} orgs trickling one "
+        f"byte every 0.05-0.5 s: each stopped at its {timeout} s budget with a time-out (slowest "
+        f"probe {figures['slowest_probe_s']} s, slowest sweep {figures['sweep_seconds_max']} s)")
+    return figures
+
+
 # -- 4. the same faults while the registry screen checks all orgs (Pilot) ------------------------
 
 async def _pilot_storm(folder: Path, steps: int, seed: int, per_round: int,
@@ -557,8 +680,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="random faults during the UI's check-all (default: fault-steps / 4)")
     ap.add_argument("--editor-writes", type=int, default=None,
                     help="writes per concurrent editor (default 200)")
+    ap.add_argument("--restore-kills", type=int, default=None,
+                    help="SIGKILLs during db restore (default 200)")
+    ap.add_argument("--trickle-sweeps", type=int, default=None,
+                    help="sweeps with trickling orgs (default 10)")
     ap.add_argument("--quick", action="store_true",
-                    help="short run: 50 kills, 200 fault steps, 100 editor writes")
+                    help="short run: 50 kills, 200 fault steps, 100 editor writes, 30 restore "
+                    "kills, 3 trickle sweeps")
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--timeout", type=float, default=1.5, help="per-org sweep time limit")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
@@ -571,6 +699,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         else args.fault_steps // 4)
     args.editor_writes = (args.editor_writes if args.editor_writes is not None
                           else (100 if quick else 200))
+    args.restore_kills = (args.restore_kills if args.restore_kills is not None
+                          else (30 if quick else 200))
+    args.trickle_sweeps = (args.trickle_sweeps if args.trickle_sweeps is not None
+                           else (3 if quick else 10))
     return args
 
 
@@ -587,9 +719,15 @@ def run(argv: Sequence[str] | None = None, *, log: Callable[[str], None] = print
             parts.append(("kills", lambda f: kill_trials(f, args.kills, args.seed, log=log)))
         if args.editor_writes:
             parts.append(("editors", lambda f: concurrent_editors(f, args.editor_writes, log=log)))
+        if args.restore_kills:
+            parts.append(("restores", lambda f: restore_kills(f, args.restore_kills, args.seed,
+                                                              log=log)))
         if args.fault_steps:
             parts.append(("faults", lambda f: fault_storm(f, args.fault_steps, args.seed,
                                                           timeout=args.timeout, log=log)))
+        if args.trickle_sweeps:
+            parts.append(("trickle", lambda f: trickle_sweeps(f, args.trickle_sweeps, args.seed,
+                                                              timeout=args.timeout, log=log)))
         if args.pilot_steps:
             parts.append(("pilot", lambda f: pilot_storm(f, args.pilot_steps, args.seed,
                                                          log=log)))

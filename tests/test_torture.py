@@ -29,6 +29,18 @@ def test_two_editors_lose_nothing(tmp_path: Path) -> None:
     assert figures["watcher_reads"] > 0
 
 
+def test_db_restore_killed_at_random_instants_always_leaves_a_store(tmp_path: Path) -> None:
+    figures = torture.restore_kills(tmp_path, kills=25, seed=5)
+    assert figures["acknowledged_restores"] > 25
+    assert figures["displaced_files_kept"] >= figures["acknowledged_restores"]
+
+
+def test_trickling_orgs_never_outlast_the_budget(tmp_path: Path) -> None:
+    figures = torture.trickle_sweeps(tmp_path, sweeps=2, seed=3)
+    assert figures["trickling_orgs"] >= 2
+    assert figures["sweep_seconds_max"] < figures["budget_s"] + 1.5
+
+
 def test_random_faults_during_sweeps(tmp_path: Path) -> None:
     started = time.monotonic()
     figures = torture.fault_storm(tmp_path, steps=200, seed=11)
@@ -67,5 +79,7 @@ def test_a_broken_promise_fails_the_run() -> None:
 def test_quick_flag_sets_the_short_counts() -> None:
     args = torture.parse(["--quick"])
     assert (args.kills, args.fault_steps, args.pilot_steps) == (50, 200, 50)
+    assert (args.restore_kills, args.trickle_sweeps) == (30, 3)
     args = torture.parse([])
     assert (args.kills, args.fault_steps) == (500, 1000)
+    assert (args.restore_kills, args.trickle_sweeps) == (200, 10)
