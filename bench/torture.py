@@ -78,7 +78,8 @@ def _kill_writer(path: str, start: int, ack_fd: int) -> None:
         shape = i % 7
         if shape == 3:  # a multi-document transaction
             with store.transaction():
-                store.put_doc("pushes", {"id": f"p{i}", "n": i})
+                store.put_doc("pushes", {"id": f"p{i}", "start_utc": "2027-01-23T00:00:00Z",
+                                         "n": i})
                 store.put_doc("contacts", _contact(f"c{i}"))
                 store.patch_doc("orgs", ORG, {"notes": f"n{i}"})
             os.write(ack_fd, f"t{i}\n".encode())
@@ -98,6 +99,21 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _kill_at_random(ctx: Any, target: Callable[..., None], args: tuple[Any, ...],
+                    rng: random.Random) -> list[bytes]:
+    """Start `target(*args, ack_fd)` in a child, SIGKILL it 0-80 ms later; its acknowledgements."""
+    r, w = os.pipe()
+    proc = ctx.Process(target=target, args=(*args, w), daemon=True)
+    proc.start()
+    os.close(w)
+    time.sleep(rng.uniform(0.0, 0.08))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    acks = _read_all(r).split()
+    os.close(r)
+    return acks
+
+
 def kill_trials(folder: Path, kills: int, seed: int, *,
                 log: Callable[[str], None] = print) -> dict[str, Any]:
     ctx = multiprocessing.get_context("fork")
@@ -115,15 +131,7 @@ def kill_trials(folder: Path, kills: int, seed: int, *,
     open_ms: list[float] = []
     started = time.perf_counter()
     for trial in range(kills):
-        r, w = os.pipe()
-        proc = ctx.Process(target=_kill_writer, args=(str(path), next_id, w), daemon=True)
-        proc.start()
-        os.close(w)
-        time.sleep(rng.uniform(0.0, 0.08))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
-        acks = _read_all(r).split()
-        os.close(r)
+        acks = _kill_at_random(ctx, _kill_writer, (str(path), next_id), rng)
         next_id += 1_000_000
         for ack in acks:
             kind, number = ack[:1], int(ack[1:])
@@ -272,15 +280,7 @@ def restore_kills(folder: Path, kills: int, seed: int, *,
     restores = kept_files = 0
     started = time.perf_counter()
     for trial in range(kills):
-        r, w = os.pipe()
-        proc = ctx.Process(target=_restorer, args=(str(path), backups, w), daemon=True)
-        proc.start()
-        os.close(w)
-        time.sleep(rng.uniform(0.0, 0.08))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
-        acked = _read_all(r).split()
-        os.close(r)
+        acked = _kill_at_random(ctx, _restorer, (str(path), backups), rng)
         restores += len(acked)
         check(path.exists(), f"trial {trial}: no store at the path after a kill mid-restore")
         try:
