@@ -147,6 +147,9 @@ async def test_push_request_export_is_atomic_and_private(tmp_path: Path) -> None
         await pilot.pause()
         await pilot.press("ctrl+u", *str(target), "enter")
         await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmScreen"  # it exists: asked first
+        await pilot.press("y")
+        await settle(pilot)
         assert target.read_text() == app.screen.text
     assert target.stat().st_mode & 0o777 == 0o600  # a new file (mkstemp), not rewritten in place
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".request")] == []

@@ -20,6 +20,7 @@ errorcodes.htm). JSON answers lose terminal control characters on arrival (text.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -96,10 +97,15 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 class _Guard:
-    """The connections of one session, which the watchdog shuts down when time is up."""
+    """The connections of one session, which the watchdog shuts down when a request's time is up.
+
+    Each request is a new generation: a watchdog that fires late (the request already done, the
+    next one sent) must not cut the next one.
+    """
 
     def __init__(self) -> None:
-        self.fired = False
+        self.generation = 0
+        self._fired = -1
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
         self._lock = threading.Lock()
 
@@ -107,18 +113,27 @@ class _Guard:
         with self._lock:
             self._connections.add(connection)
 
-    def fire(self) -> None:
+    def start(self) -> int:
         with self._lock:
-            self.fired = True
-            connections = list(self._connections)
-        for connection in connections:
-            sock = getattr(connection, "sock", None)
-            if sock is None:
-                continue
-            try:  # the plain socket's shutdown: a read blocked in another thread returns
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.generation += 1
+            return self.generation
+
+    def fired(self, generation: int) -> bool:
+        return self._fired == generation
+
+    def fire(self, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._fired = generation
+            for connection in list(self._connections):
+                sock = getattr(connection, "sock", None)
+                if sock is None:
+                    continue
+                try:  # the plain socket's shutdown: a read blocked in another thread returns
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 class _Watchdog:
@@ -129,13 +144,18 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
+        self._reset()
+        # A forked child has no watchdog thread (and maybe a lock held by another thread).
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._cond = threading.Condition()
-        self._due: dict[int, tuple[float, _Guard]] = {}
+        self._due: dict[int, tuple[float, _Guard, int]] = {}
         self._thread: threading.Thread | None = None
 
-    def arm(self, guard: _Guard, when: float) -> None:
+    def arm(self, guard: _Guard, generation: int, when: float) -> None:
         with self._cond:
-            self._due[id(guard)] = (when, guard)
+            self._due[id(guard)] = (when, guard, generation)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="juston-watchdog",
                                                 daemon=True)
@@ -152,13 +172,14 @@ class _Watchdog:
                 if not self._due:
                     self._cond.wait()
                     continue
-                key, (when, guard) = min(self._due.items(), key=lambda item: item[1][0])
+                key, (when, guard, generation) = min(self._due.items(),
+                                                     key=lambda item: item[1][0])
                 delay = when - time.monotonic()
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
                 del self._due[key]
-            guard.fire()
+            guard.fire(generation)
 
 
 WATCHDOG = _Watchdog()
@@ -274,12 +295,12 @@ class OrgSession(requests.Session):
         if "proxies" not in kwargs or not kwargs["proxies"]:
             kwargs["proxies"] = requests.utils.get_environ_proxies(str(url))
         self.round_trips += 1
-        self.guard.fired = False
-        WATCHDOG.arm(self.guard, time.monotonic() + float(timeout))
+        generation = self.guard.start()
+        WATCHDOG.arm(self.guard, generation, time.monotonic() + float(timeout))
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.exceptions.RequestException:
-            if self.guard.fired:  # the watchdog cut the connection: say it was the time
+            if self.guard.fired(generation):  # the watchdog cut the connection: the time
                 raise self._time_limit(method, url) from None
             raise
         finally:
