@@ -267,7 +267,8 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _parse(path: Path, payload: bytes) -> dict[str, dict[str, Any]]:
+def _parse(path: Path, payload: bytes, *, check_shape: bool = True
+           ) -> dict[str, dict[str, Any]]:
     if not payload.strip():
         raise StoreCorruptError(path, "the file is empty (truncated?)")
     try:
@@ -280,7 +281,7 @@ def _parse(path: Path, payload: bytes) -> dict[str, dict[str, Any]]:
     meta = data.get("meta")
     if not meta or not any(d.get("key") == "schema" for d in meta.values() if isinstance(d, dict)):
         raise StoreCorruptError(path, "it has no schema version (not a juston-tui store?)")
-    problem = shape_problem(data)
+    problem = shape_problem(data) if check_shape else None
     if problem is not None:
         raise StoreCorruptError(path, problem)
     return data
@@ -460,6 +461,10 @@ class AtomicJSONStorage(Storage):
         self._dirty = False
         self.generation = 0  # bumps whenever the data may have changed
         self.disk_generation = 0  # bumps only when data is (re)loaded from disk or dropped
+        # Set by Store: whether a file identity is that of our own last write (its shape is
+        # then known good and not checked again), and what to do after a write.
+        self.written_by_us: Callable[[tuple[int, int, int, int]], bool] | None = None
+        self.on_commit: Callable[[os.stat_result], None] | None = None
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if self._batch and self._cache is not None:
@@ -479,7 +484,8 @@ class AtomicJSONStorage(Storage):
                 payload = handle.read()
         finally:
             os.close(fd)
-        self._cache = _parse(self.path, payload)
+        ours = self.written_by_us is not None and self.written_by_us(ident)
+        self._cache = _parse(self.path, payload, check_shape=not ours)
         self._ident = ident
         self.generation += 1
         self.disk_generation += 1
@@ -512,6 +518,8 @@ class AtomicJSONStorage(Storage):
             self.invalidate()
             raise
         self._ident = _identity(st)
+        if self.on_commit is not None:
+            self.on_commit(st)
 
     def begin(self) -> None:
         self._batch = True
@@ -633,6 +641,8 @@ class Store:
         self._lock_fd: int | None = None
         self._db = _TinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+        self._storage.written_by_us = self._written_by_us
+        self._storage.on_commit = self._record_write
         self._index_gen = -1
         self._indexes: dict[str, dict[str, int]] = {}
         self._seen_gen = -1
@@ -775,10 +785,39 @@ class Store:
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_fd = fd
             yield
         finally:
+            self._lock_fd = None
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    # The lock file holds the identity (device, inode, mtime, size) of the store file as this
+    # code last wrote it. A file with that identity is exactly our own output, whose shape is
+    # known good: its parse skips `shape_problem` (~4 µs a document, 80 ms for 10k+10k). Any
+    # other file (edited by hand, restored, copied, written by an older version) is checked.
+    def _record_write(self, st: os.stat_result) -> None:
+        if self._lock_fd is None:
+            return
+        record = " ".join(str(v) for v in _identity(st)).encode()
+        with contextlib.suppress(OSError):  # only a shortcut: without it the next parse checks
+            os.pwrite(self._lock_fd, record, 0)
+            os.ftruncate(self._lock_fd, len(record))
+
+    def _written_by_us(self, ident: tuple[int, int, int, int]) -> bool:
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            record = os.read(fd, 200)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return record == " ".join(str(v) for v in ident).encode()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
