@@ -553,7 +553,7 @@ def test_a_trickling_server_cannot_outlast_the_per_org_budget(
         sim.clear_faults(so.org_id)
     assert snap.error is not None and "timed out after 2 s" in snap.error, snap.error
     assert snap.verdict == "unknown"
-    assert seconds < 2 + 1.5, seconds  # the budget, and what it takes to notice
+    assert seconds < 2 + 3, seconds  # the budget, and slack for a loaded machine (not minutes)
 
 
 def test_a_trickle_also_stops_a_sweep_within_its_budget(sim: Simulator,
@@ -571,7 +571,7 @@ def test_a_trickle_also_stops_a_sweep_within_its_budget(sim: Simulator,
     by_id = {s.org_id: s for s in snaps}
     assert all("timed out" in (by_id[o.org_id].error or "") for o in slow)
     assert by_id[ok.org_id].error is None
-    assert seconds < 2 + 1.5, seconds
+    assert seconds < 2 + 3, seconds
 
 
 class _Witness:
@@ -649,3 +649,36 @@ def test_a_redirect_within_the_same_origin_is_still_followed() -> None:
         same.headers["Location"] = elsewhere
         with pytest.raises(RedirectRefused):
             session.get_redirect_target(same)
+
+
+def test_the_watchdog_also_cuts_a_connection_that_got_its_socket_after_the_time() -> None:
+    """Under load a TLS handshake can end after the request's time is up: the first firing
+    finds no socket, so the watchdog fires again until the request ends."""
+    import socket
+    import time
+
+    from juston_tui.salesforce.connection import WATCHDOG, _Guard
+
+    class Connecting:  # what urllib3's connection looks like before its handshake ends
+        sock: socket.socket | None = None
+
+    ours, server = socket.socketpair()
+    connection = Connecting()
+    guard = _Guard()
+    guard.watch(connection)
+    generation = guard.start()
+    WATCHDOG.arm(guard, generation, time.monotonic())  # already due
+    try:
+        deadline = time.monotonic() + 10
+        while not guard.fired(generation):
+            assert time.monotonic() < deadline, "the watchdog never fired"
+            time.sleep(0.01)
+        connection.sock = ours  # the handshake is done: now a read would block for ever
+        ours.settimeout(10)
+        started = time.monotonic()
+        assert ours.recv(1) == b""  # cut by a later firing, not by the 10 s timeout
+        assert time.monotonic() - started < 5
+    finally:
+        WATCHDOG.disarm(guard)
+        ours.close()
+        server.close()

@@ -174,14 +174,17 @@ class _Watchdog:
                     continue
                 key, (when, guard, generation) = min(self._due.items(),
                                                      key=lambda item: item[1][0])
-                delay = when - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
+                now = time.monotonic()
+                if when > now:
+                    self._cond.wait(when - now)
                     continue
-                del self._due[key]
+                # Fire again every 0.1 s until the request ends (disarm): a connection still in
+                # its TLS handshake has no socket to shut down yet at the first firing.
+                self._due[key] = (now + REFIRE_SECONDS, guard, generation)
             guard.fire(generation)
 
 
+REFIRE_SECONDS = 0.1
 WATCHDOG = _Watchdog()
 
 
