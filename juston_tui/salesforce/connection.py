@@ -308,6 +308,8 @@ class OrgSession(requests.Session):
             raise
         finally:
             WATCHDOG.disarm(self.guard)
+        if self.guard.fired(generation):  # cut mid-body: what was read may be half an answer
+            raise self._time_limit(method, url)
         _without_controls(response)
         return response
 
