@@ -629,6 +629,7 @@ def test_a_redirect_to_another_origin_is_refused_and_nothing_is_sent_there(
         witness.close()
     assert witness.connections == 0 and witness.received == []
     assert snap.error is not None
+    assert snap.error.startswith("redirect refused: ")
     assert "redirect (HTTP 307) to https://127.0.0.1:" in snap.error, snap.error
     assert "never follow a redirect to another host" in snap.error
     assert so.consumer_secret not in snap.error

@@ -329,7 +329,7 @@ class OrgSession(requests.Session):
             scheme, host, port = _origin(absolute)
             where = f"{scheme}://{host}" + (f":{port}" if port not in (None, 443, 80) else "")
             raise RedirectRefused(
-                f"{urlparse(resp.url).netloc} answered with a redirect (HTTP "
+                f"redirect refused: {urlparse(resp.url).netloc} answered with a redirect (HTTP "
                 f"{resp.status_code}) to {where}: Salesforce API calls never follow a "
                 "redirect to another host, so nothing was sent there; check the org's instance "
                 "URL (or a proxy in between)")
