@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -65,6 +66,10 @@ class OrgsChanged(Message):
         super().__init__()
         self.orgs = list(orgs)
         self.removed = list(removed)
+
+
+def _newer(shown: datetime | None, loaded: datetime | None) -> bool:
+    return shown is not None and (loaded is None or shown > loaded)
 
 
 class RegistryScreen(JustOnScreen):
@@ -147,6 +152,14 @@ class RegistryScreen(JustOnScreen):
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:
+        # A reload read the store in a worker; a check that ended meanwhile may have shown a
+        # newer result than that read saw. Keep the newer one (found by the torture storm).
+        now = app_now(self.app)
+        for key, entry in event.entries.items():
+            shown = self.entries.get(key)
+            if shown is not None and _newer(shown.info.checked_at, entry.info.checked_at):
+                entry.info = shown.info
+                event.rows[key] = entry_row(entry, now)
         self.entries = event.entries
         self.loaded = True
         if event.error:

@@ -461,3 +461,33 @@ async def test_keys_typed_right_after_slash_reach_the_filter(tmp_path: Path) -> 
         assert app.screen is app.screen_stack[-1] and type(app.screen).__name__ == (
             "RegistryScreen")
         assert app.screen.query_one("#registry-filter").value == "eda"
+
+
+async def test_a_reload_that_read_the_store_before_a_check_ended_keeps_the_newer_result(
+        tmp_path: Path) -> None:
+    """A reload's worker reads the store; a check result shown meanwhile is newer than what it
+    read and must not be replaced by the older row when the reload lands."""
+    from juston_tui.model import Check, Snapshot
+    from juston_tui.screens.registry import EntriesLoaded
+    from juston_tui.screens.registry_data import build_entries, entry_row
+    from juston_tui.screens.registry_refresh import SnapshotArrived
+
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        store = app.store
+        stale = build_entries(store.all_docs("orgs"), store.all_docs("snapshots"))  # the read
+        rows = {k: entry_row(e, NOW) for k, e in stale.items()}
+        assert stale[org_id(1)].info.verdict == "ok"
+        fresh = Snapshot(org_id(1), "2026-05-04T09:29:00Z",  # a minute before NOW
+                         tuple(Check(c, "warn", "outdated", "") for c in
+                               ("organization", "package.billing")), None)
+        screen.post_message(SnapshotArrived(fresh, 1, 1))
+        await pilot.pause()
+        assert screen.entries[org_id(1)].info.verdict == "warn"
+        screen.post_message(EntriesLoaded(stale, rows, None))
+        await pilot.pause()
+        assert screen.entries[org_id(1)].info.verdict == "warn"
+        acme = next(line for line in screen_text(app).splitlines() if "Acme GmbH  " in line)
+        assert " warn " in acme
