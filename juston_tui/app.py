@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from juston_tui.gc_pause import enable_gc
 from juston_tui.model import now_utc
+from juston_tui.screens.messages import Relayed
 from juston_tui.screens.stylesheet import CachedStylesheet
 from juston_tui.text import clean
 
@@ -116,6 +117,8 @@ class JustOnApp(App[None]):
         self._keyring_mode = keyring_mode
         self._credentials_lock = threading.Lock()
         self._start_mode = start_mode
+        # Every mounted JustOn screen (top-level or pushed), for `_relay`.
+        self._live_screens: list[Screen[Any]] = []
         # "Now" for ages and countdowns; tests pin it to get stable screens.
         self.clock: Callable[[], datetime] = now_utc
         for spec in self.specs:
@@ -282,6 +285,24 @@ class JustOnApp(App[None]):
             Segments(self.console.render(traceback, self.console.options))
         )
         self._close_messages_no_wait()
+
+    # -- messages up: what one screen changed, every other screen shows -----------------------
+    def screen_mounted(self, screen: Screen[Any]) -> None:
+        self._live_screens.append(screen)
+
+    def screen_unmounted(self, screen: Screen[Any]) -> None:
+        if screen in self._live_screens:
+            self._live_screens.remove(screen)
+
+    @on(Relayed)
+    def _relay(self, message: Relayed) -> None:
+        """Hand a screen's OrgsChanged/SnapshotArrived to every other screen (not back to the
+        one it came from, and never a copy again)."""
+        if message.relayed:
+            return
+        for screen in list(self._live_screens):
+            if screen is not message.origin and screen.is_attached:
+                screen.post_message(message.copy())
 
     # -- one handler for every worker's failure ----------------------------------------------
     @on(Worker.StateChanged)

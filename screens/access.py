@@ -25,14 +25,14 @@ from textual.widgets import Static
 
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
-from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.messages import RefreshFinished, SnapshotArrived, StoreChanged
 from juston_tui.screens.registry_data import (
     STALE_AFTER,
     app_now,
     format_age,
     parse_time,
 )
-from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
+from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row, verdict_style
 from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean

@@ -5,7 +5,7 @@ credentials state (never a secret) and the actions a support engineer needs next
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Static
 
 from juston_tui.model import CHECK_IDS, Org, Snapshot
+from juston_tui.screens.base import JustOnSubScreen
+from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived
 from juston_tui.screens.registry_data import (
     PUSH_LABELS,
     STALE_AFTER,
@@ -25,14 +26,11 @@ from juston_tui.screens.registry_data import (
     format_age,
     parse_time,
 )
-from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
+from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import verdict_style
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
-
-if TYPE_CHECKING:
-    from juston_tui.screens.registry import RegistryScreen
 
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
     "password": ("password",),
@@ -90,7 +88,7 @@ def describe_credentials(org: Org, status: dict[str, bool] | None, problem: str 
     return "set", "green", Text(", ".join(present) or "nothing needed")
 
 
-class OrgDetailScreen(Screen[None]):
+class OrgDetailScreen(JustOnSubScreen[None]):
     """Pushed over the registry by enter; esc goes back."""
 
     CSS_PATH = "../styles/registry.tcss"
@@ -106,10 +104,9 @@ class OrgDetailScreen(Screen[None]):
     ]
     EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"credentials", "edit"})
 
-    def __init__(self, org_id: str, registry: RegistryScreen | None = None) -> None:
+    def __init__(self, org_id: str) -> None:
         super().__init__()
         self.org_id = org_id
-        self.registry = registry
         self.org: Org | None = None
         self.snapshot: Snapshot | None = None
         self.history: list[dict[str, Any]] = []
@@ -130,9 +127,6 @@ class OrgDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#detail-scroll").focus()
         self.load()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.EDIT_ACTIONS and getattr(self.app, "read_only", False))
 
     # -- loading -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="detail-load", exclusive=True,
@@ -343,18 +337,18 @@ class OrgDetailScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="detail-refresh", name="checking org")
     def sweep_one(self, org: Org, cancel: threading.Event) -> None:
-        run_sweep(self.app, [org], cancel=cancel, post=self.post_message, concurrency=1)
+        run_sweep(self.app, [org], cancel=cancel, post=self.announce, concurrency=1)
 
     @on(SnapshotArrived)
     def _snapshot(self, event: SnapshotArrived) -> None:
+        """This org checked, here or (relayed) from the registry or the access screen."""
+        if event.snapshot.org_id != self.org_id:
+            return
         self.snapshot = event.snapshot
         self.history.insert(0, {"checked_at": event.snapshot.checked_at,
                                 "verdict": event.snapshot.verdict,
                                 "error": event.snapshot.error,
                                 "verdicts": {c.id: c.verdict for c in event.snapshot.checks}})
-        if self.registry is not None:
-            self.registry.apply_snapshot_info(event.snapshot.org_id,
-                                              SnapInfo.from_snapshot(event.snapshot))
         self.render_all()
 
     @on(RefreshFinished)
@@ -399,10 +393,7 @@ class OrgDetailScreen(Screen[None]):
 
         def done(org: Org | None) -> None:
             if org is not None:
-                if self.registry is not None:
-                    from juston_tui.screens.registry import OrgsChanged
-
-                    self.registry.post_message(OrgsChanged([org]))
+                self.announce(OrgsChanged([org]))
                 self.load()
 
         self.app.push_screen(OrgFormScreen(self.org), done)

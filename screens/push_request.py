@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,18 +21,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, Org, ValidationError
+from juston_tui.screens.base import JustOnSubScreen
 from juston_tui.screens.form_base import ERROR_CLASS
+from juston_tui.screens.messages import OrgsChanged
 from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
-
-if TYPE_CHECKING:
-    from juston_tui.screens.registry import RegistryScreen
 
 SANDBOX_RULE = ("Push upgrades reach production orgs only. A sandbox is included only when a "
                 "sandbox push was requested by support ticket (set the org's sandbox push "
@@ -215,7 +214,7 @@ class SavePrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class PushRequestScreen(Screen[None]):
+class PushRequestScreen(JustOnSubScreen[None]):
     """Draft, copy/save, and record the push-upgrade registration of the marked orgs."""
 
     CSS_PATH = "../styles/registry.tcss"
@@ -229,10 +228,9 @@ class PushRequestScreen(Screen[None]):
     ]
     EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"requested", "registered", "withdrawn"})
 
-    def __init__(self, org_ids: list[str], registry: RegistryScreen | None = None) -> None:
+    def __init__(self, org_ids: list[str]) -> None:
         super().__init__()
         self.org_ids = list(org_ids)
-        self.registry = registry
         self.candidates: list[Candidate] = []
         self.contacts: list[Contact] = []
         self.text = ""
@@ -250,9 +248,6 @@ class PushRequestScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "JustOn Upgrade request"
         self.load()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.EDIT_ACTIONS and getattr(self.app, "read_only", False))
 
     @work(thread=True, exit_on_error=False, group="push-load", exclusive=True,
           name="preparing the upgrade request")
@@ -418,10 +413,7 @@ class PushRequestScreen(Screen[None]):
         self.candidates = [Candidate(by_id.get(c.org.org_id, c.org), c.info, c.included, c.notes)
                            for c in self.candidates]
         self.render_summary()
-        if self.registry is not None:
-            from juston_tui.screens.registry import OrgsChanged
-
-            self.registry.post_message(OrgsChanged(seen))
+        self.announce(OrgsChanged(seen))
         if not saved:
             return
         state = saved[0].push.state

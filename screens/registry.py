@@ -9,7 +9,6 @@ as its snapshot arrives; `esc` cancels.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +23,7 @@ from textual.widgets import Static
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
-from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
 from juston_tui.screens.registry_data import (
     COLUMNS,
     OrgEntry,
@@ -34,7 +33,7 @@ from juston_tui.screens.registry_data import (
     entry_row,
     matcher,
 )
-from juston_tui.screens.registry_refresh import RefreshFinished, SnapshotArrived, run_sweep
+from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import FastTable, Row
 from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
@@ -57,15 +56,6 @@ class EntriesLoaded(Message):
 
 class IndexReady(Message):
     """Every entry is parsed and indexed for filtering (done after the first frame)."""
-
-
-class OrgsChanged(Message):
-    """Orgs were written (add, edit, delete, undo, push state): show them."""
-
-    def __init__(self, orgs: Iterable[Org] = (), removed: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.orgs = list(orgs)
-        self.removed = list(removed)
 
 
 def _newer(shown: datetime | None, loaded: datetime | None) -> bool:
@@ -421,7 +411,7 @@ class RegistryScreen(JustOnScreen):
             return
         from juston_tui.screens.org_detail import OrgDetailScreen
 
-        self.app.push_screen(OrgDetailScreen(entry.org.org_id, registry=self))
+        self.app.push_screen(OrgDetailScreen(entry.org.org_id))
 
     # -- refresh -------------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -461,7 +451,7 @@ class RegistryScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs")
     def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
-        run_sweep(self.app, orgs, cancel=cancel, post=self.post_message)
+        run_sweep(self.app, orgs, cancel=cancel, post=self.announce)
 
     @on(SnapshotArrived)
     def _snapshot_arrived(self, event: SnapshotArrived) -> None:
@@ -486,6 +476,10 @@ class RegistryScreen(JustOnScreen):
         self.table.update_row(org_id, row.cells, row.sort_values)
         self.update_status()
 
+    def _vendor_synced(self, applied: bool | None) -> None:
+        if applied:
+            self.load_entries()
+
     @on(RefreshFinished)
     def _refresh_finished(self, event: RefreshFinished) -> None:
         self.refreshing = False
@@ -507,7 +501,7 @@ class RegistryScreen(JustOnScreen):
             return
         from juston_tui.screens.push_request import PushRequestScreen
 
-        self.app.push_screen(PushRequestScreen([o.org_id for o in orgs], registry=self))
+        self.app.push_screen(PushRequestScreen([o.org_id for o in orgs]))
 
     def action_vendor_sync(self) -> None:
         org = self.cursor_org()
@@ -522,4 +516,4 @@ class RegistryScreen(JustOnScreen):
             org = vendors[0]
         from juston_tui.screens.vendor_sync import VendorSyncScreen
 
-        self.app.push_screen(VendorSyncScreen(org, registry=self))
+        self.app.push_screen(VendorSyncScreen(org), self._vendor_synced)

@@ -1,9 +1,9 @@
 """Checking orgs from the registry, detail and access screens without freezing the UI.
 
 `run_sweep` runs inside a thread worker: it calls `juston_tui.salesforce.sweep` and reports each
-snapshot as a `SnapshotArrived` message as soon as it lands (messages are thread-safe), then
-one `RefreshFinished`. Cancelling sets the shared `threading.Event`; sweep stops starting new
-orgs and the screen says how many were done.
+snapshot as a `SnapshotArrived` message as soon as it lands (pass `post=screen.announce`: the
+app hands each one to the other screens too), then one `RefreshFinished`. Cancelling sets the
+shared `threading.Event`; sweep stops starting new orgs and the screen says how many were done.
 """
 
 from __future__ import annotations
@@ -15,28 +15,8 @@ from typing import Any
 from textual.message import Message
 
 from juston_tui.model import Org, Snapshot
+from juston_tui.screens.messages import RefreshFinished, SnapshotArrived
 from juston_tui.text import clean
-
-
-class SnapshotArrived(Message):
-    """One org has been checked (posted from a worker thread)."""
-
-    def __init__(self, snapshot: Snapshot, done: int, total: int) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-        self.done = done
-        self.total = total
-
-
-class RefreshFinished(Message):
-    """A refresh ended: `count` snapshots, `cancelled` by esc, or `error` (one clean line)."""
-
-    def __init__(self, count: int, total: int, cancelled: bool, error: str | None = None) -> None:
-        super().__init__()
-        self.count = count
-        self.total = total
-        self.cancelled = cancelled
-        self.error = error
 
 
 def run_sweep(

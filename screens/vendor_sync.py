@@ -7,24 +7,21 @@ preview and this screen always agree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Static
 
 from juston_tui.model import Org
+from juston_tui.screens.base import JustOnSubScreen
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
-
-if TYPE_CHECKING:
-    from juston_tui.screens.registry import RegistryScreen
 
 PLAN_COLUMNS = (
     Column("action", "Action", 7),
@@ -75,7 +72,7 @@ def plan_rows(plan: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-class VendorSyncScreen(Screen[None]):
+class VendorSyncScreen(JustOnSubScreen[bool]):
     """Preview, then apply, the subscriber list of the vendor org."""
 
     CSS_PATH = "../styles/registry.tcss"
@@ -86,10 +83,10 @@ class VendorSyncScreen(Screen[None]):
     ]
     EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"apply"})
 
-    def __init__(self, vendor: Org, registry: RegistryScreen | None = None) -> None:
+    def __init__(self, vendor: Org) -> None:
         super().__init__()
         self.vendor = vendor
-        self.registry = registry
+        self.applied = False  # dismissed with it: the registry reloads when True
         self.plan: list[dict[str, Any]] = []
         self.latest: dict[str, Any] = {}
         self.busy = False
@@ -107,7 +104,7 @@ class VendorSyncScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apply":
-            if getattr(self.app, "read_only", False):
+            if self.read_only:
                 return False
             return any(i["action"] in ("add", "update") for i in self.plan) and not self.busy
         return True
@@ -212,8 +209,7 @@ class VendorSyncScreen(Screen[None]):
                 item["action"] = "same"
         self.query_one(FastTable).set_rows(plan_rows(self.plan))
         self.refresh_bindings()
-        if self.registry is not None:
-            self.registry.load_entries()
+        self.applied = True
 
     def action_back(self) -> None:
-        self.dismiss()
+        self.dismiss(self.applied)
