@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from juston_tui import APP_NAME, __version__
-from juston_tui.commands import UserError
 from juston_tui.credentials import BackendInfo, CredentialStore, CredentialsUnavailable
+from juston_tui.errors import UserError
 from juston_tui.model import Org, PushRegistration, now_utc
 from juston_tui.simulator import daemon
 
@@ -497,7 +497,7 @@ def register_simulator_orgs(
         }[chosen]
         credentials.set_many({(so.org_id, kind): value for kind, value in secrets.items()})
     if store is not None:
-        store.put_many("orgs", [o.to_doc() for o in orgs])
+        store.put_orgs(orgs)
     return orgs
 
 

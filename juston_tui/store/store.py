@@ -425,6 +425,15 @@ class Store:
             raise NotFoundError(f"no org {org_id} in the store")
         return Org.from_doc(doc)
 
+    def put_orgs(self, orgs: list[Org]) -> None:
+        """Add or replace many orgs in one write (the demo, imports)."""
+        self.put_many("orgs", [o.to_doc() for o in orgs])
+
+    def org_docs(self) -> list[dict[str, Any]]:
+        """Every org as its stored document, for bulk display: 10,000 rows without building
+        10,000 Org objects (~0.2 s). Read-only: changes go through the typed methods."""
+        return self.all_docs("orgs")
+
     # -- contacts ----------------------------------------------------------------------------
     def list_contacts(self) -> list[Contact]:
         with self._thread_lock:
@@ -475,6 +484,15 @@ class Store:
             raise NotFoundError(f"no contact {contact_id} in the store")
         return Contact.from_doc(doc)
 
+    def put_contacts(self, contacts: list[Contact]) -> None:
+        """Add or replace many contacts in one write (imports, the demo); the caller has
+        checked that no e-mail address belongs to two of them."""
+        self.put_many("contacts", [c.to_doc() for c in contacts])
+
+    def contact_docs(self) -> list[dict[str, Any]]:
+        """Every contact as its stored document, for bulk display (read-only)."""
+        return self.all_docs("contacts")
+
     # -- snapshots ---------------------------------------------------------------------------
     def save_snapshot(self, snapshot: Snapshot) -> None:
         """Keep the full latest snapshot plus a short history of verdicts per org."""
@@ -500,6 +518,14 @@ class Store:
     def snapshot_history(self, org_id: str) -> list[dict[str, Any]]:
         doc = self.get_doc("snapshots", org_id) or {}
         return list(doc.get("history") or [])
+
+    def snapshot_doc(self, org_id: str) -> dict[str, Any] | None:
+        """The org's latest snapshot as stored (with its short history), read-only."""
+        return self.get_doc("snapshots", org_id)
+
+    def snapshot_docs(self) -> list[dict[str, Any]]:
+        """Every org's latest snapshot as stored, for bulk display (read-only)."""
+        return self.all_docs("snapshots")
 
     def all_snapshots(self) -> dict[str, Snapshot]:
         with self._thread_lock:
