@@ -440,7 +440,7 @@ def _error_family(error: str) -> str:
 
 def fault_storm(folder: Path, steps: int, seed: int, *, per_sweep: int = 25,
                 timeout: float = 1.5, log: Callable[[str], None] = print) -> dict[str, Any]:
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
 
     lab = FaultLab(folder, seed, max_hang=timeout * 1.25)
     editor_store = Store.open(lab.path)  # a second writer: a person editing during the sweep
@@ -540,7 +540,7 @@ def fault_storm(folder: Path, steps: int, seed: int, *, per_sweep: int = 25,
 def trickle_sweeps(folder: Path, sweeps: int, seed: int, *, timeout: float = 1.5,
                    log: Callable[[str], None] = print) -> dict[str, Any]:
     """Sweeps where a random third of the orgs trickle (0.05-0.5 s a byte), against the budget."""
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
 
     lab = FaultLab(folder, seed, max_hang=timeout)
     rng = random.Random(seed)

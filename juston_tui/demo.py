@@ -535,7 +535,7 @@ def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
     """Build the demo store in a temporary file and move it into place whole, so a failed or
     interrupted seeding never leaves a half-made demo behind."""
     from juston_tui.push_jobs import refresh_push_jobs
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
     from juston_tui.store import Store
 
     place = env.place
