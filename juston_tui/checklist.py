@@ -650,10 +650,12 @@ def verify_org(
     if "browser_caching" in needed:
         stages.append("caching")
     if probe is None or read_caching is None:
-        from juston_tui import salesforce
+        # simple-salesforce and requests: only when the org is really asked
+        from juston_tui.salesforce.metadata import read_browser_caching
+        from juston_tui.salesforce.probe import probe_org
 
-        probe = probe or salesforce.probe_org
-        read_caching = read_caching or salesforce.read_browser_caching
+        probe = probe or probe_org
+        read_caching = read_caching or read_browser_caching
     if settings is None:
         from juston_tui.salesforce.settings import ProbeSettings
 
