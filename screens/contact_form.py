@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from juston_tui.model import Contact, ValidationError
-from juston_tui.screens.form_base import ValidatedForm
+from juston_tui.screens.form_base import FormFailed, FormSaved, ValidatedForm
 from juston_tui.text import clean
 
 # (field, label, placeholder)
@@ -62,20 +62,7 @@ class ContactFormScreen(ValidatedForm[FormResult]):
         Binding("ctrl+l", "link", "Link orgs"),
         Binding("ctrl+g", "goto_duplicate", "Go to existing", show=False),
     ]
-    DEFAULT_CSS = """
-    ContactFormScreen { align: center middle; }
-    ContactFormScreen > Vertical {
-        width: 80; max-width: 100%; height: 90%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    ContactFormScreen VerticalScroll { height: 1fr; }
-    ContactFormScreen Label { margin-top: 1; }
-    ContactFormScreen TextArea { height: 5; }
-    ContactFormScreen .field-error { color: $error; height: auto; }
-    ContactFormScreen #contact-orgs { height: auto; color: $text-muted; }
-    ContactFormScreen #form-buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    ContactFormScreen #form-buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = "../styles/contacts.tcss"
 
     def __init__(
         self,
@@ -83,13 +70,11 @@ class ContactFormScreen(ValidatedForm[FormResult]):
         *,
         org_names: Mapping[str, str] | None = None,
         find_email: Callable[[str], Contact | None] | None = None,
-        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.contact = contact
         self.org_names = dict(org_names or {})
         self.find_email = find_email
-        self.read_only = read_only
         self.org_ids: list[str] = list(contact.org_ids) if contact else []
         self.duplicate_id: str | None = None
 
@@ -214,7 +199,8 @@ class ContactFormScreen(ValidatedForm[FormResult]):
 
     @work(thread=True, exit_on_error=False, group="contact-form", name="saving contact")
     def write(self, contact: Contact) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        """Store it; the outcome goes back as FormSaved / FormFailed (form_base handles both)."""
+        store = self.store
         try:
             if self.contact is None:
                 store.add_contact(contact)
@@ -223,20 +209,15 @@ class ContactFormScreen(ValidatedForm[FormResult]):
                 saved = store.update_contact(self.contact.id,
                                              **edited_fields(self.contact, contact))
         except ValidationError as exc:
-            self.app.call_from_thread(self._save_failed, dict(exc.errors), store)
+            errors = dict(exc.errors)
+            if "email" in errors:  # another instance took the address: point at its owner
+                other = store.find_contact_by_email(contact.email)
+                if other is not None and (self.contact is None or other.id != self.contact.id):
+                    errors["email"] = self._duplicate_message(other)
+                    self.duplicate_id = other.id
+            self.post_message(FormFailed(errors))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._save_failed, {"form": f"Not saved: {exc}"}, None)
+            self.post_message(FormFailed({"form": f"Not saved: {exc}"}))
             return
-        self.app.call_from_thread(self.dismiss, saved)
-
-    def _save_failed(self, errors: dict[str, str], store: Any) -> None:
-        self.saving = False
-        if "email" in errors and store is not None:
-            other = store.find_contact_by_email(self.query_one("#field-email", Input).value)
-            if other is not None and (self.contact is None or other.id != self.contact.id):
-                errors["email"] = self._duplicate_message(other)
-                self.duplicate_id = other.id
-        self.show_errors(errors)
-        self.focus_first_error(errors)
-        self.refresh_bindings()
+        self.post_message(FormSaved(saved))

@@ -307,7 +307,7 @@ class ContactsScreen(JustOnScreen):
             self.notify(Text(event.note), timeout=5)
 
     # -- add / edit --------------------------------------------------------------------------
-    def _form(self, contact: Contact | None, read_only: bool = False) -> None:
+    def _form(self, contact: Contact | None) -> None:
         from juston_tui.screens.contact_form import ContactFormScreen, GoToContact
 
         before = contact
@@ -331,7 +331,7 @@ class ContactsScreen(JustOnScreen):
 
         self.app.push_screen(
             ContactFormScreen(contact, org_names=self.index.org_names,
-                              find_email=self.index.find_email, read_only=read_only),
+                              find_email=self.index.find_email),
             done,
         )
 
@@ -347,7 +347,7 @@ class ContactsScreen(JustOnScreen):
     def _open(self, event: FastTable.RowSelected) -> None:
         contact = self.index.get(event.key)
         if contact is not None:
-            self._form(contact, read_only=self.read_only)
+            self._form(contact)  # read-only when the app is
 
     # -- delete / undo -------------------------------------------------------------------------
     def action_delete(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 from juston_tui.credentials import CredentialsUnavailable
 from juston_tui.model import Org
 from juston_tui.salesforce.auth_help import PASSWORD_METHOD_FACTS
-from juston_tui.screens.form_base import ValidatedForm
+from juston_tui.screens.form_base import FormFailed, FormSaved, ValidatedForm
 from juston_tui.screens.widgets.secret_input import SecretInput
 from juston_tui.text import clean
 
@@ -45,18 +45,7 @@ class CredentialsFormScreen(ValidatedForm[bool]):
     FIELD_PREFIX = "secret-"
     VALIDATE_ON_BLUR = False
 
-    DEFAULT_CSS = """
-    CredentialsFormScreen { align: center middle; }
-    CredentialsFormScreen > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 95%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    CredentialsFormScreen Label { margin-top: 1; }
-    CredentialsFormScreen .field-error { color: $error; height: auto; }
-    CredentialsFormScreen #cred-warning { color: $warning; height: auto; margin-top: 1; }
-    CredentialsFormScreen #cred-buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    CredentialsFormScreen #cred-buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = "../styles/registry.tcss"
 
     def __init__(self, org: Org) -> None:
         super().__init__()
@@ -118,42 +107,37 @@ class CredentialsFormScreen(ValidatedForm[bool]):
     @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials",
           description="saving credentials")
     def write(self, values: dict[str, str]) -> None:
-
         try:
             if "private_key" in values:
                 path = Path(values["private_key"].strip()).expanduser()
                 try:
                     pem = path.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError) as exc:
-                    self.app.call_from_thread(self._failed, {
+                    self.post_message(FormFailed({
                         "private_key": clean(f"cannot read {path}: "
                                              f"{getattr(exc, 'strerror', None) or exc}",
-                                             limit=200)})
+                                             limit=200)}))
                     return
                 if "PRIVATE KEY" not in pem:
-                    self.app.call_from_thread(self._failed, {
-                        "private_key": "this file holds no PEM private key"})
+                    self.post_message(FormFailed({
+                        "private_key": "this file holds no PEM private key"}))
                     return
                 values["private_key"] = pem
-            credentials = self.app.get_credentials()  # type: ignore[attr-defined]
+            credentials = self.juston.get_credentials()
             for kind, secret in values.items():
                 credentials.set(self.org.org_id, kind, secret)
         except CredentialsUnavailable as exc:
-            self.app.call_from_thread(self._failed, {
-                "form": f"{exc.summary}. {exc.explanation}".strip()})
+            self.post_message(FormFailed({"form": f"{exc.summary}. {exc.explanation}".strip()}))
             return
         except Exception as exc:  # the message is the backend's, never our secret
-            self.app.call_from_thread(self._failed, {
-                "form": clean(f"the keyring refused: {type(exc).__name__}", limit=200)})
+            self.post_message(FormFailed({
+                "form": clean(f"the keyring refused: {type(exc).__name__}", limit=200)}))
             return
-        self.app.call_from_thread(self._saved)
+        self.post_message(FormSaved(True))
 
-    def _failed(self, errors: dict[str, str]) -> None:
-        self.saving = False
-        self.show_errors(errors)
-
+    @on(FormSaved)
     def _saved(self) -> None:
+        """Before the base dismisses: the typed secrets leave the widgets at once."""
         for kind, _, _ in self.fields:
             self.query_one(f"#secret-{kind}", Input).value = ""
         self.notify("Credentials saved to the keyring.", timeout=3)
-        self.dismiss(True)

@@ -16,10 +16,11 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
+from juston_tui.screens.base import JustOnModal
 from juston_tui.text import clean
 
 ResultType = TypeVar("ResultType")
@@ -30,18 +31,34 @@ ERROR_CLASS = "-invalid"
 ERROR_LABEL_CLASS = "field-error"
 
 
-class ValidatedForm(ModalScreen[ResultType]):
-    """Base of the org, contact, push and credentials forms."""
+class FormSaved(Message):
+    """The form's save worker finished: dismiss with `result`."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__()
+        self.result = result
+
+
+class FormFailed(Message):
+    """The form's save worker was refused: `errors` by field ("form" for the whole form)."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__()
+        self.errors = dict(errors)
+
+
+class ValidatedForm(JustOnModal[ResultType]):
+    """Base of the org, contact, push and credentials forms.
+
+    A save worker ends with `self.post_message(FormSaved(result))` (the form dismisses) or
+    `FormFailed(errors)` (the errors go under their fields, the first bad field gets focus).
+    """
 
     FIELD_ORDER: ClassVar[tuple[str, ...]] = ()
     FIELD_PREFIX: ClassVar[str] = "field-"
     # Leaving an empty field that is not required clears its message instead of checking it.
     REQUIRED: ClassVar[frozenset[str]] = frozenset()
     VALIDATE_ON_BLUR: ClassVar[bool] = True
-    DEFAULT_CSS = """
-    ValidatedForm .field-error { color: $error; height: auto; }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
@@ -156,12 +173,18 @@ class ValidatedForm(ModalScreen[ResultType]):
                 widget.scroll_visible()
                 return
 
-    def refuse_read_only(self) -> bool:
-        """Tell the user and return True when the app is read-only."""
-        if getattr(self.app, "read_only", False):
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
-            return True
-        return False
+    # -- what the save worker reported ---------------------------------------------------------
+    @on(FormSaved)
+    def _form_saved(self, event: FormSaved) -> None:
+        self.saving = False
+        self.dismiss(event.result)  # type: ignore[arg-type]
+
+    @on(FormFailed)
+    def _form_failed(self, event: FormFailed) -> None:
+        self.saving = False
+        self.show_errors(event.errors)
+        self.focus_first_error(event.errors)
+        self.refresh_bindings()
 
     # -- checking as you go ------------------------------------------------------------------
     def recheck(self, names: Iterable[str]) -> None:

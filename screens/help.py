@@ -9,8 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from juston_tui.screens.base import JustOnModal
 
 
 def _key_label(app: Any, key: str, display: str | None) -> str:
@@ -22,20 +24,13 @@ def _key_label(app: Any, key: str, display: str | None) -> str:
         return key
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(JustOnModal[None]):
     """A modal table of the bindings active on the screen underneath."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
 
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 80; max-width: 95%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    """
 
     def __init__(self, target: Screen[Any]) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from juston_tui.model import AUTH_METHODS, Org, ValidationError
 from juston_tui.salesforce.auth_help import PASSWORD_METHOD_FACTS
-from juston_tui.screens.form_base import ValidatedForm
+from juston_tui.screens.form_base import FormFailed, FormSaved, ValidatedForm
 from juston_tui.text import clean
 
 # (field, label, placeholder, help)
@@ -63,33 +63,7 @@ class OrgFormScreen(ValidatedForm[Org | None]):
     FIELD_ORDER = FIELD_ORDER
     REQUIRED = frozenset({"org_id", "name"})
 
-    DEFAULT_CSS = """
-    OrgFormScreen { align: center middle; }
-    OrgFormScreen > Vertical {
-        width: 90; max-width: 100%; height: auto; max-height: 100%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    OrgFormScreen VerticalScroll { height: auto; max-height: 1fr; }
-    OrgFormScreen .form-row { height: auto; }
-    OrgFormScreen .form-label { width: 24; height: 1; padding: 0 1 0 0; }
-    OrgFormScreen Input { border: none; height: 1; padding: 0 1; width: 1fr; }
-    OrgFormScreen Input:focus { background: $boost; border: none; }
-    OrgFormScreen Input.-invalid { border: none; background: $error 25%; }
-    OrgFormScreen Input.-invalid:focus { border: none; background: $error 40%; }
-    OrgFormScreen Select { width: 1fr; }
-    OrgFormScreen Select.-invalid > SelectCurrent { background: $error 25%; }
-    OrgFormScreen SelectCurrent { border: none; height: 1; padding: 0 1; }
-    OrgFormScreen Select:focus > SelectCurrent { background: $boost; border: none; }
-    OrgFormScreen Checkbox { border: none; height: 1; padding: 0; margin-left: 24; }
-    OrgFormScreen .field-error { color: $error; height: auto; display: none;
-                                 margin-left: 24; }
-    OrgFormScreen .field-error.-shown { display: block; }
-    OrgFormScreen #form-buttons { height: auto; align-horizontal: right; }
-    OrgFormScreen #form-buttons Button { margin-left: 1; min-width: 10; height: 1;
-                                         border: none; }
-    OrgFormScreen #form-method-warning { color: $warning; height: auto; margin-left: 24; }
-    OrgFormScreen #form-help { color: $text-muted; height: 1; }
-    """
+    CSS_PATH = "../styles/registry.tcss"
 
     def __init__(self, org: Org | None) -> None:
         super().__init__()
@@ -204,7 +178,7 @@ class OrgFormScreen(ValidatedForm[Org | None]):
 
     @work(thread=True, exit_on_error=False, group="org-form", name="saving org")
     def write(self, org: Org) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         try:
             if self.org is None:
                 store.add_org(org)
@@ -212,14 +186,9 @@ class OrgFormScreen(ValidatedForm[Org | None]):
             else:
                 saved = store.update_org(org.org_id, **edited_fields(self.org, org))
         except ValidationError as exc:
-            self.app.call_from_thread(self._save_failed, exc.errors)
+            self.post_message(FormFailed(exc.errors))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._save_failed, {"form": clean(str(exc), limit=300)})
+            self.post_message(FormFailed({"form": clean(str(exc), limit=300)}))
             return
-        self.app.call_from_thread(self.dismiss, saved)
-
-    def _save_failed(self, errors: dict[str, str]) -> None:
-        self.saving = False
-        self.show_errors(errors)
-        self.focus_first_error(errors)
+        self.post_message(FormSaved(saved))

@@ -4,6 +4,9 @@ The rows come from the store in a worker (the UI never waits for the file lock);
 keeps one `OrgEntry` and one `Row` per org and filters its own list on every keystroke, handing
 `FastTable` only the matching rows. Checks run in a thread worker (`sweep`) and update each row
 as its snapshot arrives; `esc` cancels.
+
+The forms and sub-screens are imported when first opened, not with this module (they
+cost ~80 ms of start-up: the registry is the first screen).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from textual.widgets import Label, ProgressBar, Static
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
 from juston_tui.screens.registry_data import (
     COLUMNS,
@@ -56,6 +60,24 @@ class EntriesLoaded(Message):
 
 class IndexReady(Message):
     """Every entry is parsed and indexed for filtering (done after the first frame)."""
+
+
+class OrgsRemoved(Message):
+    """The delete worker removed these orgs (kept for `u`)."""
+
+    def __init__(self, orgs: list[Org]) -> None:
+        super().__init__()
+        self.orgs = orgs
+
+
+class OrgsRestored(Message):
+    """The undo worker put `restored` back (of `wanted`), or failed with `error`."""
+
+    def __init__(self, wanted: list[Org], restored: list[Org], error: str = "") -> None:
+        super().__init__()
+        self.wanted = wanted
+        self.restored = restored
+        self.error = error
 
 
 def _newer(shown: datetime | None, loaded: datetime | None) -> bool:
@@ -339,7 +361,7 @@ class RegistryScreen(JustOnScreen):
 
     def _form_done(self, org: Org | None) -> None:
         if org is not None:
-            self.post_message(OrgsChanged([org]))
+            self.announce(OrgsChanged([org]))
             self.notify(Text(f"Saved {clean(org.name, limit=60)}."), timeout=3)
 
     def action_delete(self) -> None:
@@ -347,7 +369,6 @@ class RegistryScreen(JustOnScreen):
         if not orgs:
             self.notify("No org under the cursor.", severity="warning")
             return
-        from juston_tui.screens.confirm import ConfirmScreen
 
         if len(orgs) == 1:
             question = (f"Remove {clean(orgs[0].name, limit=60)} ({orgs[0].org_id}) from the "
@@ -363,17 +384,14 @@ class RegistryScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs")
     def delete_orgs(self, orgs: list[Org]) -> None:
-        store = self.juston.store
-        removed: list[Org] = []
-        with store.transaction():
-            for org in orgs:
-                removed.append(store.remove_org(org.org_id))
-        self.app.call_from_thread(self._deleted, removed)
+        self.post_message(OrgsRemoved(self.store.remove_orgs([o.org_id for o in orgs])))
 
-    def _deleted(self, removed: list[Org]) -> None:
+    @on(OrgsRemoved)
+    def _deleted(self, event: OrgsRemoved) -> None:
+        removed = event.orgs
         self.undo_stack.append(removed)
         self.table.clear_selection()
-        self.post_message(OrgsChanged(removed=[o.org_id for o in removed]))
+        self.announce(OrgsChanged(removed=[o.org_id for o in removed]))
         what = clean(removed[0].name, limit=60) if len(removed) == 1 else f"{len(removed)} orgs"
         self.notify(Text(f"Removed {what}. Press u to undo."), timeout=6)
 
@@ -383,25 +401,22 @@ class RegistryScreen(JustOnScreen):
             return
         self.restore_orgs(self.undo_stack.pop())
 
-    def _undo_failed(self, orgs: list[Org], error: str) -> None:
-        self.undo_stack.append(orgs)
-        self.notify(Text(f"Not restored: {error}"), title="Undo", severity="error", timeout=8)
-
     @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal")
     def restore_orgs(self, orgs: list[Org]) -> None:
-        store = self.juston.store
-        restored: list[Org] = []
         try:
-            with store.transaction():
-                for org in orgs:
-                    if store.find_org(org.org_id) is None:
-                        store.add_org(org)
-                        restored.append(org)
+            self.post_message(OrgsRestored(orgs, self.store.restore_orgs(orgs)))
         except Exception as exc:  # nothing was written: keep the entry so u can try again
-            self.app.call_from_thread(self._undo_failed, orgs, clean(str(exc), limit=300))
+            self.post_message(OrgsRestored(orgs, [], clean(str(exc), limit=300)))
+
+    @on(OrgsRestored)
+    def _restored(self, event: OrgsRestored) -> None:
+        if event.error:
+            self.undo_stack.append(event.wanted)
+            self.notify(Text(f"Not restored: {event.error}"), title="Undo", severity="error",
+                        timeout=8)
             return
-        self.post_message(OrgsChanged(restored))
-        self.app.call_from_thread(self.notify, f"Restored {len(restored)} org(s).", timeout=3)
+        self.announce(OrgsChanged(event.restored))
+        self.notify(f"Restored {len(event.restored)} org(s).", timeout=3)
 
     # -- open ----------------------------------------------------------------------------------
     @on(FastTable.RowSelected, "#registry-table")

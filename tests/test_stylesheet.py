@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
 from textual.css.stylesheet import Stylesheet
 
 from juston_tui.app import STYLES, JustOnApp
@@ -12,7 +13,8 @@ from juston_tui.screens.stylesheet import CachedStylesheet
 from juston_tui.store import Store
 
 CSS = "Static { color: $text; padding: 1 2; } #x { background: $panel; }"
-VARS = {"text": "white", "panel": "#202020"}
+# The variables a running app gives its stylesheets: our .tcss files use the theme's names.
+VARS = App().get_css_variables()
 
 
 def rules_text(sheet: Stylesheet) -> list[str]:

@@ -425,6 +425,19 @@ class Store:
             raise NotFoundError(f"no org {org_id} in the store")
         return Org.from_doc(doc)
 
+    def remove_orgs(self, org_ids: list[str]) -> list[Org]:
+        """Remove several orgs in one write; returns them as they were (for an undo)."""
+        with self.transaction():
+            return [self.remove_org(org_id) for org_id in org_ids]
+
+    def restore_orgs(self, orgs: list[Org]) -> list[Org]:
+        """Undo a removal in one write: the orgs not registered again meanwhile come back."""
+        with self.transaction():
+            restored = [org for org in orgs if self.find_org(org.org_id) is None]
+            for org in restored:
+                self.add_org(org)
+            return restored
+
     def put_orgs(self, orgs: list[Org]) -> None:
         """Add or replace many orgs in one write (the demo, imports)."""
         self.put_many("orgs", [o.to_doc() for o in orgs])
