@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import replace
 
 from juston_tui.checklist import (
     Checklist,
     StepState,
-    VerifyOutcome,
     load_checklist,
     load_states,
     progress,
-    record_verifications,
     report_dict,
     report_markdown,
     step_status,
-    verify_org,
+    verify_and_record,
 )
 from juston_tui.commands import Context, UserError
 from juston_tui.model import Org, ValidationError, normalize_org_id
@@ -82,32 +79,19 @@ def _progress_printer(ctx: Context) -> Callable[[int, int, str], None]:
     return show
 
 
-def _overlay(states: dict[str, StepState], org_id: str, outcome: VerifyOutcome
-             ) -> dict[str, StepState]:
-    """Verification results shown without saving them (read-only)."""
-    merged = dict(states)
-    for step_id, verification in outcome.results.items():
-        base = merged.get(step_id) or StepState(org_id, step_id)
-        merged[step_id] = replace(base, verification=verification)
-    return merged
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
     store = ctx.store()
     org = resolve_org(store, args.org)
     checklist = load_checklist()
-    states = load_states(store, org.org_id)
+    states = load_states(store, org.org_id, checklist)
     code = 0
     if args.verify:
-        outcome = verify_org(org, ctx.credentials(), checklist, store=store,
-                             on_progress=_progress_printer(ctx))
-        if ctx.read_only:
-            states = _overlay(states, org.org_id, outcome)
+        verified = verify_and_record(store, org, ctx.credentials(), checklist,
+                                     save=not ctx.read_only, on_progress=_progress_printer(ctx))
+        states, outcome = verified.states, verified.outcome
+        if not verified.saved:
             print("juston-tui: note: --read-only, verification results were not saved",
                   file=ctx.err)
-        else:
-            record_verifications(store, org.org_id, outcome.results, snapshot=outcome.snapshot)
-            states = load_states(store, org.org_id)
         if outcome.snapshot is not None and outcome.snapshot.error:
             print(f"juston-tui: the org could not be checked: {clean(outcome.snapshot.error)}",
                   file=ctx.err)
