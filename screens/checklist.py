@@ -41,13 +41,9 @@ from juston_tui.checklist import (
 )
 from juston_tui.model import Org, ValidationError, normalize_org_id
 from juston_tui.screens.base import JustOnScreen
-from juston_tui.screens.checklist_modals import (
-    OrgPickerScreen,
-    StepDetailScreen,
-    TextPromptScreen,
-    step_details,
-)
+from juston_tui.screens.checklist_modals import StepDetailScreen, TextPromptScreen, step_details
 from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.text import clean
 
 GLYPHS = {"verified": "✔", "done": "✓", "skipped": "»", "failing": "✗", "open": "○"}
@@ -417,24 +413,18 @@ class ChecklistScreen(JustOnScreen):
         self.reload()
 
     def action_pick_org(self) -> None:
-        self._load_picker(self.org.org_id if self.org else None)
-
-    @work(thread=True, exclusive=True, group="checklist-picker", name="list orgs for the picker",
-          exit_on_error=False)
-    def _load_picker(self, current: str | None) -> None:
-        orgs = self.juston.store.list_orgs()
-        self.app.call_from_thread(self._show_picker, orgs, current)
-
-    def _show_picker(self, orgs: list[Org], current: str | None) -> None:
-        if not orgs:
+        if self.org is None:  # the load found no org at all (or has not come back yet)
             self.notify("No org registered yet.", severity="warning")
             return
 
-        def chosen(org_id: str | None) -> None:
-            if org_id:
-                self.focus_request(org_id=org_id)
+        def chosen(org_ids: list[str] | None) -> None:
+            if org_ids:
+                self.focus_request(org_id=org_ids[0])
 
-        self.app.push_screen(OrgPickerScreen(orgs, current), chosen)
+        self.app.push_screen(
+            OrgPickerScreen([self.org.org_id], multiple=False,
+                            title="Choose an org (type to filter, enter to open, esc to cancel)"),
+            chosen)
 
     # -- verification ------------------------------------------------------------------------
     def action_verify(self) -> None:
