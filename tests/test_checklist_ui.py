@@ -19,7 +19,7 @@ from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.model import Org
 from juston_tui.screens.checklist import ChecklistScreen
 from juston_tui.screens.checklist_modals import StepDetailScreen, TextPromptScreen
-from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.messages import OrgsChanged, StoreChanged
 from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.simulator import Simulator, make_org
 from juston_tui.store import Store
@@ -443,3 +443,26 @@ async def test_picker_folds_accents_and_opens_the_org(
         await settle(pilot)
         assert screen_of(app).org.name == "Zürcher Kantonalbank"  # type: ignore[union-attr]
 
+
+async def test_verification_reaches_the_registry_and_renames_reach_the_checklist(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    """Messages up: the checklist announces the check it made; it reloads on OrgsChanged."""
+    path, org = sim_store(tmp_path, sim, creds, "healthy")
+    app = JustOnApp(store=Store.open(path), credentials=creds)  # starts on the registry
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        registry = app.screen
+        assert registry.entries[org.org_id].info.verdict == ""  # type: ignore[attr-defined]
+        await pilot.press("2")
+        await settle(pilot)
+        await verify(app, pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen is registry
+        assert registry.entries[org.org_id].info.verdict == "ok"  # type: ignore[attr-defined]
+        renamed = app.store.update_org(org.org_id, name="Renamed Holding AG")
+        registry.announce(OrgsChanged([renamed]))  # as the registry's edit form does
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Renamed Holding AG" in str(screen_of(app).query_one("#cl-org", Static).render())
