@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from juston_tui.checklist import (
-    Checklist,
-    StepState,
-    load_checklist,
-    load_states,
-    progress,
-    report_dict,
-    report_markdown,
-    step_status,
-    verify_and_record,
-)
+from rich.text import Text
+
 from juston_tui.commands import Context, UserError
 from juston_tui.model import Org, ValidationError, normalize_org_id
-from juston_tui.store import Store
 from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.checklist import Checklist, StepState
+    from juston_tui.store import Store
 
 SYMBOLS = {"verified": "✔", "done": "✓", "skipped": "-", "failing": "✗", "open": "·"}
 STYLES = {"verified": "green", "done": "green", "skipped": "dim", "failing": "bold red",
@@ -80,6 +75,16 @@ def _progress_printer(ctx: Context) -> Callable[[int, int, str], None]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # The checklist core (its TOML, the check rules): every CLI call imports this module to
+    # register the command, only this command needs the core.
+    from juston_tui.checklist import (
+        load_checklist,
+        load_states,
+        report_dict,
+        report_markdown,
+        verify_and_record,
+    )
+
     store = ctx.store()
     org = resolve_org(store, args.org)
     checklist = load_checklist()
@@ -114,8 +119,9 @@ def _bar(done: int, total: int, width: int = 12) -> str:
 
 def _print_listing(ctx: Context, org: Org, checklist: Checklist,
                    states: dict[str, StepState]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # rich.table: only for the terminal listing
+
+    from juston_tui.checklist import progress, step_status
 
     console = ctx.console()
     prog = progress(checklist, states)
