@@ -24,10 +24,12 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from juston_tui.credentials import CredentialsUnavailable, open_credentials
 from juston_tui.gc_pause import enable_gc
 from juston_tui.model import now_utc
 from juston_tui.screens.messages import Relayed
 from juston_tui.screens.stylesheet import CachedStylesheet
+from juston_tui.store import StoreError
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -138,7 +140,6 @@ class JustOnApp(App[None]):
         """The credential store; call from a worker thread (first use imports keyring)."""
         with self._credentials_lock:
             if self._credentials is None:
-                from juston_tui.credentials import CredentialsUnavailable, open_credentials
 
                 try:
                     self._credentials = open_credentials(self._keyring_mode)
@@ -210,7 +211,6 @@ class JustOnApp(App[None]):
         Only before the store is loaded: later a StoreError escaping a handler is a bug and
         stays one (Textual's traceback, and a failing test).
         """
-        from juston_tui.store import StoreError
 
         if isinstance(error, StoreError) and not self._store.loaded:
             self._end_with_store_error(error)

@@ -14,6 +14,10 @@ from collections.abc import Sequence
 
 from juston_tui import __version__
 from juston_tui.commands import Context, UserError
+from juston_tui.credentials import CredentialsUnavailable
+from juston_tui.launch import run_tui
+from juston_tui.model import ValidationError
+from juston_tui.store import StoreCorruptError, StoreError
 
 # Command modules under juston_tui.commands, registered in this order.
 COMMAND_MODULES = (
@@ -89,7 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserError("--demo works on its own store and credentials; leave out "
                             + ("--db" if args.db else "--keyring"))
         if args.command is None:
-            from juston_tui.launch import run_tui
 
             return run_tui(args)
         return int(args.func(args, ctx) or 0)
@@ -113,9 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _known_error(exc: Exception) -> str | None:
     """Turn expected failures (store, validation, keyring) into one clear line."""
-    from juston_tui.credentials import CredentialsUnavailable
-    from juston_tui.model import ValidationError
-    from juston_tui.store import StoreCorruptError, StoreError
 
     if isinstance(exc, StoreCorruptError):
         return exc.describe()

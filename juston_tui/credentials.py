@@ -9,6 +9,7 @@ or read from JUSTON_TUI_KEYRING_PASSPHRASE. Nothing is ever stored in plaintext.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from juston_tui import APP_NAME
+from juston_tui.paths import data_dir, ensure_private_dir
 
 SERVICE = APP_NAME
 SECRET_KINDS = (
@@ -78,7 +80,6 @@ class BackendInfo:
 
 
 def default_cryptfile_path() -> Path:
-    from juston_tui.paths import data_dir
 
     return Path(os.environ.get(FILE_ENV) or data_dir() / "credentials.cfg")
 
@@ -146,7 +147,6 @@ def find_system_backend() -> Any | None:
 def open_cryptfile(path: Path, passphrase: str) -> Any:
     """The encrypted-file backend, unlocked; a wrong passphrase is refused here, not later."""
     from juston_tui.cryptfile import SharedSaltCryptFileKeyring
-    from juston_tui.paths import ensure_private_dir
 
     ensure_private_dir(path.parent)
     backend = SharedSaltCryptFileKeyring()
@@ -253,7 +253,6 @@ class CredentialStore:
 
 def ask_on_terminal(prompt: str) -> str:
     """Ask for a passphrase without echo, before any UI runs; "" when stdin is no terminal."""
-    import getpass  # only when a passphrase is really asked for
 
     if not sys.stdin.isatty():
         return ""

@@ -38,11 +38,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from platformdirs import user_cache_path
+
 from juston_tui import APP_NAME, __version__
 from juston_tui.credentials import BackendInfo, CredentialStore, CredentialsUnavailable
 from juston_tui.errors import UserError
 from juston_tui.model import Org, PushRegistration, now_utc
+from juston_tui.push_jobs import refresh_push_jobs
 from juston_tui.simulator import daemon
+from juston_tui.store import Store, atomic_write_bytes
 
 if TYPE_CHECKING:
     from juston_tui.simulator import SimOrg, Simulator
@@ -155,7 +159,6 @@ class DemoFileBackend:
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, str]) -> None:
-        from juston_tui.store import atomic_write_bytes
 
         atomic_write_bytes(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
@@ -217,7 +220,6 @@ class DemoPlace:
         env = os.environ.get(DEMO_DIR_ENV)
         if env:
             return cls(Path(env).expanduser())
-        from platformdirs import user_cache_path
 
         return cls(user_cache_path(APP_NAME, appauthor=False) / "demo")
 
@@ -435,7 +437,6 @@ def _store_secrets(credentials: CredentialStore, sim_orgs: list[SimOrg]) -> None
 def _sync(place: DemoPlace, info: SimulatorInfo, credentials: CredentialStore) -> None:
     """A new simulator process has new keys and maybe a new port: point the demo orgs at it
     and copy its secrets (the orgs' other fields, edited or not, are left as they are)."""
-    from juston_tui.store import Store
 
     sim_orgs = info.orgs
     ids = {o.org_id for o in sim_orgs}
@@ -534,9 +535,7 @@ def _push_registrations(store: Store, orgs: list[Org], sim_orgs: list[SimOrg]) -
 def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
     """Build the demo store in a temporary file and move it into place whole, so a failed or
     interrupted seeding never leaves a half-made demo behind."""
-    from juston_tui.push_jobs import refresh_push_jobs
     from juston_tui.salesforce.sweeper import sweep
-    from juston_tui.store import Store
 
     place = env.place
     seeding = place.root / ".seeding"

@@ -13,16 +13,16 @@ import gc
 import os
 import sys
 
-from juston_tui.credentials import ask_on_terminal
+from juston_tui.credentials import ask_on_terminal, open_credentials
 from juston_tui.gc_pause import enable_gc
+from juston_tui.paths import resolve_db_path
+from juston_tui.store import Store
 
 
 def run_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: the cyclic GC's passes over it are wasted
     # (~20 ms). The app re-enables it after its first frame, freezing what exists then.
     gc.disable()
-    from juston_tui.paths import resolve_db_path
-    from juston_tui.store import Store
 
     demo = None
     credentials = None
@@ -41,7 +41,6 @@ def run_tui(args: argparse.Namespace) -> int:
         else:
             db_path = resolve_db_path(args.db)
             if mode == "cryptfile":
-                from juston_tui.credentials import open_credentials
 
                 credentials = open_credentials(mode, ask_passphrase=ask_on_terminal)
         # The cheap part now (path, lock, permissions); the app parses the file in a worker

@@ -397,11 +397,14 @@ class Org:
         return self.kind == "production"
 
     @property
-    def push_eligible(self) -> bool:
+    def push_reachable(self) -> bool:
         """Seed 000: pushes reach production orgs; sandboxes only on request by ticket."""
-        if self.push.state != "registered":
-            return False
         return self.is_production or bool(self.sandbox_push_ticket)
+
+    @property
+    def push_eligible(self) -> bool:
+        """Registered for push upgrades and reachable by them: in the next push."""
+        return self.push.state == "registered" and self.push_reachable
 
     def to_doc(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies every value (~0.2 ms an org, 2 s for

@@ -5,19 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from platformdirs import user_config_path, user_data_path
+
 from juston_tui import APP_NAME
 
 DB_ENV = "JUSTON_TUI_DB"
 
 
 def data_dir() -> Path:
-    from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)
 
 
 def config_dir() -> Path:
-    from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False)
 

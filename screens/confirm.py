@@ -6,29 +6,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from juston_tui.screens.base import JustOnModal
+from juston_tui.text import clean
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(JustOnModal[bool]):
     """Dismisses with True on `y`/Yes, False on `n`/`esc`/No. The question is plain text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 64; max-width: 95%; height: auto; border: round $warning;
-        background: $surface; padding: 1 2;
-    }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmScreen Button { margin-left: 1; }
-    """
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()
@@ -37,8 +31,6 @@ class ConfirmScreen(ModalScreen[bool]):
         self.no = no
 
     def compose(self) -> ComposeResult:
-        from rich.text import Text
-
         with Vertical():
             yield Static(Text(self.question))  # Text, not markup: names are untrusted
             with Horizontal():
@@ -57,7 +49,6 @@ class ConfirmScreen(ModalScreen[bool]):
 
 def ask_to_replace(app: App[object], path: Path, replace: Callable[[], object]) -> None:
     """`path` exists: ask before replacing it (an export never overwrites a file unasked)."""
-    from juston_tui.text import clean
 
     def answered(yes: bool | None) -> None:
         if yes:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from juston_tui.credentials import CredentialsUnavailable
 from juston_tui.model import Org
 from juston_tui.salesforce.auth_help import PASSWORD_METHOD_FACTS
 from juston_tui.screens.form_base import ValidatedForm
@@ -117,7 +118,6 @@ class CredentialsFormScreen(ValidatedForm[bool]):
     @work(thread=True, exit_on_error=False, group="credentials-write", name="saving credentials",
           description="saving credentials")
     def write(self, values: dict[str, str]) -> None:
-        from juston_tui.credentials import CredentialsUnavailable
 
         try:
             if "private_key" in values:

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from juston_tui.credentials import CredentialsUnavailable
 from juston_tui.model import CHECK_IDS, Org, Snapshot
 from juston_tui.screens.base import JustOnSubScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived
@@ -147,7 +148,6 @@ class OrgDetailScreen(JustOnSubScreen[None]):
     @work(thread=True, exit_on_error=False, group="detail-credentials", exclusive=True,
           name="reading credentials state")
     def load_credentials(self) -> None:
-        from juston_tui.credentials import CredentialsUnavailable
 
         try:
             credentials = self.app.get_credentials()  # type: ignore[attr-defined]

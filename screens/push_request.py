@@ -1,16 +1,13 @@
-"""Push-upgrade registration (seed 000) for the marked orgs.
+"""The registry's `p`: the JustOn Upgrade request for the marked orgs, and their states.
 
-Drafts the "JustOn Upgrade request" for the JustOn Support Portal (org IDs, names, current
-version, contacts to notify), copies it (OSC 52) or saves it, and records the registration
-state: requested (date, ticket), registered, withdrawn. Only production orgs are pushed;
-a sandbox is included only when a sandbox push was requested by ticket. The seed asks for a
-recent upgrade before registering, so orgs whose `package.billing` check is not ok are flagged
-with that check's own reason (never judged again here).
+Drafts the request for the JustOn Support Portal (org IDs, names, versions, contacts to notify),
+copies it (OSC 52) or saves it, and records the registration state: requested (date, ticket),
+registered, withdrawn. Every rule is in juston_tui/push_registration.py (also behind
+`juston-tui org push-request` and `org push`); this screen shows it and runs it in workers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -21,99 +18,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from juston_tui.model import Contact, Org, ValidationError
-from juston_tui.screens.base import JustOnSubScreen
+from juston_tui.model import Contact, Org
+from juston_tui.push_registration import (
+    SANDBOX_RULE,
+    Candidate,
+    StateResult,
+    draft_request,
+    load_request,
+    record_state,
+)
+from juston_tui.screens.base import JustOnModal, JustOnSubScreen
+from juston_tui.screens.confirm import ask_to_replace
 from juston_tui.screens.form_base import ERROR_CLASS
 from juston_tui.screens.messages import OrgsChanged
-from juston_tui.screens.registry_data import PUSH_LABELS, SnapInfo, app_now
+from juston_tui.screens.registry_data import PUSH_LABELS, app_now
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
+from juston_tui.store import atomic_write_bytes
 from juston_tui.text import clean
 
-SANDBOX_RULE = ("Push upgrades reach production orgs only. A sandbox is included only when a "
-                "sandbox push was requested by support ticket (set the org's sandbox push "
-                "ticket).")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    org: Org
-    info: SnapInfo
-    included: bool
-    notes: tuple[str, ...]
-    # The package.billing verdict the release note is based on ("" = never checked).
-    release_verdict: str = ""
-
-
-def assess(org: Org, info: SnapInfo) -> Candidate:
-    """Is the org part of the request, and what should the person know about it?"""
-    notes: list[str] = []
-    included = True
-    if org.kind == "sandbox":
-        if org.sandbox_push_ticket:
-            notes.append(f"sandbox: included, push requested by ticket "
-                         f"{clean(org.sandbox_push_ticket, limit=40)}")
-        else:
-            included = False
-            notes.append("sandbox: not included (no sandbox push requested by ticket)")
-    checked = info.checked_at is not None
-    verdict = (info.billing_verdict or "unknown") if checked else ""
-    reason = info.billing_reason or "no package.billing check in the last snapshot"
-    if not checked:
-        notes.append("never checked: cannot confirm it runs a current release (press r first)")
-    elif verdict == "fail":
-        notes.append(f"not installed: {reason}")
-    elif verdict == "warn":
-        notes.append(f"not on a current release: {reason}; upgrade before registering "
-                     "(seed 000)")
-    elif verdict != "ok":
-        notes.append(f"current release unknown: {reason}")
-    if org.push.state == "registered":
-        notes.append("already registered")
-    return Candidate(org, info, included, tuple(notes), verdict)
-
-
-def draft_request(candidates: list[Candidate], contacts: list[Contact]) -> str:
-    """The plain-text request for the JustOn Support Portal (all values cleaned)."""
-    included = [c for c in candidates if c.included]
-    lines = [
-        "Subject: JustOn Upgrade request",
-        "",
-        "Dear JustOn Support,",
-        "",
-        "please register the following org(s) for automatic push upgrades of",
-        "JustOn Billing & Invoice Management:",
-        "",
-    ]
-    for cand in included:
-        org = cand.org
-        lines.append(f"- Org name: {clean(org.name, limit=200)}")
-        lines.append(f"  Org ID: {org.id15} ({org.org_id})")
-        kind = org.kind
-        if org.kind == "sandbox":
-            kind += (f", sandbox push requested by ticket "
-                     f"{clean(org.sandbox_push_ticket, limit=40)}")
-            if org.parent_org_id:
-                kind += f", production org {org.parent_org_id[:15]}"
-        lines.append(f"  Type: {kind}")
-        lines.append("  Current version: JustOn Billing & Invoice Management "
-                     f"{cand.info.billing or 'unknown'}")
-        if cand.info.cash:
-            lines.append(f"  JustOn Cash Management {cand.info.cash}")
-    if not included:
-        lines.append("- (no org qualifies: sandboxes need a sandbox push ticket)")
-    lines += ["", "Contacts to notify about push upgrades (full name, e-mail address, title):"]
-    if contacts:
-        for person in contacts:
-            lines.append(f"- {clean(person.full_name, limit=200)}, "
-                         f"{clean(person.email, limit=254)}, {clean(person.title, limit=200)}")
-    else:
-        lines.append("- (no eligible contacts linked to these orgs yet)")
-    lines += ["", "Kind regards", ""]
-    return "\n".join(lines)
+CSS = "../styles/registry.tcss"
 
 
 class PushDataLoaded(Message):
@@ -123,19 +49,33 @@ class PushDataLoaded(Message):
         self.contacts = contacts
 
 
-class RequestedPrompt(ModalScreen[tuple[str, str] | None]):
+class StatesSaved(Message):
+    """`record_state` ran (`result`), or failed as a whole (`error`)."""
+
+    def __init__(self, result: StateResult | None, error: str = "") -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
+
+
+class FileWritten(Message):
+    """The request was saved (`error` empty), or the file exists (`exists`), or it failed."""
+
+    def __init__(self, path: Path, *, exists: bool = False, error: str = "") -> None:
+        super().__init__()
+        self.path = path
+        self.exists = exists
+        self.error = error
+
+
+class RequestedPrompt(JustOnModal[tuple[str, str] | None]):
     """Ask for the date and ticket number of the support request."""
 
+    CSS_PATH = CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
     ]
-    DEFAULT_CSS = """
-    RequestedPrompt { align: center middle; }
-    RequestedPrompt > Vertical { width: 64; max-width: 100%; height: auto; padding: 0 1;
-                                 border: round $accent; background: $surface; }
-    RequestedPrompt .field-error { color: $error; height: auto; }
-    """
 
     def __init__(self, today: date) -> None:
         super().__init__()
@@ -183,15 +123,11 @@ class RequestedPrompt(ModalScreen[tuple[str, str] | None]):
             self.dismiss((raw_date, ticket))
 
 
-class SavePrompt(ModalScreen[str | None]):
+class SavePrompt(JustOnModal[str | None]):
     """Ask for a file name to save the request text to."""
 
+    CSS_PATH = CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    SavePrompt { align: center middle; }
-    SavePrompt > Vertical { width: 70; max-width: 100%; height: auto; padding: 0 1;
-                            border: round $accent; background: $surface; }
-    """
 
     def __init__(self, default: str) -> None:
         super().__init__()
@@ -217,7 +153,7 @@ class SavePrompt(ModalScreen[str | None]):
 class PushRequestScreen(JustOnSubScreen[None]):
     """Draft, copy/save, and record the push-upgrade registration of the marked orgs."""
 
-    CSS_PATH = "../styles/registry.tcss"
+    CSS_PATH = CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("c", "copy", "Copy"),
@@ -252,19 +188,7 @@ class PushRequestScreen(JustOnSubScreen[None]):
     @work(thread=True, exit_on_error=False, group="push-load", exclusive=True,
           name="preparing the upgrade request")
     def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
-        candidates = []
-        for org_id in self.org_ids:
-            org = store.find_org(org_id)
-            if org is None:
-                continue
-            doc = store.snapshot_doc(org_id)
-            candidates.append(assess(org, SnapInfo.from_doc(doc)))
-        included = {c.org.org_id for c in candidates if c.included}
-        contacts = [p for p in store.list_contacts()
-                    if p.eligible and included.intersection(p.org_ids)]
-        contacts.sort(key=lambda p: (p.full_name.casefold(), p.email))
-        self.post_message(PushDataLoaded(candidates, contacts))
+        self.post_message(PushDataLoaded(*load_request(self.store, self.org_ids)))
 
     @on(PushDataLoaded)
     def _loaded(self, event: PushDataLoaded) -> None:
@@ -312,31 +236,32 @@ class PushRequestScreen(JustOnSubScreen[None]):
 
         def chosen(path: str | None) -> None:
             if path:
-                self.write_file(path)
+                self.write_file(Path(path).expanduser())
 
         self.app.push_screen(SavePrompt(default), chosen)
 
     @work(thread=True, exit_on_error=False, group="push-save", name="saving the request",
           description="saving the request")
-    def write_file(self, path: str, replace: bool = False) -> None:
-        from juston_tui.screens.confirm import ask_to_replace
-        from juston_tui.store import atomic_write_bytes
-
-        target = Path(path).expanduser()
+    def write_file(self, target: Path, replace: bool = False) -> None:
         try:
             # Old file or new one, never half a request; 0600 (mkstemp) like the other exports.
             atomic_write_bytes(target, self.text.encode("utf-8"), overwrite=replace)
         except FileExistsError:  # never replaced unasked
-            self.app.call_from_thread(ask_to_replace, self.app, target,
-                                      lambda: self.write_file(path, replace=True))
-            return
+            self.post_message(FileWritten(target, exists=True))
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify, Text(clean(f"Cannot write {target}: {exc.strerror or exc}")),
-                severity="error")
-            return
-        self.app.call_from_thread(self.notify, Text(f"Saved to {clean(str(target))}"),
-                                  timeout=4)
+            self.post_message(FileWritten(target, error=str(exc.strerror or exc)))
+        else:
+            self.post_message(FileWritten(target))
+
+    @on(FileWritten)
+    def _written(self, event: FileWritten) -> None:
+        if event.exists:
+            ask_to_replace(self.app, event.path, lambda: self.write_file(event.path, True))
+        elif event.error:
+            self.notify(Text(clean(f"Cannot write {event.path}: {event.error}")),
+                        severity="error")
+        else:
+            self.notify(Text(f"Saved to {clean(str(event.path))}"), timeout=4)
 
     # -- registration state ------------------------------------------------------------------
     def _included_orgs(self) -> list[Org]:
@@ -361,8 +286,7 @@ class PushRequestScreen(JustOnSubScreen[None]):
         self.transition("withdrawn", app_now(self.app).date(), None)
 
     def transition(self, state: str, day: date, ticket: str | None) -> None:
-        if getattr(self.app, "read_only", False):
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+        if self.refuse_read_only():
             return
         orgs = self._included_orgs()
         if not orgs:
@@ -373,45 +297,23 @@ class PushRequestScreen(JustOnSubScreen[None]):
     @work(thread=True, exit_on_error=False, group="push-write", name="saving push state")
     def save_transitions(self, org_ids: list[str], state: str, day: date,
                          ticket: str | None) -> None:
-        """Each new state comes from the org as stored now (another instance may have moved it
-        since this screen loaded), all in one transaction."""
-        from juston_tui.store import NotFoundError
-
-        store = self.app.store  # type: ignore[attr-defined]
-        saved: list[Org] = []
-        seen: list[Org] = []  # as stored now, changed or not: the summary shows the truth
-        problems: list[str] = []
         try:
-            with store.transaction():
-                for org_id in org_ids:
-                    try:
-                        org = store.get_org(org_id)
-                    except NotFoundError:
-                        problems.append(f"{org_id}: no longer registered")
-                        continue
-                    try:
-                        push = org.push.transition(state, on=day, ticket=ticket)
-                    except ValidationError as exc:
-                        problems.append(f"{clean(org.name, limit=40)}: "
-                                        f"{next(iter(exc.errors.values()))}")
-                        seen.append(org)
-                        continue
-                    saved.append(store.update_org(org_id, push=push))
-                    seen.append(saved[-1])
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, Text(clean(f"Not saved: {exc}", limit=300)), title="Push state",
-                severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self._saved, saved, seen, problems)
+            self.post_message(StatesSaved(record_state(self.store, org_ids, state, day, ticket)))
+        except Exception as exc:  # the store refused the whole transaction: say why
+            self.post_message(StatesSaved(None, clean(str(exc), limit=300)))
 
-    def _saved(self, saved: list[Org], seen: list[Org], problems: list[str]) -> None:
+    @on(StatesSaved)
+    def _saved(self, event: StatesSaved) -> None:
+        if event.result is None:
+            self.notify(Text(f"Not saved: {event.error}"), title="Push state",
+                        severity="error", timeout=10)
+            return
+        saved, seen, problems = event.result.saved, event.result.seen, event.result.problems
         if problems:
             self.notify(Text("\n".join(problems)), title="Not changed", severity="warning",
                         timeout=10)
         by_id = {o.org_id: o for o in seen}
-        self.candidates = [Candidate(by_id.get(c.org.org_id, c.org), c.info, c.included, c.notes)
-                           for c in self.candidates]
+        self.candidates = [c.with_org(by_id.get(c.org.org_id, c.org)) for c in self.candidates]
         self.render_summary()
         self.announce(OrgsChanged(seen))
         if not saved:

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org
@@ -440,7 +440,6 @@ class RegistryScreen(JustOnScreen):
 
         Not at start-up: a progress bar is four widgets and ~10 ms of the first frame.
         """
-        from textual.widgets import Label, ProgressBar
 
         row = self.query_one("#registry-progress", Horizontal)
         if not row.children:

@@ -1,8 +1,9 @@
 """Checking orgs from the registry, detail and access screens without freezing the UI.
 
-`run_sweep` runs inside a thread worker: it calls `juston_tui.salesforce.sweep` and reports each
-snapshot as a `SnapshotArrived` message as soon as it lands (pass `post=screen.announce`: the
-app hands each one to the other screens too), then one `RefreshFinished`. Cancelling sets the
+`run_sweep` runs inside a thread worker: it calls `juston_tui.salesforce.sweeper.sweep` and
+reports each snapshot as a `SnapshotArrived` message as soon as it lands (pass
+`post=screen.announce`: the app hands each one to the other screens too), then one
+`RefreshFinished`. Cancelling sets the
 shared `threading.Event`; sweep stops starting new orgs and the screen says how many were done.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from textual.message import Message
 
 from juston_tui.model import Org, Snapshot
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.screens.messages import RefreshFinished, SnapshotArrived
 from juston_tui.text import clean
 
@@ -46,7 +48,6 @@ def run_sweep(
         post(RefreshFinished(0, total, False, clean(f"credentials unavailable: {exc}")))
         return []
     try:
-        from juston_tui.salesforce.settings import ProbeSettings
 
         settings = ProbeSettings.for_store(app.store)
     except Exception as exc:  # an unreadable store: say so rather than judge by other rules

@@ -16,7 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
-from juston_tui.model import Org
+from juston_tui.model import Org, now_utc
+from juston_tui.salesforce.settings import remember_vendor_versions
 from juston_tui.screens.base import JustOnSubScreen
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.screens.widgets.key_bar import KeyBar
@@ -182,8 +183,6 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
     @work(thread=True, exit_on_error=False, group="vendor-apply", name="applying vendor sync")
     def apply(self, changes: list[dict[str, Any]]) -> None:
         from juston_tui.commands.org_import import apply_plan
-        from juston_tui.model import now_utc
-        from juston_tui.salesforce.settings import remember_vendor_versions
 
         store = self.app.store  # type: ignore[attr-defined]
         try:

@@ -220,3 +220,40 @@ def test_an_export_never_replaces_an_existing_file_without_force(
     fresh = tmp_path / "new-export"
     code, _, err = run(capsys, "--db", db, *argv, str(fresh))
     assert code == 0 and fresh.exists(), err
+
+
+SANDBOX = "00D5g000006Sbx1EAC"
+
+
+def test_push_request_and_push_states_from_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The registry's `p` screen, as commands: the request text, then requested/registered."""
+    db = str(tmp_path / "s.json")
+    assert run(capsys, "--db", db, "org", "add", ORG, "--name", "Acme GmbH")[0] == 0
+    assert run(capsys, "--db", db, "org", "add", SANDBOX, "--name", "Acme UAT",
+               "--type", "sandbox", "--parent", ORG)[0] == 0
+    assert run(capsys, "--db", db, "contacts", "add", "--name", "Anna Admin", "--email",
+               "anna@acme.de", "--title", "Admin", "--org", ORG)[0] == 0
+    code, out, err = run(capsys, "--db", db, "org", "push-request", ORG, SANDBOX)
+    assert code == 0 and "Subject: JustOn Upgrade request" in out
+    assert f"Org ID: {ORG15} ({ORG})" in out and "Acme UAT" not in out  # no ticket: not in
+    assert "Anna Admin, anna@acme.de, Admin" in out
+    assert "Acme UAT: sandbox: not included" in err and "never checked" in err
+    target = tmp_path / "request.txt"
+    target.write_text("mine")
+    code, _, err = run(capsys, "--db", db, "org", "push-request", ORG, "--out", str(target))
+    assert code == 2 and "--force" in err and target.read_text() == "mine"
+    code, out, err = run(capsys, "--db", db, "org", "push", ORG, "--state", "requested")
+    assert code == 1 and "ticket number is required" in err
+    code, out, _ = run(capsys, "--db", db, "org", "push", ORG, "--state", "requested",
+                       "--ticket", "JO-1", "--on", "2026-11-30")
+    assert code == 0 and out.strip().endswith("requested")
+    code, out, _ = run(capsys, "--db", db, "org", "push", ORG, "--state", "registered")
+    assert code == 0
+    _, out, _ = run(capsys, "--db", db, "org", "show", ORG, "--json")
+    push = json.loads(out)["push"]
+    assert push["state"] == "registered" and push["ticket"] == "JO-1"
+    assert push["requested_on"] == "2026-11-30"
+    code, _, err = run(capsys, "--db", db, "--read-only", "org", "push", ORG, "--state",
+                       "withdrawn")
+    assert code == 2 and "--read-only" in err

@@ -180,7 +180,7 @@ def test_vendor_sync_stores_clean_names(sim: Simulator, tmp_path: Path,
     db = tmp_path / "s.json"
     store = Store.open(db)
     shared = open_credentials("memory")
-    monkeypatch.setattr("juston_tui.credentials.open_credentials", lambda *a, **k: shared)
+    monkeypatch.setattr("juston_tui.commands.open_credentials", lambda *a, **k: shared)
     register_simulator_orgs(store, shared, sim, [sim.vendor_org], method="jwt")
     store.update_org(sim.vendor_org.org_id, vendor=True)
     code = main(["--db", str(db), "org", "import", "--from-vendor", sim.vendor_org.org_id,

@@ -50,7 +50,7 @@ def world(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Every scenario's org registered (auth methods rotating, as in the demo) in one store;
     returns the store path, the keyring and {org id: scenario}."""
     keyring = open_credentials("memory")
-    monkeypatch.setattr("juston_tui.credentials.open_credentials", lambda *a, **k: keyring)
+    monkeypatch.setattr("juston_tui.commands.open_credentials", lambda *a, **k: keyring)
     path = tmp_path / "store.json"
     store = Store.open(path)
     register_simulator_orgs(store, keyring, sim)
@@ -88,10 +88,10 @@ async def test_every_surface_shows_the_same_verdict_for_every_check(
         world: tuple[Path, CredentialStore, dict[str, str]],
         capsys: pytest.CaptureFixture[str]) -> None:
     from juston_tui.app import JustOnApp
+    from juston_tui.push_registration import assess
     from juston_tui.screens.access import AccessScreen
     from juston_tui.screens.org_detail import OrgDetailScreen
-    from juston_tui.screens.push_request import assess
-    from juston_tui.screens.registry_data import SnapInfo, entry_row
+    from juston_tui.screens.registry_data import entry_row
 
     path, keyring, scenarios = world
     org_ids = list(scenarios)
@@ -157,7 +157,7 @@ async def test_every_surface_shows_the_same_verdict_for_every_check(
                 truth[oid]["package.billing"], "")
             assert str(cells[6].style) == {"warn": "yellow", "fail": "bold red"}.get(
                 truth[oid]["licenses"], "")
-            candidate = assess(entry.org, SnapInfo.from_doc(snap.to_doc()))
+            candidate = assess(entry.org, snap)
             assert candidate.release_verdict == truth[oid]["package.billing"], oid
         counts = Counter(s.verdict for s in snaps.values() if s is not None)
         status_line = str(registry.query_one("#registry-status", Static).render())

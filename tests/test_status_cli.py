@@ -33,7 +33,7 @@ def sim() -> Iterator[Simulator]:
 def keyring(monkeypatch: pytest.MonkeyPatch) -> CredentialStore:
     """One memory keyring shared by every `main()` call of a test (as one OS keyring would be)."""
     shared = open_credentials("memory")
-    monkeypatch.setattr("juston_tui.credentials.open_credentials", lambda *a, **k: shared)
+    monkeypatch.setattr("juston_tui.commands.open_credentials", lambda *a, **k: shared)
     return shared
 
 

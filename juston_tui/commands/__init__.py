@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from juston_tui.credentials import ask_on_terminal
+import orjson
+
+from juston_tui.credentials import ask_on_terminal, open_credentials
 from juston_tui.errors import UserError
+from juston_tui.paths import resolve_db_path
+from juston_tui.store import Store, atomic_write_bytes
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
@@ -58,7 +62,6 @@ class Context:
 
     def db_path(self) -> Path:
         """The store this command works on: --db, JUSTON_TUI_DB, the default, or the demo's."""
-        from juston_tui.paths import resolve_db_path
 
         if self.is_demo:
             return self.demo().store_path
@@ -66,7 +69,6 @@ class Context:
 
     def store(self, *, write: bool = False) -> Store:
         """Open the store once; `write=True` refuses in --read-only mode with a clear message."""
-        from juston_tui.store import Store
 
         if write and self.read_only:
             raise UserError("this command changes the store, but --read-only was given")
@@ -79,7 +81,6 @@ class Context:
     def credentials(self) -> CredentialStore:
         """The keyring (asked for by commands that talk to Salesforce). With --demo: the
         demo's credentials file, and the simulator is started if it is not running."""
-        from juston_tui.credentials import open_credentials
 
         if self._credentials is None:
             if self.is_demo:
@@ -100,7 +101,6 @@ class Context:
     def print_json(self, payload: Any) -> None:
         """Indented UTF-8 JSON; orjson (the store's codec), ~20x the stdlib's speed at 10,000
         orgs. Values it has no type for (dates, paths) are written as their str()."""
-        import orjson
 
         self.out.write(orjson.dumps(payload, default=str, option=orjson.OPT_INDENT_2
                                     | orjson.OPT_NON_STR_KEYS).decode())
@@ -135,8 +135,6 @@ def write_export(path: Path, payload: bytes, *, force: bool) -> None:
     The no-overwrite write is atomic too (a hard link of the finished temp file), so a file
     appearing meanwhile is not clobbered either.
     """
-    from juston_tui.store import atomic_write_bytes
-
     if path.is_dir():
         raise UserError(f"{path} is a folder; give a file name")
     if not path.parent.is_dir():

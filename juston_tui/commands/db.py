@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from juston_tui.commands import Context, UserError
+from juston_tui.store import StoreCorruptError, list_backups, restore_backup
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,6 @@ def run_backup(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_backups(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.store import list_backups
 
     for path in list_backups(ctx.db_path()):
         print(path, file=ctx.out)
@@ -43,7 +43,6 @@ def run_backups(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_restore(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.store import StoreCorruptError, restore_backup
 
     if ctx.read_only:
         raise UserError("restore changes the store, but --read-only was given")

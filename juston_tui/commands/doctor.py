@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from juston_tui import __version__
+from juston_tui import __version__, credentials, paths, store
 from juston_tui.commands import Context
 
 
@@ -17,7 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def collect(args: argparse.Namespace, ctx: Context) -> dict[str, object]:
-    from juston_tui import credentials, paths, store
 
     db_path = ctx.db_path()
     health = store.health(db_path)

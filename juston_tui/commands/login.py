@@ -12,12 +12,14 @@ are never printed. What is read, in this order, one per line on stdin:
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from juston_tui.commands import Context, UserError
+from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
 from juston_tui.model import AUTH_METHODS, Org, ValidationError, has_surrogates, normalize_org_id
 from juston_tui.salesforce.auth_help import (
     METHOD_HELP,
@@ -75,7 +77,6 @@ def read_secrets(kinds: tuple[str, ...], method: str, *, stdin: IO[str] | None,
         for i, kind in enumerate(kinds):
             values[kind] = lines[i].strip() if i < len(lines) else ""
         return values
-    import getpass
 
     prompt = ask or getpass.getpass
     for kind in kinds:
@@ -170,7 +171,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"juston-tui: warning: {PASSWORD_METHOD_FACTS}", file=ctx.err)
     credentials = ctx.credentials()
     if not credentials.available:
-        from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
 
         raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
     kinds = required_secrets(org.auth_method)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from juston_tui.commands import Context, UserError, org_import
-from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
+from juston_tui.commands import Context, UserError, org_import, write_export
+from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id, now_utc
+from juston_tui.push_registration import draft_request, load_request, record_state
 from juston_tui.salesforce.auth_help import METHOD_HELP, PASSWORD_METHOD_FACTS
 from juston_tui.text import clean
-
-# Further `org` subcommands contributed by other modules: each has register_org(org_sub).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +43,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.add_argument("--keep-secrets", action="store_true",
                         help="leave the org's secrets in the keyring")
     remove.set_defaults(func=run_remove)
+
+    request = org_sub.add_parser(
+        "push-request", help="draft the JustOn Upgrade request for orgs (seed 000)",
+        description="Print (or save) the 'JustOn Upgrade request' for the JustOn Support "
+        "Portal: the orgs (production; sandboxes only with a sandbox push ticket), their "
+        "versions and the eligible contacts to notify. Orgs not on a current release are "
+        "named on stderr: the guide asks for a recent upgrade before registering.")
+    request.add_argument("org_ids", nargs="+", metavar="ORG")
+    request.add_argument("--out", metavar="FILE", help="save the request to FILE")
+    request.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    request.set_defaults(func=run_push_request)
+
+    push = org_sub.add_parser(
+        "push", help="record orgs' push-upgrade registration: requested, registered, withdrawn")
+    push.add_argument("org_ids", nargs="+", metavar="ORG")
+    push.add_argument("--state", required=True,
+                      choices=("request_drafted", "requested", "registered", "withdrawn",
+                               "not_registered"))
+    push.add_argument("--ticket", help="the support ticket (required for requested)")
+    push.add_argument("--on", dest="day", metavar="YYYY-MM-DD", help="the date (default today)")
+    push.set_defaults(func=run_push_state)
 
     org_import.register_org(org_sub)  # `org import-sf` and `org import --from-vendor`
 
@@ -77,7 +99,6 @@ _FIELDS = ("name", "kind", "parent_org_id", "instance_url", "domain", "auth_meth
 def _given(args: argparse.Namespace) -> dict[str, Any]:
     values = {f: getattr(args, f) for f in _FIELDS if getattr(args, f, None) is not None}
     if values.get("ca_bundle"):
-        from pathlib import Path
 
         path = Path(values["ca_bundle"]).expanduser()
         if not path.is_file():
@@ -163,3 +184,34 @@ def run_remove(args: argparse.Namespace, ctx: Context) -> int:
             creds.delete_all(org.org_id)
     print(f"removed {org.org_id} {clean(org.name)}", file=ctx.out)
     return 0
+
+
+def run_push_request(args: argparse.Namespace, ctx: Context) -> int:
+    store = ctx.store()
+    candidates, contacts = load_request(store, [_org_id(o) for o in args.org_ids])
+    text = draft_request(candidates, contacts)
+    for cand in candidates:
+        for note in cand.notes:
+            print(f"juston-tui: note: {clean(cand.org.name, limit=60)}: {note}", file=ctx.err)
+    if args.out:
+        target = Path(args.out).expanduser()
+        write_export(target, text.encode("utf-8"), force=args.force)
+        print(f"saved the request to {target}", file=ctx.out)
+    else:
+        ctx.out.write(text)
+    return 0 if any(c.included for c in candidates) else 1
+
+
+def run_push_state(args: argparse.Namespace, ctx: Context) -> int:
+    store = ctx.store(write=True)
+    try:
+        day = date.fromisoformat(args.day) if args.day else now_utc().date()
+    except ValueError:
+        raise UserError(f"--on {args.day!r} is not a date like 2026-05-04") from None
+    result = record_state(store, [_org_id(o) for o in args.org_ids], args.state, day,
+                          args.ticket)
+    for org in result.saved:
+        print(f"{org.org_id} {clean(org.name)}: {org.push.state}", file=ctx.out)
+    for problem in result.problems:
+        print(f"juston-tui: error: {problem}", file=ctx.err)
+    return 1 if result.problems else 0

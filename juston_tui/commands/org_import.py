@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from juston_tui.commands import Context, UserError
-from juston_tui.model import Org, ValidationError, normalize_org_id
+from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
+from juston_tui.model import Org, ValidationError, normalize_org_id, now_utc
+from juston_tui.salesforce.facts import CurrentVersion
+from juston_tui.salesforce.settings import ProbeSettings, remember_vendor_versions
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -226,7 +229,6 @@ def _renew_token(args: argparse.Namespace, ctx: Context, token: str) -> int:
 def _credentials(ctx: Context) -> Any:
     credentials = ctx.credentials()
     if not credentials.available:
-        from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
 
         raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
     return credentials
@@ -337,15 +339,12 @@ def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _stamp() -> str:
-    from juston_tui.model import now_utc
 
     return now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
     from juston_tui.salesforce.errors import AccessError
-    from juston_tui.salesforce.facts import CurrentVersion
-    from juston_tui.salesforce.settings import ProbeSettings, remember_vendor_versions
     from juston_tui.salesforce.vendor import fetch_subscribers
 
     try:

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from juston_tui.commands import Context, UserError, port_number
+from juston_tui.text import clean
 
 __all__ = ["register", "run", "serve"]
 
@@ -54,7 +55,6 @@ def _start(args: argparse.Namespace) -> Any:
 
 def serve(args: argparse.Namespace, ctx: Context, stop: threading.Event) -> int:
     """Start, print, and serve until `stop` is set (run() sets it on Ctrl-C or SIGTERM)."""
-    from juston_tui.text import clean
 
     sim = _start(args)
     try:

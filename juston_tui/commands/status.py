@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from juston_tui.commands import Context, UserError
+from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
 from juston_tui.model import ValidationError, normalize_org_id
 from juston_tui.salesforce.facts import Facts
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -164,14 +166,12 @@ def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Or
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.salesforce.settings import ProbeSettings
     from juston_tui.salesforce.sweeper import sweep
 
     store = ctx.store()
     orgs = select_orgs(store, args.orgs)
     credentials = ctx.credentials()
     if not credentials.available:
-        from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
 
         raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
     settings = ProbeSettings.for_store(store)

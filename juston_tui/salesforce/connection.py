@@ -31,6 +31,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlparse
 
+import certifi
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
@@ -250,7 +252,6 @@ def _without_controls(response: requests.Response) -> None:
     if (not isinstance(content, bytes) or not _JSON_CONTROL.search(content)
             or "json" not in response.headers.get("Content-Type", "")):
         return
-    import orjson
 
     try:
         data = orjson.loads(content)
@@ -358,7 +359,6 @@ class LoginHostAdapter(WatchedAdapter):
 def _ca_bundle(org: Org) -> str:
     if org.ca_bundle:
         return org.ca_bundle
-    import certifi
 
     return certifi.where()
 

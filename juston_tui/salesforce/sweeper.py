@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from juston_tui.model import Snapshot
+from juston_tui.salesforce.checks import unreachable
 from juston_tui.salesforce.connection import DEFAULT_TIMEOUT
 from juston_tui.salesforce.errors import Cancelled
-from juston_tui.salesforce.probe import probe_org
+from juston_tui.salesforce.probe import _stamp, probe_org
 from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.text import clean
 
@@ -135,10 +137,6 @@ def sweep(
         except Cancelled:
             return
         except Exception as exc:  # a bug in one probe must not stop the others
-            from juston_tui.model import Snapshot
-            from juston_tui.salesforce.checks import unreachable
-            from juston_tui.salesforce.probe import _stamp
-
             log.exception("probe of %s failed", org.org_id)
             message = f"internal error while checking: {type(exc).__name__}"
             snapshot = Snapshot(org.org_id, _stamp(), unreachable(message), message, {})
