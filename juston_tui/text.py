@@ -9,11 +9,13 @@ cursor, retitle the terminal or write the clipboard, nor reorder the line it is 
 marks are for display only: the stored and exported text keeps the characters (Hebrew or Arabic
 names may need isolates), so an export read back in is unchanged. Rich markup is escaped by
 `markup_safe`, so `[bold red]x[/]` is shown as typed.
+`fold` makes text searchable the way people type it (no accents, any case).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,3 +84,18 @@ def markup_safe(value: object, *, single_line: bool = True, limit: int | None = 
     escaping leaves alone.
     """
     return escape(clean(value, single_line=single_line, limit=limit))
+
+
+_COMBINING = re.compile("[\u0300-\u036f]")
+
+
+def fold(text: str) -> str:
+    """Text to search in: case-folded, plus its accent-free and German-transliterated forms
+    (joined by NUL, which no typed term contains), so "zurch", "zuerch" and "zürch" all find
+    "Zürcher". Fold the haystack, casefold the terms, and test `term in haystack`."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    german = folded.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    bare = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    return f"{folded}\x00{bare}\x00{german}"

@@ -1,13 +1,14 @@
 """Screen 2: walk one org through the JustOn installation steps (seed 001).
 
 The steps come from `juston_tui.checklist`; this screen only shows them and turns keys into
-core calls. Every store write and every call to the org runs in a thread worker; the list is
-updated from the state the core returns, so what you see is what was saved.
+core calls. Every store read and write and every call to the org runs in a thread worker that
+posts its result as a message; the list is updated from the state the core returns, so what
+you see is what was saved. A verification's snapshot is announced (`SnapshotArrived`), so the
+registry and the access screen show the new check too.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -16,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -24,30 +26,25 @@ from juston_tui.checklist import (
     Checklist,
     Progress,
     StepState,
-    VerifyOutcome,
+    Verified,
     load_checklist,
     load_states,
     mark,
     next_open,
     progress,
-    record_verifications,
     set_note,
     skip,
     step_status,
     toggle_done,
     validate_note,
     validate_skip_reason,
-    verify_org,
+    verify_and_record,
 )
 from juston_tui.model import Org, ValidationError, normalize_org_id
 from juston_tui.screens.base import JustOnScreen
-from juston_tui.screens.checklist_modals import (
-    OrgPickerScreen,
-    StepDetailScreen,
-    TextPromptScreen,
-    step_details,
-)
-from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.checklist_modals import StepDetailScreen, TextPromptScreen, step_details
+from juston_tui.screens.messages import OrgsChanged, SnapshotArrived, StoreChanged
+from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.text import clean
 
 GLYPHS = {"verified": "✔", "done": "✓", "skipped": "»", "failing": "✗", "open": "○"}
@@ -72,6 +69,49 @@ VERIFY_LABELS = {
 def bar(done: int, total: int, width: int = 10) -> str:
     filled = round(width * done / total) if total else 0
     return "█" * filled + "░" * (width - filled)
+
+
+# -- what the workers post back -----------------------------------------------------------------
+class ChecklistLoaded(Message):
+    """The org to show and its records; `wanted` the org asked for, `missing` if not found."""
+
+    def __init__(self, org: Org | None, states: dict[str, StepState], wanted: str | None,
+                 missing: str | None) -> None:
+        super().__init__()
+        self.org = org
+        self.states = states
+        self.wanted = wanted
+        self.missing = missing
+
+
+class StepSaved(Message):
+    """One step's record as the store now has it."""
+
+    def __init__(self, org_id: str, state: StepState) -> None:
+        super().__init__()
+        self.org_id = org_id
+        self.state = state
+
+
+class VerifyProgress(Message):
+    def __init__(self, done: int, total: int, what: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.what = what
+
+
+class VerifyDone(Message):
+    """The verification of one org and its records after it (saved unless read-only)."""
+
+    def __init__(self, org_id: str, verified: Verified) -> None:
+        super().__init__()
+        self.org_id = org_id
+        self.verified = verified
+
+
+class VerifyEnded(Message):
+    """The verify worker ended, whatever happened (an error is the app's worker handler's)."""
 
 
 class ChecklistScreen(JustOnScreen):
@@ -136,7 +176,7 @@ class ChecklistScreen(JustOnScreen):
     @work(thread=True, exclusive=True, group="checklist-load", name="load checklist",
           exit_on_error=False)
     def _load(self, wanted: str | None, current: str | None) -> None:
-        store = self.juston.store
+        store = self.store
         missing: str | None = None
         org: Org | None = None
         if wanted:
@@ -155,18 +195,19 @@ class ChecklistScreen(JustOnScreen):
             org = orgs[0] if orgs else None
         states = load_states(store, org.org_id, self.checklist) if org is not None else {}
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, org, states, wanted, missing)
+            self.post_message(ChecklistLoaded(org, states, wanted, missing))
 
-    def _loaded(self, org: Org | None, states: dict[str, StepState], wanted: str | None,
-                missing: str | None) -> None:
-        if wanted is not None:
+    @on(ChecklistLoaded)
+    def _loaded(self, event: ChecklistLoaded) -> None:
+        org = event.org
+        if event.wanted is not None:
             self._pending.pop("org_id", None)
-        if missing is not None:
-            self.notify(f"No org {clean(missing)} in the store.", severity="warning",
+        if event.missing is not None:
+            self.notify(f"No org {clean(event.missing)} in the store.", severity="warning",
                         markup=False)
         switched = org is None or self.org is None or org.org_id != self.org.org_id
         self.org = org
-        self.states = states
+        self.states = event.states
         self.loaded = True
         self.render_all(keep_cursor=not switched)
         step_id = self._pending.pop("step_id", None)
@@ -383,7 +424,7 @@ class ChecklistScreen(JustOnScreen):
     @work(thread=True, group="checklist-write", name="save checklist step", exit_on_error=False)
     def _write(self, what: str, org_id: str, step_id: str, text: str) -> None:
         """One store write per change, off the UI thread; the saved state comes back."""
-        store = self.juston.store
+        store = self.store
         if what == "toggle":
             state = toggle_done(store, org_id, step_id, checklist=self.checklist)
         elif what == "open":
@@ -392,13 +433,14 @@ class ChecklistScreen(JustOnScreen):
             state = skip(store, org_id, step_id, text, checklist=self.checklist)
         else:
             state = set_note(store, org_id, step_id, text, checklist=self.checklist)
-        self.app.call_from_thread(self._saved, org_id, state)
+        self.post_message(StepSaved(org_id, state))
 
-    def _saved(self, org_id: str, state: StepState) -> None:
-        if self.org is None or self.org.org_id != org_id:
+    @on(StepSaved)
+    def _saved(self, event: StepSaved) -> None:
+        if self.org is None or self.org.org_id != event.org_id:
             return
-        self.states[state.step_id] = state
-        self._refresh_step(state.step_id)
+        self.states[event.state.step_id] = event.state
+        self._refresh_step(event.state.step_id)
 
     def action_jump(self, direction: int) -> None:
         if self.org is None:
@@ -413,28 +455,28 @@ class ChecklistScreen(JustOnScreen):
     def action_reload(self) -> None:
         self.reload()
 
-    def on_store_changed(self, _message: StoreChanged) -> None:
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self.reload()
+
+    @on(OrgsChanged)
+    def _orgs_changed(self) -> None:
+        """Orgs were added, renamed or removed on another screen: show the org as it is now."""
         self.reload()
 
     def action_pick_org(self) -> None:
-        self._load_picker(self.org.org_id if self.org else None)
-
-    @work(thread=True, exclusive=True, group="checklist-picker", name="list orgs for the picker",
-          exit_on_error=False)
-    def _load_picker(self, current: str | None) -> None:
-        orgs = self.juston.store.list_orgs()
-        self.app.call_from_thread(self._show_picker, orgs, current)
-
-    def _show_picker(self, orgs: list[Org], current: str | None) -> None:
-        if not orgs:
+        if self.org is None:  # the load found no org at all (or has not come back yet)
             self.notify("No org registered yet.", severity="warning")
             return
 
-        def chosen(org_id: str | None) -> None:
-            if org_id:
-                self.focus_request(org_id=org_id)
+        def chosen(org_ids: list[str] | None) -> None:
+            if org_ids:
+                self.focus_request(org_id=org_ids[0])
 
-        self.app.push_screen(OrgPickerScreen(orgs, current), chosen)
+        self.app.push_screen(
+            OrgPickerScreen([self.org.org_id], multiple=False,
+                            title="Choose an org (type to filter, enter to open, esc to cancel)"),
+            chosen)
 
     # -- verification ------------------------------------------------------------------------
     def action_verify(self) -> None:
@@ -454,46 +496,39 @@ class ChecklistScreen(JustOnScreen):
           exit_on_error=False)
     def _verify(self, org: Org) -> None:
         try:
-            from juston_tui.salesforce.settings import ProbeSettings
-
-            store = self.juston.store
-            credentials = self.juston.get_credentials()
-            outcome = verify_org(
-                org, credentials, self.checklist, settings=ProbeSettings.for_store(store),
-                on_progress=lambda done, total, what: self.app.call_from_thread(
-                    self._verify_progress, done, total, what),
+            verified = verify_and_record(
+                self.store, org, self.juston.get_credentials(), self.checklist,
+                save=not self.read_only,
+                on_progress=lambda done, total, what: self.post_message(
+                    VerifyProgress(done, total, what)),
             )
-            states: dict[str, StepState] | None = None
-            if not self.read_only:
-                record_verifications(store, org.org_id, outcome.results,
-                                     snapshot=outcome.snapshot)
-                states = load_states(store, org.org_id, self.checklist)
-            self.app.call_from_thread(self._verified, org.org_id, outcome, states)
+            snapshot = verified.outcome.snapshot
+            if snapshot is not None and snapshot.checks:  # what the registry would show
+                self.announce(SnapshotArrived(snapshot, 1, 1))
+            self.post_message(VerifyDone(org.org_id, verified))
         finally:
-            self.app.call_from_thread(self._verify_finished)
+            self.post_message(VerifyEnded())
 
-    def _verify_progress(self, done: int, total: int, what: str) -> None:
-        self.query_one("#cl-verify-bar", ProgressBar).update(total=total or None, progress=done)
-        if what != "done":
+    @on(VerifyProgress)
+    def _verify_progress(self, event: VerifyProgress) -> None:
+        self.query_one("#cl-verify-bar", ProgressBar).update(total=event.total or None,
+                                                             progress=event.done)
+        if event.what != "done":
             self.query_one("#cl-verify-label", Label).update(
-                f"Verifying {done + 1}/{total}: {what}")
+                f"Verifying {event.done + 1}/{event.total}: {event.what}")
 
+    @on(VerifyEnded)
     def _verify_finished(self) -> None:
         self.verifying = False
         self.query_one("#cl-verify").display = False
 
-    def _verified(self, org_id: str, outcome: VerifyOutcome,
-                  states: dict[str, StepState] | None) -> None:
-        """`states` is what was saved (read in the worker); None in read-only mode."""
-        if self.org is None or self.org.org_id != org_id:
+    @on(VerifyDone)
+    def _verified(self, event: VerifyDone) -> None:
+        """The records as saved (read in the worker), or in read-only mode as shown."""
+        if self.org is None or self.org.org_id != event.org_id:
             return
-        saved = states is not None
-        if states is not None:
-            self.states = states
-        else:
-            for step_id, verification in outcome.results.items():
-                base = self.states.get(step_id) or StepState(org_id, step_id)
-                self.states[step_id] = replace(base, verification=verification)
+        outcome, saved = event.verified.outcome, event.verified.saved
+        self.states = event.verified.states
         self.render_all()
         verdicts = [v.verdict for v in outcome.results.values()]
         summary = (f"Verified {len(verdicts)} steps: {verdicts.count('ok')} ok, "

@@ -1,8 +1,11 @@
-"""Modals of the checklist screen: pick an org, type a reason or note, read a whole step."""
+"""Modals of the checklist screen: type a reason or note, read a whole step.
+
+The org picker is the shared one (screens/org_picker.py); the styles are in checklist.tcss.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,115 +13,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from juston_tui.checklist import Step, StepState, step_status
-from juston_tui.model import Org, ValidationError
+from juston_tui.model import ValidationError
+from juston_tui.screens.base import JustOnModal
 from juston_tui.text import clean
 
-PICKER_LIMIT = 200  # rows shown at once; typing narrows the rest
 
-
-class OrgPickerScreen(ModalScreen[str | None]):
-    """Choose an org by typing part of its name or ID; answers the org ID or None (esc)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-    ]
-    DEFAULT_CSS = """
-    OrgPickerScreen { align: center middle; }
-    OrgPickerScreen #picker {
-        width: 76; max-width: 98%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    OrgPickerScreen #picker-list { height: auto; max-height: 14; border: none; }
-    """
-
-    def __init__(self, orgs: Sequence[Org], current: str | None = None) -> None:
-        super().__init__()
-        self.orgs = sorted(orgs, key=lambda o: (o.name.casefold(), o.org_id))
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="picker"):
-            yield Static(Text("Choose an org (type to filter, enter to open, esc to cancel)",
-                              style="bold"))
-            yield Input(placeholder="name or org ID", id="picker-filter")
-            yield OptionList(id="picker-list")
-            yield Static("", id="picker-count", classes="muted")
-
-    def on_mount(self) -> None:
-        self._fill("")
-        self.query_one("#picker-filter", Input).focus()
-
-    def _matches(self, query: str) -> list[Org]:
-        q = query.strip().casefold()
-        if not q:
-            return self.orgs
-        return [o for o in self.orgs if q in o.name.casefold() or q in o.org_id.casefold()]
-
-    def _fill(self, query: str) -> None:
-        matches = self._matches(query)
-        options = self.query_one("#picker-list", OptionList)
-        rows = []
-        for org in matches[:PICKER_LIMIT]:
-            label = Text(clean(org.name, limit=60))
-            label.append(f"  {org.org_id} · {org.kind}", style="dim")
-            rows.append(Option(label, id=org.org_id))
-        options.set_options(rows)
-        if rows:
-            index = 0
-            if self.current and not query:
-                try:
-                    index = options.get_option_index(self.current)
-                except Exception:
-                    index = 0
-            options.highlighted = index
-        more = len(matches) - len(rows)
-        count = f"{len(matches)} org(s)" + (f", {more} more: type to narrow" if more > 0 else "")
-        self.query_one("#picker-count", Static).update(count)
-
-    @on(Input.Changed, "#picker-filter")
-    def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
-
-    @on(Input.Submitted, "#picker-filter")
-    def _submit(self) -> None:
-        option = self.query_one("#picker-list", OptionList).highlighted_option
-        if option is not None:
-            self.dismiss(option.id)
-
-    @on(OptionList.OptionSelected, "#picker-list")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_move(self, delta: int) -> None:
-        options = self.query_one("#picker-list", OptionList)
-        if delta > 0:
-            options.action_cursor_down()
-        else:
-            options.action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TextPromptScreen(ModalScreen[str | None]):
+class TextPromptScreen(JustOnModal[str | None]):
     """One line of text (a skip reason, a note). Mistakes are shown under the field and what
     was typed stays; answers the text, or None on esc."""
 
+    CSS_PATH = "../styles/checklist.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    TextPromptScreen { align: center middle; }
-    TextPromptScreen #prompt {
-        width: 72; max-width: 98%; height: auto; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    """
 
     def __init__(self, title: str, context: str, *, value: str = "", placeholder: str = "",
                  field: str = "value", validate: Callable[[str], str] | None = None) -> None:
@@ -210,7 +118,7 @@ def step_details(step: Step, group_title: str, state: StepState | None,
     return out
 
 
-class StepDetailScreen(ModalScreen[None]):
+class StepDetailScreen(JustOnModal[None]):
     """The full text of one step: what, where, why, marks, evidence. Closes on esc/enter/q."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -218,13 +126,7 @@ class StepDetailScreen(ModalScreen[None]):
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
-    DEFAULT_CSS = """
-    StepDetailScreen { align: center middle; }
-    StepDetailScreen #detail {
-        width: 90; max-width: 98%; height: auto; max-height: 95%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    """
+    CSS_PATH = "../styles/checklist.tcss"
 
     def __init__(self, details: Text) -> None:
         super().__init__()

@@ -1,14 +1,24 @@
-"""Pick orgs from the registry: type to search, space to mark, enter to take them.
+"""Pick registered orgs: type to search; one org (the checklist) or several (a contact's links).
 
-Reusable: `OrgPickerScreen(selected, title=...)` dismisses with the marked org IDs (in the
-registry's name order), or None when cancelled. Works with 10,000 orgs (FastTable, filter on
-every keystroke over name, org ID and tags). Org IDs in `selected` that are not registered
-stay listed (marked "not registered") so a link is never dropped by accident.
+`OrgPickerScreen(selected, title=..., multiple=True)` dismisses with the chosen org IDs (in
+the registry's name order), or None when cancelled:
+
+- several (`multiple=True`): space marks, enter takes the marked orgs (with none marked and
+  none given, the one under the cursor). Org IDs in `selected` that are not registered stay
+  listed (marked "not registered") so a link is never dropped by accident.
+- one (`multiple=False`): the search box has the focus, up/down move, enter takes the org
+  under the cursor (a list of one); the cursor starts on the first of `selected`.
+
+Works with 10,000 orgs: the rows and their search strings are built in the worker that reads
+the store, and a keystroke is one substring test per org (FastTable shows only what fits).
+One matcher (`OrgMatcher`): every whitespace-separated term must be in the org's name, org ID,
+type or tags, accents folded as in the contacts filter (`text.fold`: "zurch" finds "Zürcher").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,114 +27,136 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from juston_tui.model import Org
+from juston_tui.screens.base import JustOnModal
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
-from juston_tui.text import clean
+from juston_tui.text import clean, fold
 
 COLUMNS = (
     Column("name", "Org", 30, grow=True),
     Column("org_id", "Org ID", 18),
     Column("kind", "Type", 10),
 )
+HELP_SEVERAL = "space mark · enter take the marked orgs · / search · esc cancel"
+HELP_ONE = "type to search · up/down move · enter open · esc cancel"
 
 
-class _OrgsLoaded(Message):
-    def __init__(self, orgs: list[Org], error: str | None = None) -> None:
+@dataclass(frozen=True)
+class OrgMatcher:
+    """Rows and their folded search strings, filtered by what was typed."""
+
+    rows: tuple[Row, ...] = ()
+    haystacks: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, orgs: Iterable[Org], unregistered: Sequence[str] = ()) -> OrgMatcher:
+        """Rows for `orgs` (name order), after the IDs in `unregistered` (no org of theirs)."""
+        rows: list[Row] = []
+        haystacks: list[str] = []
+        for org_id in unregistered:
+            rows.append(Row(org_id, (Text("(not registered)", style="italic"), org_id, "")))
+            haystacks.append(fold(org_id))
+        for org in sorted(orgs, key=lambda o: (o.name.casefold(), o.org_id)):
+            rows.append(Row(org.org_id, (Text(clean(org.name)), org.org_id, org.kind)))
+            haystacks.append(fold(" ".join((org.name, org.org_id, org.kind, *org.tags))))
+        return cls(tuple(rows), tuple(haystacks))
+
+    def matching(self, query: str) -> list[Row]:
+        terms = query.casefold().split()
+        if not terms:
+            return list(self.rows)
+        return [row for row, hay in zip(self.rows, self.haystacks, strict=True)
+                if all(term in hay for term in terms)]
+
+
+class OrgsLoaded(Message):
+    """The picker's worker read the orgs (or says why it could not)."""
+
+    def __init__(self, matcher: OrgMatcher, error: str | None = None) -> None:
         super().__init__()
-        self.orgs = orgs
+        self.matcher = matcher
         self.error = error
 
 
-class OrgPickerScreen(ModalScreen[list[str] | None]):
-    """A searchable multi-select list of registered orgs."""
+class OrgPickerScreen(JustOnModal[list[str] | None]):
+    """A searchable list of registered orgs: choose one, or mark several."""
 
+    CSS_PATH = "../styles/org_picker.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Search", key_display="/"),
         Binding("ctrl+s", "done", "Take marked"),
         Binding("escape", "cancel", "Cancel"),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
-    DEFAULT_CSS = """
-    OrgPickerScreen { align: center middle; }
-    OrgPickerScreen > Vertical {
-        width: 90; max-width: 100%; height: 80%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    OrgPickerScreen #picker-title { height: auto; }
-    OrgPickerScreen #picker-help { height: 1; color: $text-muted; }
-    OrgPickerScreen #picker-filter { height: 3; }
-    OrgPickerScreen FastTable { height: 1fr; }
-    """
 
-    def __init__(self, selected: Iterable[str] = (), *, title: str = "Choose orgs") -> None:
+    def __init__(self, selected: Iterable[str] = (), *, title: str = "Choose orgs",
+                 multiple: bool = True) -> None:
         super().__init__()
         self.initial = list(dict.fromkeys(selected))
         self.title_text = title
-        self.rows: list[Row] = []
-        self.haystacks: list[str] = []
+        self.multiple = multiple
+        self.matcher = OrgMatcher()
         self.loaded = False
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(id="org-picker"):
             yield Static(Text(self.title_text, style="bold"), id="picker-title")
             yield Input(placeholder="/ search: name, org ID, tag", id="picker-filter")
-            yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=True,
+            yield FastTable(COLUMNS, empty_text="Loading orgs…", multi_select=self.multiple,
                             id="picker-table")
-            yield Static(Text("space mark · enter take the marked orgs · / search · "
-                              "esc cancel"), id="picker-help")
+            yield Static(Text(HELP_SEVERAL if self.multiple else HELP_ONE), id="picker-help")
 
     @property
     def table(self) -> FastTable:
         return self.query_one("#picker-table", FastTable)
 
+    @property
+    def search(self) -> Input:
+        return self.query_one("#picker-filter", Input)
+
     def on_mount(self) -> None:
-        self.table.focus()
+        if self.multiple:
+            self.table.focus()
+        else:
+            self.search.focus()
         self.load()
 
     @work(thread=True, exit_on_error=False, group="org-picker", name="loading orgs")
     def load(self) -> None:
         try:
-            orgs = self.app.store.list_orgs()  # type: ignore[attr-defined]
+            orgs = self.store.list_orgs()
         except Exception as exc:
-            self.post_message(_OrgsLoaded([], clean(str(exc), limit=200)))
+            self.post_message(OrgsLoaded(OrgMatcher(), clean(str(exc), limit=200)))
             return
-        orgs.sort(key=lambda o: (o.name.casefold(), o.org_id))
-        self.post_message(_OrgsLoaded(orgs))
+        known = {o.org_id for o in orgs}
+        unregistered = [i for i in self.initial if i not in known] if self.multiple else []
+        self.post_message(OrgsLoaded(OrgMatcher.build(orgs, unregistered)))
 
-    @on(_OrgsLoaded)
-    def _loaded(self, event: _OrgsLoaded) -> None:
+    @on(OrgsLoaded)
+    def _loaded(self, event: OrgsLoaded) -> None:
         if event.error:
             self.notify(event.error, markup=False, severity="error")
-        known = {o.org_id for o in event.orgs}
-        rows: list[Row] = []
-        haystacks: list[str] = []
-        for org_id in self.initial:
-            if org_id not in known:
-                rows.append(Row(org_id, (Text("(not registered)", style="italic"), org_id, "")))
-                haystacks.append(org_id.casefold())
-        for org in event.orgs:
-            rows.append(Row(org.org_id, (Text(clean(org.name)), org.org_id, org.kind)))
-            haystacks.append(" ".join((org.name, org.org_id, org.kind, *org.tags)).casefold())
-        self.rows, self.haystacks = rows, haystacks
+        self.matcher = event.matcher
         self.loaded = True
         self.table.empty_text = "No orgs registered yet (add them on screen 1)."
-        self.table.set_rows(rows)
-        self.table.select_keys(self.initial)
-        self._apply_filter(self.query_one("#picker-filter", Input).value)
+        if self.multiple:
+            self.table.set_rows(self.matcher.rows)
+            self.table.select_keys(self.initial)
+        self._apply_filter(self.search.value)
 
     def _apply_filter(self, query: str) -> None:
-        terms = query.casefold().split()
-        if not terms:
-            self.table.set_rows(self.rows)
+        self.table.set_rows(self.matcher.matching(query))
+        if self.multiple:
             return
-        self.table.set_rows(
-            [row for row, hay in zip(self.rows, self.haystacks, strict=True)
-             if all(t in hay for t in terms)]
-        )
+        if query.strip():
+            self.table.move_cursor(0)  # one to choose: the best match is the first
+        elif self.initial:
+            self.table.move_to_key(self.initial[0])
 
     @on(Input.Changed, "#picker-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -133,10 +165,13 @@ class OrgPickerScreen(ModalScreen[list[str] | None]):
 
     @on(Input.Submitted, "#picker-filter")
     def _filter_submitted(self) -> None:
-        self.table.focus()
+        if self.multiple:
+            self.table.focus()
+        else:
+            self.action_done()
 
     def action_filter(self) -> None:
-        self.query_one("#picker-filter", Input).focus()
+        self.search.focus()
 
     def action_cursor_down(self) -> None:
         self.table.action_cursor_down()
@@ -149,21 +184,28 @@ class OrgPickerScreen(ModalScreen[list[str] | None]):
         self.action_done()
 
     def result(self) -> list[str]:
-        """Marked orgs in list order; with none marked, the one under the cursor."""
+        """One: the org under the cursor. Several: the marked orgs in list order; with none
+        marked and none given, the one under the cursor."""
+        cursor = self.table.cursor_key
+        if not self.multiple:
+            return [cursor] if cursor else []
         marked = self.table.selected_keys
-        if not marked and not self.initial and self.table.cursor_key:
-            return [self.table.cursor_key]
-        return [row.key for row in self.rows if row.key in marked]
+        if not marked and not self.initial and cursor:
+            return [cursor]
+        return [row.key for row in self.matcher.rows if row.key in marked]
 
     def action_done(self) -> None:
         if not self.loaded:
             return
-        self.dismiss(self.result())
+        chosen = self.result()
+        if self.multiple or chosen:
+            self.dismiss(chosen)
 
     def action_cancel(self) -> None:
-        box = self.query_one("#picker-filter", Input)
+        box = self.search
         if box.has_focus and box.value:
             box.value = ""
-            self.table.focus()
+            if self.multiple:
+                self.table.focus()
             return
         self.dismiss(None)

@@ -30,6 +30,7 @@ from juston_tui.checklist import (
     step_status,
     toggle_done,
     verify_org,
+    with_verifications,
 )
 from juston_tui.model import Check, Org, Snapshot, ValidationError
 from juston_tui.salesforce import checks as C
@@ -431,6 +432,20 @@ def test_failed_verification_never_erases_a_manual_mark(store: Store) -> None:
     # and a manual change after the verification keeps the verification
     st = toggle_done(store, ORG, "app_access.permitted_users")
     assert st.state == "open" and st.verification == fail
+
+
+def test_read_only_verification_is_laid_over_and_never_written(store: Store) -> None:
+    mark(store, ORG, "requirements.edition", "done", by="alice")
+    before = load_states(store, ORG)
+    ok = Verification("ok", "fine", verified_at="t1")
+    shown = with_verifications(before, ORG, {"requirements.edition": ok,
+                                             "installing.follow": ok})
+    assert (shown["requirements.edition"].by, shown["requirements.edition"].verification) == (
+        "alice", ok)
+    follow = shown["installing.follow"]
+    assert follow.state == "open" and follow.verification == ok
+    assert before["requirements.edition"].verification is None  # the given records unchanged
+    assert load_states(store, ORG) == before  # and nothing stored
 
 
 def test_record_verifications_is_one_write_with_the_snapshot(store: Store) -> None:

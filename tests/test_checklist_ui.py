@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input, Label, OptionList, Static
+from ui_helpers import settle
 
 from juston_tui.app import JustOnApp
 from juston_tui.checklist import load_checklist, load_states, progress, toggle_done
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.model import Org
 from juston_tui.screens.checklist import ChecklistScreen
-from juston_tui.screens.checklist_modals import (
-    OrgPickerScreen,
-    StepDetailScreen,
-    TextPromptScreen,
-)
-from juston_tui.screens.messages import StoreChanged
+from juston_tui.screens.checklist_modals import StepDetailScreen, TextPromptScreen
+from juston_tui.screens.messages import OrgsChanged, StoreChanged
+from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.simulator import Simulator, make_org
 from juston_tui.store import Store
 
@@ -53,19 +52,27 @@ def add_sim_org(sim: Simulator, creds: CredentialStore, store: Store, scenario: 
     return org
 
 
+def sim_store(tmp_path: Path, sim: Simulator, creds: CredentialStore,
+              scenario: str) -> tuple[Path, Org]:
+    """A store file with one fresh simulator org of `scenario`."""
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    org = add_sim_org(sim, creds, setup, scenario)
+    setup.close()
+    return path, org
+
+
 def make_app(path: Path, creds: CredentialStore, *, read_only: bool = False) -> JustOnApp:
     return JustOnApp(store=Store.open(path, read_only=read_only), credentials=creds,
                      read_only=read_only, start_mode="checklist")
 
 
-async def settle(app: JustOnApp, pilot: Any) -> None:
-    """Wait for this screen's workers (not the app's store poller, which ticks on)."""
-    for _ in range(50):
-        pending = [w for w in app.workers if w.group.startswith("checklist")]
-        if not pending:
-            break
-        await app.workers.wait_for_complete(pending)
-    await pilot.pause()
+async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the app run until `condition` holds (a worker posts from its thread), or fail."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the screen never got there"
+        await pilot.pause()
 
 
 def screen_of(app: JustOnApp) -> ChecklistScreen:
@@ -84,7 +91,7 @@ def detail(app: JustOnApp) -> str:
 
 async def verify(app: JustOnApp, pilot: Any) -> None:
     await pilot.press("v")
-    await settle(app, pilot)
+    await settle(pilot)
     assert not screen_of(app).query_one("#cl-verify").display
 
 
@@ -98,20 +105,17 @@ async def walk(app: JustOnApp, pilot: Any, limit: int) -> int:
         if progress(screen.checklist, screen.states).complete == len(screen.checklist.steps):
             break
         await pilot.press("space", "right_square_bracket")  # mark, then on to the next open
-        await settle(app, pilot)
+        await settle(pilot)
         marked += 1
     return marked
 
 
 async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
         tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
-    path = tmp_path / "s.json"
-    setup = Store.open(path)
-    org = add_sim_org(sim, creds, setup, "healthy")
-    setup.close()
+    path, org = sim_store(tmp_path, sim, creds, "healthy")
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert screen.org is not None and screen.org.org_id == org.org_id
         assert screen.query_one("#cl-steps", OptionList).size.height >= 10  # fits 80x24
@@ -121,18 +125,18 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
         assert screen.current_step_id == "requirements.edition"  # the cursor stays put
         assert "Verified ok" in detail(app) and "Edition" in detail(app)
         await pilot.press("right_square_bracket")  # the next step still open
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.current_step_id == "requirements.browsers"
         assert "confirmed by the admin" in detail(app)
         await pilot.press("n", *"Chrome 126 everywhere", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         marked = await walk(app, pilot, 6)
         assert marked == 6
         assert overall(app).startswith(f"{len(API_STEPS) + 6}/25")
     # a new app on the same store resumes exactly there
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert overall(app).startswith(f"{len(API_STEPS) + 6}/25")
         assert screen.states["requirements.browsers"].note == "Chrome 126 everywhere"
@@ -141,7 +145,7 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
         await walk(app, pilot, 30)
         assert overall(app).startswith("25/25")
         await pilot.press("right_square_bracket")  # nothing left: says so, stays put
-        await settle(app, pilot)
+        await settle(pilot)
     states = load_states(Store.open(path), org.org_id)
     assert len(states) == 25
     manual = [s for s in states.values() if s.state == "done"]
@@ -152,27 +156,25 @@ async def test_walk_healthy_checklist_by_keys_and_resume_after_restart(
 
 async def test_self_authorize_failing_verify_keeps_the_manual_mark(
         tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
-    path = tmp_path / "s.json"
-    setup = Store.open(path)
-    org = add_sim_org(sim, creds, setup, "self_authorize")
-    setup.close()
+    path, org = sim_store(tmp_path, sim, creds, "self_authorize")
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         app.open_screen("checklist", org_id=org.org_id, step_id="app_access.permitted_users")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert screen.current_step_id == "app_access.permitted_users"
         await pilot.press("space")  # the admin believes it is done
-        await settle(app, pilot)
+        await settle(pilot)
         sim.set_latency(0.4, org.org_id)  # a slow org: the progress must show meanwhile
         try:
             await pilot.press("v")
-            await pilot.pause(0.2)
+            label = screen.query_one("#cl-verify-label", Label)
+            await until(pilot, lambda: "Verifying" in str(label.render()))
             assert screen.query_one("#cl-verify").display
-            assert "Verifying 1/2" in str(screen.query_one("#cl-verify-label", Label).render())
+            assert "Verifying 1/2" in str(label.render())
             await pilot.press("v")  # a second request while running is refused, not doubled
-            await settle(app, pilot)
+            await settle(pilot)
         finally:
             sim.set_latency(0.0, org.org_id)
         assert not screen.query_one("#cl-verify").display
@@ -183,14 +185,14 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
         assert "All users may self-authorize" in detail(app)
         assert "Fix:" in detail(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, StepDetailScreen)
         text = str(modal.details)
         assert "Last verification" in text and "Admin approved users are pre-authorized" in text
         assert "Manage Connected Apps" in text and "Marked\ndone by" in text
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.states["preparing.browser_caching"].verification.verdict == "fail"  # type: ignore[union-attr]
     saved = load_states(Store.open(path), org.org_id)["app_access.permitted_users"]
     assert saved.state == "done" and saved.verification.verdict == "fail"  # type: ignore[union-attr]
@@ -198,13 +200,10 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
 
 async def test_no_balance_permset_skip_needs_a_reason(
         tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
-    path = tmp_path / "s.json"
-    setup = Store.open(path)
-    org = add_sim_org(sim, creds, setup, "no_balance_permset")
-    setup.close()
+    path, org = sim_store(tmp_path, sim, creds, "no_balance_permset")
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await verify(app, pilot)
         screen = screen_of(app)
         balance = screen.states["post_install.balance"].verification
@@ -214,40 +213,37 @@ async def test_no_balance_permset_skip_needs_a_reason(
         assert set(others) == {"ok"}
         # from the last step, `[` goes back over verified steps to the open ones
         await pilot.press("end", "left_square_bracket")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.current_step_id == "post_install.project_permissions"
         await pilot.press("left_square_bracket")  # task_type is verified: skipped over
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.current_step_id == "post_install.balance"
         await pilot.press("s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, TextPromptScreen)
         await pilot.press("enter")  # empty: refused at the field, the modal stays
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, TextPromptScreen)
         assert "say why" in str(app.screen.query_one("#prompt-error", Static).render())
         await pilot.press(*"Balances not used in phase 1", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChecklistScreen)
         state = screen.states["post_install.balance"]
         assert state.state == "skipped" and state.skip_reason == "Balances not used in phase 1"
         assert state.verification is not None and state.verification.verdict == "fail"
         assert "1 skipped" in overall(app) and "failing" not in overall(app)
         await pilot.press("s")  # skipped again: reopens without asking
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.states["post_install.balance"].state == "open"
     assert load_states(Store.open(path), org.org_id)["post_install.balance"].state == "open"
 
 
 async def test_no_package_fails_the_install_and_what_depends_on_it(
         tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
-    path = tmp_path / "s.json"
-    setup = Store.open(path)
-    add_sim_org(sim, creds, setup, "no_package")
-    setup.close()
+    path, _org = sim_store(tmp_path, sim, creds, "no_package")
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await verify(app, pilot)
         screen = screen_of(app)
         verdicts = {s: screen.states[s].verification.verdict for s in API_STEPS}  # type: ignore[union-attr]
@@ -272,7 +268,7 @@ async def test_unreachable_org_leaves_marks_and_reports_unknown(
     app = make_app(path, creds)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
+            await settle(pilot)
             await verify(app, pilot)
             state = screen_of(app).states["requirements.edition"]
             assert state.state == "done" and state.by == "alice"
@@ -288,18 +284,15 @@ async def test_unreachable_org_leaves_marks_and_reports_unknown(
 
 async def test_read_only_shows_but_does_not_change(
         tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
-    path = tmp_path / "s.json"
-    setup = Store.open(path)
-    add_sim_org(sim, creds, setup, "no_balance_permset")
-    setup.close()
+    path, _org = sim_store(tmp_path, sim, creds, "no_balance_permset")
     before = path.read_bytes()
     app = make_app(path, creds, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         step_id = screen.current_step_id
         await pilot.press("space", "s", "n")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChecklistScreen)  # no modal opened
         assert screen.states == {}
         footer_keys = {b.binding.action for b in screen.active_bindings.values()
@@ -324,47 +317,49 @@ async def test_org_picker_filters_and_open_screen_focuses(
     setup.close()
     app = make_app(path, creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert screen.org is not None and screen.org.name == "Alpha [b]AG"
         assert "Alpha [b]AG" in str(screen.query_one("#cl-org", Static).render())
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, OrgPickerScreen)
         await pilot.press(*"gmb")
-        await settle(app, pilot)
-        assert app.screen.query_one("#picker-filter", Input).value == "gmb"
-        assert app.screen.query_one("#picker-list", OptionList).option_count == 1
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, OrgPickerScreen)
+        assert picker.query_one("#picker-filter", Input).value == "gmb"
+        assert picker.table.row_keys == [beta.org_id]
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         assert screen.states["requirements.edition"].by == "bob"
         assert overall(app).startswith("1/25")
         await pilot.press("o", "escape")  # cancel keeps the org
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         app.open_screen("checklist", org_id="00D5g000007Abc1AAA")  # not registered: warns
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).org.org_id == beta.org_id  # type: ignore[union-attr]
         app.open_screen("checklist", org_id="00D5g000004Xyz1", step_id="post_install.licences")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).org.name == "Alpha [b]AG"  # type: ignore[union-attr]
         assert screen_of(app).current_step_id == "post_install.licences"
         await pilot.press("j", "k", "k")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).current_step_id == "post_install.project_permissions"
         await pilot.press("left_square_bracket")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen_of(app).current_step_id == "post_install.task_type"
 
 
 async def test_no_orgs_shows_how_to_add_one(tmp_path: Path, creds: CredentialStore) -> None:
     app = make_app(tmp_path / "s.json", creds)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert "No org registered yet" in str(screen_of(app).query_one("#cl-org", Static).render())
         await pilot.press("space", "v", "o")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChecklistScreen)
 
 
@@ -389,19 +384,85 @@ async def test_store_reads_run_off_the_event_loop(
 
         monkeypatch.setattr(store, name, spy)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert screen.org is not None and screen.org.name == "Alpha AG"
         toggle_done(setup, screen.org.org_id, "requirements.edition", by="other")  # elsewhere
         screen.post_message(StoreChanged())
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.states["requirements.edition"].by == "other"
         await pilot.press("o")  # the picker's org list is read in a worker too
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, OrgPickerScreen)
         await pilot.press(*"beta", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.org.name == "Beta GmbH"
         assert screen.current_step_id == "requirements.edition"  # first open step of Beta
     setup.close()
     assert ui_reads == []
+
+
+async def test_picker_folds_accents_and_opens_the_org(
+        tmp_path: Path, creds: CredentialStore) -> None:
+    path = tmp_path / "s.json"
+    setup = Store.open(path)
+    for org_id, name in (("00D5g000004Xyz1", "Basler Versicherung"),
+                         ("00D5g000006Sbx1", "Zürcher Kantonalbank"),
+                         ("00D5g000007Abc1", "Zurcher Treuhand")):
+        setup.add_org(Org.create(org_id=org_id, name=name))
+    setup.close()
+    app = make_app(path, creds)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert screen_of(app).org.name == "Basler Versicherung"  # type: ignore[union-attr]
+        await pilot.press("o")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, OrgPickerScreen) and not picker.multiple
+        assert picker.table.cursor_key == "00D5g000004Xyz1EAC"  # starts on the org shown
+        await pilot.press(*"zurch")  # no umlaut typed: both Zürcher and Zurcher match
+        assert picker.table.row_keys == ["00D5g000007Abc1EAC", "00D5g000006Sbx1EAC"]  # names
+        assert picker.table.cursor_key == "00D5g000007Abc1EAC"  # on the first match
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace",
+                          *"zuerch")  # German transliteration: only Zürcher
+        assert picker.table.row_keys == ["00D5g000006Sbx1EAC"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChecklistScreen)
+        assert screen_of(app).org.name == "Zürcher Kantonalbank"  # type: ignore[union-attr]
+        await pilot.press("o", *"kantonal", "down", "enter")  # one match: down stays on it
+        await settle(pilot)
+        assert screen_of(app).org.name == "Zürcher Kantonalbank"  # type: ignore[union-attr]
+        await pilot.press("o", *"nothing like it", "enter")  # no match: enter does nothing
+        await settle(pilot)
+        assert isinstance(app.screen, OrgPickerScreen)
+        await pilot.press("escape")  # clears the search first, then cancels
+        assert isinstance(app.screen, OrgPickerScreen)
+        assert app.screen.search.value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen_of(app).org.name == "Zürcher Kantonalbank"  # type: ignore[union-attr]
+
+
+async def test_verification_reaches_the_registry_and_renames_reach_the_checklist(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore) -> None:
+    """Messages up: the checklist announces the check it made; it reloads on OrgsChanged."""
+    path, org = sim_store(tmp_path, sim, creds, "healthy")
+    app = JustOnApp(store=Store.open(path), credentials=creds)  # starts on the registry
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        registry = app.screen
+        assert registry.entries[org.org_id].info.verdict == ""  # type: ignore[attr-defined]
+        await pilot.press("2")
+        await settle(pilot)
+        await verify(app, pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen is registry
+        assert registry.entries[org.org_id].info.verdict == "ok"  # type: ignore[attr-defined]
+        renamed = app.store.update_org(org.org_id, name="Renamed Holding AG")
+        registry.announce(OrgsChanged([renamed]))  # as the registry's edit form does
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Renamed Holding AG" in str(screen_of(app).query_one("#cl-org", Static).render())

@@ -9,25 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from juston_tui.checklist import (
-    Checklist,
-    StepState,
-    VerifyOutcome,
-    load_checklist,
-    load_states,
-    progress,
-    record_verifications,
-    report_dict,
-    report_markdown,
-    step_status,
-    verify_org,
-)
+from rich.text import Text
+
 from juston_tui.commands import Context, UserError
 from juston_tui.model import Org, ValidationError, normalize_org_id
-from juston_tui.store import Store
 from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.checklist import Checklist, StepState
+    from juston_tui.store import Store
 
 SYMBOLS = {"verified": "✔", "done": "✓", "skipped": "-", "failing": "✗", "open": "·"}
 STYLES = {"verified": "green", "done": "green", "skipped": "dim", "failing": "bold red",
@@ -82,32 +74,29 @@ def _progress_printer(ctx: Context) -> Callable[[int, int, str], None]:
     return show
 
 
-def _overlay(states: dict[str, StepState], org_id: str, outcome: VerifyOutcome
-             ) -> dict[str, StepState]:
-    """Verification results shown without saving them (read-only)."""
-    merged = dict(states)
-    for step_id, verification in outcome.results.items():
-        base = merged.get(step_id) or StepState(org_id, step_id)
-        merged[step_id] = replace(base, verification=verification)
-    return merged
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # The checklist core (its TOML, the check rules): every CLI call imports this module to
+    # register the command, only this command needs the core.
+    from juston_tui.checklist import (
+        load_checklist,
+        load_states,
+        report_dict,
+        report_markdown,
+        verify_and_record,
+    )
+
     store = ctx.store()
     org = resolve_org(store, args.org)
     checklist = load_checklist()
-    states = load_states(store, org.org_id)
+    states = load_states(store, org.org_id, checklist)
     code = 0
     if args.verify:
-        outcome = verify_org(org, ctx.credentials(), checklist, store=store,
-                             on_progress=_progress_printer(ctx))
-        if ctx.read_only:
-            states = _overlay(states, org.org_id, outcome)
+        verified = verify_and_record(store, org, ctx.credentials(), checklist,
+                                     save=not ctx.read_only, on_progress=_progress_printer(ctx))
+        states, outcome = verified.states, verified.outcome
+        if not verified.saved:
             print("juston-tui: note: --read-only, verification results were not saved",
                   file=ctx.err)
-        else:
-            record_verifications(store, org.org_id, outcome.results, snapshot=outcome.snapshot)
-            states = load_states(store, org.org_id)
         if outcome.snapshot is not None and outcome.snapshot.error:
             print(f"juston-tui: the org could not be checked: {clean(outcome.snapshot.error)}",
                   file=ctx.err)
@@ -130,8 +119,9 @@ def _bar(done: int, total: int, width: int = 12) -> str:
 
 def _print_listing(ctx: Context, org: Org, checklist: Checklist,
                    states: dict[str, StepState]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # rich.table: only for the terminal listing
+
+    from juston_tui.checklist import progress, step_status
 
     console = ctx.console()
     prog = progress(checklist, states)
