@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ui_helpers import screen_text, settle
@@ -255,17 +256,22 @@ async def test_untrusted_text_in_toasts_is_shown_literally(
                 "error": error}
 
     monkeypatch.setattr(push_jobs, "refresh_push_jobs", failing)
+    shown: list[tuple[str, str, bool]] = []
+    notify = app.notify
+
+    def recording(message: Any, *, title: str = "", markup: bool = True, **kwargs: Any) -> None:
+        shown.append((str(message), title, markup))
+        notify(message, title=title, markup=markup, **kwargs)
+
+    monkeypatch.setattr(app, "notify", recording)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         await press(pilot, "r")
-        shown = [n for n in app._notifications if n.title == "Packaging org"]
-        assert len(shown) == 1 and not shown[0].markup
-        assert shown[0].message == "login refused for Acme [$EU] GmbH [b]x[/b] red"
-        await pilot.pause(0.1)  # the toast really renders it, text intact
-        from textual.widgets._toast import Toast
-
-        toasts = [str(t.render()) for t in app.screen.query(Toast)]
-        assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in toasts), toasts
+        toasts = [(m, markup) for m, title, markup in shown if title == "Packaging org"]
+        assert toasts == [("login refused for Acme [$EU] GmbH [b]x[/b] red", False)]
+        # the toast really renders it, text intact
+        rendered = [str(t.render()) for t in app.screen.query("Toast")]
+        assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in rendered), rendered
 
 
 async def test_agenda_and_detail_count_down_alike_from_the_app_clock(tmp_path: Path) -> None:
