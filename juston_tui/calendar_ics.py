@@ -8,13 +8,14 @@ instead of duplicating them. Projected events are TENTATIVE, confirmed ones CONF
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+
+from icalendar import Alarm, Calendar
+from icalendar import Event as VEvent
 
 from juston_tui.schedule import EVENT_KINDS, CalendarView, Event
 from juston_tui.text import clean
 
-__all__ = ["UID_DOMAIN", "export_ics", "write_ics"]
+__all__ = ["UID_DOMAIN", "export_ics"]
 
 UID_DOMAIN = "juston-tui"
 ALARM_BEFORE = timedelta(days=1)  # a day's notice to prepare the announcement e-mail
@@ -24,10 +25,7 @@ def _text(value: str) -> str:
     return clean(value, single_line=False)
 
 
-def _vevent(event: Event, stamp: datetime) -> Any:
-    from icalendar import Alarm
-    from icalendar import Event as VEvent
-
+def _vevent(event: Event, stamp: datetime) -> VEvent:
     item = VEvent()
     item.add("uid", f"{event.uid}@{UID_DOMAIN}")
     item.add("dtstamp", stamp)
@@ -54,8 +52,6 @@ def _vevent(event: Event, stamp: datetime) -> Any:
 
 def export_ics(view: CalendarView, *, now: datetime | None = None) -> bytes:
     """The whole view as one VCALENDAR (METHOD:PUBLISH); times in UTC."""
-    from icalendar import Calendar
-
     stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", "-//juston-tui//push calendar//EN")
@@ -67,15 +63,3 @@ def export_ics(view: CalendarView, *, now: datetime | None = None) -> bytes:
         cal.add_component(_vevent(event, stamp))
     return cal.to_ical()
 
-
-def write_ics(path: Path | str, view: CalendarView, *, now: datetime | None = None,
-              overwrite: bool = False) -> int:
-    """Write the export atomically (a calendar app may be reading the old file); event count.
-
-    An existing file is replaced only with `overwrite` (FileExistsError otherwise).
-    """
-    from juston_tui.store import atomic_write_bytes
-
-    target = Path(path).expanduser()
-    atomic_write_bytes(target, export_ics(view, now=now), overwrite=overwrite)
-    return len(view.events)

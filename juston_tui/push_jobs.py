@@ -9,7 +9,7 @@ refresh fails. Scheduling or cancelling pushes is deliberately out of scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,6 @@ __all__ = ["OPEN_REQUEST_STATES", "NoVendorOrg", "cached_push_jobs", "describe_r
 
 # A PackagePushRequest that has not finished: it can still start (or is running).
 OPEN_REQUEST_STATES = ("Created", "Pending", "In Progress")
-
-Fetcher = Callable[..., list[dict[str, Any]]]
 
 
 class NoVendorOrg(Exception):
@@ -49,8 +47,7 @@ def cached_push_jobs(store: Store) -> dict[str, Any]:
     return dict(store.get_setting(VENDOR_CACHE_KEY) or {})
 
 
-def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: float = 30.0,
-                      now: datetime | None = None, fetch: Fetcher | None = None
+def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: float = 30.0
                       ) -> dict[str, Any]:
     """Read the push requests of the vendor org and cache them; return the cache record.
 
@@ -60,16 +57,17 @@ def refresh_push_jobs(store: Store, credentials: CredentialStore, *, timeout: fl
     org = find_vendor_org(store)
     if org is None:
         raise NoVendorOrg()
-    if fetch is None:
-        from juston_tui.salesforce.vendor import fetch_push_requests as fetch
-    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # simple-salesforce and requests: ~150 ms, kept off every command's and screen's start
+    from juston_tui.salesforce.vendor import fetch_push_requests
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     previous = cached_push_jobs(store)
     if previous.get("org_id") != org.org_id:
         previous = {}
     record: dict[str, Any] = {"org_id": org.org_id, "org_name": org.name}
     try:
         # The same read caches the packaging org's latest released versions ("current").
-        requests = fetch(org, credentials, timeout=timeout, store=store)
+        requests = fetch_push_requests(org, credentials, timeout=timeout, store=store)
     except Exception as exc:  # the error is data for the screen, whatever its type
         record.update({
             "requests": previous.get("requests") or [],

@@ -21,13 +21,16 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from juston_tui import schedule
-from juston_tui.push_jobs import describe_requests
-from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, PushPlan, countdown
+from juston_tui import push_jobs, schedule
+from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, Push, PushPlan, countdown
 from juston_tui.screens.base import JustOnScreen
+from juston_tui.screens.calendar_detail import PushDetailScreen
+from juston_tui.screens.calendar_form import PushFormScreen
+from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import StoreChanged
 from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
@@ -134,6 +137,48 @@ class _Row:
     plan: PushPlan | None
 
 
+class CalendarLoaded(Message):
+    """The load worker computed the view."""
+
+    def __init__(self, view: CalendarView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class PushDeleted(Message):
+    """The delete worker ended: the deleted document (for undo), or None when it was gone."""
+
+    def __init__(self, doc: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.doc = doc
+
+
+class PushRestored(Message):
+    """The undo worker put the push back."""
+
+    def __init__(self, push: Push) -> None:
+        super().__init__()
+        self.push = push
+
+
+class VendorReading(Message):
+    """The refresh worker found the packaging org and is asking it now."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class VendorRefreshed(Message):
+    """The refresh worker ended: the cache record read, or None when nothing was asked
+    (`has_vendor`: a packaging org is registered, but the store is read-only)."""
+
+    def __init__(self, record: dict[str, Any] | None, has_vendor: bool) -> None:
+        super().__init__()
+        self.record = record
+        self.has_vendor = has_vendor
+
+
 class CalendarScreen(JustOnScreen):
     """Agenda + month grid of pushes, announcements and releases."""
 
@@ -191,10 +236,10 @@ class CalendarScreen(JustOnScreen):
     @work(thread=True, exit_on_error=False, group="calendar-load", exclusive=True,
           name="loading the calendar")
     def load(self) -> None:
-        store = self.juston.store
+        store = self.store
         today = self.now().astimezone(schedule.settings_from_store(store).zone_info).date()
-        view = schedule.load_view(store, today=today, months=self.months)
-        self.app.call_from_thread(self.show_view, view)
+        self.post_message(CalendarLoaded(schedule.load_view(store, today=today,
+                                                            months=self.months)))
 
     def now(self) -> datetime:
         """The app's clock (tests pin it): the one "now" of every screen."""
@@ -208,6 +253,10 @@ class CalendarScreen(JustOnScreen):
         """The day the view was computed for (local to the calendar's time zone)."""
         view = self.view
         return view.start if view is not None else self.now().date()
+
+    @on(CalendarLoaded)
+    def _loaded(self, event: CalendarLoaded) -> None:
+        self.show_view(event.view)
 
     def show_view(self, view: CalendarView) -> None:
         """Render a freshly computed view, keeping the cursor on the same event."""
@@ -267,7 +316,7 @@ class CalendarScreen(JustOnScreen):
         widget.display = True
         text = Text("Packaging org ", style="bold")
         text.append(clean(vendor.get("org_name", ""), limit=40))
-        text.append(f" · {describe_requests(vendor)}")
+        text.append(f" · {push_jobs.describe_requests(vendor)}")
         if vendor.get("fetched_at"):
             stamp = str(vendor["fetched_at"]).replace("T", " ")[:16]
             text.append(f" · read {stamp} UTC", style="dim")
@@ -366,7 +415,6 @@ class CalendarScreen(JustOnScreen):
                               limit=400),
                         title=clean(row.event.title, limit=80), timeout=8, markup=False)
             return
-        from juston_tui.screens.calendar_detail import PushDetailScreen
 
         def closed(result: str | None) -> None:
             self.load()
@@ -374,17 +422,12 @@ class CalendarScreen(JustOnScreen):
                 self.action_edit()
 
         self.focus_push = row.plan.push.id if row.event.kind != "announcement" else None
-        self.app.push_screen(PushDetailScreen(row.plan, read_only=self.read_only,
-                                              today=self.today()), closed)
+        self.app.push_screen(PushDetailScreen(row.plan, today=self.today()), closed)
 
     def action_add(self) -> None:
-        if self.refuse_read_only():
-            return
         self._open_form(None, {})
 
     def action_edit(self) -> None:
-        if self.refuse_read_only():
-            return
         plan = self.current_plan()
         if plan is None:
             self.notify("Put the cursor on a push to edit it.", severity="warning")
@@ -399,14 +442,12 @@ class CalendarScreen(JustOnScreen):
         self.notify("Enter the confirmed push from the announcement e-mail.", timeout=4)
         self._open_form(None, values)
 
-    def _open_form(self, push: schedule.Push | None, values: dict[str, str]) -> None:
-        from juston_tui.screens.calendar_form import PushFormScreen
-
+    def _open_form(self, push: Push | None, values: dict[str, str]) -> None:
         defaults = {"timezone": self.view.settings.timezone if self.view else "Europe/Berlin",
                     "time": "01:00", "product": "billing"}
         defaults.update(values)
 
-        def saved(result: schedule.Push | None) -> None:
+        def saved(result: Push | None) -> None:
             if result is not None:
                 self.focus_push = result.id
                 self.notify(clean(f"Saved the push of {result.label}.", limit=200), timeout=3,
@@ -416,15 +457,11 @@ class CalendarScreen(JustOnScreen):
         self.app.push_screen(PushFormScreen(push, defaults), saved)
 
     def action_delete(self) -> None:
-        if self.refuse_read_only():
-            return
         plan = self.current_plan()
         if plan is None or not plan.push.editable:
             self.notify("Only a confirmed push (entered from an announcement) can be deleted; "
                         "projected pushes follow the rules.", severity="warning")
             return
-        from juston_tui.screens.confirm import ConfirmScreen
-
         push = plan.push
         question = clean(f"Delete the confirmed push of {push.label} on "
                          f"{push.local_start.strftime('%Y-%m-%d %H:%M %Z')}?", limit=300)
@@ -437,20 +474,18 @@ class CalendarScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="calendar-write", name="deleting a push")
     def _delete(self, push_id: str) -> None:
-        doc = schedule.delete_push(self.juston.store, push_id)
-        self.app.call_from_thread(self._deleted, doc)
+        self.post_message(PushDeleted(schedule.delete_push(self.store, push_id)))
 
-    def _deleted(self, doc: dict[str, Any] | None) -> None:
-        if doc is None:
+    @on(PushDeleted)
+    def _deleted(self, event: PushDeleted) -> None:
+        if event.doc is None:
             self.notify("That push was already gone.", severity="warning")
         else:
-            self.undo_doc = doc
+            self.undo_doc = event.doc
             self.notify("Deleted the push. Press u to undo.", timeout=6)
         self.load()
 
     def action_undo(self) -> None:
-        if self.refuse_read_only():
-            return
         if self.undo_doc is None:
             self.notify("Nothing to undo.", timeout=3)
             return
@@ -459,11 +494,11 @@ class CalendarScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="calendar-write", name="undoing a delete")
     def _restore(self, doc: dict[str, Any]) -> None:
-        self.juston.store.put_doc("pushes", doc)
-        self.app.call_from_thread(self._restored, str(doc["id"]))
+        self.post_message(PushRestored(schedule.restore_push(self.store, doc)))
 
-    def _restored(self, push_id: str) -> None:
-        self.focus_push = push_id
+    @on(PushRestored)
+    def _restored(self, event: PushRestored) -> None:
+        self.focus_push = event.push.id
         self.notify("Restored the push.", timeout=3)
         self.load()
 
@@ -475,31 +510,32 @@ class CalendarScreen(JustOnScreen):
           name="reading packaging-org push jobs")
     def _refresh_vendor(self, read_only: bool) -> None:
         """Find the packaging org (a whole-store read) and ask it, all off the event loop."""
-        from juston_tui.push_jobs import find_vendor_org, refresh_push_jobs
-
-        store = self.juston.store
-        vendor = find_vendor_org(store)
+        store = self.store
+        vendor = push_jobs.find_vendor_org(store)
         if vendor is None or read_only:
-            self.app.call_from_thread(self._reloaded_without_vendor, vendor is not None)
+            self.post_message(VendorRefreshed(None, vendor is not None))
             return
-        self.app.call_from_thread(self._reading_vendor, vendor.name)
-        record = refresh_push_jobs(store, self.juston.get_credentials())
-        self.app.call_from_thread(self._refreshed, record)
+        self.post_message(VendorReading(vendor.name))
+        self.post_message(VendorRefreshed(
+            push_jobs.refresh_push_jobs(store, self.juston.get_credentials()), True))
 
-    def _reloaded_without_vendor(self, has_vendor: bool) -> None:
-        self.load()
-        self.notify("Read-only: showing the cached packaging-org push jobs." if has_vendor
-                    else "Calendar reloaded.", timeout=3)
-
-    def _reading_vendor(self, name: str) -> None:
+    @on(VendorReading)
+    def _reading_vendor(self, event: VendorReading) -> None:
         widget = self.query_one("#cal-vendor", Static)
         widget.display = True
         text = Text("Reading push requests from ", style="bold")
-        text.append(clean(name, limit=40))
+        text.append(clean(event.name, limit=40))
         text.append("…")
         widget.update(text)
 
-    def _refreshed(self, record: dict[str, Any]) -> None:
+    @on(VendorRefreshed)
+    def _refreshed(self, event: VendorRefreshed) -> None:
+        record = event.record
+        if record is None:
+            self.load()
+            self.notify("Read-only: showing the cached packaging-org push jobs."
+                        if event.has_vendor else "Calendar reloaded.", timeout=3)
+            return
         if record.get("error"):
             self.notify(clean(record["error"], limit=300), title="Packaging org",
                         severity="error", timeout=8, markup=False)

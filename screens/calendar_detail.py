@@ -16,12 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import schedule
 from juston_tui.schedule import Action, PushPlan, countdown
+from juston_tui.screens.base import JustOnModal
 from juston_tui.text import clean
 
 STATUS_TEXT = {
@@ -41,9 +42,21 @@ def action_prompt(action: Action) -> Text:
     return text
 
 
-class PushDetailScreen(ModalScreen[str | None]):
+class ActionTicked(Message):
+    """The tick worker ended: the action's stored state, or None when the write failed (the
+    app's worker-error handler says why)."""
+
+    def __init__(self, index: int, state: bool | None) -> None:
+        super().__init__()
+        self.index = index
+        self.state = state
+
+
+class PushDetailScreen(JustOnModal[str | None]):
     """Dismisses with "edit" when the user asked to edit the push, else None."""
 
+    CSS_PATH = "../styles/calendar.tcss"
+    EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"tick", "edit"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "tick", "Tick action"),
         Binding("e", "edit", "Edit"),
@@ -51,26 +64,11 @@ class PushDetailScreen(ModalScreen[str | None]):
         Binding("j", "down", "Down", show=False),
         Binding("k", "up", "Up", show=False),
     ]
-    DEFAULT_CSS = """
-    PushDetailScreen { align: center middle; }
-    PushDetailScreen > Vertical {
-        width: 110; max-width: 100%; height: 95%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    PushDetailScreen #detail-head { height: auto; }
-    PushDetailScreen #detail-actions-title { height: 1; margin: 1 0 0 0; }
-    PushDetailScreen #detail-actions { height: auto; max-height: 10; }
-    PushDetailScreen #detail-more { height: 1fr; }
-    PushDetailScreen #detail-hint { height: 1; color: $text-muted; }
-    """
-
-    def __init__(self, plan: PushPlan, *, read_only: bool = False,
-                 today: date | None = None) -> None:
+    def __init__(self, plan: PushPlan, *, today: date | None = None) -> None:
         """`today`: the calendar's day, so the detail counts down exactly as the agenda does."""
         super().__init__()
         self.plan = plan
         self.today = today
-        self.read_only = read_only
         self.actions = list(plan.push.actions)
         self.busy = False
 
@@ -95,7 +93,7 @@ class PushDetailScreen(ModalScreen[str | None]):
         plan, push = self.plan, self.plan.push
         today = self.today
         if today is None:
-            now = self.app.clock()  # type: ignore[attr-defined]
+            now = self.juston.clock()
             today = now.astimezone(push.local_start.tzinfo).date()
         text = Text()
         letter = "p" if push.projected else ("V" if push.status == "scheduled" else "P")
@@ -184,8 +182,7 @@ class PushDetailScreen(ModalScreen[str | None]):
         self.action_tick()
 
     def action_tick(self) -> None:
-        if self.read_only:
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
+        if self.refuse_read_only():  # enter on an action comes here without the key's gate
             return
         options = self.query_one("#detail-actions", OptionList)
         if options.highlighted is None or not self.actions or self.busy:
@@ -195,24 +192,25 @@ class PushDetailScreen(ModalScreen[str | None]):
 
     @work(thread=True, exit_on_error=False, group="calendar-tick", name="ticking an action")
     def _toggle(self, index: int) -> None:
-        action = self.actions[index]
         try:
-            store = self.app.store  # type: ignore[attr-defined]
-            state = schedule.toggle_action(store, self.plan.push.id, action.id)
-        finally:
-            self.app.call_from_thread(setattr, self, "busy", False)
-        self.app.call_from_thread(self._ticked, index, state)
+            state = schedule.toggle_action(self.store, self.plan.push.id, self.actions[index].id)
+        except Exception:
+            self.post_message(ActionTicked(index, None))
+            raise
+        self.post_message(ActionTicked(index, state))
 
-    def _ticked(self, index: int, state: bool) -> None:
+    @on(ActionTicked)
+    def _ticked(self, event: ActionTicked) -> None:
+        self.busy = False
+        index, state = event.index, event.state
+        if state is None:
+            return
         action = self.actions[index]
         self.actions[index] = Action(action.id, action.phase, action.text, state)
         options = self.query_one("#detail-actions", OptionList)
         options.replace_option_prompt_at_index(index, action_prompt(self.actions[index]))
 
     def action_edit(self) -> None:
-        if self.read_only:
-            self.notify("Read-only mode: nothing can be changed.", severity="warning")
-            return
         self.dismiss("edit")
 
     def action_close(self) -> None:

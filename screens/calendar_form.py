@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from juston_tui import schedule
 from juston_tui.model import ValidationError
+from juston_tui.schedule import PRODUCT_LABELS, PRODUCTS, Push
+from juston_tui.screens.base import JustOnModal
 from juston_tui.screens.form_base import ValidatedForm
 
 # (field, label, placeholder)
@@ -33,28 +36,24 @@ FIELD_ORDER = ("date", "time", "timezone", "product", "version", "kind", "announ
                "before", "after", "notes")
 
 
-class PushFormScreen(ValidatedForm[schedule.Push | None]):
+class PushSaved(Message):
+    """The save worker ended: the push as stored, or the one-line reason it was not."""
+
+    def __init__(self, push: Push | None, error: str = "") -> None:
+        super().__init__()
+        self.push = push
+        self.error = error
+
+
+# JustOnModal brings `self.store` and the read-only gate until ValidatedForm derives from it.
+class PushFormScreen(ValidatedForm[Push | None], JustOnModal[Push | None]):
     """Dismisses with the saved push, or None when cancelled."""
 
+    CSS_PATH = "../styles/calendar.tcss"
     FIELD_ORDER = FIELD_ORDER
     REQUIRED = frozenset({"date", "version"})
 
-    DEFAULT_CSS = """
-    PushFormScreen { align: center middle; }
-    PushFormScreen > Vertical {
-        width: 84; max-width: 100%; height: 95%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    PushFormScreen VerticalScroll { height: 1fr; }
-    PushFormScreen Label { margin-top: 0; }
-    PushFormScreen TextArea { height: 5; }
-    PushFormScreen .field-error { color: $error; height: auto; }
-    PushFormScreen #push-form-buttons { height: auto; align-horizontal: right; }
-    PushFormScreen #push-form-buttons Button { margin-left: 1; }
-    """
-
-    def __init__(self, push: schedule.Push | None, defaults: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, push: Push | None, defaults: dict[str, str] | None = None) -> None:
         super().__init__()
         self.push = push
         self.initial = schedule.push_form_values(push) if push else {
@@ -76,8 +75,7 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
                     yield Static("", classes="field-error", id=f"error-{name}")
                     if name == "timezone":
                         yield Label("Product")
-                        yield Select([(schedule.PRODUCT_LABELS[p], p)
-                                      for p in schedule.PRODUCTS],
+                        yield Select([(PRODUCT_LABELS[p], p) for p in PRODUCTS],
                                      value=values.get("product") or "billing",
                                      allow_blank=False, id="field-product")
                         yield Static("", classes="field-error", id="error-product")
@@ -146,15 +144,19 @@ class PushFormScreen(ValidatedForm[schedule.Push | None]):
         self._save(push)
 
     @work(thread=True, exit_on_error=False, group="calendar-write", name="saving a push")
-    def _save(self, push: schedule.Push) -> None:
+    def _save(self, push: Push) -> None:
         try:
-            schedule.save_push(self.app.store, push)  # type: ignore[attr-defined]
+            saved = schedule.save_push(self.store, push)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.post_message(PushSaved(None, str(exc)))
             return
-        self.app.call_from_thread(self.dismiss, push)
+        self.post_message(PushSaved(saved))
 
-    def _failed(self, message: str) -> None:
+    @on(PushSaved)
+    def _saved(self, event: PushSaved) -> None:
+        if event.push is not None:
+            self.dismiss(event.push)
+            return
         self.saving = False
-        self.show_form_error(f"Not saved: {message}")
+        self.show_form_error(f"Not saved: {event.error}")
 

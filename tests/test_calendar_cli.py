@@ -9,6 +9,8 @@ import pytest
 import vobject
 
 from juston_tui.cli import main
+from juston_tui.model import Contact, PushRegistration
+from juston_tui.store import Store
 
 ORG = "00D5g000004Xyz1EAC"
 
@@ -23,9 +25,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = str(tmp_path / "s.json")
     assert main(["--db", path, "org", "add", ORG, "--name", "Acme [b]GmbH[/b]"]) == 0
-    from juston_tui.model import Contact, PushRegistration
-    from juston_tui.store import Store
-
     store = Store.open(path)
     store.update_org(ORG, push=PushRegistration("registered", registered_on="2026-01-01"))
     store.add_contact(Contact.create(full_name="Ann Admin", email="ann@acme.example",

@@ -4,13 +4,14 @@ adding a confirmed push (fixing a mistake in place), delete + undo, read-only, 8
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ui_helpers import screen_text, settle
 
-from juston_tui import schedule
+from juston_tui import push_jobs, schedule
 from juston_tui.app import JustOnApp
 from juston_tui.credentials import open_credentials
 from juston_tui.model import Contact, Org, PushRegistration
@@ -244,8 +245,6 @@ async def test_fits_small_and_large_terminals(tmp_path: Path, size: tuple[int, i
 async def test_untrusted_text_in_toasts_is_shown_literally(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """rich's escape does not cover Textual's [$variable] markup: toasts go out as plain text."""
-    import juston_tui.push_jobs as push_jobs
-
     app = make_app(tmp_path)
     app.store.add_org(Org.create(org_id="00D5g000009Ven1", name="Vendor", vendor=True))
     error = "login refused for Acme [$EU] GmbH [b]x[/b] \x1b[31mred"
@@ -255,24 +254,27 @@ async def test_untrusted_text_in_toasts_is_shown_literally(
                 "error": error}
 
     monkeypatch.setattr(push_jobs, "refresh_push_jobs", failing)
+    shown: list[tuple[str, str, bool]] = []
+    notify = app.notify
+
+    def recording(message: Any, *, title: str = "", markup: bool = True, **kwargs: Any) -> None:
+        shown.append((str(message), title, markup))
+        notify(message, title=title, markup=markup, **kwargs)
+
+    monkeypatch.setattr(app, "notify", recording)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         await press(pilot, "r")
-        shown = [n for n in app._notifications if n.title == "Packaging org"]
-        assert len(shown) == 1 and not shown[0].markup
-        assert shown[0].message == "login refused for Acme [$EU] GmbH [b]x[/b] red"
-        await pilot.pause(0.1)  # the toast really renders it, text intact
-        from textual.widgets._toast import Toast
-
-        toasts = [str(t.render()) for t in app.screen.query(Toast)]
-        assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in toasts), toasts
+        toasts = [(m, markup) for m, title, markup in shown if title == "Packaging org"]
+        assert toasts == [("login refused for Acme [$EU] GmbH [b]x[/b] red", False)]
+        # the toast really renders it, text intact
+        rendered = [str(t.render()) for t in app.screen.query("Toast")]
+        assert any("Acme [$EU] GmbH [b]x[/b] red" in t for t in rendered), rendered
 
 
 async def test_agenda_and_detail_count_down_alike_from_the_app_clock(tmp_path: Path) -> None:
     """One clock (app.clock) and one wording: the day before the push says "tomorrow" in the
     next-push line and in the push's detail, the day after the due announcement "yesterday"."""
-    from datetime import datetime, time
-
     app = make_app(tmp_path)
     push = schedule.Push.from_doc(demo_doc(app))
     eve = datetime.combine(push.local_day - timedelta(days=1), time(12),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_calendar_screen import press, screen_text, settle
+from ui_helpers import screen_text, settle
 
 from juston_tui import schedule
 from juston_tui.app import JustOnApp
@@ -87,11 +87,13 @@ async def test_refresh_key_shows_packaging_org_pushes(tmp_path: Path,
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "Packaging org" not in screen_text(app)
-        await press(pilot, "r")
+        await pilot.press("r")
+        await settle(pilot)
         text = screen_text(app)
         assert "Packaging org" in text and "5 push request(s)" in text
         assert " V " in text and "(scheduled)" in text
-        await press(pilot, "slash", "s", "c", "h", "e", "d", "enter", "enter")
+        await pilot.press("slash", "s", "c", "h", "e", "d", "enter", "enter")
+        await settle(pilot)
         text = screen_text(app)
         assert "scheduled in the packaging org" in text
         assert "Pending" in text
@@ -116,6 +118,7 @@ async def test_refresh_key_reads_the_store_off_the_event_loop(
         monkeypatch.setattr(store, name, spy)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await press(pilot, "r")
+        await pilot.press("r")
+        await settle(pilot)
         assert "5 push request(s)" in screen_text(app)
     assert ui_reads == []

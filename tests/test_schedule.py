@@ -367,12 +367,9 @@ def test_packaging_org_push_beats_projected_and_attaches_to_confirmed():
 
 def test_an_absurd_time_zone_is_a_field_error_not_a_crash() -> None:
     """ZoneInfo raises OSError ('File name too long') for very long names; found by fuzzing."""
-    from juston_tui.model import ValidationError
-    from juston_tui.schedule import parse_zone
-
     for name in ("x" * 5000, "../../etc/passwd", "Europe/Nowhere"):
         with pytest.raises(ValidationError) as info:
-            parse_zone(name)
+            s.parse_zone(name)
         assert "timezone" in info.value.errors
 
 

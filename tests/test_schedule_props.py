@@ -100,7 +100,7 @@ def test_local_slot_round_trips_or_is_a_gap(day, at, zone):
     slot = s.local_slot(day, at, zone)
     if slot is None:
         return
-    back = slot.astimezone(s._zone(zone))
+    back = slot.astimezone(s.zone_named(zone))
     assert (back.date(), back.time()) == (day, at)
     assert slot.tzinfo is UTC
 

@@ -13,12 +13,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
+from juston_tui import schedule
 from juston_tui.commands import Context, UserError, write_export
 from juston_tui.model import ValidationError
+from juston_tui.push_jobs import NoVendorOrg, describe_requests, refresh_push_jobs
+from juston_tui.schedule import EVENT_KINDS, CalendarView, Push, PushPlan, countdown
 from juston_tui.text import clean
+
+if TYPE_CHECKING:
+    from juston_tui.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -123,14 +133,10 @@ def _push_fields(p: argparse.ArgumentParser, *, creating: bool) -> None:
 
 # -- the agenda --------------------------------------------------------------------------------
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     store = ctx.store()
     view = schedule.load_view(store, today=args.start, months=args.months)
     if args.ics:
-        from pathlib import Path
-
-        from juston_tui.calendar_ics import export_ics
+        from juston_tui.calendar_ics import export_ics  # icalendar: only for the export
 
         write_export(Path(args.ics).expanduser(), export_ics(view), force=args.force)
         count = len(view.events)
@@ -143,7 +149,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _plan_json(plan: Any) -> dict[str, Any]:
+def _plan_json(plan: PushPlan) -> dict[str, Any]:
     push = plan.push
     local = push.local_start
     jobs = plan.jobs_by_org()
@@ -171,13 +177,13 @@ def _plan_json(plan: Any) -> dict[str, Any]:
     }
 
 
-def _job_json(job: Any) -> dict[str, Any] | None:
+def _job_json(job: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not job:
         return None
     return {"status": job.get("status"), "errors": list(job.get("errors") or [])}
 
 
-def view_to_json(view: Any, now: datetime | None = None) -> dict[str, Any]:
+def view_to_json(view: CalendarView, now: datetime | None = None) -> dict[str, Any]:
     """The `calendar --json` document (stable keys; more may be added)."""
     nxt = view.next_plan(now or view_now(view))
     return {
@@ -209,7 +215,7 @@ def view_to_json(view: Any, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def view_now(view: Any) -> datetime:
+def view_now(view: CalendarView) -> datetime:
     """"Now" for a view: the real time, or the start of `--from` when it is not today."""
     zone = view.settings.zone_info
     if view.start == datetime.now(zone).date():
@@ -217,11 +223,7 @@ def view_now(view: Any) -> datetime:
     return datetime.combine(view.start, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def print_agenda(view: Any, ctx: Context) -> None:
-    from rich.text import Text
-
-    from juston_tui.schedule import EVENT_KINDS, countdown
-
+def print_agenda(view: CalendarView, ctx: Context) -> None:
     console = ctx.console()
     console.print(Text(
         f"Push calendar {view.start.isoformat()} to {view.end.isoformat()} "
@@ -278,8 +280,6 @@ def _values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_push_add(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     store = ctx.store(write=True)
     values = _values(args)
     values.setdefault("timezone", schedule.settings_from_store(store).timezone)
@@ -290,18 +290,14 @@ def run_push_add(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _confirmed(store: Any, push_id: str) -> Any:
-    from juston_tui import schedule
-
-    doc = store.get_doc("pushes", push_id)
-    if doc is None or doc.get("status") != "confirmed":
+def _confirmed(store: Store, push_id: str) -> Push:
+    push = schedule.confirmed_push(store, push_id)
+    if push is None:
         raise UserError(f"no confirmed push {push_id!r} (see calendar --json)")
-    return schedule.Push.from_doc(doc)
+    return push
 
 
 def run_push_edit(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     store = ctx.store(write=True)
     current = _confirmed(store, args.push_id)
     changes = _values(args)
@@ -315,8 +311,6 @@ def run_push_edit(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_push_remove(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     store = ctx.store(write=True)
     push = _confirmed(store, args.push_id)
     schedule.delete_push(store, push.id)
@@ -325,8 +319,6 @@ def run_push_remove(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_push_tick(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     store = ctx.store(write=True)
     try:
         state = schedule.toggle_action(store, args.push_id, args.action_id)
@@ -337,8 +329,6 @@ def run_push_tick(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_release_set(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     name = schedule.set_release_date(ctx.store(write=True), args.name, args.production,
                                      args.final, args.preview)
     print(f"stored the dates of {name}", file=ctx.out)
@@ -346,10 +336,6 @@ def run_release_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_release_import(args: argparse.Namespace, ctx: Context) -> int:
-    from pathlib import Path
-
-    from juston_tui import schedule
-
     path = Path(args.file).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
@@ -362,8 +348,6 @@ def run_release_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_release_clear(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     if not schedule.clear_release_date(ctx.store(write=True), args.name):
         raise UserError(f"no dates were entered for {clean(args.name)}")
     print(f"{clean(args.name)} is projected again", file=ctx.out)
@@ -376,8 +360,6 @@ _SETTING_ARGS = ("cadence_months", "anchor", "weekday", "start_time", "timezone"
 
 
 def run_settings(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui import schedule
-
     changes = {k: getattr(args, k) for k in _SETTING_ARGS if getattr(args, k) is not None}
     if changes:
         settings = schedule.save_settings(ctx.store(write=True), changes)
@@ -393,8 +375,6 @@ def run_settings(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_refresh(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.push_jobs import NoVendorOrg, describe_requests, refresh_push_jobs
-
     store = ctx.store(write=True)
     try:
         record = refresh_push_jobs(store, ctx.credentials(), timeout=args.timeout)
