@@ -9,24 +9,30 @@ number), and applying a preview is one atomic store write, so nothing is ever ha
 The package, one module per seam (this file is the facade: import from here):
 
   records.py        a parsed record, limits, yes/no words, formula cells
-  decoding.py       bytes -> text (binary refused, the encoding found)
-  csv_import.py     CSV in: ours, Outlook's, Google's
+  decoding.py       bytes -> text (binary refused; charset-normalizer guesses the encoding)
+  csv_import.py     CSV in: ours, Outlook's, Google's (csv.Sniffer finds the delimiter)
   vcard_import.py   vCard 2.1/3.0/4.0 in (vobject)
   planning.py       the import preview (add / update / skip and why) and its apply
-  export.py         CSV, vCard 3.0/4.0 and the notification list out
+  export.py         CSV, vCard 3.0/4.0 (vobject) and the notification list out
   search.py         the list's order, accent folding, ContactIndex
   query.py          mutt / aerc address completion
   seed.py           demo contacts (`seed_demo`)
 
-No Textual here (the screens and the CLI both use it); vobject is imported only when a
-vCard is read.
+No Textual here (the screens and the CLI both use it); vobject and charset-normalizer are
+imported only when a vCard or a non-UTF-8 file is handled.
 """
 
 from __future__ import annotations
 
 from juston_tui.contacts_io.csv_import import parse_csv
 from juston_tui.contacts_io.decoding import Format, decode_bytes, detect_format
-from juston_tui.contacts_io.export import CSV_COLUMNS, export_csv, export_vcard, notification_list
+from juston_tui.contacts_io.export import (
+    CSV_COLUMNS,
+    export_csv,
+    export_vcard,
+    iter_vcards,
+    notification_list,
+)
 from juston_tui.contacts_io.planning import (
     Action,
     ImportPreview,
@@ -68,6 +74,7 @@ __all__ = [
     "export_csv",
     "export_vcard",
     "fold_text",
+    "iter_vcards",
     "mutt_query_lines",
     "notification_list",
     "parse_csv",
