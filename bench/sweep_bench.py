@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from juston_tui.credentials import open_credentials
 from juston_tui.demo import register_simulator_orgs
-from juston_tui.salesforce import sweep
+from juston_tui.salesforce.sweeper import sweep
 from juston_tui.simulator import Simulator
 
 

@@ -36,6 +36,7 @@ import logging
 import multiprocessing
 import os
 import random
+import select
 import signal
 import statistics
 import sys
@@ -100,16 +101,29 @@ def _read_all(fd: int) -> bytes:
 
 
 def _kill_at_random(ctx: Any, target: Callable[..., None], args: tuple[Any, ...],
-                    rng: random.Random) -> list[bytes]:
-    """Start `target(*args, ack_fd)` in a child, SIGKILL it 0-80 ms later; its acknowledgements."""
+                    rng: random.Random, *, after_first_ack: bool = False) -> list[bytes]:
+    """Start `target(*args, ack_fd)` in a child, SIGKILL it 0-80 ms later; its acknowledgements.
+
+    `after_first_ack`: the 0-80 ms start once the child acknowledged its first write, so a
+    loaded machine (a child still opening the store) cannot make a trial without any write.
+    """
     r, w = os.pipe()
     proc = ctx.Process(target=target, args=(*args, w), daemon=True)
     proc.start()
     os.close(w)
+    first = b""
+    if after_first_ack:
+        deadline = time.monotonic() + 30
+        while b"\n" not in first and time.monotonic() < deadline:
+            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(r, 1) if ready else b""
+            if not chunk:
+                break
+            first += chunk
     time.sleep(rng.uniform(0.0, 0.08))
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
-    acks = _read_all(r).split()
+    acks = (first + _read_all(r)).split()
     os.close(r)
     return acks
 
@@ -131,7 +145,8 @@ def kill_trials(folder: Path, kills: int, seed: int, *,
     open_ms: list[float] = []
     started = time.perf_counter()
     for trial in range(kills):
-        acks = _kill_at_random(ctx, _kill_writer, (str(path), next_id), rng)
+        acks = _kill_at_random(ctx, _kill_writer, (str(path), next_id), rng,
+                               after_first_ack=True)
         next_id += 1_000_000
         for ack in acks:
             kind, number = ack[:1], int(ack[1:])
@@ -425,7 +440,7 @@ def _error_family(error: str) -> str:
 
 def fault_storm(folder: Path, steps: int, seed: int, *, per_sweep: int = 25,
                 timeout: float = 1.5, log: Callable[[str], None] = print) -> dict[str, Any]:
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
 
     lab = FaultLab(folder, seed, max_hang=timeout * 1.25)
     editor_store = Store.open(lab.path)  # a second writer: a person editing during the sweep
@@ -525,7 +540,7 @@ def fault_storm(folder: Path, steps: int, seed: int, *, per_sweep: int = 25,
 def trickle_sweeps(folder: Path, sweeps: int, seed: int, *, timeout: float = 1.5,
                    log: Callable[[str], None] = print) -> dict[str, Any]:
     """Sweeps where a random third of the orgs trickle (0.05-0.5 s a byte), against the budget."""
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
 
     lab = FaultLab(folder, seed, max_hang=timeout)
     rng = random.Random(seed)

@@ -10,6 +10,7 @@ or read from JUSTON_TUI_KEYRING_PASSPHRASE. Nothing is ever stored in plaintext.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -248,6 +249,15 @@ class CredentialStore:
         if self._backend is None:
             return {}
         return {kind: self.get(org_id, kind) is not None for kind in SECRET_KINDS}
+
+
+def ask_on_terminal(prompt: str) -> str:
+    """Ask for a passphrase without echo, before any UI runs; "" when stdin is no terminal."""
+    import getpass  # only when a passphrase is really asked for
+
+    if not sys.stdin.isatty():
+        return ""
+    return getpass.getpass(prompt)
 
 
 def explain_unavailable() -> str:

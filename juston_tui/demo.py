@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from juston_tui import APP_NAME, __version__
-from juston_tui.commands import UserError
 from juston_tui.credentials import BackendInfo, CredentialStore, CredentialsUnavailable
+from juston_tui.errors import UserError
 from juston_tui.model import Org, PushRegistration, now_utc
 from juston_tui.simulator import daemon
 
@@ -497,7 +497,7 @@ def register_simulator_orgs(
         }[chosen]
         credentials.set_many({(so.org_id, kind): value for kind, value in secrets.items()})
     if store is not None:
-        store.put_many("orgs", [o.to_doc() for o in orgs])
+        store.put_orgs(orgs)
     return orgs
 
 
@@ -535,7 +535,7 @@ def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
     """Build the demo store in a temporary file and move it into place whole, so a failed or
     interrupted seeding never leaves a half-made demo behind."""
     from juston_tui.push_jobs import refresh_push_jobs
-    from juston_tui.salesforce import sweep
+    from juston_tui.salesforce.sweeper import sweep
     from juston_tui.store import Store
 
     place = env.place

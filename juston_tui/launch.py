@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 
-from juston_tui.commands import _ask_passphrase
+from juston_tui.credentials import ask_on_terminal
 from juston_tui.gc_pause import enable_gc
 
 
@@ -43,7 +43,7 @@ def run_tui(args: argparse.Namespace) -> int:
             if mode == "cryptfile":
                 from juston_tui.credentials import open_credentials
 
-                credentials = open_credentials(mode, ask_passphrase=_ask_passphrase)
+                credentials = open_credentials(mode, ask_passphrase=ask_on_terminal)
         # The cheap part now (path, lock, permissions); the app parses the file in a worker
         # after its first frame and hands a damaged store back as `startup_error`.
         store = Store.open(db_path, read_only=args.read_only, load=False)
@@ -67,9 +67,3 @@ def run_tui(args: argparse.Namespace) -> int:
         enable_gc()
         if demo is not None:
             demo.stop()
-
-
-def main() -> None:  # pragma: no cover - convenience for `python -m juston_tui.launch`
-    from juston_tui.cli import main as cli_main
-
-    sys.exit(cli_main())

@@ -231,7 +231,7 @@ class AccessScreen(JustOnScreen):
         store = self.juston.store
         try:
             orgs = store.list_orgs()
-            docs = {d.get("org_id"): d for d in store.all_docs("snapshots")}
+            docs = {d.get("org_id"): d for d in store.snapshot_docs()}
         except Exception as exc:
             self.post_message(AccessLoaded({}, clean(str(exc), limit=300)))
             return

@@ -258,7 +258,7 @@ class PushRequestScreen(JustOnSubScreen[None]):
             org = store.find_org(org_id)
             if org is None:
                 continue
-            doc = store.get_doc("snapshots", org_id)
+            doc = store.snapshot_doc(org_id)
             candidates.append(assess(org, SnapInfo.from_doc(doc)))
         included = {c.org.org_id for c in candidates if c.included}
         contacts = [p for p in store.list_contacts()

@@ -134,8 +134,8 @@ class RegistryScreen(JustOnScreen):
     def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
         try:
             store = self.juston.store
-            orgs = store.all_docs("orgs")
-            snapshots = store.all_docs("snapshots")
+            orgs = store.org_docs()
+            snapshots = store.snapshot_docs()
         except Exception as exc:  # a vanished or damaged file is shown, not raised
             return {}, clean(str(exc), limit=300)
         return build_entries(orgs, snapshots), None

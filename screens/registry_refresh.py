@@ -36,7 +36,7 @@ def run_sweep(
     """
     total = len(orgs)
     try:
-        from juston_tui.salesforce import sweep
+        from juston_tui.salesforce.sweeper import sweep
     except ImportError as exc:
         post(RefreshFinished(0, total, False, f"checking is not available here ({exc})"))
         return []

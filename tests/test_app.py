@@ -9,7 +9,7 @@ import pytest
 from textual import work
 from textual.worker import WorkerFailed
 
-from juston_tui.app import SCREEN_SPECS, JustOnApp, available_specs
+from juston_tui.app import SCREEN_SPECS, JustOnApp
 from juston_tui.credentials import open_credentials
 from juston_tui.screens.help import HelpScreen
 from juston_tui.store import Store
@@ -21,15 +21,19 @@ def make_app(tmp_path: Path, **kwargs: object) -> JustOnApp:
 
 
 def test_all_five_screens_are_installed() -> None:
-    assert [s.mode for s in available_specs()] == [s.mode for s in SCREEN_SPECS]
+    import importlib
+
     assert [s.key for s in SCREEN_SPECS] == ["1", "2", "3", "4", "5"]
+    for spec in SCREEN_SPECS:  # each is imported when first shown: it must be there
+        screen_class = getattr(importlib.import_module(spec.module), spec.cls)
+        assert spec.mode == screen_class.MODE
 
 
 async def test_number_keys_switch_screens(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        for spec in reversed(available_specs()):
+        for spec in reversed(SCREEN_SPECS):
             await pilot.press(spec.key)
             await pilot.pause()
             assert app.current_mode == spec.mode
@@ -83,7 +87,7 @@ async def test_every_screen_renders_at_common_sizes(tmp_path: Path,
                                                     size: tuple[int, int]) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        for spec in available_specs():
+        for spec in SCREEN_SPECS:
             await pilot.press(spec.key)
             await pilot.pause()
             assert app.screen.is_mounted

@@ -433,26 +433,15 @@ def test_failed_verification_never_erases_a_manual_mark(store: Store) -> None:
     assert st.state == "open" and st.verification == fail
 
 
-def test_record_verifications_is_one_write_with_the_snapshot(store: Store,
-                                                             monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
-    import juston_tui.store as store_module
-
-    writes: list[Path] = []
-    real = store_module.atomic_write_bytes
-
-    def counting(path: Path, payload: bytes) -> Any:
-        writes.append(path)
-        return real(path, payload)
-
-    monkeypatch.setattr(store_module, "atomic_write_bytes", counting)
+def test_record_verifications_is_one_write_with_the_snapshot(store: Store) -> None:
+    before = store.write_count
     results = evaluate_all(load_checklist(), snap(), caching=False)
     record_verifications(store, ORG, results, snapshot=snap())
-    assert len(writes) == 1
+    assert store.write_count - before == 1
     assert store.latest_snapshot(ORG) is not None
     assert len(load_states(store, ORG)) == len(results)
     toggle_done(store, ORG, "installing.listing")
-    assert len(writes) == 2  # one write per change
+    assert store.write_count - before == 2  # one write per change
 
 
 def test_state_survives_reopening_the_store(tmp_path: Path) -> None:

@@ -374,27 +374,25 @@ def test_apply_replans_against_the_store_as_it_is_now(store):
 
 
 def test_apply_is_one_write_and_all_or_nothing(store, monkeypatch):
-    import juston_tui.store as store_module
+    import juston_tui.store.engine as engine
 
     data = b"name,email,title\nA,a@x.de,T\nB,b@x.de,T\nC,c@x.de,T\n"
     preview = cio.preview_import(store, "x.csv", data)
-    writes = []
-    real = store_module.atomic_write_bytes
-    monkeypatch.setattr(store_module, "atomic_write_bytes",
-                        lambda path, payload: writes.append(path) or real(path, payload))
+    before_writes = store.write_count
     cio.apply_import(store, preview)
-    assert len(writes) == 1 and len(store.list_contacts()) == 3
+    assert store.write_count - before_writes == 1 and len(store.list_contacts()) == 3
 
-    def boom(path, payload):
+    def disk_full(path, payload):  # the OS refuses the write (a full disk)
         raise OSError(28, "No space left on device")
 
     more = cio.preview_import(store, "y.csv", b"name,email,title\nD,d@x.de,T\nE,e@x.de,T\n")
     before = store.path.read_bytes()
-    monkeypatch.setattr(store_module, "atomic_write_bytes", boom)
+    real = engine.atomic_write_bytes
+    monkeypatch.setattr(engine, "atomic_write_bytes", disk_full)
     with pytest.raises(OSError):
         cio.apply_import(store, more)
     assert store.path.read_bytes() == before
-    monkeypatch.setattr(store_module, "atomic_write_bytes", real)
+    monkeypatch.setattr(engine, "atomic_write_bytes", real)
     assert {c.email for c in store.list_contacts()} == {"a@x.de", "b@x.de", "c@x.de"}
 
 

@@ -158,7 +158,7 @@ def hostile_sim_org(sim: Simulator) -> Any:
 def test_salesforce_answers_are_cleaned_where_they_arrive(sim: Simulator,
                                                           creds: CredentialStore) -> None:
     """A name with ESC/BEL in Salesforce's JSON (as \\u001b escapes) never reaches us raw."""
-    from juston_tui.salesforce import probe_org
+    from juston_tui.salesforce.probe import probe_org
     from juston_tui.salesforce.vendor import fetch_subscribers
 
     evil = hostile_sim_org(sim)

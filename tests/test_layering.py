@@ -47,29 +47,3 @@ def test_screens_import_the_package_namespace_not_top_level() -> None:
             ):
                 offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert not offenders, "\n".join(offenders)
-
-
-def test_lazy_salesforce_names_are_not_shadowed_by_submodules() -> None:
-    """`juston_tui.salesforce` exports names lazily (PEP 562). A submodule with the same
-    name as an export (it was `sweep.py` next to `sweep()`) replaces the export as soon as
-    anything imports the submodule, and `from juston_tui.salesforce import sweep` then
-    returns a module: the bug an unlucky test order found."""
-    import importlib.util
-    import subprocess
-    import sys
-
-    from juston_tui import salesforce
-
-    shadowed = [name for name in salesforce._WHERE
-                if importlib.util.find_spec(f"juston_tui.salesforce.{name}") is not None]
-    assert not shadowed
-    # And in a fresh process: every submodule imported first, then every export resolved.
-    code = (
-        "import importlib, pkgutil, juston_tui.salesforce as sf\n"
-        "for m in pkgutil.iter_modules(sf.__path__):\n"
-        "    importlib.import_module('juston_tui.salesforce.' + m.name)\n"
-        "import types\n"
-        "bad = [n for n in sf._WHERE if isinstance(getattr(sf, n), types.ModuleType)]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

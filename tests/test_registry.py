@@ -426,7 +426,7 @@ def test_run_sweep_uses_the_stores_settings_and_reports_save_errors(
     the refresh's error (the checks themselves still count)."""
     import threading
 
-    import juston_tui.salesforce as salesforce
+    import juston_tui.salesforce.sweeper as sweeper
     from juston_tui.salesforce.sweeper import SweepResult
     from juston_tui.screens.registry_refresh import RefreshFinished, run_sweep
 
@@ -440,7 +440,7 @@ def test_run_sweep_uses_the_stores_settings_and_reports_save_errors(
         calls.append(kwargs)
         return SweepResult([], save_errors=["snapshots not saved: No space left on device"])
 
-    monkeypatch.setattr(salesforce, "sweep", fake_sweep)
+    monkeypatch.setattr(sweeper, "sweep", fake_sweep)
     posted: list = []
     run_sweep(_FakeApp(store, read_only), [], cancel=threading.Event(), post=posted.append)
     assert calls[0]["settings"].current_versions["billing"] == "9.9.9"

@@ -12,16 +12,14 @@ import pytest
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.demo import register_simulator_orgs
 from juston_tui.model import CHECK_IDS, Org
-from juston_tui.salesforce import (
-    AuthError,
-    ProbeSettings,
-    connect,
-    probe_org,
-    read_browser_caching,
-    sweep,
-)
 from juston_tui.salesforce.checks import diagnose
+from juston_tui.salesforce.connection import connect
+from juston_tui.salesforce.errors import AuthError
 from juston_tui.salesforce.facts import Facts
+from juston_tui.salesforce.metadata import read_browser_caching
+from juston_tui.salesforce.probe import probe_org
+from juston_tui.salesforce.settings import ProbeSettings
+from juston_tui.salesforce.sweeper import sweep
 from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
 from juston_tui.simulator import SCENARIOS, Simulator, make_org
 from juston_tui.store import Store
@@ -465,7 +463,7 @@ def test_vendor_read_caches_the_latest_released_version_and_status_uses_it(
 
 def test_vendor_malformed_reply_is_one_clear_error(sim: Simulator,
                                                    creds: CredentialStore) -> None:
-    from juston_tui.salesforce import AccessError
+    from juston_tui.salesforce.errors import AccessError
 
     vendor = register(sim, creds, sim.vendor_org, "jwt")
     sim.set_fault(sim.vendor_org.org_id, "malformed", count=1)
@@ -479,7 +477,7 @@ def test_vendor_malformed_reply_is_one_clear_error(sim: Simulator,
 def test_vendor_rows_without_id_are_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     """A record without an Id (or not an object at all) must not become a KeyError traceback."""
     import juston_tui.salesforce.vendor as vendor_mod
-    from juston_tui.salesforce import AccessError
+    from juston_tui.salesforce.errors import AccessError
 
     settings = ProbeSettings.defaults()
     ns = settings.namespace("billing")
@@ -511,7 +509,7 @@ def test_vendor_rows_without_id_are_skipped(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_vendor_objects_missing_in_a_customer_org(sim: Simulator,
                                                   creds: CredentialStore) -> None:
-    from juston_tui.salesforce import AccessError
+    from juston_tui.salesforce.errors import AccessError
 
     with pytest.raises(AccessError, match="packaging org"):
         fetch_subscribers(register(sim, creds, fresh(sim)), creds)

@@ -354,7 +354,7 @@ def test_status_says_when_snapshots_could_not_be_saved(sim: Simulator, tmp_path:
     """A full disk must not pass for a clean run: the checks print, the failure is said, exit 2."""
     import errno
 
-    from juston_tui import store as store_module
+    from juston_tui.store import engine
 
     db = tmp_path / "s.json"
     so = by_scenario(sim, "healthy")
@@ -363,7 +363,7 @@ def test_status_says_when_snapshots_could_not_be_saved(sim: Simulator, tmp_path:
     def disk_full(path: Path, payload: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(store_module, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(engine, "atomic_write_bytes", disk_full)  # the disk is full
     code, out, err = cli(capsys, db, "status", "--json")
     assert code == 2
     assert json.loads(out)["orgs"][0]["org_id"] == so.org_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import select
 import signal
 import stat
 import time
@@ -186,15 +187,15 @@ def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         for doc in data["orgs"].values():
             doc["notes"] = "migrated"  # type: ignore[index]
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.schema.MIGRATIONS, 1, v1_to_v2)
     migrated = Store.open(path)
     assert seen == [1]
     assert migrated.schema_version() == 2
     assert migrated.get_org(ORG).notes == "migrated"
     backup = orjson.loads(list_backups(path)[0].read_bytes())
     assert backup["meta"]["1"]["version"] == 1
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", 1)
     with pytest.raises(StoreNewerError):
         Store.open(path)
     assert Store.open(path, read_only=True).get_org(ORG).notes == "migrated"
@@ -208,6 +209,21 @@ def _writer(path: str, start: int, count: int, ack_fd: int) -> None:
         s.put_doc("contacts", _contact(i))
         os.write(ack_fd, f"{i}\n".encode())
     os._exit(0)
+
+
+def _first_ack(fd: int, timeout: float) -> list[int]:
+    """Wait for the writer's first acknowledgement (one line) and return it."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in data:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"the writer acknowledged nothing in {timeout:.0f} s")
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return [int(x) for x in data.split()]
 
 
 def _read_acks(fd: int) -> list[int]:
@@ -236,10 +252,14 @@ def test_sigkill_at_random_instants_loses_no_acknowledged_write(tmp_path: Path) 
         proc = ctx.Process(target=_writer, args=(str(path), next_id, 10_000, w))
         proc.start()
         os.close(w)
+        # The first write acknowledged, then a kill at a random instant: on a loaded machine
+        # a writer could otherwise be killed before it wrote anything, and the trial says
+        # nothing (each trial then adds at least one acknowledged write).
+        first = _first_ack(r, timeout=30)
         time.sleep(rng.uniform(0.0, 0.08))
         os.kill(proc.pid, signal.SIGKILL)
         proc.join()
-        acks = _read_acks(r)
+        acks = first + _read_acks(r)
         os.close(r)
         next_id += 10_000
         acked.update(acks)

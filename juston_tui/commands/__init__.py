@@ -15,18 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from juston_tui.credentials import ask_on_terminal
+from juston_tui.errors import UserError
+
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
     from juston_tui.demo import DemoEnv
     from juston_tui.store import Store
-
-
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line, never a traceback."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -91,7 +86,7 @@ class Context:
                 self._credentials = self.demo().credentials
             else:
                 self._credentials = open_credentials(
-                    getattr(self.args, "keyring", None), ask_passphrase=_ask_passphrase
+                    getattr(self.args, "keyring", None), ask_passphrase=ask_on_terminal
                 )
         return self._credentials
 
@@ -170,11 +165,3 @@ def port_number(*, allow_zero: bool = False) -> Any:
 
     parse.__name__ = "port"
     return parse
-
-
-def _ask_passphrase(prompt: str) -> str:
-    import getpass
-
-    if not sys.stdin.isatty():
-        return ""
-    return getpass.getpass(prompt)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 from typing import Any
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, org_import
 from juston_tui.model import AUTH_METHODS, Org, ValidationError, normalize_org_id
 from juston_tui.salesforce.auth_help import METHOD_HELP, PASSWORD_METHOD_FACTS
 from juston_tui.text import clean
 
 # Further `org` subcommands contributed by other modules: each has register_org(org_sub).
-EXTENSIONS = ("juston_tui.commands.org_import",)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,9 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="leave the org's secrets in the keyring")
     remove.set_defaults(func=run_remove)
 
-    for module_name in EXTENSIONS:
-        if importlib.util.find_spec(module_name) is not None:
-            importlib.import_module(module_name).register_org(org_sub)
+    org_import.register_org(org_sub)  # `org import-sf` and `org import --from-vendor`
 
 
 def _org_fields(p: argparse.ArgumentParser, *, creating: bool) -> None:

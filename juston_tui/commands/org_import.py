@@ -343,10 +343,9 @@ def _stamp() -> str:
 
 
 def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.salesforce import ProbeSettings
     from juston_tui.salesforce.errors import AccessError
     from juston_tui.salesforce.facts import CurrentVersion
-    from juston_tui.salesforce.settings import remember_vendor_versions
+    from juston_tui.salesforce.settings import ProbeSettings, remember_vendor_versions
     from juston_tui.salesforce.vendor import fetch_subscribers
 
     try:

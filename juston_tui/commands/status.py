@@ -164,7 +164,8 @@ def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Or
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from juston_tui.salesforce import ProbeSettings, sweep
+    from juston_tui.salesforce.settings import ProbeSettings
+    from juston_tui.salesforce.sweeper import sweep
 
     store = ctx.store()
     orgs = select_orgs(store, args.orgs)
