@@ -1,4 +1,4 @@
-"""Contacts in and out: CSV / vCard import with a preview, exports, search, demo data.
+"""Contacts in and out: CSV / vCard import with a preview, exports, search, undo, demo data.
 
 Seed 000: JustOn keeps a list of contacts eligible for push-upgrade notifications and asks for
 each one's full name, e-mail address and title. People keep those contacts in Outlook, Google
@@ -16,6 +16,7 @@ The package, one module per seam (this file is the facade: import from here):
   export.py         CSV, vCard 3.0/4.0 (vobject) and the notification list out
   search.py         the list's order, accent folding, ContactIndex
   query.py          mutt / aerc address completion
+  edits.py          undo entries and the undo itself; a change against the stored contact
   seed.py           demo contacts (`seed_demo`)
 
 No Textual here (the screens and the CLI both use it); vobject and charset-normalizer are
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from juston_tui.contacts_io.csv_import import parse_csv
 from juston_tui.contacts_io.decoding import Format, decode_bytes, detect_format
+from juston_tui.contacts_io.edits import UndoEntry, UndoOutcome, change_contact, undo
 from juston_tui.contacts_io.export import (
     CSV_COLUMNS,
     export_csv,
@@ -51,7 +53,13 @@ from juston_tui.contacts_io.records import (
     ImportRejected,
     ParsedRecord,
 )
-from juston_tui.contacts_io.search import ContactIndex, fold_text, sort_key, sorted_contacts
+from juston_tui.contacts_io.search import (
+    ContactIndex,
+    doc_sort_key,
+    fold_text,
+    sort_key,
+    sorted_contacts,
+)
 from juston_tui.contacts_io.seed import seed_demo
 from juston_tui.contacts_io.vcard_import import parse_vcard
 
@@ -68,9 +76,13 @@ __all__ = [
     "ImportRejected",
     "ParsedRecord",
     "RowOutcome",
+    "UndoEntry",
+    "UndoOutcome",
     "apply_import",
+    "change_contact",
     "decode_bytes",
     "detect_format",
+    "doc_sort_key",
     "export_csv",
     "export_vcard",
     "fold_text",
@@ -85,4 +97,5 @@ __all__ = [
     "seed_demo",
     "sort_key",
     "sorted_contacts",
+    "undo",
 ]

@@ -400,9 +400,9 @@ def apply_import(store: Store, preview: ImportPreview) -> ImportPreview:
     with store.transaction():
         orgs = {o.org_id: o for o in store.list_orgs()}
         rows = _plan(preview.records, store.list_contacts(), orgs, preview.link_org_ids)
-        docs = [r.contact.to_doc() for r in rows if r.action in ("add", "update") and r.contact]
-        if docs:
-            store.put_many("contacts", docs)
+        writes = [r.contact for r in rows if r.action in ("add", "update") and r.contact]
+        if writes:
+            store.put_contacts(writes)  # _plan gave each e-mail address one contact
     return ImportPreview(
         source=preview.source, format=preview.format, encoding=preview.encoding, rows=rows,
         warnings=list(preview.warnings), records=preview.records,

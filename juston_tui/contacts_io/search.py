@@ -11,6 +11,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from juston_tui.model import Contact
 
@@ -18,6 +19,11 @@ from juston_tui.model import Contact
 def sort_key(contact: Contact) -> tuple[str, str]:
     """The order of every list and export: full name, then e-mail, case-folded."""
     return (contact.full_name.casefold(), contact.email.casefold())
+
+
+def doc_sort_key(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """`sort_key` for a stored document (a bulk display sorts 10,000 before building any)."""
+    return (str(doc.get("full_name", "")).casefold(), str(doc.get("email", "")).casefold())
 
 
 def sorted_contacts(contacts: Iterable[Contact]) -> list[Contact]:
