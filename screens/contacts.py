@@ -8,8 +8,7 @@ Every write runs in a worker; each change can be undone with `u`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,7 +18,14 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
-from juston_tui.contacts_io import ContactIndex, ImportPreview
+from juston_tui.contacts_io import (
+    ContactIndex,
+    ImportPreview,
+    UndoEntry,
+    change_contact,
+    doc_sort_key,
+)
+from juston_tui.contacts_io import undo as take_back
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Contact, Org
 from juston_tui.screens.base import JustOnScreen
@@ -48,24 +54,10 @@ def safe(value: str) -> str:
 FIRST_PAGE = 120
 
 
-def doc_sort_key(doc: dict[str, Any]) -> tuple[str, str]:
-    """The list's order (as contacts_io sorts): full name, then e-mail, case-folded."""
-    return (str(doc.get("full_name", "")).casefold(), str(doc.get("email", "")).casefold())
-
-
 def contact_row(contact: Contact, org_label: str) -> Row:
     """Cells are plain strings (FastTable shows them literally, never as markup)."""
     return Row(contact.id, (safe(contact.full_name), safe(contact.email), safe(contact.title),
                             safe(contact.role), safe(org_label), YES if contact.eligible else NO))
-
-
-@dataclass
-class UndoEntry:
-    """How to take one change back: documents to put back and IDs to remove."""
-
-    label: str
-    restore: list[Contact] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
 
 
 class ContactsLoaded(Message):
@@ -99,6 +91,15 @@ class ContactsChanged(Message):
         self.undo = undo
         self.note = note
         self.focus = focus
+
+
+class UndoFailed(Message):
+    """An undo wrote nothing (`error` says why): its entry goes back on the stack."""
+
+    def __init__(self, entry: UndoEntry, error: str) -> None:
+        super().__init__()
+        self.entry = entry
+        self.error = error
 
 
 class ContactsScreen(JustOnScreen):
@@ -159,7 +160,9 @@ class ContactsScreen(JustOnScreen):
         # ~60k objects: full collections would add a third to the first paint.
         with paused_gc():
             try:
-                docs = store.all_docs("contacts")
+                # The stored documents, not list_contacts(): the first screenful is then
+                # 120 Contacts away, not 10,000 (bench/contacts_bench.py: first render).
+                docs = store.contact_docs()
                 orgs = store.list_orgs()
             except Exception as exc:  # a vanished or damaged file is shown, not raised
                 self.post_message(ContactsLoaded(ContactIndex([], {}), {}, [],
@@ -173,6 +176,7 @@ class ContactsScreen(JustOnScreen):
                 self.post_message(ContactsPreview(
                     [contact_row(c, ", ".join(names.get(o, o) for o in c.org_ids))
                      for c in first], len(docs)))
+            # In order already: ContactIndex's sort is one pass.
             index = ContactIndex((Contact.from_doc(d) for d in docs), names)
             label = index.org_label
             rows = {c.id: contact_row(c, label(c)) for c in index.contacts}
@@ -321,9 +325,8 @@ class ContactsScreen(JustOnScreen):
                 self.table.move_to_key(result.contact_id)
                 return
             if isinstance(result, Contact):
-                undo = (UndoEntry(f"add of {result.full_name}", remove=[result.id])
-                        if before is None else
-                        UndoEntry(f"edit of {before.full_name}", restore=[before]))
+                undo = (UndoEntry.added(result) if before is None
+                        else UndoEntry.changed(before, "edit"))
                 verb = "Added" if before is None else "Saved"
                 self.post_message(ContactsChanged(
                     [result], undo=undo, focus=result.id,
@@ -367,9 +370,9 @@ class ContactsScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="contacts-write", name="deleting contact")
     def delete_contact(self, contact: Contact) -> None:
-        removed = self.juston.store.remove_contact(contact.id)
+        removed = self.store.remove_contact(contact.id)
         self.post_message(ContactsChanged(
-            removed=[removed.id], undo=UndoEntry(f"delete of {removed.full_name}", [removed]),
+            removed=[removed.id], undo=UndoEntry.deleted(removed),
             note=f"Deleted {clean(removed.full_name, limit=60)}. Press u to undo."))
 
     def action_undo(self) -> None:
@@ -378,39 +381,26 @@ class ContactsScreen(JustOnScreen):
             return
         self.undo(self.undo_stack.pop())
 
-    def _undo_failed(self, entry: UndoEntry, error: str) -> None:
-        """Nothing was written: put the entry back so `u` can try again."""
-        self.undo_stack.append(entry)
-        self.notify(Text(f"Not undone: {error}"), title="Undo", severity="error", timeout=8)
-
     @work(thread=True, exit_on_error=False, group="contacts-write", name="undoing")
     def undo(self, entry: UndoEntry) -> None:
         try:
-            restored, blocked = self._undo_write(entry)
+            outcome = take_back(self.store, entry)
         except Exception as exc:  # the transaction wrote nothing: keep the entry
-            self.app.call_from_thread(self._undo_failed, entry, clean(str(exc), limit=300))
+            self.post_message(UndoFailed(entry, clean(str(exc), limit=300)))
             return
         note = f"Undid the {clean(entry.label, limit=80)}."
-        if blocked:
-            note += " Not restored: " + "; ".join(clean(b) for b in blocked)
-        self.post_message(ContactsChanged(restored, entry.remove, note=note,
-                                          focus=restored[0].id if restored else None))
+        if outcome.blocked:
+            note += " Not restored: " + "; ".join(clean(b) for b in outcome.blocked)
+        self.post_message(ContactsChanged(
+            outcome.restored, outcome.removed, note=note,
+            focus=outcome.restored[0].id if outcome.restored else None))
 
-    def _undo_write(self, entry: UndoEntry) -> tuple[list[Contact], list[str]]:
-        store = self.juston.store
-        restored: list[Contact] = []
-        blocked: list[str] = []
-        with store.transaction():
-            for contact_id in entry.remove:
-                store.delete_doc("contacts", contact_id)
-            for contact in entry.restore:
-                other = store.find_contact_by_email(contact.email)
-                if other is not None and other.id != contact.id:
-                    blocked.append(f"{contact.email} now belongs to {other.full_name}")
-                    continue
-                store.put_doc("contacts", contact.to_doc())
-                restored.append(contact)
-        return restored, blocked
+    @on(UndoFailed)
+    def _undo_failed(self, event: UndoFailed) -> None:
+        """Nothing was written: put the entry back so `u` can try again."""
+        self.undo_stack.append(event.entry)
+        self.notify(Text(f"Not undone: {event.error}"), title="Undo", severity="error",
+                    timeout=8)
 
     # -- toggle / link / copy ------------------------------------------------------------------
     def action_toggle_eligible(self) -> None:
@@ -434,25 +424,16 @@ class ContactsScreen(JustOnScreen):
 
     @work(thread=True, exit_on_error=False, group="contacts-write", name="saving contact")
     def write_changes(self, contact: Contact,
-                      changes: dict[str, Any] | Callable[[Contact], dict[str, Any]],
+                      changes: Mapping[str, Any] | Callable[[Contact], Mapping[str, Any]],
                       what: str) -> None:
-        """Read (for undo), compute and write in one transaction, against the stored contact.
-
-        `changes` may be a function of the stored contact (a toggle must flip what is stored
-        now, not what the row showed when another instance changed it since).
-        """
-        store = self.juston.store
-        with store.transaction():
-            current = store.get_contact(contact.id)
-            wanted = changes(current) if callable(changes) else changes
-            updated = store.update_contact(contact.id, **wanted)
+        """Change the stored contact (a toggle flips what is stored now); undo restores it."""
+        before, updated = change_contact(self.store, contact.id, changes)
         note = f"Changed the {what} of {clean(updated.full_name, limit=60)}."
-        if "eligible" in wanted:
+        if before.eligible != updated.eligible:
             state = "eligible" if updated.eligible else "not eligible"
             note = f"{clean(updated.full_name, limit=60)} is now {state} for notifications."
-        self.post_message(ContactsChanged(
-            [updated], undo=UndoEntry(f"change of {current.full_name}", [current]),
-            note=note))
+        self.post_message(ContactsChanged([updated], undo=UndoEntry.changed(before),
+                                          note=note))
 
     def action_copy_email(self) -> None:
         contact = self._need_contact()
@@ -475,13 +456,8 @@ class ContactsScreen(JustOnScreen):
         def done(result: ImportPreview | None) -> None:
             if result is None or not result.applied:
                 return
-            added = [r.contact for r in result.rows if r.action == "add" and r.contact]
-            updated = [r for r in result.rows if r.action == "update" and r.contact]
-            undo = UndoEntry(f"import of {result.source}",
-                             restore=[r.existing for r in updated if r.existing],
-                             remove=[c.id for c in added])
             self.post_message(ContactsChanged(
-                result.writes, undo=undo,
+                result.writes, undo=UndoEntry.imported(result),
                 note=f"Imported: {result.added} added, {result.updated} updated, "
                      f"{result.skipped} skipped. u undoes this."))
 

@@ -93,6 +93,20 @@ def test_vcard_round_trip_preserves_every_field(store, tmp_path, version):
     assert cio.export_vcard(other.list_contacts(), version) == text
 
 
+def test_vcard_lines_fit_75_octets_with_umlauts():
+    """vobject leaves a line of fewer than 75 characters alone, whatever its octets."""
+    note = "Bitte Rückruf über die Zentrale. Grüße an Frau Müller-Lüdenscheidt"
+    anna = Contact.create(full_name="Anna Müller", email="anna@acme.de", title="CFO",
+                          notes=note)
+    assert len(f"NOTE:{note}") < 75 < len(f"NOTE:{note}".encode())
+    for version in ("3.0", "4.0"):
+        text = cio.export_vcard([anna], version)
+        assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+        import vobject
+
+        assert vobject.readOne(text).note.value == note
+
+
 def test_vcard_export_is_readable_by_vobject():
     import vobject
 
@@ -165,13 +179,46 @@ def test_semicolon_cp1252_excel_file_with_warning(store):
     assert joerg.title == "Geschäftsführer"
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-16-le"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-16-le", "utf-16-be",
+                                      "utf-32"])
 def test_unicode_encodings(store, encoding):
     text = "full_name\temail\ttitle\nÅsa Bäckström\tasa@example.se\tCFO\n"
     data = text.encode(encoding)
     result = import_bytes(store, "x.csv", data)
     assert result.added == 1, cio.preview_text(result)
     assert store.find_contact_by_email("asa@example.se").full_name == "Åsa Bäckström"
+    bom = data[:4] != text.encode(encoding)[:4] or encoding in ("utf-16", "utf-8-sig", "utf-32")
+    assert bom == (not any("byte-order mark" in w for w in result.warnings))
+
+
+def test_utf8_is_utf8_even_when_a_guess_says_otherwise(store, tmp_path):
+    """charset-normalizer reads this (our own export) as Korean cp949: 'FN:힇체kr체 횜휓체t'."""
+    sukru = Contact.create(full_name="Şükrü Öğüt", email="sukru@firma.com.tr", title="CFO")
+    for version in ("3.0", "4.0"):
+        other = Store.open(tmp_path / f"{version}.json")
+        result = import_bytes(other, "x.vcf", cio.export_vcard([sukru], version).encode())
+        assert result.encoding == "utf-8" and not result.warnings
+        assert other.get_contact(sukru.id) == sukru
+
+
+def test_windows_1252_french_and_spanish_names(store):
+    """A guess alone says Windows-1250 here and reads 'Frčre', 'Muńoz'."""
+    data = ("Name;E-Mail;Titel\r\nPierre Frère;pierre@acme.fr;Directeur général\r\n"
+            "José Muñoz;jose@acme.es;Jefe de ventas\r\n").encode("cp1252")
+    result = import_bytes(store, "excel.csv", data)
+    assert result.encoding == "cp1252" and result.added == 2
+    assert any("Windows-1252" in w for w in result.warnings)
+    assert store.find_contact_by_email("pierre@acme.fr").full_name == "Pierre Frère"
+    assert store.find_contact_by_email("jose@acme.es").full_name == "José Muñoz"
+
+
+def test_other_legacy_code_pages_are_guessed_with_a_warning(store):
+    data = ("Name;E-Mail;Titel\r\nИван Петров;ivan@firma.ru;Главный бухгалтер\r\n"  # noqa: RUF001
+            "Ольга Смирнова;olga@firma.ru;Директор\r\n").encode("cp1251")
+    result = import_bytes(store, "x.csv", data)
+    assert result.encoding == "cp1251" and result.added == 2
+    assert any("not UTF-8" in w and "cp1251" in w for w in result.warnings)
+    assert store.find_contact_by_email("ivan@firma.ru").title == "Главный бухгалтер"
 
 
 def test_org_column_accepts_ids_and_names_and_warns_about_unknown(store):

@@ -13,7 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from juston_tui.commands import Context, UserError, write_export
+from juston_tui.contacts_io import (
+    ContactIndex,
+    apply_import,
+    export_csv,
+    export_vcard,
+    mutt_query_lines,
+    notification_list,
+    preview_import,
+    preview_text,
+    sorted_contacts,
+)
 from juston_tui.model import Contact, ValidationError, normalize_org_id
+from juston_tui.store import NotFoundError, Store
 from juston_tui.text import clean
 
 QUERY_HELP = """\
@@ -154,8 +166,7 @@ def _check_utf8(args: argparse.Namespace) -> None:
         raise ValidationError(errors)
 
 
-
-def resolve_org(store: Any, ref: str) -> str:
+def resolve_org(store: Store, ref: str) -> str:
     """An org ID (15 or 18) or the exact name of a registered org -> its 18-character ID."""
     orgs = store.list_orgs()
     text = ref.strip()
@@ -174,7 +185,7 @@ def resolve_org(store: Any, ref: str) -> str:
     return org_id
 
 
-def find_contact(store: Any, ref: str) -> Contact:
+def find_contact(store: Store, ref: str) -> Contact:
     """By e-mail (case-insensitive), by ID, or by an unambiguous ID prefix of 6+ characters."""
     text = ref.strip()
     if "@" in text:
@@ -182,9 +193,10 @@ def find_contact(store: Any, ref: str) -> Contact:
         if found is None:
             raise UserError(f"no contact with the e-mail {clean(text)}")
         return found
-    doc = store.get_doc("contacts", text)
-    if doc is not None:
-        return Contact.from_doc(doc)
+    try:
+        return store.get_contact(text)
+    except NotFoundError:
+        pass
     if len(text) >= 6:
         matches = [c for c in store.list_contacts() if c.id.startswith(text.lower())]
         if len(matches) == 1:
@@ -194,7 +206,7 @@ def find_contact(store: Any, ref: str) -> Contact:
     raise UserError(f"no contact {clean(text)!r} (give an e-mail address or a contact ID)")
 
 
-def _org_names(store: Any) -> dict[str, str]:
+def _org_names(store: Store) -> dict[str, str]:
     return {o.org_id: o.name for o in store.list_orgs()}
 
 
@@ -204,7 +216,7 @@ def _contact_json(contact: Contact, org_names: dict[str, str]) -> dict[str, Any]
     return doc
 
 
-def _selected(store: Any, orgs: list[str], eligible: bool) -> tuple[list[Contact], list[str]]:
+def _selected(store: Store, orgs: list[str], eligible: bool) -> tuple[list[Contact], list[str]]:
     org_ids = [resolve_org(store, o) for o in orgs]
     contacts = store.list_contacts()
     if org_ids:
@@ -212,8 +224,7 @@ def _selected(store: Any, orgs: list[str], eligible: bool) -> tuple[list[Contact
         contacts = [c for c in contacts if wanted & set(c.org_ids)]
     if eligible:
         contacts = [c for c in contacts if c.eligible]
-    contacts.sort(key=lambda c: (c.full_name.casefold(), c.email.casefold()))
-    return contacts, org_ids
+    return sorted_contacts(contacts), org_ids
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -250,7 +261,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _report(ctx: Context, verb: str, contact: Contact, as_json: bool, store: Any) -> None:
+def _report(ctx: Context, verb: str, contact: Contact, as_json: bool, store: Store) -> None:
     if as_json:
         ctx.print_json(_contact_json(contact, _org_names(store)))
     else:
@@ -304,8 +315,6 @@ def run_remove(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     _check_utf8(args)
-    from juston_tui.contacts_io import apply_import, preview_import, preview_text
-
     store = ctx.store(write=args.yes)
     link = [resolve_org(store, o) for o in args.org]
     if args.file == "-":
@@ -339,8 +348,6 @@ def _export_format(args: argparse.Namespace) -> str:
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     _check_utf8(args)
-    from juston_tui.contacts_io import export_csv, export_vcard, notification_list
-
     store = ctx.store()
     fmt = _export_format(args)
     contacts, org_ids = _selected(store, args.org, args.eligible)
@@ -368,8 +375,6 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_query(args: argparse.Namespace, ctx: Context) -> int:
     _check_utf8(args)
-    from juston_tui.contacts_io import ContactIndex, mutt_query_lines
-
     store = ctx.store()
     names = _org_names(store)
     index = ContactIndex(store.list_contacts(), names)
