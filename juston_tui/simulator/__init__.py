@@ -24,6 +24,7 @@ Hostile-server faults (logins too): `trickle` sends the answer one byte every 0.
 `seconds`); `redirect` answers 307 to `target` (default https://localhost:PORT, another origin).
 """
 
+from .clock import SimClock
 from .faults import FAULT_KINDS
 from .scenarios import (
     BALANCE_FIELDS,
@@ -50,6 +51,7 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_SETS",
     "Scenario",
+    "SimClock",
     "SimOrg",
     "Simulator",
     "Version",

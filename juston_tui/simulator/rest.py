@@ -15,14 +15,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import composite, vendor
+from . import composite, records, vendor
 from .data import SCHEMA
-from .ids import make_id
 from .scenarios import API_MAX, SimOrg
 from .soql import SoqlError, execute
 from .tooling import ApiView, envelope, split_tooling
@@ -130,6 +128,9 @@ def route(sim: Simulator, org: SimOrg, method: str, version: str, rest: str,
         if not top_level:
             return err(400, "INVALID_OPERATION", "Composite can't be nested")
         return composite.composite(sim, org, version, tooling, body, route)
+    if head == "composite" and len(segs) == 3 and segs[1] == "tree" and method == "POST" \
+            and top_level and not tooling:
+        return composite.tree(sim, org, segs[2], body)
     if head == "limits" and len(segs) == 1 and method == "GET" and not tooling:
         return 200, _limits(sim, org)
     if head == "sobjects":
@@ -218,6 +219,10 @@ def _sobjects(sim: Simulator, org: SimOrg, method: str, tooling: bool, segs: lis
         record = view.get(obj, segs[1])
         if record is None:
             return NOT_FOUND
+        allowed = vendor.allowed_methods(obj, method)
+        if allowed is not None:
+            return err(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. "
+                       f"Allowed are {allowed}")
         if method == "GET":
             out = {"attributes": {"type": obj, "url": f"{base}sobjects/{obj}/{record['Id']}"}}
             out.update(record)
@@ -231,45 +236,34 @@ def _sobjects(sim: Simulator, org: SimOrg, method: str, tooling: bool, segs: lis
     return NOT_FOUND
 
 
-def record_values(obj: str, body: bytes) -> tuple[dict[str, Any], tuple[int, Any] | None]:
-    """The fields of a create/update body by canonical name, or the error Salesforce answers:
-    JSON_PARSER_ERROR (not JSON, not an object), INVALID_FIELD (a field the object lacks)."""
+def _body(obj: str, body: bytes) -> tuple[dict[str, Any], tuple[int, Any] | None]:
     try:
         values = orjson.loads(body or b"null")
     except orjson.JSONDecodeError:
         return {}, err(400, "JSON_PARSER_ERROR", "Unexpected character")
-    if not isinstance(values, dict):
-        return {}, err(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
-    fields = SCHEMA[obj].fields
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "attributes":
-            continue
-        if key.lower() not in fields:
-            return {}, err(400, "INVALID_FIELD",
-                           f"No such column '{key}' on sobject of type {obj}")
-        out[fields[key.lower()][0]] = value
-    return out, None
+    return records.record_fields(obj, values)
 
 
 def _create(sim: Simulator, org: SimOrg, view: ApiView, obj: str, body: bytes
             ) -> tuple[int, Any]:
-    rec, bad = record_values(obj, body)
+    rec, bad = _body(obj, body)
     if bad:
         return bad
-    rec["Id"] = make_id(vendor.KEY_PREFIXES.get(obj, "a0X"),
-                        f"{org.org_id}|new|{secrets.token_hex(8)}")
-    vendor.prepare_new(obj, rec)
     with sim.lock:
-        view.db.add(obj, rec, datetime.now(UTC))
-    return 201, {"id": rec["Id"], "success": True, "errors": []}
+        errors = records.check_new(sim, obj, rec)
+        if errors:
+            return 400, [e.rest() for e in errors]
+        record_id = records.insert(sim, org, view.db, obj, rec)
+    return 201, {"id": record_id, "success": True, "errors": []}
 
 
 def _update(sim: Simulator, obj: str, record: dict[str, Any], body: bytes) -> tuple[int, Any]:
-    values, bad = record_values(obj, body)
+    values, bad = _body(obj, body)
     if bad:
         return bad
     with sim.lock:
+        if obj in vendor.KEY_PREFIXES:
+            return vendor.update(sim, obj, record, values)
         record.update(values)
     return 204, None
 

@@ -8,7 +8,8 @@ sobjects, limits, identity), tooling.py, composite.py, vendor.py (the packaging 
 The HTTPS plumbing is transport.py.
 
 The route modules use the methods under "for the route modules" below, never the private
-state.
+state. Time is the simulator's clock (clock.py): manual in tests (`advance`), wall time in the
+demo; the packaging org's push upgrades (push.py, vendor.py) move with it.
 """
 
 from __future__ import annotations
@@ -20,18 +21,22 @@ import ssl
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
+from . import data as simdata
 from . import oauth, rest, soap
-from .data import OrgData, build_org_data
+from .clock import SimClock
+from .data import OrgData, build_org_data, released_versions
 from .faults import HANG_SECONDS, Fault, FaultBook
+from .push import PushEngine
 from .rest import Cursors
-from .scenarios import API_MAX, SimOrg, make_org, scenario_set_orgs
+from .scenarios import API_MAX, SimOrg, Version, make_org, make_org_id, scenario_set_orgs
 from .transport import (
     API_DISABLED,
     INVALID_SESSION,
@@ -52,13 +57,15 @@ __all__ = ["Simulator"]
 class Simulator:
     """A local Salesforce for the demo, the tests and the benchmarks.
 
-    ``Simulator(orgs=None, *, scenario_set="demo", port=0, batch_size=2000)``; ``start()``
-    returns self and the object is a context manager. See the package docstring for the API.
+    ``Simulator(orgs=None, *, scenario_set="demo", port=0, batch_size=2000, clock=None)``;
+    ``start()`` returns self and the object is a context manager. See the package docstring
+    for the API. Without `clock` time stands still (a manual SimClock) until `advance()`.
     """
 
     def __init__(self, orgs: list[SimOrg] | None = None, *, scenario_set: str = "demo",
                  port: int = 0, batch_size: int = 2000, host: str = "127.0.0.1",
-                 strict: bool = True, ca_dir: str | Path | None = None) -> None:
+                 strict: bool = True, ca_dir: str | Path | None = None,
+                 clock: SimClock | None = None) -> None:
         self.host = host
         self.port = port
         self.batch_size = batch_size
@@ -94,7 +101,15 @@ class Simulator:
         # (the demo's simulator keeps its CA at a stable path that its clients trust).
         self._ca_dir = Path(ca_dir) if ca_dir is not None else None
         self.last_request_at = time.monotonic()  # the demo's simulator stops when idle
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.clock = clock or SimClock()
+        self._vendor_id: str | None = None
+        self.push = PushEngine(self)
+        # Whether a failed composite/tree answer lists every failing record or only the first
+        # (Salesforce's documentation does not say: composite.py).
+        self.tree_errors = "all"
+        # Called (outside the lock) after the push API or the clock changed a push: the demo's
+        # daemon saves push_state() there.
+        self.on_push_change: Callable[[], None] | None = None
         self.ca_path = ""
         self.url = ""
         for org in orgs if orgs is not None else scenario_set_orgs(scenario_set):
@@ -184,7 +199,8 @@ class Simulator:
 
     @property
     def vendor_org(self) -> SimOrg | None:
-        return next((o for o in self.orgs if o.spec.vendor), None)
+        with self.lock:
+            return self._orgs.get(self._vendor_id) if self._vendor_id else None
 
     def add_org(self, org: SimOrg) -> SimOrg:
         """Register an org (its pre-issued access token and refresh token become valid)."""
@@ -201,15 +217,23 @@ class Simulator:
             self._usage[org.org_id] = org.api_usage
             if org.spec.expire_after is not None:
                 self._expiry[org.org_id] = [None, org.spec.expire_after]
-            # The vendor org lists every subscriber: rebuild it lazily.
-            for oid, o in self._orgs.items():
-                if o.spec.vendor:
-                    self._data.pop(oid, None)
+            if org.spec.vendor and self._vendor_id is None:
+                self._vendor_id = org.org_id
+            # The vendor org lists every subscriber: its rows join the records if built.
+            vendor = self.built_data(self._vendor_id) if self._vendor_id else None
+            if vendor is not None:
+                for row in simdata.add_subscriber_rows(vendor, self._vendor_id or "", org):
+                    self.push.index_subscriber(row)
         return org
 
     def make_org(self, scenario: str, index: int, name: str | None = None) -> SimOrg:
         """Generate a deterministic org for `scenario` and add it."""
         return self.add_org(make_org(scenario, index, name))
+
+    def built_data(self, org_id: str) -> OrgData | None:
+        """The org's records if they have been built (None: not yet used)."""
+        with self.lock:
+            return self._data.get(self.org(org_id).org_id)
 
     def data(self, org_id: str) -> OrgData:
         """The org's records (built on first use)."""
@@ -220,6 +244,84 @@ class Simulator:
                 db = build_org_data(org, list(self._orgs.values()), self.now)
                 self._data[org.org_id] = db
             return db
+
+    # ------------------------------------------------------------------ time
+    @property
+    def now(self) -> datetime:
+        """The simulator's time (its clock): record dates, SOQL's TODAY, push upgrades."""
+        return self.clock.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward and everything that runs on it (push upgrades start, run,
+        end, upgrade their subscribers); returns the new now."""
+        self.clock.advance(delta)
+        self.tick()
+        return self.now
+
+    def tick(self) -> bool:
+        """Bring the push upgrades up to now (the facade does it on every request; the demo's
+        daemon also every second); True when something changed."""
+        with self.lock:
+            changed = self.push.tick(self.now)
+        self._push_changed(changed)
+        return changed
+
+    def _push_changed(self, changed: bool = False) -> None:
+        with self.lock:
+            changed = changed or self.push.dirty
+            self.push.dirty = False
+        if changed and self.on_push_change is not None:
+            self.on_push_change()
+
+    # ------------------------------------------------------------------ the packaging org
+    def set_push_outcome(self, org_id: str, error_type: str | None) -> None:
+        """Script how the next push jobs of an org end: an ErrorType of push.FAILURES
+        (ApexTestFailure, DeployError, LimitExceeded, ...) or None (it succeeds)."""
+        with self.lock:
+            self.push.set_outcome(org_id, error_type)
+
+    def block_pushes(self, org_id: str, namespace: str = "ONB2", blocked: bool = True) -> None:
+        """The subscriber blocks (or no longer blocks) push upgrades of the package."""
+        with self.lock:
+            row = self.push.subscriber(simdata.package_id(namespace), org_id)
+            vendor = self.vendor_org
+            if row is None or vendor is None:
+                raise KeyError(f"{org_id} is not a subscriber of {namespace}")
+            simdata.set_blocked(self.data(vendor.org_id), vendor.org_id, row, blocked)
+
+    def add_subscriber(self, org_id: str | None = None, *, name: str | None = None,
+                       namespace: str = "ONB2", version: Version | str | None = None,
+                       kind: str = "production", status: str = "Active",
+                       installed: bool = True, beta: bool = False) -> str:
+        """A subscriber of the packaging org without an org of its own here (benches: 5,000 of
+        them; tests: an inactive or uninstalled one). Default version: the release before the
+        current one. Returns its org id (OrgKey)."""
+        vendor = self.vendor_org
+        if vendor is None:
+            raise KeyError("this simulator has no vendor org")
+        if isinstance(version, str):
+            version = Version.parse(version)
+        with self.lock:
+            db = self.data(vendor.org_id)
+            key = org_id or make_org_id(f"subscriber|{len(db.rows('PackageSubscriber'))}")
+            row = simdata.add_subscriber(
+                db, vendor.org_id, namespace, key, name or f"Subscriber {key[-8:]}",
+                "Sandbox" if kind == "sandbox" else "Production",
+                version or released_versions(namespace)[-2], status=status,
+                installed="i" if installed else "u", beta=beta)
+            self.push.index_subscriber(row)
+        return key
+
+    def push_state(self) -> dict[str, Any]:
+        """What the push API created or changed (requests, jobs, errors, upgraded versions),
+        JSON-ready; restore_push_state() puts it back after a restart."""
+        with self.lock:
+            return self.push.export_state()
+
+    def restore_push_state(self, doc: Any) -> None:
+        """Put a push_state() back; ValueError (nothing changed) if it does not fit."""
+        with self.lock:
+            self.push.import_state(doc)
 
     # ------------------------------------------------------------------ faults and counters
     def set_fault(self, org_id: str, kind: str, *, count: int | None = None,
@@ -343,6 +445,7 @@ class Simulator:
             with self.lock:
                 if epoch == self._epoch:
                     self._in_flight -= 1
+            self._push_changed()
 
     def _dispatch(self, method: str, raw_path: str, headers: Any,
                   body: bytes) -> Response | None:
@@ -366,6 +469,8 @@ class Simulator:
         self.count_request(org_id)
         if org_id is None:
             return json_response(*INVALID_SESSION)
+        with self.lock:
+            self.push.dirty |= self.push.tick(self.now)
         resp = self._serve_org(self._orgs[org_id], token, method, path, query, body)
         return None if resp is None else self.limit_headers(org_id, resp)
 
