@@ -20,6 +20,7 @@ from simple_salesforce.exceptions import SalesforceGeneralError, SalesforceMalfo
 from juston_tui.simulator import CURRENT_VERSIONS, Simulator
 from juston_tui.simulator import daemon as sim_daemon
 from juston_tui.simulator.clock import SimClock
+from juston_tui.simulator.ids import make_org_id
 from juston_tui.simulator.push import FAILURES
 
 V = "62.0"
@@ -236,7 +237,7 @@ def test_tree_is_all_or_nothing_with_each_rejection_as_salesforce_reports_it(
     uninstalled = sim.add_subscriber(installed=False)
     current = org_id(sim, "Müller Logistik GmbH")  # on the target version already
     blocked = org_id(sim, "Schneider Energie AG")  # blocks push upgrades (demo facts)
-    stranger = "00D5g0000Zz99AAEAI"
+    stranger = make_org_id("not a subscriber")
     duplicate = org_id(sim, "Zürcher Treuhand AG")
     orgs = [good, inactive, uninstalled, current, blocked, stranger, duplicate]
     content = refused(lambda: sf.restful(
@@ -464,7 +465,7 @@ def test_push_state_round_trip_into_a_new_simulator(sim: Simulator) -> None:
         assert status(sf2, request)["Status"] == "Succeeded"
         assert again.org(zurich).version("ONB2") == ONB2
         with pytest.raises(ValueError):
-            again.restore_push_state({**doc, "vendor": "00D5g0000Zz99AAEAI"})
+            again.restore_push_state({**doc, "vendor": make_org_id("another vendor")})
         with pytest.raises(ValueError):
             again.restore_push_state({**doc, "tables": {"PackagePushRequest": [{"Nope": 1}]}})
         assert status(sf2, request)["Status"] == "Succeeded"  # a refused state changes nothing

@@ -161,6 +161,15 @@ def tree(sim: Simulator, org: SimOrg, obj_name: str, body: bytes) -> tuple[int, 
     if len(items) > TREE_LIMIT:
         return err(400, "LIMIT_EXCEEDED", f"Exceeded max limit of {TREE_LIMIT} records in a "
                    "tree request")
+    if sim.take_tree_glitch():
+        # Salesforce's passing failure CumulusCI retries the whole batch on ("Something bad
+        # has happened", push_api.py `_add_batch`, its commit 670edac70); the rest of the
+        # text is ours.
+        first = items[0].get("attributes", {}) if isinstance(items[0], dict) else {}
+        return 400, {"hasErrors": True, "results": [{
+            "referenceId": first.get("referenceId"), "errors": [{
+                "statusCode": "UNKNOWN_EXCEPTION", "fields": [],
+                "message": "Something bad has happened. Please try again later."}]}]}
     failed: list[dict[str, Any]] = []
     ready: list[tuple[str, dict[str, Any]]] = []
     refs: dict[str, int] = {}

@@ -139,27 +139,30 @@ class PushEngine:
         self._plans: dict[str, _Plan] = {}
         self._outcomes: dict[str, str | None] = {}  # org id (15) -> ErrorType | None
         self._installed: dict[str, dict[str, str]] = {}  # org id -> {namespace: version}
-        self._db_id = 0
+        self._db: OrgData | None = None
         self._active: set[str] = set()
         self._jobs: dict[str, list[dict[str, Any]]] = {}
+        self._job_of_org: dict[str, dict[str, str]] = {}  # request -> org (15) -> job id
         self._subscribers: dict[tuple[str, str], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ the vendor's records
     def db(self) -> OrgData | None:
-        """The packaging org's records (None when there is no vendor org)."""
+        """The packaging org's records (None when there is no vendor org). Built once, they
+        are never replaced (Simulator.add_org adds its subscriber rows to them)."""
+        if self._db is not None:
+            return self._db
         vendor = self.sim.vendor_org
         if vendor is None:
             return None
-        db = self.sim.data(vendor.org_id)
-        if id(db) != self._db_id:
-            self._reindex(db)
-        return db
+        self._reindex(self.sim.data(vendor.org_id))
+        return self._db
 
     def _reindex(self, db: OrgData) -> None:
-        self._db_id = id(db)
+        self._db = db
         self._jobs = {}
+        self._job_of_org = {}
         for job in db.rows("PackagePushJob"):
-            self._jobs.setdefault(_id15(job["PackagePushRequestId"]), []).append(job)
+            self._index_job(job)
         self._active = {_id15(r["Id"]) for r in db.rows("PackagePushRequest")
                         if r["Status"] in ("Pending", "In Progress")}
         self._subscribers = {}
@@ -187,9 +190,20 @@ class PushEngine:
         return str(row["NamespacePrefix"]) if row else ""
 
     # ------------------------------------------------------------------ client writes
+    def job_for_org(self, request_id: str, org_key: str) -> str | None:
+        """The id of the request's job for this org, if it has one."""
+        self.db()
+        return self._job_of_org.get(_id15(request_id), {}).get(_id15(org_key))
+
+    def _index_job(self, job: dict[str, Any]) -> None:
+        request = _id15(job["PackagePushRequestId"])
+        self._jobs.setdefault(request, []).append(job)
+        self._job_of_org.setdefault(request, {})[_id15(job["SubscriberOrganizationKey"])] = \
+            str(job["Id"])
+
     def job_added(self, job: dict[str, Any]) -> None:
         self.db()
-        self._jobs.setdefault(_id15(job["PackagePushRequestId"]), []).append(job)
+        self._index_job(job)
         self.dirty = True
 
     def set_pending(self, request: dict[str, Any], now: datetime) -> None:
@@ -215,13 +229,14 @@ class PushEngine:
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime) -> bool:
         """Move every started push up to `now`; True when anything changed."""
-        vendor = self.sim.vendor_org
-        db = self.sim.built_data(vendor.org_id) if vendor is not None else None
-        if db is None:
-            return False  # nothing has been pushed yet: the vendor's records are not built
-        if id(db) != self._db_id:
-            self._reindex(db)
-        if not self._active:
+        if self._db is None:
+            vendor = self.sim.vendor_org
+            built = self.sim.built_data(vendor.org_id) if vendor is not None else None
+            if built is None:
+                return False  # nothing has been pushed yet: the vendor's records are not built
+            self._reindex(built)
+        db = self._db
+        if not self._active or db is None:
             return False
         changed = False
         for request_id in sorted(self._active):

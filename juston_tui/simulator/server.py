@@ -107,6 +107,7 @@ class Simulator:
         # Whether a failed composite/tree answer lists every failing record or only the first
         # (Salesforce's documentation does not say: composite.py).
         self.tree_errors = "all"
+        self._tree_glitches = 0
         # Called (outside the lock) after the push API or the clock changed a push: the demo's
         # daemon saves push_state() there.
         self.on_push_change: Callable[[], None] | None = None
@@ -311,6 +312,20 @@ class Simulator:
                 installed="i" if installed else "u", beta=beta)
             self.push.index_subscriber(row)
         return key
+
+    def glitch_tree_inserts(self, count: int = 1) -> None:
+        """The next `count` composite/tree requests fail as Salesforce sometimes does
+        (UNKNOWN_EXCEPTION "Something bad has happened"), inserting nothing."""
+        with self.lock:
+            self._tree_glitches = max(0, count)
+
+    def take_tree_glitch(self) -> bool:
+        """For composite.py: should this composite/tree request fail that way?"""
+        with self.lock:
+            if self._tree_glitches <= 0:
+                return False
+            self._tree_glitches -= 1
+            return True
 
     def push_state(self) -> dict[str, Any]:
         """What the push API created or changed (requests, jobs, errors, upgraded versions),

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .data import sf_datetime
-from .push import ENDED, REQUEST_STATES, as_datetime, canonical_status
+from .push import REQUEST_STATES, as_datetime, canonical_status
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -211,9 +211,9 @@ def _job_errors(sim: Simulator, record: dict[str, Any],
                       f"{installed['PatchVersion']}, not lower than the target "
                       f"{target.get('Name')}.{target.get('PatchVersion')}")
     key15 = org[:15]
-    for job in sim.push.jobs(str(request["Id"])):
-        if str(job["SubscriberOrganizationKey"])[:15] == key15 and job["Status"] not in ENDED:
-            return [_duplicate(key_field, str(job["Id"]))]
+    existing = sim.push.job_for_org(str(request["Id"]), key15)
+    if existing is not None:  # the request is Created: its jobs are all still to run
+        return [_duplicate(key_field, existing)]
     if seen is not None:
         if key15 in seen:
             return [_duplicate(key_field, seen[key15])]
