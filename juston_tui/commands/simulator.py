@@ -30,11 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="records per query page before nextRecordsUrl (default: 2000)")
     p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                    help="added to every request (default: 0)")
+    p.add_argument("--speed", type=float, default=1.0, metavar="FACTOR",
+                   help="how fast the simulated clock runs (push upgrades start and run on "
+                   "it; default: 1, wall time)")
     p.set_defaults(func=run)
 
 
 def _start(args: argparse.Namespace) -> Any:
-    from juston_tui.simulator import SCENARIO_SETS, SCENARIOS, Simulator
+    from juston_tui.simulator import SCENARIO_SETS, SCENARIOS, SimClock, Simulator
 
     name = args.scenario
     if name not in SCENARIO_SETS and name not in SCENARIOS:
@@ -44,8 +47,11 @@ def _start(args: argparse.Namespace) -> Any:
         raise UserError("--batch-size must be at least 1")
     if not 0 <= args.port <= 65535:
         raise UserError("--port must be between 0 and 65535")
+    if not args.speed > 0:
+        raise UserError("--speed must be more than 0")
     try:
-        sim = Simulator(scenario_set=name, port=args.port, batch_size=args.batch_size).start()
+        sim = Simulator(scenario_set=name, port=args.port, batch_size=args.batch_size,
+                        clock=SimClock(speed=args.speed)).start()
     except OSError as exc:
         raise UserError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
     if args.latency:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from juston_tui.model import Org
     from juston_tui.store import Store
 
-__all__ = ["fetch_push_requests", "fetch_subscribers", "latest_released"]
+__all__ = ["fetch_push_requests", "fetch_subscribers", "latest_released", "query_batch"]
 
 _QUERIES = {
     "packages": "SELECT Id, Name, NamespacePrefix FROM MetadataPackage",
@@ -84,8 +84,10 @@ def _job_queries(request_ids: list[str]) -> list[dict[str, str]]:
     return [{ref: queries[ref] for ref in refs[i:i + per]} for i in range(0, len(refs), per)]
 
 
-def _batch(conn: OrgConnection, queries: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """All records of each query: one composite request, then any further pages."""
+def query_batch(conn: OrgConnection, queries: Mapping[str, str]
+                ) -> dict[str, list[dict[str, Any]]]:
+    """All records of each query (at most five): one composite request, then any further
+    pages; AccessError naming the query Salesforce refused. push_api.py reads with it too."""
     base = f"/services/data/v{API_VERSION}/query/?"
     payload = {"allOrNone": False, "compositeRequest": [
         {"method": "GET", "url": base + urlencode({"q": q}), "referenceId": ref}
@@ -215,9 +217,9 @@ def _run(org: Org, credentials: CredentialStore, timeout: float, queries: Mappin
     queries that depend on them, each sent as one more composite on the same connection."""
     conn = OrgConnection(org, credentials, timeout=timeout)
     try:
-        records = _batch(conn, queries)
+        records = query_batch(conn, queries)
         for batch in (more(records) if more is not None else ()):
-            records.update(_batch(conn, batch))
+            records.update(query_batch(conn, batch))
         return records
     except AccessError:
         raise

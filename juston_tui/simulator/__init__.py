@@ -15,12 +15,16 @@ Clients must trust `sim.ca_path` (requests: ``session.verify = sim.ca_path`` and
 `sf.mdapi` (zeep) uses its own requests session: it only trusts the simulator when the environment
 variable REQUESTS_CA_BUNDLE points at `sim.ca_path`; or POST the SOAP envelope yourself.
 
+Layout: server.py is the control facade above; each API answers in a module of its own
+(oauth, soap, rest, tooling, composite, vendor) over transport.py; see docs/ARCHITECTURE.md.
+
 Server faults: `server_error` alternates 500 (JSON UNKNOWN_EXCEPTION) and 503 (HTML page);
 `hang` waits 30 s (or `seconds`) and is released by `stop()`; latency also applies to logins.
 Hostile-server faults (logins too): `trickle` sends the answer one byte every 0.5 s (or
 `seconds`); `redirect` answers 307 to `target` (default https://localhost:PORT, another origin).
 """
 
+from .clock import SimClock
 from .faults import FAULT_KINDS
 from .scenarios import (
     BALANCE_FIELDS,
@@ -47,6 +51,7 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_SETS",
     "Scenario",
+    "SimClock",
     "SimOrg",
     "Simulator",
     "Version",

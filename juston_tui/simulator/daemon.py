@@ -12,9 +12,16 @@ In DIR it keeps:
 - `state.json`: pid, URL, and an `instance` id that changes with every start (new keys, new
   CA), so clients know when to copy the credentials again;
 - `clients/<pid>`: long-running clients (the TUI, `serve`); the process ends once it has been
-  idle for JUSTON_TUI_DEMO_IDLE seconds (default 900) and no client is alive, or on SIGTERM.
+  idle for JUSTON_TUI_DEMO_IDLE seconds (default 900) and no client is alive, or on SIGTERM;
+- `push-state.json` (0600): what the push API created or changed in the packaging org
+  (requests, jobs, errors, upgraded versions) and the simulator's time, written before the
+  answer to each such change and restored at the next start, so the demo store never points
+  at vanished push requests. One that does not fit is moved aside (`.damaged-<µs>`), never
+  overwritten.
 
-It prefers the port it had last time (`last-port`), so the stored orgs' URLs stay valid.
+Its clock follows wall time, JUSTON_TUI_DEMO_SPEED times as fast (default 1; 60 = a simulated
+minute a second), and never runs back behind the time it had saved. It prefers the port it had
+last time (`last-port`), so the stored orgs' URLs stay valid.
 """
 
 from __future__ import annotations
@@ -30,12 +37,19 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from juston_tui import __version__
 
+if TYPE_CHECKING:  # demo.py imports this module on its start-up path: the simulator lazily
+    from juston_tui.simulator import Simulator
+    from juston_tui.simulator.clock import SimClock
+
 IDLE_ENV = "JUSTON_TUI_DEMO_IDLE"
+SPEED_ENV = "JUSTON_TUI_DEMO_SPEED"
 DEFAULT_IDLE = 900.0
 STATE = "state.json"
+PUSH_STATE = "push-state.json"
 LAST_PORT = "last-port"
 CLIENTS = "clients"
 LOCK = "daemon.lock"
@@ -84,6 +98,70 @@ def _preferred_port(folder: Path) -> int:
     return port if 1024 <= port <= 65535 else 0
 
 
+def _read_push_state(path: Path) -> dict[str, object] | None:
+    """The saved push state, or None (none yet, or moved aside because it is not readable)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        return doc
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        _set_aside(path, f"unreadable ({exc})")
+        return None
+
+
+def _set_aside(path: Path, why: str) -> None:
+    aside = path.with_name(f"{path.name}.damaged-{time.time_ns() // 1000}")
+    with contextlib.suppress(OSError):
+        os.replace(path, aside)
+    print(f"juston-tui simulator: {path.name} {why}; moved to {aside.name}, starting afresh",
+          file=sys.stderr, flush=True)
+
+
+class _PushSaver:
+    """Writes the push state (0600, fsynced, one rename), one writer at a time, newest last."""
+
+    def __init__(self, sim: Simulator, path: Path) -> None:
+        self.sim = sim
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self.lock:
+            doc = self.sim.push_state()
+            doc["clock"] = self.sim.now.isoformat()
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+
+
+def _speed() -> float:
+    try:
+        speed = float(os.environ.get(SPEED_ENV) or 1.0)
+    except ValueError:
+        return 1.0
+    return speed if speed > 0 else 1.0
+
+
+def _clock(saved: dict[str, object] | None) -> SimClock:
+    from datetime import UTC, datetime
+
+    from juston_tui.simulator.clock import SimClock
+
+    start = datetime.now(UTC)
+    with contextlib.suppress(TypeError, ValueError):
+        before = datetime.fromisoformat(str((saved or {}).get("clock")))
+        if before.tzinfo is not None and before > start:
+            start = before
+    return SimClock(start, speed=_speed())
+
+
 def serve(folder: Path, *, idle: float, stop: threading.Event) -> int:
     from juston_tui.simulator import Simulator
 
@@ -95,12 +173,20 @@ def serve(folder: Path, *, idle: float, stop: threading.Event) -> int:
     except OSError:
         return 0  # another one serves this folder already; its clients will find it
     port = _preferred_port(folder)
+    saved = _read_push_state(folder / PUSH_STATE)
+    clock = _clock(saved)
     try:
-        sim = Simulator(scenario_set="demo", port=port, ca_dir=folder).start()
+        sim = Simulator(scenario_set="demo", port=port, ca_dir=folder, clock=clock).start()
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE or port == 0:
             raise
-        sim = Simulator(scenario_set="demo", port=0, ca_dir=folder).start()
+        sim = Simulator(scenario_set="demo", port=0, ca_dir=folder, clock=clock).start()
+    if saved is not None:
+        try:
+            sim.restore_push_state(saved)
+        except ValueError as exc:
+            _set_aside(folder / PUSH_STATE, f"does not fit ({exc})")
+    sim.on_push_change = _PushSaver(sim, folder / PUSH_STATE)
     instance = secrets.token_hex(8)
     try:
         sim.write_credentials(folder / "orgs.json")
@@ -110,6 +196,7 @@ def serve(folder: Path, *, idle: float, stop: threading.Event) -> int:
             "instance": instance, "version": __version__,
         })
         while not stop.wait(1.0):
+            sim.tick()  # pushes run on the clock, whether or not anyone asks
             idle_for = time.monotonic() - sim.last_request_at
             if idle_for >= idle and not live_clients(folder):
                 break

@@ -100,10 +100,12 @@ SCHEMA: dict[str, ObjectSchema] = {s.name: s for s in (
          {"Name": _S, "MetadataPackageId": _REF, "ReleaseState": _PICK, "MajorVersion": _I,
           "MinorVersion": _I, "PatchVersion": _I, "BuildNumber": _I, "IsDeprecated": _B},
          {"MetadataPackage": ("MetadataPackageId", "MetadataPackage")}),
+    # CustomUpgradeType/HasRestrictionEnabled: API 60+ (PackageSubscriber object reference).
     _obj("PackageSubscriber",
          {"OrgKey": _S, "OrgName": _S, "OrgType": _PICK, "OrgStatus": _PICK,
           "InstalledStatus": _PICK, "InstanceName": _S, "MetadataPackageId": _REF,
-          "MetadataPackageVersionId": _REF, "ParentOrg": _S},
+          "MetadataPackageVersionId": _REF, "ParentOrg": _S, "CustomUpgradeType": _PICK,
+          "HasRestrictionEnabled": _B},
          {"MetadataPackage": ("MetadataPackageId", "MetadataPackage"),
           "MetadataPackageVersion": ("MetadataPackageVersionId", "MetadataPackageVersion")}),
     _obj("PackagePushRequest",
@@ -120,13 +122,19 @@ SCHEMA: dict[str, ObjectSchema] = {s.name: s for s in (
          {"PackagePushJobId": _REF, "ErrorSeverity": _PICK, "ErrorType": _PICK,
           "ErrorTitle": _S, "ErrorMessage": _S, "ErrorDetails": "textarea"},
          {"PackagePushJob": ("PackagePushJobId", "PackagePushJob")}),
+    # API 60+; the documented fields only: which package and org a row maps to is not among
+    # them (sforce_api_objects_pushupgradecustomization.htm), PackageSubscriber carries it.
+    _obj("PushUpgradeCustomization",
+         {"CustomUpgradeType": _PICK, "ExpirationDays": _I, "HasRestrictionEnabled": _B,
+          "IsCustomUpgradeAllowed": _B, "IsRestrictionOverridden": _B}),
 )}
 
 # Objects only the Tooling API serves (a REST query answers INVALID_TYPE, as Salesforce does).
 TOOLING_ONLY = frozenset({"InstalledSubscriberPackage", "SubscriberPackage",
                           "SubscriberPackageVersion"})
 VENDOR_ONLY = frozenset({"MetadataPackage", "MetadataPackageVersion", "PackageSubscriber",
-                         "PackagePushRequest", "PackagePushJob", "PackagePushError"})
+                         "PackagePushRequest", "PackagePushJob", "PackagePushError",
+                         "PushUpgradeCustomization"})
 
 
 def saturday_slot(now: datetime, weeks: int) -> datetime:
@@ -170,6 +178,22 @@ class OrgData:
         self.tables[obj].append(rec)
         self._by_id[obj][str(rec["Id"])[:15]] = rec
         return str(rec["Id"])
+
+    def replace_rows(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        """Replace every record of the given objects (a restored state); ValueError, and
+        nothing replaced, when a row lacks an Id or has a field its object has not."""
+        for obj, rows in tables.items():
+            if obj not in self.objects:
+                raise ValueError(f"this org has no {obj}")
+            known = {c for c, _t in SCHEMA[obj].fields.values()}
+            for row in rows:
+                if not isinstance(row, dict) or not row.get("Id") or set(row) - known:
+                    raise ValueError(f"a {obj} row does not fit its object")
+        for obj, rows in tables.items():
+            self.tables[obj] = []
+            self._by_id[obj] = {}
+            for row in rows:
+                self.add(obj, row)
 
     # SoqlDatabase protocol
     def schema(self, name: str) -> ObjectSchema | None:
@@ -408,6 +432,68 @@ _EXTRA_SUBSCRIBERS = (("Kärntner Milch eGen", "Production"), ("Salzburger Reise
                       "Production"), ("Luzerner Druckerei AG", "Production"))
 
 
+def add_subscriber(db: OrgData, vendor_id: str, ns: str, key: str, name: str, org_type: str,
+                   version: Version, *, parent: str | None = None, instance: str = "EU48",
+                   status: str = "Active", installed: str = "i", beta: bool = False,
+                   blocked: bool = False) -> dict[str, Any]:
+    """A PackageSubscriber row of the packaging org (one per org and package). With `beta`
+    the installed version is a Beta MetadataPackageVersion (added when missing); `blocked`
+    is a subscriber that blocks push upgrades (with its PushUpgradeCustomization row)."""
+    ver = version_id(ns, version)
+    if beta:
+        ver = make_id("04t", f"beta|{ns}|{version}")
+        if db.get("MetadataPackageVersion", ver) is None:
+            db.add("MetadataPackageVersion", {
+                "Id": ver, "Name": version.name, "MetadataPackageId": package_id(ns),
+                "ReleaseState": "Beta", "MajorVersion": version.major,
+                "MinorVersion": version.minor, "PatchVersion": version.patch,
+                "BuildNumber": version.build, "IsDeprecated": False})
+    row_id = db.add("PackageSubscriber", {
+        "Id": make_id("0Hb", f"{vendor_id}|sub|{ns}|{key}"), "OrgKey": key, "OrgName": name,
+        "OrgType": org_type, "OrgStatus": status, "InstalledStatus": installed,
+        "InstanceName": instance, "MetadataPackageId": package_id(ns),
+        "MetadataPackageVersionId": ver, "ParentOrg": parent[:15] if parent else None,
+        "CustomUpgradeType": "None", "HasRestrictionEnabled": False})
+    row = db.get("PackageSubscriber", row_id)
+    assert row is not None
+    if blocked:
+        set_blocked(db, vendor_id, row, True)
+    return row
+
+
+def set_blocked(db: OrgData, vendor_id: str, subscriber: dict[str, Any], blocked: bool) -> None:
+    """The subscriber blocks push upgrades of its package (customized push upgrades: the
+    partner allowed it with PushUpgradeCustomizationRepository.create(package, org, true),
+    then the subscriber turned the block on; push_upgrade_customized.htm), or no longer."""
+    subscriber["CustomUpgradeType"] = "BlockedBySubscriber" if blocked else "None"
+    subscriber["HasRestrictionEnabled"] = blocked
+    puc_id = make_id("0Pu", f"{vendor_id}|puc|{subscriber['Id']}")
+    row = db.get("PushUpgradeCustomization", puc_id)
+    values = {"CustomUpgradeType": subscriber["CustomUpgradeType"], "ExpirationDays": -1,
+              "HasRestrictionEnabled": blocked, "IsCustomUpgradeAllowed": True,
+              "IsRestrictionOverridden": False}
+    if row is None:
+        db.add("PushUpgradeCustomization", {"Id": puc_id, **values})
+    else:
+        row.update(values)
+
+
+def add_subscriber_rows(db: OrgData, vendor_id: str, org: SimOrg) -> list[dict[str, Any]]:
+    """The PackageSubscriber rows of a simulated org: one per package it has installed."""
+    rows = []
+    if org.spec.vendor:
+        return rows
+    for ns in ("ONB2", "JOCM"):
+        v = installed_version(org, ns)
+        if v is None:
+            continue
+        rows.append(add_subscriber(
+            db, vendor_id, ns, org.org_id, org.name,
+            "Sandbox" if org.kind == "sandbox" else "Production", v, parent=org.parent_org_id,
+            instance=org.instance_name, blocked=org.extra.get("blocks_push") == ns))
+    return rows
+
+
 def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: datetime) -> None:
     """Packages, versions, subscribers and push upgrades of the packaging org."""
     vid = vendor.org_id
@@ -416,7 +502,6 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
         return make_id(prefix, f"{vid}|{what}")
 
     day = timedelta(days=1)
-    versions: dict[tuple[str, Version], str] = {}
     for ns in ("ONB2", "JOCM"):
         # JOCM as Cash Management's namespace is UNCONFIRMED (reference §2b).
         db.add("MetadataPackage", {"Id": package_id(ns), "Name": PACKAGE_NAMES[ns],
@@ -424,7 +509,6 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
         history = released_versions(ns)
         for i, v in enumerate(history):
             vid_ = version_id(ns, v)
-            versions[(ns, v)] = vid_
             age = (len(history) - i) * 21
             db.add("MetadataPackageVersion", {
                 "Id": vid_, "Name": v.name, "MetadataPackageId": package_id(ns),
@@ -448,26 +532,11 @@ def _add_vendor_data(db: OrgData, vendor: SimOrg, all_orgs: list[SimOrg], now: d
             "PatchVersion": beta.patch, "BuildNumber": beta.build, "IsDeprecated": False},
             now - 3 * day)
 
-    subscribers: list[tuple[str, str, str, str, str | None, str, Version]] = []
     for o in all_orgs:
-        if o.spec.vendor:
-            continue
-        for ns in ("ONB2", "JOCM"):
-            v = installed_version(o, ns)
-            if v is None:
-                continue
-            subscribers.append((ns, o.org_id, o.name, "Sandbox" if o.kind == "sandbox"
-                                else "Production", o.parent_org_id, o.instance_name, v))
+        add_subscriber_rows(db, vendor.org_id, o)
     for i, (name, otype) in enumerate(_EXTRA_SUBSCRIBERS):
-        subscribers.append(("ONB2", make_org_id(f"extra|{i}"), name, otype, None, "EU48",
-                            released_versions("ONB2")[-4 - i]))
-    for ns, key, name, otype, parent, inst, v in subscribers:
-        db.add("PackageSubscriber", {
-            "Id": rid("0Hb", f"sub|{ns}|{key}"), "OrgKey": key, "OrgName": name, "OrgType": otype,
-            "OrgStatus": "Active", "InstalledStatus": "i", "InstanceName": inst,
-            "MetadataPackageId": package_id(ns),
-            "MetadataPackageVersionId": versions.get((ns, v)) or version_id(ns, v),
-            "ParentOrg": parent[:15] if parent else None})
+        add_subscriber(db, vendor.org_id, "ONB2", make_org_id(f"extra|{i}"), name, otype,
+                       released_versions("ONB2")[-4 - i], instance="EU48")
 
     # Push requests, as JustOn runs them (seed 000): only to orgs registered for push upgrades
     # (sandboxes by ticket), at Saturday 01:00 Europe/Berlin, and only to orgs below the

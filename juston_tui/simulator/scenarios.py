@@ -172,6 +172,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 #   push: registered | requested | request_drafted (with a ticket where Salesforce needs one)
 #   sandbox_ticket: a sandbox pushed on request; billing / cash: the installed version when
 #   not the current one; licences: (allowed, used); last_push_failed: its job failed last time
+#   (and fails again); push_failure: the ErrorType its next push job fails with; blocks_push:
+#   the namespace whose push upgrades the subscriber blocks (customized push upgrades)
 _DEMO: list[tuple[str, int, str, dict[str, object]]] = [
     ("healthy", 0, "Müller Logistik GmbH", {"push": "registered", "licences": (40, 31)}),
     ("healthy", 1, "Alpenblick Versicherung AG",
@@ -190,7 +192,8 @@ _DEMO: list[tuple[str, int, str, dict[str, object]]] = [
     ("self_authorize", 0, "Hofmann Medizintechnik GmbH", {"licences": (30, 24)}),
     ("no_sysadmin", 0, "Wiener Stadtwerke Service GmbH", {"licences": (60, 51)}),
     ("no_balance_permset", 0, "Schneider Energie AG", {"billing": "2.80.1",
-                                                       "licences": (20, 11)}),
+                                                       "licences": (20, 11),
+                                                       "blocks_push": "ONB2"}),
     ("no_task_type", 0, "Bergmann Software GmbH", {"licences": (12, 9)}),
     ("licence_expired", 0, "Kaffeerösterei Weiß e.K.", {}),
     ("licences_full", 0, "Innsbrucker Bergbahnen AG", {}),

@@ -1,4 +1,5 @@
-"""SOAP envelopes: partner `login` and Metadata `readMetadata`, in Salesforce's shapes.
+"""The SOAP APIs: partner `login` (`/services/Soap/u/NN.N`) and Metadata `readMetadata`
+(`/services/Soap/m/NN.N`), with their envelopes in Salesforce's shapes.
 
 simple-salesforce's SOAP login reads `sessionId` and `serverUrl` with minidom; zeep (sf.mdapi)
 parses the Metadata answer against the bundled WSDL, so the element names and the `xsi:type`
@@ -7,17 +8,29 @@ of `records` must be exactly Salesforce's.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
+from .transport import XML, Response
+
+if TYPE_CHECKING:
+    from .server import Simulator
+
 __all__ = [
+    "SOAP_PATH",
+    "login",
     "login_fault",
     "login_response",
     "metadata_fault",
     "parse_envelope",
+    "read_metadata",
     "read_metadata_response",
 ]
+
+# /services/Soap/u/62.0 (partner: login) and /services/Soap/m/62.0/<org> (Metadata).
+SOAP_PATH = re.compile(r"^/services/Soap/([um])/(\d{2})\.(\d)(/.*)?$")
 
 _ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
@@ -137,3 +150,74 @@ def read_metadata_response(type_name: str, records: list[dict[str, Any]]) -> byt
         f"<readMetadataResponse><result>{''.join(parts)}</result></readMetadataResponse>"
         "</soapenv:Body></soapenv:Envelope>"
     ).encode()
+
+
+# ------------------------------------------------------------------------------- the two routes
+
+def login(sim: Simulator, major: int, version: str, body: bytes) -> Response:
+    """Partner `login(username, password)`: password + security token, or the password alone
+    with the org id header (trusted IP ranges)."""
+    if major >= 65:
+        # SOAP login() is gone from API 65.0 on (Help 005132110); the fault Salesforce sends
+        # is INVALID_OPERATION with this text (reported in forcedotcom/wsc#363).
+        return Response(500, api_fault(
+            "INVALID_OPERATION", f"The SOAP Login operation is not available in the API "
+            f"version specified ({version}). Refer to the documentation for supported "
+            "versions."), XML)
+    try:
+        op, fields, headers = parse_envelope(body)
+    except ValueError:
+        return Response(500, login_fault("INVALID_LOGIN", "Invalid request"), XML)
+    if op != "login":
+        return Response(500, login_fault("INVALID_OPERATION", f"Unsupported operation {op}"),
+                        XML)
+    org = sim.find_user((fields.get("username") or [""])[0])
+    pw = (fields.get("password") or [""])[0]
+    ok = org is not None and (
+        pw == org.password + org.security_token
+        or (pw == org.password and headers.get("organizationId", "")[:15] == org.org_id[:15]))
+    if not ok or org is None:
+        return Response(500, login_fault(), XML)
+    sim.sleep_latency(org.org_id)
+    token = sim.login_ok(org)
+    return Response(200, login_response(
+        server_url=f"{sim.url}/services/Soap/u/{version}/{org.org_id[:15]}",
+        metadata_url=f"{sim.url}/services/Soap/m/{version}/{org.org_id[:15]}",
+        session_id=token, user_id=org.user_id, org_id=org.org_id, org_name=org.name,
+        username=org.username, sandbox=org.kind == "sandbox"), XML)
+
+
+def read_metadata(sim: Simulator, body: bytes) -> Response:
+    """Metadata `readMetadata(type, fullNames)`; only MobileSettings 'Mobile' has content."""
+    try:
+        op, fields, headers = parse_envelope(body)
+    except ValueError:
+        return Response(500, metadata_fault("INVALID_XML", "Invalid SOAP request"), XML)
+    org_id = sim.org_for_token(headers.get("sessionId", ""))
+    sim.sleep_latency(org_id)
+    sim.count_request(org_id)
+    if org_id is None:
+        return Response(500, metadata_fault(
+            "INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal "
+            "Session. Session not found, missing session hash"), XML)
+    org = sim.org(org_id)
+    if org.spec.api_disabled:
+        return Response(500, metadata_fault(
+            "API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner"), XML)
+    sim.count_api_use(org_id)
+    if op != "readMetadata":
+        return sim.limit_headers(org_id, Response(500, metadata_fault(
+            "INVALID_OPERATION", f"The simulator does not implement {op}"), XML))
+    type_name = (fields.get("type") or [""])[0]
+    names = fields.get("fullNames") or []
+    records: list[dict[str, Any]] = []
+    if type_name == "MobileSettings":
+        for name in names:
+            if name == "Mobile":
+                records.append({"fullName": "Mobile",
+                                "enableImportContactFromDevice": False,
+                                "enableLightningOnMobile": True,
+                                "enableS1EncryptedStoragePref2": org.mobile_caching,
+                                "enableS1OfflinePref": True})
+    return sim.limit_headers(org_id, Response(200, read_metadata_response(type_name, records),
+                                              XML))
