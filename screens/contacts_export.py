@@ -15,11 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from juston_tui.contacts_io import export_csv, export_vcard, notification_list
 from juston_tui.model import Contact, Org
+from juston_tui.screens.base import JustOnModal
+from juston_tui.screens.confirm import ask_to_replace
+from juston_tui.store import atomic_write_bytes
 from juston_tui.text import clean
 
 FORMATS = (("csv", "CSV (spreadsheets; re-importable)", "csv"),
@@ -29,7 +32,31 @@ FORMATS = (("csv", "CSV (spreadsheets; re-importable)", "csv"),
 PREVIEW_LINES = 200
 
 
-class ExportScreen(ModalScreen[None]):
+class ExportRendered(Message):
+    """The export in `fmt` is ready to preview, save or copy."""
+
+    def __init__(self, fmt: str, payload: str, count: int) -> None:
+        super().__init__()
+        self.fmt, self.payload, self.count = fmt, payload, count
+
+
+class ExportWritten(Message):
+    """`count` contacts were saved to `path` (or `error` says why not)."""
+
+    def __init__(self, path: Path, count: int, error: str | None = None) -> None:
+        super().__init__()
+        self.path, self.count, self.error = path, count, error
+
+
+class ExportExists(Message):
+    """The file is there already: ask before replacing it."""
+
+    def __init__(self, path: Path, payload: str, count: int) -> None:
+        super().__init__()
+        self.path, self.payload, self.count = path, payload, count
+
+
+class ExportScreen(JustOnModal[None]):
     """Choose format and scope, look at the result, then save it or copy it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -38,21 +65,7 @@ class ExportScreen(ModalScreen[None]):
         Binding("ctrl+o", "choose_orgs", "Choose orgs"),
         Binding("escape", "close", "Close"),
     ]
-    DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > Vertical {
-        width: 100; max-width: 100%; height: 95%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    ExportScreen #export-options { height: auto; max-height: 60%; }
-    ExportScreen RadioSet { width: 100%; height: auto; }
-    ExportScreen Label { margin-top: 1; }
-    ExportScreen #export-orgs { height: auto; color: $text-muted; }
-    ExportScreen #export-preview { height: 1fr; min-height: 5; }
-    ExportScreen .field-error { color: $error; height: auto; }
-    ExportScreen #export-buttons { height: auto; align-horizontal: right; }
-    ExportScreen #export-buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = "../styles/contacts.tcss"
 
     def __init__(self, shown: list[Contact], all_contacts: list[Contact], orgs: list[Org],
                  org_ids: list[str] | None = None) -> None:
@@ -132,9 +145,11 @@ class ExportScreen(ModalScreen[None]):
         else:
             payload = notification_list(contacts, self.orgs, org_ids)
         count = sum(1 for c in contacts if c.eligible) if fmt == "notify" else len(contacts)
-        self.app.call_from_thread(self._rendered, fmt, payload, count)
+        self.post_message(ExportRendered(fmt, payload, count))
 
-    def _rendered(self, fmt: str, payload: str, count: int) -> None:
+    @on(ExportRendered)
+    def _rendered(self, event: ExportRendered) -> None:
+        fmt, payload, count = event.fmt, event.payload, event.count
         if fmt != self.format:
             return
         self.payload, self.count = payload, count
@@ -216,22 +231,28 @@ class ExportScreen(ModalScreen[None]):
     @work(thread=True, exit_on_error=False, group="contacts-export", name="saving export",
           description="saving export")  # not the payload (contacts) in TEXTUAL_LOG
     def write(self, path: Path, payload: str, count: int, replace: bool = False) -> None:
-        from juston_tui.screens.confirm import ask_to_replace
-        from juston_tui.store import atomic_write_bytes
-
         try:
             atomic_write_bytes(path, payload.encode("utf-8"), overwrite=replace)
         except FileExistsError:
-            self.app.call_from_thread(ask_to_replace, self.app, path,
-                                      lambda: self.write(path, payload, count, replace=True))
+            self.post_message(ExportExists(path, payload, count))
             return
         except OSError as exc:
-            message = f"Not saved: {exc.strerror or exc}"
-            self.app.call_from_thread(
-                self.query_one("#export-error", Static).update, Text(clean(message)))
+            self.post_message(ExportWritten(path, count, f"Not saved: {exc.strerror or exc}"))
             return
-        self.app.call_from_thread(
-            self.notify, Text(f"Saved {count} contact(s) to {clean(str(path))}"), timeout=5)
+        self.post_message(ExportWritten(path, count))
+
+    @on(ExportExists)
+    def _exists(self, event: ExportExists) -> None:
+        ask_to_replace(self.app, event.path,
+                       lambda: self.write(event.path, event.payload, event.count, replace=True))
+
+    @on(ExportWritten)
+    def _written(self, event: ExportWritten) -> None:
+        if event.error is not None:
+            self.query_one("#export-error", Static).update(Text(clean(event.error)))
+            return
+        self.notify(Text(f"Saved {event.count} contact(s) to {clean(str(event.path))}"),
+                    timeout=5)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,10 +15,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from juston_tui.contacts_io import ImportPreview, apply_import, preview_import
+from juston_tui.screens.base import JustOnModal
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.text import clean
 
@@ -33,29 +34,46 @@ ACTION_STYLES = {"add": ("add", "green"), "update": ("update", "yellow"),
                  "unchanged": ("skip", "dim"), "error": ("ERROR", "bold red")}
 
 
-class ImportScreen(ModalScreen[ImportPreview | None]):
+class PreviewMade(Message):
+    """The preview worker read the file."""
+
+    def __init__(self, preview: ImportPreview) -> None:
+        super().__init__()
+        self.preview = preview
+
+
+class PreviewFailed(Message):
+    """The file could not be read (`message` says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class ImportFailed(Message):
+    """The import wrote nothing (`message` says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class Imported(Message):
+    """The import is stored: the screen dismisses with it."""
+
+    def __init__(self, result: ImportPreview) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ImportScreen(JustOnModal[ImportPreview | None]):
     """Dismisses with the applied ImportPreview, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "apply", "Apply"),
         Binding("escape", "cancel", "Cancel"),
     ]
-    DEFAULT_CSS = """
-    ImportScreen { align: center middle; }
-    ImportScreen > Vertical {
-        width: 110; max-width: 100%; height: 95%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    ImportScreen #import-row { height: auto; }
-    ImportScreen #import-path { width: 1fr; }
-    ImportScreen #import-format { width: 22; }
-    ImportScreen #import-summary { height: auto; margin-top: 1; }
-    ImportScreen #import-warnings { height: auto; color: $warning; }
-    ImportScreen .field-error { color: $error; height: auto; }
-    ImportScreen FastTable { height: 1fr; }
-    ImportScreen #import-buttons { height: auto; align-horizontal: right; }
-    ImportScreen #import-buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = "../styles/contacts.tcss"
 
     def __init__(self, path: str = "") -> None:
         super().__init__()
@@ -109,20 +127,25 @@ class ImportScreen(ModalScreen[ImportPreview | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="contacts-import",
           name="reading import file")
     def make_preview(self, path: Path, fmt: str | None) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
         try:
-            preview = preview_import(store, path, fmt=fmt)
+            preview = preview_import(self.store, path, fmt=fmt)
         except Exception as exc:  # busy must drop, or the screen refuses everything after
-            self.app.call_from_thread(self._preview_failed, clean(str(exc), limit=300))
+            self.post_message(PreviewFailed(clean(str(exc), limit=300)))
             return
-        self.app.call_from_thread(self.show_preview, preview)
+        self.post_message(PreviewMade(preview))
 
-    def _preview_failed(self, message: str) -> None:
+    @on(PreviewFailed)
+    def _preview_failed(self, event: PreviewFailed) -> None:
+        message = event.message
         self.busy = False
         self.preview = None
         self.query_one("#import-summary", Static).update("")
         self.query_one("#import-error", Static).update(
             Text(clean(f"Cannot read the file: {message}", limit=300)))
+
+    @on(PreviewMade)
+    def _preview_made(self, event: PreviewMade) -> None:
+        self.show_preview(event.preview)
 
     def show_preview(self, preview: ImportPreview) -> None:
         self.busy = False
@@ -181,15 +204,20 @@ class ImportScreen(ModalScreen[ImportPreview | None]):
 
     @work(thread=True, exit_on_error=False, group="contacts-import", name="importing contacts")
     def apply(self, preview: ImportPreview) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
         try:
-            result = apply_import(store, preview)
+            result = apply_import(self.store, preview)
         except Exception as exc:
-            self.app.call_from_thread(self._apply_failed, str(exc))
+            self.post_message(ImportFailed(str(exc)))
             return
-        self.app.call_from_thread(self.dismiss, result)
+        self.post_message(Imported(result))
 
-    def _apply_failed(self, message: str) -> None:
+    @on(Imported)
+    def _imported(self, event: Imported) -> None:
+        self.dismiss(event.result)
+
+    @on(ImportFailed)
+    def _apply_failed(self, event: ImportFailed) -> None:
+        message = event.message
         self.busy = False
         self.query_one("#import-error", Static).update(
             Text(clean(f"Nothing was imported: {message}", limit=300)))

@@ -16,11 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from juston_tui.contacts_io import ContactIndex, notification_list
 from juston_tui.model import Contact, Org
+from juston_tui.screens.base import JustOnModal
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.text import clean
 
@@ -42,7 +42,7 @@ class _Loaded(Message):
         self.error = error
 
 
-class LinkedContactsScreen(ModalScreen[None]):
+class LinkedContactsScreen(JustOnModal[None]):
     """The contacts linked to any of `org_ids`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -54,17 +54,7 @@ class LinkedContactsScreen(ModalScreen[None]):
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
-    DEFAULT_CSS = """
-    LinkedContactsScreen { align: center middle; }
-    LinkedContactsScreen > Vertical {
-        width: 110; max-width: 100%; height: 80%; border: round $accent;
-        background: $surface; padding: 0 1;
-    }
-    LinkedContactsScreen #linked-title { height: auto; }
-    LinkedContactsScreen #linked-status { height: 1; color: $text-muted; }
-    LinkedContactsScreen #linked-filter { display: none; height: 3; }
-    LinkedContactsScreen FastTable { height: 1fr; }
-    """
+    CSS_PATH = "../styles/registry.tcss"
 
     def __init__(self, org_ids: list[str], title: str) -> None:
         super().__init__()
@@ -90,7 +80,7 @@ class LinkedContactsScreen(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False, group="linked-contacts", name="loading contacts")
     def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         wanted = set(self.org_ids)
         try:
             contacts = [c for c in store.list_contacts() if wanted & set(c.org_ids)]
@@ -169,7 +159,7 @@ class LinkedContactsScreen(ModalScreen[None]):
         org_id = self.org_ids[0] if self.org_ids else None
         self.dismiss(None)
         if org_id is not None:
-            self.app.open_screen("contacts", org_id=org_id)  # type: ignore[attr-defined]
+            self.juston.open_screen("contacts", org_id=org_id)
 
     def action_close(self) -> None:
         box = self.query_one("#linked-filter", Input)

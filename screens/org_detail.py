@@ -133,7 +133,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
     @work(thread=True, exit_on_error=False, group="detail-load", exclusive=True,
           name="loading org")
     def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         try:
             org = store.find_org(self.org_id)
             snapshot = store.latest_snapshot(self.org_id)
@@ -150,7 +150,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
     def load_credentials(self) -> None:
 
         try:
-            credentials = self.app.get_credentials()  # type: ignore[attr-defined]
+            credentials = self.juston.get_credentials()
             if not credentials.available:
                 raise CredentialsUnavailable("no secure keyring in this session", "")
             status = credentials.status(self.org_id)
@@ -373,7 +373,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
         self.app.push_screen(CredentialsFormScreen(self.org), done)
 
     def action_checklist(self) -> None:
-        self.app.open_screen("checklist", org_id=self.org_id)  # type: ignore[attr-defined]
+        self.juston.open_screen("checklist", org_id=self.org_id)
 
     def action_contacts(self) -> None:
         if self.org is None:

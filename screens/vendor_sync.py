@@ -127,10 +127,9 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
             from juston_tui.salesforce.vendor import fetch_subscribers
 
             latest: dict[str, Any] = {}
-            subscribers = fetch_subscribers(self.vendor, self.app.get_credentials(),  # type: ignore[attr-defined]
+            subscribers = fetch_subscribers(self.vendor, self.juston.get_credentials(),
                                             versions=latest)
-            plan = plan_vendor_import(self.app.store, subscribers,  # type: ignore[attr-defined]
-                                      self.vendor.org_id)
+            plan = plan_vendor_import(self.store, subscribers, self.vendor.org_id)
         except Exception as exc:  # AccessError / CredentialsUnavailable carry clean messages
             self.post_message(PlanLoaded([], clean(str(exc), limit=300)))
             return
@@ -184,7 +183,7 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
     def apply(self, changes: list[dict[str, Any]]) -> None:
         from juston_tui.commands.org_import import apply_plan
 
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         try:
             added, updated = apply_plan(store, changes)
             # The packaging org's latest released versions become what "current" means.
