@@ -14,6 +14,7 @@ from ui_helpers import screen_text, settle
 from juston_tui import push_jobs, schedule
 from juston_tui.app import JustOnApp
 from juston_tui.credentials import open_credentials
+from juston_tui.demo import pushes as demo_pushes
 from juston_tui.model import Contact, Org, PushRegistration
 from juston_tui.store import Store
 
@@ -35,7 +36,7 @@ def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
         store.add_org(org)
     store.add_contact(Contact.create(full_name="Ann Admin", email="ann@acme.example",
                                      title="Salesforce Admin", org_ids=[PROD]))
-    schedule.seed_demo(store, orgs)
+    demo_pushes.seed(store, orgs)
     if read_only:
         store.close()
         store = Store.open(path, read_only=True)

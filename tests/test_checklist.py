@@ -24,7 +24,6 @@ from juston_tui.checklist import (
     record_verifications,
     report_dict,
     report_markdown,
-    seed_demo,
     set_note,
     skip,
     step_status,
@@ -32,6 +31,7 @@ from juston_tui.checklist import (
     verify_org,
     with_verifications,
 )
+from juston_tui.demo import checklist as demo_checklist
 from juston_tui.model import Check, Org, Snapshot, ValidationError
 from juston_tui.salesforce import checks as C
 from juston_tui.salesforce.facts import (
@@ -557,7 +557,7 @@ def test_seed_demo_gives_partial_progress_and_skips_the_vendor(store: Store) -> 
     for org in orgs:
         store.add_org(org)
     store.save_snapshot(snap())
-    seed_demo(store, orgs)
+    demo_checklist.seed(store, orgs)
     acme, beta = load_states(store, ORG), load_states(store, ORG2)
     vendor = load_states(store, "00D000000000001EAA")
     assert acme and beta and not vendor
@@ -568,4 +568,4 @@ def test_seed_demo_gives_partial_progress_and_skips_the_vendor(store: Store) -> 
     assert any(s.note for s in acme.values()) and any(s.state == "skipped" for s in acme.values())
     assert "preparing.browser_caching" not in acme or \
         acme["preparing.browser_caching"].verification is None
-    seed_demo(store, [])  # nothing to do, no error
+    demo_checklist.seed(store, [])  # nothing to do, no error

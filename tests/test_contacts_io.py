@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from juston_tui import contacts_io as cio
+from juston_tui.demo import contacts as demo_contacts
 from juston_tui.model import Contact, Org
 from juston_tui.store import Store
 
@@ -580,7 +581,7 @@ def test_contact_index_search():
 def test_seed_demo(tmp_path):
     store = Store.open(tmp_path / "demo.json")
     orgs = [ACME, ALPEN, VENDOR]
-    cio.seed_demo(store, orgs)
+    demo_contacts.seed(store, orgs)
     contacts = store.list_contacts()
     assert 20 <= len(contacts) <= 30
     assert any("[red]x[/]" in c.full_name for c in contacts)
@@ -588,7 +589,7 @@ def test_seed_demo(tmp_path):
     assert any(any(ch in c.full_name for ch in "äöüßÄÖÜ") for c in contacts)
     assert all(c.org_ids and VENDOR.org_id not in c.org_ids for c in contacts)
     assert {o for c in contacts for o in c.org_ids} == {ACME.org_id, ALPEN.org_id}
-    cio.seed_demo(store, orgs)  # idempotent
+    demo_contacts.seed(store, orgs)  # idempotent
     assert len(store.list_contacts()) == len(contacts)
 
 

@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import Input, Static
 
 from juston_tui.app import JustOnApp
-from juston_tui.contacts_io import seed_demo
 from juston_tui.credentials import open_credentials
+from juston_tui.demo import contacts as demo_contacts
 from juston_tui.model import Contact, Org
 from juston_tui.screens.contact_form import ContactFormScreen
 from juston_tui.screens.contacts import ContactsScreen
@@ -488,7 +488,7 @@ async def test_linked_contacts_modal(tmp_path):
 async def test_demo_data_on_a_small_terminal(tmp_path, size):
     store = Store.open(tmp_path / "s.json")
     store.add_org(ACME)
-    seed_demo(store, [ACME])
+    demo_contacts.seed(store, [ACME])
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         await settle(app, pilot)

@@ -10,7 +10,8 @@ import pytest
 
 from juston_tui.cli import main
 from juston_tui.commands import UserError
-from juston_tui.demo import CLI_HINT, SEED_MODULES, DemoPlace, open_demo
+from juston_tui.demo import CLI_HINT, SEED_NAMES, DemoPlace, open_demo
+from juston_tui.demo import contacts as demo_contacts
 from juston_tui.simulator import daemon
 from juston_tui.store import Store
 
@@ -63,7 +64,7 @@ def test_the_demo_is_seeded_once_and_then_kept() -> None:
             for secret in (sim_org.access_token, sim_org.password, sim_org.consumer_secret):
                 assert secret not in raw
         assert oct(place.credentials_path.stat().st_mode & 0o777) == "0o600"
-        assert env.seeded == list(SEED_MODULES)
+        assert env.seeded == list(SEED_NAMES)
         before = env.store_path.read_bytes()
     finally:
         env.stop()
@@ -208,19 +209,17 @@ def test_demo_refuses_db_and_keyring(capsys: pytest.CaptureFixture[str]) -> None
 def test_a_failing_seed_module_leaves_no_half_made_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken seed is a bug to see, not to hide: the error surfaces, and the next run seeds
     again instead of finding a half-made store."""
-    import juston_tui.contacts_io as contacts_io
-
     def broken(store, orgs) -> None:
         raise RuntimeError("boom")
 
-    original = contacts_io.seed_demo
-    monkeypatch.setattr(contacts_io, "seed_demo", broken)
+    original = demo_contacts.seed
+    monkeypatch.setattr(demo_contacts, "seed", broken)
     with pytest.raises(RuntimeError, match="boom"):
         open_demo(sweep_orgs=False)
     place = DemoPlace.default()
     assert not place.store_path.exists()
     assert not (place.root / ".seeding").exists()
-    monkeypatch.setattr(contacts_io, "seed_demo", original)
+    monkeypatch.setattr(demo_contacts, "seed", original)
     assert open_demo(sweep_orgs=False).created
 
 

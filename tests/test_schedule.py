@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from juston_tui import schedule as s
+from juston_tui.demo import pushes as demo_pushes
 from juston_tui.model import Contact, Org, PushRegistration, ValidationError
 from juston_tui.store import ReadOnlyError, Store
 
@@ -311,7 +312,7 @@ def test_settings_validation_and_store_round_trip(tmp_path):
 def test_store_helpers_tick_delete_and_release_dates(tmp_path):
     store = Store.open(tmp_path / "s.json")
     orgs = _orgs()
-    s.seed_demo(store, orgs, today=date(2026, 11, 22))
+    demo_pushes.seed(store, orgs, today=date(2026, 11, 22))
     view = s.load_view(store, today=date(2026, 11, 22), months=6)
     confirmed = [p for p in view.plans if not p.push.projected]
     assert len(confirmed) == 1 and confirmed[0].push.actions
@@ -382,7 +383,7 @@ def test_countdown_words(days, words):
 
 def test_delete_push_checks_and_deletes_in_one_transaction(tmp_path):
     store = Store.open(tmp_path / "s.json")
-    s.seed_demo(store, _orgs(), today=date(2026, 11, 22))
+    demo_pushes.seed(store, _orgs(), today=date(2026, 11, 22))
     push_id = next(d["id"] for d in store.all_docs("pushes") if d.get("status") == "confirmed")
     depths = []
     for name in ("get_doc", "delete_doc"):

@@ -10,7 +10,6 @@ The package's facade: import from `juston_tui.checklist`. Its parts, along the s
   steps they verify (never judged again, so the checklist and `status` agree); `verify_org`
   asks the org, `verify_and_record` also saves (or, read-only, only shows) the results.
 - `report`: JSON-ready data and the Markdown report for a support ticket.
-- `seed`: demo data (`seed_demo`).
 
 Nothing here imports Textual: the screen and the CLI both build on these functions.
 """
@@ -18,7 +17,6 @@ Nothing here imports Textual: the screen and the CLI both build on these functio
 from __future__ import annotations
 
 from juston_tui.checklist.report import md, report_dict, report_markdown
-from juston_tui.checklist.seed import seed_demo
 from juston_tui.checklist.state import (
     COMPLETE,
     NOTE_LIMIT,
@@ -105,7 +103,6 @@ __all__ = [
     "record_verifications",
     "report_dict",
     "report_markdown",
-    "seed_demo",
     "set_note",
     "skip",
     "step_key",

@@ -1,4 +1,4 @@
-"""Contacts in and out: CSV / vCard import with a preview, exports, search, undo, demo data.
+"""Contacts in and out: CSV / vCard import with a preview, exports, search, undo.
 
 Seed 000: JustOn keeps a list of contacts eligible for push-upgrade notifications and asks for
 each one's full name, e-mail address and title. People keep those contacts in Outlook, Google
@@ -17,7 +17,6 @@ The package, one module per seam (this file is the facade: import from here):
   search.py         the list's order, accent folding, ContactIndex
   query.py          mutt / aerc address completion
   edits.py          undo entries and the undo itself; a change against the stored contact
-  seed.py           demo contacts (`seed_demo`)
 
 No Textual here (the screens and the CLI both use it); vobject and charset-normalizer are
 imported only when a vCard or a non-UTF-8 file is handled.
@@ -60,7 +59,6 @@ from juston_tui.contacts_io.search import (
     sort_key,
     sorted_contacts,
 )
-from juston_tui.contacts_io.seed import seed_demo
 from juston_tui.contacts_io.vcard_import import parse_vcard
 
 __all__ = [
@@ -94,7 +92,6 @@ __all__ = [
     "parse_vcard",
     "preview_import",
     "preview_text",
-    "seed_demo",
     "sort_key",
     "sorted_contacts",
     "undo",

@@ -25,8 +25,8 @@ Rules, in the words of the seeds and of Salesforce's push-upgrade best practices
 Modules: dates (dates, times, zones), settings, releases (+ the entered release dates),
 pushes (the Push/Action model and the form's parser), projection (windows, blackouts, slots,
 who is included and notified), view (PushPlan, Event, CalendarView, build_view), wording
-(countdown), store (the `pushes` table), seed (demo data). This facade keeps every public
-name importable as `juston_tui.schedule.<name>`.
+(countdown), store (the `pushes` table). Demo pushes live in juston_tui/demo/pushes.py.
+This facade keeps every public name importable as `juston_tui.schedule.<name>`.
 """
 
 from __future__ import annotations
@@ -85,7 +85,6 @@ from juston_tui.schedule.releases import (
     set_release_date,
     validate_release_entry,
 )
-from juston_tui.schedule.seed import seed_demo
 from juston_tui.schedule.settings import (
     PRODUCT_LABELS,
     PRODUCTS,
@@ -174,7 +173,6 @@ __all__ = [
     "restore_push",
     "save_push",
     "save_settings",
-    "seed_demo",
     "set_release_date",
     "settings_from_store",
     "toggle_action",

@@ -1,7 +1,7 @@
 """Demo data: a few demo orgs part-way through the checklist (`juston-tui --demo`).
 
-`seed_demo(store, orgs)` is called by juston_tui.demo (SEED_MODULES) through the package's
-facade; it writes through `state.put_states`, the table's owner.
+`seed(store, orgs)` is called by the demo's seeding (environment.SEEDS); it writes through
+the checklist's `put_states`, the table's owner.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from juston_tui.checklist.state import StepState, put_states
-from juston_tui.checklist.steps import SNAPSHOT_CHECKS, load_checklist
-from juston_tui.checklist.verify import evaluate_all
+from juston_tui.checklist import (
+    SNAPSHOT_CHECKS,
+    StepState,
+    evaluate_all,
+    load_checklist,
+    put_states,
+)
 from juston_tui.model import Org, now_utc
 
 if TYPE_CHECKING:
@@ -28,7 +32,7 @@ _DEMO_PLANS: tuple[tuple[int, dict[str, str], dict[str, str]], ...] = (
 )
 
 
-def seed_demo(store: Store, orgs: list[Org]) -> None:
+def seed(store: Store, orgs: list[Org]) -> None:
     """Give a few demo orgs partial progress (and verifications from their last snapshot)."""
     checklist = load_checklist()
     ordered = sorted((o for o in orgs if not o.vendor), key=lambda o: (o.name, o.org_id))

@@ -1,4 +1,5 @@
-"""Demo data of the push calendar (the demo package will take this over)."""
+"""Demo pushes for the calendar: confirmed pushes around the projected slots, written through
+the schedule's `save_push` (the owner of the pushes table)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,26 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from juston_tui.model import Org
-from juston_tui.schedule.dates import local_slot, zone_named
-from juston_tui.schedule.projection import valid_slots, window_of
-from juston_tui.schedule.pushes import ANNOUNCEMENT_DAYS, Action, Push
-from juston_tui.schedule.releases import releases_around
-from juston_tui.schedule.settings import settings_from_store
-from juston_tui.schedule.store import save_push
+from juston_tui.schedule import (
+    ANNOUNCEMENT_DAYS,
+    Action,
+    Push,
+    local_slot,
+    releases_around,
+    save_push,
+    settings_from_store,
+    valid_slots,
+    window_of,
+    zone_named,
+)
 
 if TYPE_CHECKING:
     from juston_tui.store import Store
 
-__all__ = ["seed_demo"]
+__all__ = ["seed"]
 
 
-def seed_demo(store: Store, orgs: list[Org], *, today: date | None = None) -> None:
+def seed(store: Store, orgs: list[Org], *, today: date | None = None) -> None:
     """Demo data: one confirmed push from an announcement e-mail, the rest projected."""
     settings = settings_from_store(store)
     zone = zone_named(settings.timezone)

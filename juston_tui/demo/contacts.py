@@ -1,4 +1,4 @@
-"""Demo contacts: ~25 realistic people linked to the demo orgs (called by juston_tui.demo)."""
+"""Demo contacts: ~25 realistic people linked to the demo orgs (environment.SEEDS)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from juston_tui.contacts_io.search import fold_text
+from juston_tui.contacts_io import fold_text
 from juston_tui.model import Contact, Org
 from juston_tui.store import Store
 
@@ -49,8 +49,8 @@ def _company_domain(org: Org) -> str:
     return f"{slug or 'example'}.example.com"
 
 
-def seed_demo(store: Store, orgs: Sequence[Org]) -> None:
-    """Add ~25 realistic contacts linked to the demo orgs (called by juston_tui.demo).
+def seed(store: Store, orgs: Sequence[Org]) -> None:
+    """Add ~25 realistic contacts linked to the demo orgs.
 
     IDs are stable (uuid5 of the e-mail) and existing e-mails are left alone, so seeding twice
     changes nothing. A few are not eligible; one name carries Rich markup to prove escaping.
