@@ -572,9 +572,6 @@ class Snapshot:
                 return c
         return None
 
-    def checked_datetime(self) -> datetime:
-        return datetime.fromisoformat(self.checked_at.replace("Z", "+00:00"))
-
     def to_doc(self) -> dict[str, Any]:
         return {
             "org_id": self.org_id,

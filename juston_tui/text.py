@@ -7,8 +7,9 @@ a screen `clean` does the same, folds lines, and shows bidi embedding/override/i
 (U+202A-U+202E, U+2066-U+2069) as visible `<U+202E>` marks, so a name can neither move the
 cursor, retitle the terminal or write the clipboard, nor reorder the line it is shown on. The
 marks are for display only: the stored and exported text keeps the characters (Hebrew or Arabic
-names may need isolates), so an export read back in is unchanged. Rich markup is escaped by
-`markup_safe`, so `[bold red]x[/]` is shown as typed.
+names may need isolates), so an export read back in is unchanged. Cleaned text is shown as a
+`rich.text.Text` (or with `markup=False`), never parsed as markup, so `[bold red]x[/]` and
+Textual's `[$variable]` are shown as typed.
 `fold` makes text searchable the way people type it (no accents, any case).
 """
 
@@ -18,8 +19,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
-
-from rich.markup import escape
 
 # C0 and C1 controls and DEL, but tab and newline; ESC starts every terminal escape sequence.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -74,16 +73,6 @@ def clean(value: object, *, single_line: bool = True, limit: int | None = None) 
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
     return text
-
-
-def markup_safe(value: object, *, single_line: bool = True, limit: int | None = None) -> str:
-    """`clean` and then escape Rich markup, for strings printed by a Rich console (the CLI).
-
-    In Textual, don't put untrusted text into markup at all: use `rich.text.Text(clean(x))`
-    or `notify(clean(x), markup=False)`; Textual's markup has `[$variable]`, which Rich's
-    escaping leaves alone.
-    """
-    return escape(clean(value, single_line=single_line, limit=limit))
 
 
 _COMBINING = re.compile("[\u0300-\u036f]")

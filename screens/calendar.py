@@ -410,7 +410,7 @@ class CalendarScreen(JustOnScreen):
         if row is None:
             return
         if row.plan is None:
-            # Plain text: markup_safe does not escape Textual's [$variable] markup.
+            # Plain text: Rich's escape does not cover Textual's [$variable] markup.
             self.notify(clean(row.event.description or row.event.title, single_line=False,
                               limit=400),
                         title=clean(row.event.title, limit=80), timeout=8, markup=False)

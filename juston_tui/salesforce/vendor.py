@@ -9,7 +9,7 @@ the "current" version the status checks compare with (settings.remember_vendor_v
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -330,7 +330,3 @@ def fetch_push_requests(
         })
     return sorted(out, key=lambda r: str(r.get("scheduled_start") or ""))
 
-
-def subscriber_versions(subscribers: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
-    """org_id -> {product: version}: what the vendor org says each subscriber runs."""
-    return {str(s["org_id"]): dict(s.get("products") or {}) for s in subscribers}

@@ -37,7 +37,6 @@ class AtomicJSONStorage(Storage):
         self._ident: tuple[int, int, int, int] | None = None
         self._batch = False
         self._dirty = False
-        self.generation = 0  # bumps whenever the data may have changed
         self.disk_generation = 0  # bumps only when data is (re)loaded from disk or dropped
         # Set by Store: whether a file identity is that of our own last write (its shape is
         # then known good and not checked again), and what to do after a write.
@@ -65,7 +64,6 @@ class AtomicJSONStorage(Storage):
         ours = self.written_by_us is not None and self.written_by_us(ident)
         self._cache = parse_store(self.path, payload, check_shape=not ours)
         self._ident = ident
-        self.generation += 1
         self.disk_generation += 1
         return self._cache
 
@@ -79,7 +77,6 @@ class AtomicJSONStorage(Storage):
         if self.read_only:
             raise ReadOnlyError(f"the store {self.path} is open read-only")
         self._cache = data
-        self.generation += 1
         if self._batch:
             self._dirty = True
             return
@@ -116,7 +113,6 @@ class AtomicJSONStorage(Storage):
     def invalidate(self) -> None:
         self._cache = None
         self._ident = None
-        self.generation += 1
         self.disk_generation += 1
 
     def close(self) -> None:
