@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from juston_tui.credentials import open_credentials
+from ui_helpers import make_app as app_on
+
+from juston_tui.app import JustOnApp
 from juston_tui.model import Org, PushRegistration, Snapshot, normalize_org_id
 from juston_tui.salesforce.checks import evaluate, unreachable
 from juston_tui.salesforce.facts import (
@@ -20,6 +22,7 @@ from juston_tui.salesforce.facts import (
     TaskTypeFacts,
 )
 from juston_tui.salesforce.settings import ProbeSettings
+from juston_tui.screens.widgets.fast_table import FastTable
 from juston_tui.store import Store
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -94,9 +97,11 @@ def build_store(path: Path) -> Store:
     return store
 
 
-def make_app(path: Path, **kwargs: Any) -> Any:
-    from juston_tui.app import JustOnApp
+def make_app(path: Path, **kwargs: Any) -> JustOnApp:
+    """The registry fixture's store, an app on it, and a fixed "now" (deterministic ages)."""
+    return app_on(build_store(path), clock=lambda: NOW, **kwargs)
 
-    app = JustOnApp(store=build_store(path), credentials=open_credentials("memory"), **kwargs)
-    app.clock = lambda: NOW  # injectable "now": ages and staleness are deterministic
-    return app
+
+def table(app: JustOnApp) -> FastTable:
+    """The registry's table (on the registry screen)."""
+    return app.screen.query_one("#registry-table", FastTable)

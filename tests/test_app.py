@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual import work
 from textual.worker import WorkerFailed
+from ui_helpers import make_app as app_on
+from ui_helpers import settle
 
 from juston_tui.app import SCREEN_SPECS, JustOnApp
 from juston_tui.credentials import open_credentials
@@ -15,9 +18,8 @@ from juston_tui.screens.help import HelpScreen
 from juston_tui.store import Store
 
 
-def make_app(tmp_path: Path, **kwargs: object) -> JustOnApp:
-    return JustOnApp(store=Store.open(tmp_path / "s.json"),
-                     credentials=open_credentials("memory"), **kwargs)  # type: ignore[arg-type]
+def make_app(tmp_path: Path, **kwargs: Any) -> JustOnApp:
+    return app_on(tmp_path / "s.json", **kwargs)
 
 
 def test_all_five_screens_are_installed() -> None:
@@ -107,7 +109,7 @@ async def test_notifications_show_untrusted_text_literally(tmp_path: Path) -> No
         assert ("Saved [bold red]Evil[/] AG", False) in shown
         assert ("API said [b]x[/b]", False) in shown
         # and a toast really renders them (Textual's toast needs a str)
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert app.is_running
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_helpers import make_app as app_on
 from ui_helpers import screen_text, settle
 
 from juston_tui import push_jobs, schedule
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.demo import pushes as demo_pushes
 from juston_tui.model import Contact, Org, PushRegistration
 from juston_tui.store import Store
@@ -40,8 +40,7 @@ def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
     if read_only:
         store.close()
         store = Store.open(path, read_only=True)
-    return JustOnApp(store=store, credentials=open_credentials("memory"),
-                     read_only=read_only, start_mode="calendar")
+    return app_on(store, read_only=read_only, start_mode="calendar")
 
 
 async def press(pilot, *keys: str) -> None:

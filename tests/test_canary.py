@@ -26,6 +26,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from system_support.common import JUSTON, clean_env, grep_tree, require_juston
+from ui_helpers import settle
+from ui_helpers import until as wait_until
 
 PASSPHRASE = "CANARY-passphrase-91d2e0"
 SECRETS = {
@@ -212,12 +214,7 @@ async def run_tui_flows(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> list[str]:
                 seen.append(name)
 
             async def until(predicate: Any, what: str, timeout: float = 30) -> None:
-                import time
-
-                deadline = time.monotonic() + timeout
-                while not predicate():
-                    assert time.monotonic() < deadline, f"timed out waiting for {what}"
-                    await pilot.pause(0.05)
+                await wait_until(pilot, predicate, what, timeout)
 
             registry = app.screen
             await until(lambda: getattr(registry, "loaded", False), "the registry")
@@ -227,7 +224,7 @@ async def run_tui_flows(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             await shot("registry-checked")
             await pilot.press("enter")
             await until(lambda: type(app.screen).__name__ == "OrgDetailScreen", "org detail")
-            await pilot.pause(0.3)
+            await settle(pilot)
             await shot("org-detail")
             await pilot.press("e")
             await until(lambda: type(app.screen).__name__ == "OrgFormScreen", "org form")
@@ -249,7 +246,7 @@ async def run_tui_flows(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> list[str]:
                     continue
                 await pilot.press(key)
                 await until(lambda m=mode: app.current_mode == m, f"the {mode} screen")
-                await pilot.pause(0.3)
+                await settle(pilot)
                 await shot(mode)
             await pilot.press("question_mark")
             await shot("help")

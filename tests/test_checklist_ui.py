@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Input, Label, OptionList, Static
+from ui_helpers import make_app as app_on
 from ui_helpers import settle
 
 from juston_tui.app import JustOnApp
@@ -63,8 +64,7 @@ def sim_store(tmp_path: Path, sim: Simulator, creds: CredentialStore,
 
 
 def make_app(path: Path, creds: CredentialStore, *, read_only: bool = False) -> JustOnApp:
-    return JustOnApp(store=Store.open(path, read_only=read_only), credentials=creds,
-                     read_only=read_only, start_mode="checklist")
+    return app_on(path, read_only=read_only, credentials=creds, start_mode="checklist")
 
 
 async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 10.0) -> None:

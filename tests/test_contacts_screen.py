@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import pytest
+from contacts_fixtures import ACME, ALPEN, make_app, seeded_store
 from textual.widgets import Input, Static
+from ui_helpers import settle, type_text
 
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.demo import contacts as demo_contacts
-from juston_tui.model import Contact, Org
+from juston_tui.model import Contact
 from juston_tui.screens.contact_form import ContactFormScreen
 from juston_tui.screens.contacts import ContactsScreen
 from juston_tui.screens.contacts_export import ExportScreen
@@ -20,51 +18,6 @@ from juston_tui.screens.linked_contacts import LinkedContactsScreen
 from juston_tui.screens.messages import StoreChanged
 from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.store import Store
-
-ACME = Org.create(org_id="00D000000000001", name="Acme GmbH")
-ALPEN = Org.create(org_id="00D5g000000abcd", name="Alpenbank AG")
-
-
-def seeded_store(path: Path) -> Store:
-    store = Store.open(path)
-    store.add_org(ACME)
-    store.add_org(ALPEN)
-    store.put_many("contacts", [
-        Contact.create(full_name="Anna Müller", email="anna@acme.de",
-                       title="Salesforce-Administratorin", role="Admin",
-                       org_ids=[ACME.org_id]).to_doc(),
-        Contact.create(full_name="Bruno Gruber", email="bruno@alpen.at", title="CFO",
-                       org_ids=[ALPEN.org_id], eligible=False).to_doc(),
-        Contact.create(full_name="Carla Weiß", email="carla@acme.de", title="Head of Finance",
-                       org_ids=[ACME.org_id, ALPEN.org_id]).to_doc(),
-    ])
-    return store
-
-
-def make_app(tmp_path: Path, *, read_only: bool = False) -> JustOnApp:
-    path = tmp_path / "s.json"
-    if not path.exists():
-        seeded_store(path)
-    store = Store.open(path, read_only=read_only)
-    app = JustOnApp(store=store, credentials=open_credentials("memory"), read_only=read_only,
-                    start_mode="contacts")
-    app.copied = []  # type: ignore[attr-defined]
-    app.copy_to_clipboard = app.copied.append  # type: ignore[method-assign,attr-defined]
-    return app
-
-
-async def settle(app: JustOnApp, pilot) -> None:
-    """Let our workers finish (not the app's store poller, which starts a new one each tick)."""
-    for _ in range(200):
-        await pilot.pause()
-        if not [w for w in app.workers if w.group != "store-watch" and w.is_running]:
-            break
-        await asyncio.sleep(0.01)
-    await pilot.pause()
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
 def screen(app: JustOnApp) -> ContactsScreen:
@@ -85,7 +38,7 @@ def emails_shown(app: JustOnApp) -> list[str]:
 async def test_list_loads_and_filters_as_you_type(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert emails_shown(app) == ["anna@acme.de", "bruno@alpen.at", "carla@acme.de"]
         status = str(app.screen.query_one("#contacts-status", Static).render())
         assert "3 contacts" in status and "2 eligible" in status
@@ -110,7 +63,7 @@ async def test_markup_and_escape_sequences_are_shown_literally(tmp_path):
                                "role": "", "org_ids": [], "eligible": True, "notes": ""})
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         table = screen(app).table
         row = next(
             table.render_line(y) for y in range(1, table.size.height)
@@ -131,7 +84,7 @@ async def test_markup_and_escape_sequences_are_shown_literally(tmp_path):
 async def test_add_validates_in_place_and_keeps_what_was_typed(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("a")
         await pilot.pause()
         form = app.screen
@@ -140,7 +93,7 @@ async def test_add_validates_in_place_and_keeps_what_was_typed(tmp_path):
         await pilot.press("tab")
         await type_text(pilot, "dora")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is form
         assert "not an e-mail address" in str(form.query_one("#error-email", Static).render())
         assert "title is required" in str(form.query_one("#error-title", Static).render())
@@ -151,20 +104,20 @@ async def test_add_validates_in_place_and_keeps_what_was_typed(tmp_path):
         await pilot.press("tab")
         await type_text(pilot, "CFO")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ContactsScreen)
         saved = app.store.find_contact_by_email("d@x.at")
         assert saved is not None and saved.full_name == "Dora Ö" and saved.eligible
         assert screen(app).table.cursor_key == saved.id
         await pilot.press("u")  # undo the add
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("d@x.at") is None
 
 
 async def test_duplicate_email_is_refused_with_a_pointer(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("a")
         await type_text(pilot, "Z")
         await pilot.press("tab")
@@ -175,7 +128,7 @@ async def test_duplicate_email_is_refused_with_a_pointer(tmp_path):
         app.store.add_contact(Contact.create(full_name="Eva Erste", email="e@x.de",
                                              title="CIO"))
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         form = app.screen
         assert isinstance(form, ContactFormScreen)
         message = str(form.query_one("#error-email", Static).render())
@@ -190,7 +143,7 @@ async def test_duplicate_email_is_refused_with_a_pointer(tmp_path):
         assert "already belongs to Anna Müller" in message
         assert len(app.store.list_contacts()) == 4
         await pilot.press("ctrl+g")
-        await settle(app, pilot)
+        await settle(pilot)
         anna = app.store.find_contact_by_email("anna@acme.de")
         assert screen(app).table.cursor_key == anna.id
 
@@ -198,7 +151,7 @@ async def test_duplicate_email_is_refused_with_a_pointer(tmp_path):
 async def test_edit_with_e_and_enter(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("j")  # Bruno
         await pilot.press("e")
         await pilot.pause()
@@ -207,7 +160,7 @@ async def test_edit_with_e_and_enter(tmp_path):
         await pilot.press("end")
         await type_text(pilot, " DE")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("bruno@alpen.at").title == "CFO DE"
         assert any("CFO DE" in line for line in table_lines(app))
         await pilot.press("enter")
@@ -216,28 +169,28 @@ async def test_edit_with_e_and_enter(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("u")  # undo the edit
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("bruno@alpen.at").title == "CFO"
 
 
 async def test_delete_confirms_and_undo_restores(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         anna = app.store.find_contact_by_email("anna@acme.de")
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("n")  # no: nothing happens
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de") is not None
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de") is None
         assert "anna@acme.de" not in emails_shown(app)
         await pilot.press("u")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.get_contact(anna.id) == anna
         assert "anna@acme.de" in emails_shown(app)
 
@@ -245,13 +198,13 @@ async def test_delete_confirms_and_undo_restores(tmp_path):
 async def test_space_toggles_eligible_and_y_copies_email(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("space")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de").eligible is False
         assert "1 eligible" in str(app.screen.query_one("#contacts-status", Static).render())
         await pilot.press("u")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de").eligible is True
         await pilot.press("y")
         assert app.copied == ["anna@acme.de"]
@@ -260,9 +213,9 @@ async def test_space_toggles_eligible_and_y_copies_email(tmp_path):
 async def test_link_orgs_with_the_searchable_picker(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("l")
-        await settle(app, pilot)
+        await settle(pilot)
         picker = app.screen
         assert isinstance(picker, OrgPickerScreen)
         assert picker.table.selected_keys == {ACME.org_id}
@@ -272,7 +225,7 @@ async def test_link_orgs_with_the_searchable_picker(tmp_path):
         await pilot.press("enter")  # back to the list
         await pilot.press("space")  # mark Alpenbank
         await pilot.press("enter")  # take the marked ones
-        await settle(app, pilot)
+        await settle(pilot)
         anna = app.store.find_contact_by_email("anna@acme.de")
         assert anna.org_ids == (ACME.org_id, ALPEN.org_id)
         assert any("Anna Müller" in line and "Acme GmbH, Alpenbank AG" in line
@@ -282,9 +235,9 @@ async def test_link_orgs_with_the_searchable_picker(tmp_path):
 async def test_open_screen_with_org_filters_to_linked_contacts(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         app.open_screen("contacts", org_id=ALPEN.org_id)
-        await settle(app, pilot)
+        await settle(pilot)
         assert emails_shown(app) == ["bruno@alpen.at", "carla@acme.de"]
         assert "org: Alpenbank AG" in str(
             app.screen.query_one("#contacts-status", Static).render())
@@ -299,15 +252,15 @@ async def test_focus_request_before_load(tmp_path):
         await pilot.press("1")
         await pilot.pause()
         app.open_screen("contacts", org_id=ACME.org_id)
-        await settle(app, pilot)
+        await settle(pilot)
         assert emails_shown(app) == ["anna@acme.de", "carla@acme.de"]
 
 
 async def export_to(app, pilot, name: str):
     """Open the export dialog (x), type a file name, save (ctrl+s): (dialog, path box)."""
-    await settle(app, pilot)
+    await settle(pilot)
     await pilot.press("x")
-    await settle(app, pilot)
+    await settle(pilot)
     dialog = app.screen
     assert isinstance(dialog, ExportScreen)
     path_box = dialog.query_one("#export-path", Input)
@@ -315,7 +268,7 @@ async def export_to(app, pilot, name: str):
     await pilot.press("ctrl+a", "ctrl+k")
     await type_text(pilot, name)
     await pilot.press("ctrl+s")
-    await settle(app, pilot)
+    await settle(pilot)
     return dialog, path_box
 
 
@@ -329,7 +282,7 @@ async def test_export_dialog_saves_and_copies(tmp_path, monkeypatch):
         assert target.stat().st_mode & 0o077 == 0
         dialog.query_one("#export-format").focus()
         await pilot.press("down", "down", "down", "enter")  # notification list
-        await settle(app, pilot)
+        await settle(pilot)
         assert path_box.value.endswith("out.txt")
         await pilot.press("ctrl+y")
         text = app.copied[-1]
@@ -354,13 +307,13 @@ async def test_export_asks_before_replacing_an_existing_file(tmp_path, monkeypat
         assert isinstance(app.screen, ConfirmScreen)
         assert "passwd already exists" in str(app.screen.query_one("Static").render())
         await pilot.press("n")  # keep it
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is dialog
         assert target.read_bytes() == b"root:x:0:0\n" and target.stat().st_mode & 0o777 == 0o644
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("y")  # replace it
-        await settle(app, pilot)
+        await settle(pilot)
         assert target.read_text(encoding="utf-8").startswith("full_name,email,title")
 
 
@@ -376,27 +329,27 @@ async def test_import_preview_then_apply_then_undo(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     async with app.run_test(size=(110, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("i")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ImportScreen)
         await type_text(pilot, "g.csv")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         summary = str(dialog.query_one("#import-summary", Static).render())
         assert "1 would be added, 1 would be updated, 1 skipped" in summary
         lines = [dialog.query_one("#import-table").render_line(y).text for y in range(1, 4)]
         assert any("ERROR" in line and "kaputt" in line for line in lines)
         assert app.store.find_contact_by_email("frida@x.de") is None  # nothing written yet
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ContactsScreen)
         assert app.store.find_contact_by_email("frida@x.de") is not None
         assert app.store.find_contact_by_email("anna@acme.de").title == "Head of IT"
         assert "frida@x.de" in emails_shown(app)
         await pilot.press("u")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("frida@x.de") is None
         assert app.store.find_contact_by_email("anna@acme.de").title == (
             "Salesforce-Administratorin")
@@ -409,16 +362,16 @@ async def test_import_of_a_bad_file_is_explained_and_keeps_the_path(tmp_path, mo
     garbage.write_bytes(bytes(range(256)) * 8)
     before = (tmp_path / "s.json").read_bytes()
     async with app.run_test(size=(110, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("i")
         await type_text(pilot, "b.csv")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         dialog = app.screen
         assert "Not imported" in str(dialog.query_one("#import-error", Static).render())
         assert dialog.query_one("#import-path", Input).value == "b.csv"
         await pilot.press("ctrl+s")  # nothing to apply
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is dialog
         await pilot.press("escape")
     assert (tmp_path / "s.json").read_bytes() == before
@@ -428,10 +381,10 @@ async def test_read_only_allows_view_filter_copy_export_only(tmp_path):
     seeded_store(tmp_path / "s.json")
     app = make_app(tmp_path, read_only=True)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         for key in ("a", "e", "d", "space", "l", "i", "u"):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             assert isinstance(app.screen, ContactsScreen), key
         assert app.store.find_contact_by_email("anna@acme.de").eligible is True
         footer_keys = {b.binding.action for b in app.screen.active_bindings.values()
@@ -455,20 +408,20 @@ async def test_read_only_allows_view_filter_copy_export_only(tmp_path):
 async def test_store_changed_elsewhere_reloads(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         other = Store.open(tmp_path / "s.json")
         other.add_contact(Contact.create(full_name="Gustav", email="gustav@x.de", title="CIO"))
         app.screen.post_message(StoreChanged())
-        await settle(app, pilot)
+        await settle(pilot)
         assert "gustav@x.de" in emails_shown(app)
 
 
 async def test_linked_contacts_modal(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         app.push_screen(LinkedContactsScreen([ALPEN.org_id], "Contacts linked to Alpenbank AG"))
-        await settle(app, pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, LinkedContactsScreen)
         assert [modal.index.get(k).email for k in modal.table.row_keys] == [
@@ -480,7 +433,7 @@ async def test_linked_contacts_modal(tmp_path):
         assert f"Alpenbank AG (org ID {ALPEN.org_id})" in notify
         assert "carla@acme.de" in notify and "bruno@alpen.at" not in notify
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         assert emails_shown(app) == ["bruno@alpen.at", "carla@acme.de"]
 
 
@@ -491,7 +444,7 @@ async def test_demo_data_on_a_small_terminal(tmp_path, size):
     demo_contacts.seed(store, [ACME])
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen(app).table.row_count == 25
         await pilot.press("slash")
         await type_text(pilot, "mark")
@@ -501,11 +454,11 @@ async def test_demo_data_on_a_small_terminal(tmp_path, size):
 async def test_coming_back_shows_changes_made_on_other_screens(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("1")
-        await settle(app, pilot)
+        await settle(pilot)
         app.store.update_org(ACME.org_id, name="Acme Holding")  # as the registry would
         await pilot.press("5")
-        await settle(app, pilot)
+        await settle(pilot)
         assert any("Anna Müller" in line and "Acme Holding" in line
                    for line in table_lines(app))

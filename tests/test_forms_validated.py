@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry_fixtures import make_app, org_id
-from test_registry import settle, table
+from registry_fixtures import make_app, org_id, table
 from textual.widgets import Input, Static
+from ui_helpers import settle
 
 from juston_tui.screens.credentials_form import CredentialsFormScreen
 from juston_tui.screens.form_base import ERROR_CLASS, ValidatedForm

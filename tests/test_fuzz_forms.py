@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 from juston_tui.model import Org, normalize_org_id
 
-# No shrinking: each example starts the whole app, and a failure's values are printed anyway.
-FORM_FUZZ = settings(max_examples=1, deadline=None, derandomize=True,
+# Each form: the explicit @example, then two generated examples drawn from HOSTILE and any text
+# (each starts the whole app: ~8 s); no shrinking (a failure prints its values anyway).
+FORM_FUZZ = settings(max_examples=2, deadline=None, derandomize=True,
                      phases=(Phase.explicit, Phase.generate),
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
                                             HealthCheck.too_slow])

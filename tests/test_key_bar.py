@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ui_helpers import make_app as app_on
 from ui_helpers import settle
 
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.screens.help import HelpScreen
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.store import Store
 
 
 def make_app(tmp_path: Path, read_only: bool = False) -> JustOnApp:
-    Store.open(tmp_path / "s.json")
-    return JustOnApp(store=Store.open(tmp_path / "s.json", read_only=read_only),
-                     credentials=open_credentials("memory"))
+    Store.open(tmp_path / "s.json")  # the file exists before a read-only open
+    return app_on(tmp_path / "s.json", read_only=read_only)
 
 
 def bar_text(app: JustOnApp) -> str:

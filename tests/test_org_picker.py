@@ -6,10 +6,10 @@ import ast
 import re
 from pathlib import Path
 
+from ui_helpers import make_app as app_on
 from ui_helpers import settle
 
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.model import Org
 from juston_tui.screens.org_picker import OrgMatcher, OrgPickerScreen
 from juston_tui.store import Store
@@ -54,7 +54,7 @@ def make_app(tmp_path: Path) -> JustOnApp:
     store = Store.open(tmp_path / "s.json")
     for org in (ZUERCHER, BASLER):
         store.add_org(org)
-    return JustOnApp(store=store, credentials=open_credentials("memory"))
+    return app_on(store)
 
 
 async def test_several_marks_keep_unregistered_links_and_fold_accents(tmp_path: Path) -> None:

@@ -7,17 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from registry_fixtures import NOW, make_app, org_id
+from registry_fixtures import NOW, make_app, org_id, table
 from textual import events
 from ui_helpers import screen_text, settle
 
 from juston_tui.model import Contact
-from juston_tui.screens.widgets.fast_table import FastTable
 from juston_tui.store import Store
-
-
-def table(app) -> FastTable:
-    return app.screen.query_one("#registry-table", FastTable)
 
 
 async def test_registry_lists_every_org_with_facts(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_helpers import screen_text, settle
+from ui_helpers import screen_text, settle, until
 
 from juston_tui.credentials import open_credentials
 from juston_tui.demo import register_simulator_orgs
@@ -76,8 +76,9 @@ async def test_refresh_can_be_cancelled_and_ui_stays_responsive(
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(pilot)
             await pilot.press("R")
-            await pilot.pause(0.1)
-            assert app.screen.query_one("#registry-progress").display
+            await until(pilot, lambda: app.screen.query_one("#registry-progress").display,
+                        "the progress bar")
+            assert app.screen.refreshing  # still checking (0.4 s per request)
             await pilot.press("j", "j")  # keys still work while checking
             assert table(app).cursor_row == 2
             await pilot.press("escape")

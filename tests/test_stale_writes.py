@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contacts_fixtures import ALPEN
+from contacts_fixtures import make_app as make_contacts_app
 from registry_fixtures import make_app as make_registry_app
-from registry_fixtures import org_id
-from test_contacts_screen import ALPEN, type_text
-from test_contacts_screen import make_app as make_contacts_app
-from test_contacts_screen import settle as contacts_settle
-from test_registry import settle, table
+from registry_fixtures import org_id, table
+from ui_helpers import settle, type_text
 
 from juston_tui.model import PushRegistration
 from juston_tui.screens.contact_form import ContactFormScreen
@@ -70,7 +69,7 @@ async def test_contact_form_keeps_changes_made_while_it_was_open(tmp_path: Path)
     anna = other.find_contact_by_email("anna@acme.de")
     assert anna is not None and anna.eligible
     async with app.run_test(size=(100, 32)) as pilot:
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         await pilot.press("e")  # Anna, first row
         await pilot.pause()
         assert isinstance(app.screen, ContactFormScreen)
@@ -79,7 +78,7 @@ async def test_contact_form_keeps_changes_made_while_it_was_open(tmp_path: Path)
         await pilot.press("tab", "tab", "end")  # to the title
         await type_text(pilot, " DACH")
         await pilot.press("ctrl+s")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ContactFormScreen)
         saved = other.get_contact(anna.id)
         assert saved.title == "Salesforce-Administratorin DACH"
@@ -213,15 +212,15 @@ async def test_contact_toggle_flips_the_stored_flag_and_undo_restores_it(
     anna = other.find_contact_by_email("anna@acme.de")
     assert anna is not None and anna.eligible
     async with app.run_test(size=(100, 32)) as pilot:
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         # Another instance turns notifications off (and edits the notes) behind the row.
         other.update_contact(anna.id, eligible=False, notes="from the CLI")
         await pilot.press("space")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         now = other.get_contact(anna.id)
         assert now.eligible is True and now.notes == "from the CLI"
         await pilot.press("u")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         back = other.get_contact(anna.id)
         assert back.eligible is False and back.notes == "from the CLI"
     other.close()

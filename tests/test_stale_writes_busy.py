@@ -6,13 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contacts_fixtures import make_app as make_contacts_app
 from registry_fixtures import make_app as make_registry_app
-from registry_fixtures import org_id
-from test_contacts_screen import make_app as make_contacts_app
-from test_contacts_screen import settle as contacts_settle
-from test_contacts_screen import type_text
-from test_registry import settle, table
+from registry_fixtures import org_id, table
 from textual.widgets import Static
+from ui_helpers import settle, type_text
 
 from juston_tui.screens.contacts_import import ImportScreen
 
@@ -37,19 +35,19 @@ async def test_contacts_undo_that_fails_can_be_tried_again(tmp_path: Path,
                                                            ) -> None:
     app = make_contacts_app(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de") is None
         _fail_once(monkeypatch, app.store, "put_doc")
         await pilot.press("u")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert "Not undone" in _notes(app) and "No space left" in _notes(app)
         assert app.store.find_contact_by_email("anna@acme.de") is None
         await pilot.press("u")  # the entry is still there
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("anna@acme.de") is not None
 
 
@@ -84,7 +82,7 @@ async def test_import_preview_that_fails_leaves_the_dialog_usable(
                                     "Frida Nägele,frida@x.de,Controlling\n", encoding="utf-8")
     app = make_contacts_app(tmp_path)
     async with app.run_test(size=(110, 40)) as pilot:
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         await pilot.press("i")
         await pilot.pause()
         dialog = app.screen
@@ -92,12 +90,12 @@ async def test_import_preview_that_fails_leaves_the_dialog_usable(
         _fail_once(monkeypatch, module, "preview_import")
         await type_text(pilot, "g.csv")
         await pilot.press("enter")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert "No space left" in str(dialog.query_one("#import-error", Static).render())
         assert not dialog.busy
         await pilot.press("enter")  # again, the read works now
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert "1 would be added" in str(dialog.query_one("#import-summary", Static).render())
         await pilot.press("ctrl+s")
-        await contacts_settle(app, pilot)
+        await settle(pilot)
         assert app.store.find_contact_by_email("frida@x.de") is not None

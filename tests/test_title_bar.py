@@ -5,17 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
+from ui_helpers import make_app as app_on
 from ui_helpers import settle
 
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.screens.widgets.title_bar import TitleBar
-from juston_tui.store import Store
 
 
 def make_app(tmp_path: Path) -> JustOnApp:
-    return JustOnApp(store=Store.open(tmp_path / "s.json"),
-                     credentials=open_credentials("memory"))
+    return app_on(tmp_path / "s.json")
 
 
 def bar(app: JustOnApp) -> str:
