@@ -2,12 +2,17 @@
 
 Data is built from the org's scenario, lazily and once per org, with dates relative to "now" so
 the demo always shows licences a year ahead and push upgrades still to come.
+
+Why one module of ~610 lines: SCHEMA (every object and field the evaluator accepts) and the
+builders that fill those objects must change together; the scenarios themselves are in
+scenarios.py.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .ids import make_id, make_org_id
 from .scenarios import (
@@ -18,6 +23,7 @@ from .scenarios import (
     PACKAGE_NAMES,
     PROFILE_NAMES,
     SETUP_OBJECTS,
+    USER_NAMES,
     SimOrg,
     Version,
     seed_hash,
@@ -140,8 +146,6 @@ VENDOR_ONLY = frozenset({"MetadataPackage", "MetadataPackageVersion", "PackageSu
 def saturday_slot(now: datetime, weeks: int) -> datetime:
     """Saturday 01:00 Europe/Berlin (JustOn's push slot), `weeks` after the first Saturday
     more than a week from `now` (so an upcoming push can be announced a week ahead), in UTC."""
-    from zoneinfo import ZoneInfo
-
     berlin = ZoneInfo("Europe/Berlin")
     local = now.astimezone(berlin).date() + timedelta(days=8)
     first = local + timedelta(days=(5 - local.weekday()) % 7)
@@ -421,10 +425,8 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
 
 
 def _users_name(seed: str, i: int) -> tuple[str, str]:
-    from .scenarios import _USERS
-
-    first = _USERS[(seed_hash(seed) + i) % len(_USERS)][0]
-    last = _USERS[(seed_hash(seed) // 3 + 5 * i + 1) % len(_USERS)][1]
+    first = USER_NAMES[(seed_hash(seed) + i) % len(USER_NAMES)][0]
+    last = USER_NAMES[(seed_hash(seed) // 3 + 5 * i + 1) % len(USER_NAMES)][1]
     return first, last
 
 

@@ -9,6 +9,10 @@ that cannot be read is reported with its path and never written to.
 `Store` owns the `orgs`, `contacts`, `snapshots` and `meta` tables (its typed methods); the
 schedule package owns `pushes`, the checklist package `checklist`. Only a table's owner reads or
 writes its raw documents (tests/test_layering.py).
+
+Why one module of ~640 lines: the open/load/transaction core and the typed methods of its four
+tables share the lock, the parsed data and the key index; the mechanics beside them are split
+out already (engine, files, schema, shape, backups).
 """
 
 from __future__ import annotations
