@@ -16,7 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import rich
+from rich.segment import Segments
 from rich.text import Text
+from rich.traceback import Traceback
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -27,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from juston_tui.credentials import CredentialsUnavailable, open_credentials
 from juston_tui.gc_pause import enable_gc
 from juston_tui.model import now_utc
-from juston_tui.screens.messages import Relayed
+from juston_tui.screens.messages import Relayed, StoreChanged
 from juston_tui.screens.stylesheet import CachedStylesheet
 from juston_tui.store import StoreError
 from juston_tui.text import clean
@@ -231,8 +234,6 @@ class JustOnApp(App[None]):
                         exit_on_error=False, name="store-watch")
 
     def _check_store(self) -> None:
-        from juston_tui.screens.messages import StoreChanged
-
         try:
             changed = self.store.changed_on_disk()
         except OSError:
@@ -273,10 +274,6 @@ class JustOnApp(App[None]):
         Textual's default shows locals, which could put a typed secret (a form's values) into
         the terminal's scrollback.
         """
-        import rich
-        from rich.segment import Segments
-        from rich.traceback import Traceback
-
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
         self._exit_renderables.append(
@@ -321,6 +318,7 @@ class JustOnApp(App[None]):
 
     # -- global actions --------------------------------------------------------------------
     def action_help(self) -> None:
+        # app -> screens seam: the first frame paints before this loads
         from juston_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):

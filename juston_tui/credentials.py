@@ -114,6 +114,7 @@ class MemoryBackend:
     def delete_password(self, service: str, username: str) -> None:
         with self._lock:
             if self._data.pop((service, username), None) is None:
+                # keyring: ~0.14 s and a backend probe, only when a secret is needed
                 from keyring.errors import PasswordDeleteError
 
                 raise PasswordDeleteError("no such secret")
@@ -121,10 +122,12 @@ class MemoryBackend:
 
 def find_system_backend() -> Any | None:
     """The best real OS keyring (Secret Service, macOS, Windows), or None. Never a file."""
+    # keyring: ~0.14 s and a backend probe, only when a secret is needed
     import keyring.backend
 
     explicit = os.environ.get("PYTHON_KEYRING_BACKEND")
     if explicit:
+        # keyring: ~0.14 s and a backend probe, only when a secret is needed
         import keyring
 
         backend = keyring.get_keyring()
@@ -146,6 +149,7 @@ def find_system_backend() -> Any | None:
 
 def open_cryptfile(path: Path, passphrase: str) -> Any:
     """The encrypted-file backend, unlocked; a wrong passphrase is refused here, not later."""
+    # the encrypted file's crypto: only when that backend is chosen
     from juston_tui.cryptfile import SharedSaltCryptFileKeyring
 
     ensure_private_dir(path.parent)
@@ -230,6 +234,7 @@ class CredentialStore:
                 self._cache.update({k: v for k, v in secrets.items() if v})
 
     def delete(self, org_id: str, kind: str) -> None:
+        # keyring: ~0.14 s and a backend probe, only when a secret is needed
         from keyring.errors import PasswordDeleteError
 
         try:

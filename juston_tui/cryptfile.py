@@ -46,6 +46,7 @@ class SharedSaltCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
     def _derive(self, password: str, salt: bytes) -> bytes:
         key = self._derived.get((password, salt))
         if key is None:
+            # argon2/pycryptodome: only when the encrypted file is unlocked
             from argon2.low_level import Type, hash_secret_raw
 
             # The parameters keyrings.cryptfile uses (its _create_cipher), so both read alike.
@@ -65,6 +66,7 @@ class SharedSaltCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
         return key
 
     def _create_cipher(self, password: str, salt: bytes, nonce: bytes | None = None) -> Any:
+        # argon2/pycryptodome: only when the encrypted file is unlocked
         from Crypto.Cipher import AES
 
         mode = self._get_mode(self.aesmode)

@@ -29,6 +29,7 @@ def run_tui(args: argparse.Namespace) -> int:
     mode = (args.keyring or os.environ.get("JUSTON_TUI_KEYRING") or "auto").lower()
     try:
         if args.demo:
+            # the demo and its seeding modules: only with --demo
             from juston_tui.demo import DemoPlace, open_demo
 
             if not DemoPlace.default().store_path.exists():
@@ -46,6 +47,7 @@ def run_tui(args: argparse.Namespace) -> int:
         # The cheap part now (path, lock, permissions); the app parses the file in a worker
         # after its first frame and hands a damaged store back as `startup_error`.
         store = Store.open(db_path, read_only=args.read_only, load=False)
+        # launch -> app seam: Textual loads only when the UI starts
         from juston_tui.app import JustOnApp
 
         app = JustOnApp(

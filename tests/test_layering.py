@@ -151,3 +151,31 @@ def test_screens_never_reach_into_other_screens() -> None:
                                                                  "call_from_thread"):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno} uses {node.attr}")
     assert not offenders, "\n".join(offenders)
+
+
+# -- lazy imports only at named seams -------------------------------------------------------------
+LAZY_FOLDERS = ("juston_tui",)
+
+
+def test_every_import_in_a_function_says_what_it_saves() -> None:
+    """Imports belong at the top; one inside a function is a start-up or heavy-library seam and
+    carries a comment (on it or on the import block) saying what it saves."""
+    offenders = []
+    for folder in LAZY_FOLDERS:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            tree = ast.parse("\n".join(lines), filename=str(path))
+            for func in ast.walk(tree):
+                if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for node in ast.walk(func):
+                    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                        continue
+                    first = node.lineno - 1
+                    while first > 0 and lines[first - 1].strip().startswith(("import ", "from ")):
+                        first -= 1
+                    block = lines[max(first - 1, 0):node.end_lineno]
+                    if not any("#" in line for line in block):
+                        offenders.append(f"{path.relative_to(REPO)}:{node.lineno}: "
+                                         f"{lines[node.lineno - 1].strip()}")
+    assert not offenders, "\n".join(sorted(set(offenders)))

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from juston_tui.commands.output import is_terminal, print_table
 from juston_tui.credentials import ask_on_terminal, open_credentials
 from juston_tui.errors import UserError
 from juston_tui.paths import resolve_db_path
@@ -48,6 +49,7 @@ class Context:
     def demo(self) -> DemoEnv:
         """`--demo`: the demo place (seeded on first use), opened once per command."""
         if self._demo is None:
+            # the demo and its seeding modules: only with --demo
             from juston_tui.demo import open_demo
 
             # Commands that talk to the orgs (set_defaults(online=True), checklist --verify)
@@ -108,13 +110,12 @@ class Context:
 
     @property
     def is_terminal(self) -> bool:
-        from juston_tui.commands.output import is_terminal
-
         return is_terminal(self.out)
 
     def console(self) -> Any:
         """A Rich console on `out`. Off a terminal nothing is wrapped or cut: a pipe gets
         every line whole (Rich would otherwise lay the text out for 80 columns)."""
+        # rich console/table: ~0.1 s to import, only when a command prints for a terminal
         from rich.console import Console
 
         if self.is_terminal:
@@ -124,8 +125,6 @@ class Context:
 
     def print_table(self, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """A listing: a terminal table, or tab-separated values off a terminal (output.py)."""
-        from juston_tui.commands.output import print_table
-
         print_table(self.out, headers, rows)
 
 

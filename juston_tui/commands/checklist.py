@@ -121,6 +121,7 @@ def _print_listing(ctx: Context, org: Org, checklist: Checklist,
                    states: dict[str, StepState]) -> None:
     from rich.table import Table  # rich.table: only for the terminal listing
 
+    # the checklist core (its data file): only when the command runs
     from juston_tui.checklist import progress, step_status
 
     console = ctx.console()

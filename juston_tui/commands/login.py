@@ -97,6 +97,7 @@ def load_private_key(value: str) -> str:
     if "PRIVATE KEY-----" not in text:
         raise ValidationError.single("private_key", "not a PEM private key "
                                      "(expected -----BEGIN PRIVATE KEY-----)")
+    # cryptography: ~0.13 s to import, only when a key is made or read
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -129,6 +130,7 @@ def try_login(
     org: Org, credentials: CredentialStore, timeout: float
 ) -> tuple[bool, str, list[str]]:
     """(ok, one line, warnings): log in and read the Organization record to prove it."""
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.connection import OrgConnection
     from juston_tui.salesforce.errors import SessionExpired, describe_error
 
@@ -152,6 +154,7 @@ def try_login(
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.connection import required_secrets
 
     try:

@@ -238,6 +238,7 @@ def _check_login(args: argparse.Namespace, ctx: Context, org: Org, credentials: 
     """Log in with what was just stored, as `login` does (exit 1 when it fails)."""
     if args.no_check:
         return 0
+    # login's helpers pull the Salesforce client: only when used
     from juston_tui.commands.login import try_login
 
     ok, message, warnings = try_login(org, credentials, args.timeout)
@@ -323,6 +324,7 @@ def apply_plan(store: Store, plan: Sequence[Mapping[str, Any]]) -> tuple[int, in
 
 
 def _render_plan(ctx: Context, plan: Sequence[Mapping[str, Any]]) -> None:
+    # rich console/table: ~0.1 s to import, only when a command prints for a terminal
     from rich.text import Text
 
     styles = {"add": "green", "update": "yellow", "same": "dim"}
@@ -344,6 +346,7 @@ def _stamp() -> str:
 
 
 def run_import_vendor(args: argparse.Namespace, ctx: Context) -> int:
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.errors import AccessError
     from juston_tui.salesforce.vendor import fetch_subscribers
 

@@ -30,6 +30,7 @@ def _plain(value: Any) -> str:
 
 
 def _styled(value: Any) -> Any:
+    # rich console/table: ~0.1 s to import, only when a command prints for a terminal
     from rich.text import Text
 
     if isinstance(value, (list, tuple)):
@@ -54,6 +55,7 @@ def print_table(out: IO[str], headers: Sequence[str], rows: Iterable[Sequence[An
         for row in rows:
             out.write("\t".join(_plain(cell) for cell in row) + "\n")
         return
+    # rich console/table: ~0.1 s to import, only when a command prints for a terminal
     from rich.console import Console
     from rich.table import Table
 

@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # the demo and its seeding modules: only with --demo
     from juston_tui.demo import DemoPlace
 
     if not ctx.is_demo:

@@ -108,6 +108,7 @@ def refusal(path: str, query_token: str | None, host: str, origin: str | None,
 
 def _guarded_server_class() -> Any:
     """GuardedServer, built on first use: importing textual-serve costs ~100 ms."""
+    # textual-serve and aiohttp: ~0.7 s to import, only for `serve`
     import aiohttp_jinja2
     from aiohttp import web
     from textual_serve.server import Server

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _start(args: argparse.Namespace) -> Any:
+    # the simulator (http.server, ssl, its data): only where it runs
     from juston_tui.simulator import SCENARIO_SETS, SCENARIOS, SimClock, Simulator
 
     name = args.scenario

@@ -134,6 +134,7 @@ def snapshot_json(snapshot: Snapshot, org: Org | None) -> dict[str, Any]:
 
 def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Org],
                  *, all_checks: bool = False) -> None:
+    # rich console/table: ~0.1 s to import, only when a command prints for a terminal
     from rich.text import Text
 
     rows = []
@@ -166,6 +167,7 @@ def render_table(ctx: Context, snapshots: Sequence[Snapshot], orgs: dict[str, Or
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.sweeper import sweep
 
     store = ctx.store()

@@ -207,6 +207,7 @@ def _push_registrations(store: Store, orgs: list[Org], sim_orgs: list[SimOrg]) -
 def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
     """Build the demo store in a temporary file and move it into place whole, so a failed or
     interrupted seeding never leaves a half-made demo behind."""
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.sweeper import sweep
 
     place = env.place

@@ -26,6 +26,7 @@ class SimulatorInfo:
 
     @property
     def orgs(self) -> list[SimOrg]:
+        # the simulator (http.server, ssl, its data): only where it runs
         from juston_tui.simulator import SimOrg
 
         payload = json.loads(self.orgs_path.read_text(encoding="utf-8"))

@@ -455,6 +455,7 @@ class OrgConnection:
             if parsed.port not in (None, 443):
                 host += f":{parsed.port}"
             return str(token), host
+        # simple_salesforce/requests: ~0.4 s to import, only once an org is contacted
         from simple_salesforce import SalesforceLogin
 
         kwargs: dict[str, Any] = {"session": self.session, "sf_version": API_VERSION,
@@ -499,6 +500,7 @@ class OrgConnection:
 
     def login(self) -> Salesforce:
         """Log in now (again) and build a direct-mode client on this connection's session."""
+        # simple_salesforce/requests: ~0.4 s to import, only once an org is contacted
         from simple_salesforce import Salesforce
 
         session_id, host = self._login()
@@ -512,6 +514,7 @@ class OrgConnection:
 
     def call(self, fn: Callable[[Salesforce], T]) -> T:
         """Run `fn(client)`; on an expired session log in once more and retry once."""
+        # simple_salesforce/requests: ~0.4 s to import, only once an org is contacted
         from simple_salesforce.exceptions import SalesforceExpiredSession
 
         sf = self.client()

@@ -128,6 +128,7 @@ def _first_line(message: str) -> str:
 
 
 def _describe_sf(exc: Any, login_hint: str) -> str:
+    # simple_salesforce/requests: ~0.4 s to import, only once an org is contacted
     from simple_salesforce.exceptions import (
         SalesforceAuthenticationFailed,
         SalesforceExpiredSession,
@@ -174,6 +175,7 @@ def describe_error(
     login_hint: str = "log in again",
 ) -> str:
     """One clean line for any failure of a probe: no traceback, no URL soup, no secret."""
+    # simple_salesforce/requests: ~0.4 s to import, only once an org is contacted
     import requests
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 

@@ -33,6 +33,7 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 def generate_ca(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
                 ) -> CertFiles:
     """Write ``ca.pem``, ``server.pem`` and ``server-key.pem`` (0600) into `directory`."""
+    # cryptography: ~0.13 s to import, only when a key is made or read
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -36,6 +36,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,8 +151,7 @@ def _speed() -> float:
 
 
 def _clock(saved: dict[str, object] | None) -> SimClock:
-    from datetime import UTC, datetime
-
+    # the simulator (http.server, ssl, its data): only where it runs
     from juston_tui.simulator.clock import SimClock
 
     start = datetime.now(UTC)
@@ -163,6 +163,7 @@ def _clock(saved: dict[str, object] | None) -> SimClock:
 
 
 def serve(folder: Path, *, idle: float, stop: threading.Event) -> int:
+    # the simulator (http.server, ssl, its data): only where it runs
     from juston_tui.simulator import Simulator
 
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)

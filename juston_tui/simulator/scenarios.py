@@ -219,7 +219,7 @@ _TRADES = ("Logistik", "Maschinenbau", "Medien", "Bau", "Energie", "Software", "
            "Textil", "Spedition", "Lebensmittel", "Sanitär", "Holzbau", "Kältetechnik")
 _FORMS = ("GmbH", "AG", "GmbH & Co. KG", "KG", "e.K.", "OG", "SE")
 _POD = ("EU45", "EU46", "EU47", "EU49", "DEU12", "DEU24", "CHE4", "AUT2")
-_USERS = (("Anna", "Bauer"), ("Lukas", "Gruber"), ("Sophie", "Wagner"), ("Jonas", "Pichler"),
+USER_NAMES = (("Anna", "Bauer"), ("Lukas", "Gruber"), ("Sophie", "Wagner"), ("Jonas", "Pichler"),
           ("Lea", "Steiner"), ("Felix", "Moser"), ("Marie", "Hofer"), ("Paul", "Leitner"),
           ("Lena", "Huber"), ("Elias", "Eder"), ("Emma", "Fuchs"), ("Noah", "Berger"))
 
@@ -344,6 +344,7 @@ def private_key_for(index: int) -> str:
     """An RSA key (PEM) for JWT signing. A small shared pool keeps 500-org benchmarks fast."""
     slot = index % _KEY_POOL_SIZE
     while len(_KEY_POOL) <= slot:
+        # cryptography: ~0.13 s to import, only when a key is made or read
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -119,6 +119,7 @@ class Simulator:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Simulator:
         """Generate the CA, bind, and serve in a daemon thread."""
+        # cryptography: ~0.13 s to import, only when a simulator starts
         from .ca import generate_ca
 
         if self._server is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from juston_tui.store import schema
 from juston_tui.store.errors import ReadOnlyError, StoreWriteError
@@ -189,6 +189,4 @@ def initial_data() -> dict[str, dict[str, Any]]:
 
 
 def with_id(doc: Mapping[str, Any], doc_id: int) -> Any:
-    from tinydb.table import Document
-
     return Document(dict(doc), doc_id=doc_id)
