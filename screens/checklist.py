@@ -1,4 +1,4 @@
-"""Screen 2: walk one org through the JustOn installation steps (seed 001).
+"""Screen 2: walk one org through the JustOn installation guide's steps.
 
 The steps come from `juston_tui.checklist`; this screen only shows them and turns keys into
 core calls. Every store read and write and every call to the org runs in a thread worker that
@@ -66,6 +66,25 @@ VERIFY_LABELS = {
 }
 
 
+def row_tail(status: str, state: StepState | None, *, api_checked: bool) -> str:
+    """The words at the right of a step's row. A manual mark on a step whose verification
+    failed is shown beside it ("done by hand · check: fail"), so `space` visibly did something.
+    """
+    if status == "failing" and state is not None and state.state == "done":
+        return "done by hand · check: fail"
+    if status == "open" and api_checked:
+        return "API"
+    return LABELS[status]
+
+
+def short_time(stamp: str) -> str:
+    """`2026-03-01T10:00:00.123Z` as `2026-03-01 10:00 UTC` (one line of the detail pane)."""
+    stamp = clean(stamp)
+    if len(stamp) >= 16 and stamp[10] == "T":
+        return f"{stamp[:10]} {stamp[11:16]} UTC"
+    return stamp
+
+
 def bar(done: int, total: int, width: int = 10) -> str:
     filled = round(width * done / total) if total else 0
     return "█" * filled + "░" * (width - filled)
@@ -87,10 +106,11 @@ class ChecklistLoaded(Message):
 class StepSaved(Message):
     """One step's record as the store now has it."""
 
-    def __init__(self, org_id: str, state: StepState) -> None:
+    def __init__(self, org_id: str, state: StepState, *, advance: bool = False) -> None:
         super().__init__()
         self.org_id = org_id
         self.state = state
+        self.advance = advance  # a done/skip: the cursor moves on to the next open step
 
 
 class VerifyProgress(Message):
@@ -272,9 +292,7 @@ class ChecklistScreen(JustOnScreen):
         row.add_column(width=2, no_wrap=True)
         row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         row.add_column(justify="right", no_wrap=True)
-        tail = LABELS[status]
-        if status == "open" and step.api_checked:
-            tail = "API"
+        tail = row_tail(status, state, api_checked=step.api_checked)
         if state is not None and state.note:
             tail = "✎ " + tail
         row.add_row(Text(GLYPHS[status], style=STYLES[status]), Text(step.title),
@@ -317,6 +335,8 @@ class ChecklistScreen(JustOnScreen):
         return option.id
 
     def _render_detail(self) -> None:
+        """Where, the check and its fix, the mark and the note: one line each (cut with an
+        ellipsis by the stylesheet, never wrapped), the whole text behind `enter`."""
         step_id = self.current_step_id
         detail = self.query_one("#cl-detail", Static)
         if step_id is None:
@@ -332,7 +352,7 @@ class ChecklistScreen(JustOnScreen):
             style = {"ok": "green", "fail": "bold red"}.get(verification.verdict, "yellow")
             text.append(f"Verified {verification.verdict}: ", style=style)
             text.append(clean(verification.reason, limit=120))
-            text.append(f"  ({clean(verification.verified_at)})\n", style="dim")
+            text.append(f"  ({short_time(verification.verified_at)})\n", style="dim")
             if verification.verdict in ("warn", "fail") and verification.fix:
                 text.append("Fix: ", style="bold")
                 text.append(clean(verification.fix, limit=200) + "\n")
@@ -340,11 +360,19 @@ class ChecklistScreen(JustOnScreen):
             text.append("Check: ", style="bold")
             text.append(VERIFY_LABELS.get(step.verify, step.verify) + "\n", style="dim")
         if state is not None and state.state != "open" and state.by:
-            text.append(f"Marked {state.state} by {clean(state.by)} at {clean(state.at)}",
+            mark_word = "Done by hand" if state.state == "done" else "Skipped"
+            text.append(f"{mark_word} by {clean(state.by)} at {short_time(state.at)}",
                         style="dim")
             if state.skip_reason:
                 text.append(": " + clean(state.skip_reason, limit=80), style="dim")
-        text.append("\nenter: full text", style="dim")
+            text.append("\n")
+        if state is not None and state.note:
+            text.append("Note: ", style="bold")
+            text.append(clean(state.note, limit=200))
+            if state.note_by:
+                text.append(f"  ({clean(state.note_by)})", style="dim")
+            text.append("\n")
+        text.append("enter: full text", style="dim")
         detail.update(text)
 
     @on(OptionList.OptionHighlighted, "#cl-steps")
@@ -433,14 +461,20 @@ class ChecklistScreen(JustOnScreen):
             state = skip(store, org_id, step_id, text, checklist=self.checklist)
         else:
             state = set_note(store, org_id, step_id, text, checklist=self.checklist)
-        self.post_message(StepSaved(org_id, state))
+        advance = what in ("toggle", "skip") and state.state in ("done", "skipped")
+        self.post_message(StepSaved(org_id, state, advance=advance))
 
     @on(StepSaved)
     def _saved(self, event: StepSaved) -> None:
         if self.org is None or self.org.org_id != event.org_id:
             return
-        self.states[event.state.step_id] = event.state
-        self._refresh_step(event.state.step_id)
+        step_id = event.state.step_id
+        self.states[step_id] = event.state
+        self._refresh_step(step_id)
+        if event.advance and self.current_step_id == step_id:
+            target = next_open(self.checklist, self.states, step_id)
+            if target is not None:
+                self.highlight(target)
 
     def action_jump(self, direction: int) -> None:
         if self.org is None:

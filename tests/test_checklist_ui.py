@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Label, OptionList, Static
 from ui_helpers import make_app as app_on
-from ui_helpers import settle
+from ui_helpers import screen_text, settle
 
 from juston_tui.app import JustOnApp
-from juston_tui.checklist import load_checklist, load_states, progress, toggle_done
+from juston_tui.checklist import load_checklist, load_states, next_open, progress, toggle_done
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.model import Org
 from juston_tui.screens.checklist import ChecklistScreen
@@ -96,7 +96,8 @@ async def verify(app: JustOnApp, pilot: Any) -> None:
 
 
 async def walk(app: JustOnApp, pilot: Any, limit: int) -> int:
-    """`space` on the current open step, then `]` to the next open one; returns steps marked."""
+    """`space` on the current open step (the cursor moves on to the next open one by itself);
+    returns steps marked."""
     marked = 0
     for _ in range(limit):
         screen = screen_of(app)
@@ -104,8 +105,9 @@ async def walk(app: JustOnApp, pilot: Any, limit: int) -> int:
         assert step_id is not None
         if progress(screen.checklist, screen.states).complete == len(screen.checklist.steps):
             break
-        await pilot.press("space", "right_square_bracket")  # mark, then on to the next open
+        await pilot.press("space")  # mark: the cursor is then on the next open step
         await settle(pilot)
+        assert screen.states[step_id].state == "done"
         marked += 1
     return marked
 
@@ -178,6 +180,10 @@ async def test_self_authorize_failing_verify_keeps_the_manual_mark(
         finally:
             sim.set_latency(0.0, org.org_id)
         assert not screen.query_one("#cl-verify").display
+        assert screen.current_step_id != "app_access.permitted_users"  # moved on after space
+        await pilot.press("left_square_bracket")  # back to it: still failing, so still open
+        await settle(pilot)
+        assert screen.current_step_id == "app_access.permitted_users"
         state = screen.states["app_access.permitted_users"]
         assert state.state == "done" and state.verification is not None
         assert state.verification.verdict == "fail"
@@ -232,6 +238,10 @@ async def test_no_balance_permset_skip_needs_a_reason(
         assert state.state == "skipped" and state.skip_reason == "Balances not used in phase 1"
         assert state.verification is not None and state.verification.verdict == "fail"
         assert "1 skipped" in overall(app) and "failing" not in overall(app)
+        assert screen.current_step_id == "post_install.project_permissions"  # the next open
+        await pilot.press("k", "k")  # back over the verified task_type step
+        await settle(pilot)
+        assert screen.current_step_id == "post_install.balance"
         await pilot.press("s")  # skipped again: reopens without asking
         await settle(pilot)
         assert screen.states["post_install.balance"].state == "open"
@@ -466,3 +476,61 @@ async def test_verification_reaches_the_registry_and_renames_reach_the_checklist
         await pilot.press("2")
         await settle(pilot)
         assert "Renamed Holding AG" in str(screen_of(app).query_one("#cl-org", Static).render())
+
+
+def row_line(app: JustOnApp, title: str) -> str:
+    """The screen line of the step row whose title starts with `title`."""
+    lines = [line for line in screen_text(app).splitlines() if title in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_marks_show_in_the_row_cursor_moves_on_and_notes_show_in_the_detail(
+        tmp_path: Path, sim: Simulator, creds: CredentialStore, size: tuple[int, int]) -> None:
+    """Issue 17 item 7: `space` on a failing step is visible in its row, done/skip move on to
+    the next open step, the detail pane shows the saved note itself."""
+    path, _org = sim_store(tmp_path, sim, creds, "self_authorize")
+    app = make_app(path, creds)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await verify(app, pilot)
+        screen = screen_of(app)
+        for _ in range(len(screen.checklist.steps)):  # `]` over the open steps to the failing one
+            if screen.current_step_id == "app_access.permitted_users":
+                break
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+        assert screen.current_step_id == "app_access.permitted_users"
+        title = "Permitted Users: Admin"
+        assert "FAILING" in row_line(app, title)
+        await pilot.press("space")
+        await settle(pilot)
+        line = row_line(app, title)
+        assert "done by hand · check: fail" in line and "FAILING" not in line
+        after = screen.current_step_id
+        assert after not in (None, "app_access.permitted_users")
+        assert after == next_open(screen.checklist, screen.states, "app_access.permitted_users")
+        # skip moves on too
+        await pilot.press("s", *"not used here", "enter")
+        await settle(pilot)
+        assert screen.states[after].state == "skipped"  # type: ignore[index]
+        assert screen.current_step_id not in (None, after)
+        # back to the failing step (still open for `[`): a note shows in the detail pane
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.current_step_id == "app_access.permitted_users"
+        assert "Note" not in detail(app)
+        await pilot.press("n", *"Only the two admins", "enter")
+        await settle(pilot)
+        assert screen.current_step_id == "app_access.permitted_users"  # a note stays put
+        assert "Note: Only the two admins" in detail(app)
+        assert "Done by hand by" in detail(app) and "Verified fail" in detail(app)
+        text = screen_text(app)
+        assert "Note: Only the two admins" in text  # on screen, not below the fold
+        assert "enter: full text" in text
+        # undo (space on a done step) reopens it and stays put
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.current_step_id == "app_access.permitted_users"
+        assert "FAILING" in row_line(app, title)
