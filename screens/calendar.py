@@ -26,7 +26,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from juston_tui import push_jobs, schedule
-from juston_tui.schedule import EVENT_KINDS, CalendarView, Event, Push, PushPlan, countdown
+from juston_tui.schedule import (
+    EVENT_KINDS,
+    CalendarView,
+    Event,
+    Push,
+    PushPlan,
+    add_months,
+    countdown,
+)
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.calendar_detail import PushDetailScreen
 from juston_tui.screens.calendar_form import PushFormScreen
@@ -48,6 +56,7 @@ PROJECTED_STYLE = "dim italic"
 SHORT_PRODUCT = {"billing": "Billing", "cash": "Cash Management"}
 WIDE = 110  # from this width the month grid sits beside the agenda
 MONTH_CHOICES = (3, 6, 12)
+MAX_MONTHS = 36  # how far `]` reads ahead
 
 
 def event_style(event: Event) -> str:
@@ -61,32 +70,79 @@ def push_title(plan: PushPlan) -> str:
     return f"Push {SHORT_PRODUCT[push.product]}{version} ({push.status})"
 
 
-def agenda_text(event: Event, view: CalendarView) -> Text:
+@dataclass(frozen=True)
+class AgendaLine:
+    """One agenda entry in four parts: when, the kind's letter, what (cut with an ellipsis
+    when the agenda is narrow) and the counts (never cut, never wrapped)."""
+
+    when: Text
+    letter: Text
+    what: Text
+    tail: Text
+
+    @property
+    def plain(self) -> str:
+        """The whole line as one string (what the filter searches)."""
+        tail = f"  {self.tail.plain}" if self.tail.plain else ""
+        return f"{self.when.plain}{self.letter.plain}{self.what.plain}{tail}"
+
+    def prompt(self) -> Table:
+        """The agenda row: one line at any width."""
+        row = Table.grid(expand=True)
+        row.add_column(no_wrap=True, width=13)
+        row.add_column(no_wrap=True, width=3)
+        row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        row.add_column(justify="right", no_wrap=True)
+        row.add_row(self.when, self.letter, self.what,
+                    Text("  ") + self.tail if self.tail.plain else Text(""))
+        return row
+
+
+def agenda_line(event: Event, view: CalendarView) -> AgendaLine:
     """One agenda line: date, letter, time, what, and for a push who and how far along."""
-    text = Text()
     when = event.day.strftime("%a %d %b")
     if event.last_day != event.day:
         when = f"{event.day:%d %b}-{event.last_day:%d %b}"
-    text.append(f"{when:<13}")
-    text.append(f" {event.letter} ", style=event_style(event))
+    what = Text()
+    tail = Text(style="dim")
     if event.start_utc is not None:
-        text.append(event.start_utc.astimezone(view.settings.zone_info).strftime("%H:%M "))
+        what.append(event.start_utc.astimezone(view.settings.zone_info).strftime("%H:%M "))
     plan = view.plan(event.push_id) if event.push_id else None
     if plan is not None and event.kind in ("push", "vendor_push"):
-        text.append(push_title(plan), style="" if event.projected else "bold")
-        text.append(f"  {len(plan.orgs)} org(s)", style="dim")
-        if plan.push.actions:
-            text.append(f" · {plan.done_count}/{len(plan.push.actions)} done", style="dim")
+        what.append(push_title(plan), style="" if event.projected else "bold")
         if plan.warnings:
-            text.append(" ! ", style="bold red")
-            text.append(clean(plan.warnings[0]), style="red")
+            what.append(" ! ", style="bold red")
+            what.append(clean(plan.warnings[0]), style="red")
+        tail.append(f"{len(plan.orgs)} org(s)")
+        if plan.push.actions:
+            tail.append(f" · {plan.done_count}/{len(plan.push.actions)} done")
     elif plan is not None and event.kind == "announcement":
-        text.append(f"Announce {push_title(plan).removeprefix('Push ')}",
+        what.append(f"Announce {push_title(plan).removeprefix('Push ')}",
                     style="" if event.projected else "bold")
-        text.append(f"  {len(plan.contacts)} contact(s)", style="dim")
+        tail.append(f"{len(plan.contacts)} contact(s)")
     else:
-        text.append(clean(event.title), style=PROJECTED_STYLE if event.projected else "")
-    return text
+        what.append(clean(event.title), style=PROJECTED_STYLE if event.projected else "")
+    return AgendaLine(Text(f"{when:<13}"), Text(f" {event.letter} ", style=event_style(event)),
+                      what, tail)
+
+
+def fit_phrases(phrases: list[Text], width: int, *, sep: str = " · ",
+                indent: str = "  ") -> Text:
+    """Phrases joined by `sep`, a line broken only between two phrases (never inside one):
+    the words the app chose stay together at any width. A phrase wider than a whole line is
+    left to the widget's ellipsis."""
+    out = Text()
+    used = 0
+    for index, phrase in enumerate(phrases):
+        if index and used + len(sep) + phrase.cell_len > width:
+            out.append("\n" + indent)
+            used = len(indent)
+        elif index:
+            out.append(sep)
+            used += len(sep)
+        out.append_text(phrase)
+        used += phrase.cell_len
+    return out
 
 
 def legend() -> Text:
@@ -206,8 +262,11 @@ class CalendarScreen(JustOnScreen):
         self.view: CalendarView | None = None
         self.months = 6
         self.rows: list[_Row] = []
-        self.lines: list[tuple[Event, PushPlan | None, Text]] = []
+        self.lines: list[tuple[Event, PushPlan | None, AgendaLine]] = []
+        # The one month cursor: the grid shows it, the agenda's cursor is in it (`]`/`[` move
+        # both; moving in the agenda takes it along).
         self.grid_month: tuple[int, int] | None = None
+        self._want_month: tuple[int, int] | None = None  # `]` past the loaded months
         self.filter_text = ""
         self.undo_doc: dict[str, Any] | None = None
         self.focus_push: str | None = None
@@ -231,6 +290,9 @@ class CalendarScreen(JustOnScreen):
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < WIDE, "-narrow")
+        if self.view is not None:  # the header's lines break between phrases at this width
+            self._render_next()
+            self._render_vendor()
 
     # -- loading -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="calendar-load", exclusive=True,
@@ -264,7 +326,7 @@ class CalendarScreen(JustOnScreen):
         keep = self._current_uid()
         self.view = view
         self.lines = [(event, view.plan(event.push_id) if event.push_id else None,
-                       agenda_text(event, view)) for event in view.events]
+                       agenda_line(event, view)) for event in view.events]
         self._render_next()
         self._render_vendor()
         self._render_agenda(keep)
@@ -276,6 +338,10 @@ class CalendarScreen(JustOnScreen):
         row = self.current_row()
         return row.event.uid if row else None
 
+    def _text_width(self) -> int:
+        """The width the header lines have (the screen's, less their padding)."""
+        return max(20, (self.size.width or self.app.size.width) - 2)
+
     def _render_next(self) -> None:
         view = self.view
         assert view is not None
@@ -286,24 +352,32 @@ class CalendarScreen(JustOnScreen):
                                style="bold"))
             return
         push = plan.push
-        text = Text()
-        text.append("Next push ", style="bold")
+        width = self._text_width()
+        first = Text()
+        first.append("Next push ", style="bold")
         kind = "vendor_push" if push.status == "scheduled" else "push"
         letter = EVENT_KINDS[kind][0]
-        text.append(f" {letter.lower() if push.projected else letter} ",
-                    style=KIND_STYLES[kind] + (" dim" if push.projected else ""))
-        text.append(f"{push.local_start.strftime('%a %d %b %Y %H:%M %Z')} · ")
-        text.append(push_title(plan), style="bold")
-        text.append(f" · {countdown((push.local_day - view.start).days)}", style="bold")
-        text.append(f" · {len(plan.orgs)} org(s), {len(plan.contacts)} contact(s)\n")
-        text.append("Announcement ", style="bold")
-        text.append(" A " if not push.projected else " a ", style=KIND_STYLES["announcement"])
+        first.append(f" {letter.lower() if push.projected else letter} ",
+                     style=KIND_STYLES[kind] + (" dim" if push.projected else ""))
+        first.append(push.local_start.strftime("%a %d %b %Y %H:%M %Z"))
+        line = fit_phrases([
+            first,
+            Text(push_title(plan), style="bold"),
+            Text(countdown((push.local_day - view.start).days), style="bold"),
+            Text(f"{len(plan.orgs)} org(s), {len(plan.contacts)} contact(s)"),
+        ], width)
+        second = Text()
+        second.append("Announcement ", style="bold")
+        second.append(" A " if not push.projected else " a ", style=KIND_STYLES["announcement"])
         due_days = (push.announcement_due - view.start).days
-        text.append(f"due {push.announcement_due.strftime('%a %d %b')} · ")
-        text.append(countdown(due_days), style="bold red" if due_days < 0 else "bold")
+        second.append(f"due {push.announcement_due.strftime('%a %d %b')}")
+        phrases = [second, Text(countdown(due_days),
+                                style="bold red" if due_days < 0 else "bold")]
         if push.announced_on:
-            text.append(f" · sent {push.announced_on.isoformat()}")
-        target.update(text)
+            phrases.append(Text(f"sent {push.announced_on.isoformat()}"))
+        line.append("\n")
+        line.append_text(fit_phrases(phrases, width))
+        target.update(line)
 
     def _render_vendor(self) -> None:
         view = self.view
@@ -314,16 +388,17 @@ class CalendarScreen(JustOnScreen):
             widget.display = False
             return
         widget.display = True
-        text = Text("Packaging org ", style="bold")
-        text.append(clean(vendor.get("org_name", ""), limit=40))
-        text.append(f" · {push_jobs.describe_requests(vendor)}")
+        head = Text("Packaging org ", style="bold")
+        head.append(clean(vendor.get("org_name", ""), limit=40))
+        phrases = [head, Text(push_jobs.describe_requests(vendor))]
         if vendor.get("fetched_at"):
             stamp = str(vendor["fetched_at"]).replace("T", " ")[:16]
-            text.append(f" · read {stamp} UTC", style="dim")
+            phrases.append(Text(f"read {stamp} UTC", style="dim"))
         if vendor.get("error"):
-            text.append(" · last refresh failed: ", style="bold red")
-            text.append(clean(vendor["error"], limit=120), style="red")
-        widget.update(text)
+            failed = Text("last refresh failed: ", style="bold red")
+            failed.append(clean(vendor["error"], limit=120), style="red")
+            phrases.append(failed)
+        widget.update(fit_phrases(phrases, self._text_width()))
 
     def _render_agenda(self, keep_uid: str | None) -> None:
         view = self.view
@@ -340,7 +415,7 @@ class CalendarScreen(JustOnScreen):
                 month = (event.day.year, event.day.month)
                 options.append(Option(Text(event.day.strftime("── %B %Y ──"), style="bold"),
                                       disabled=True))
-            options.append(Option(line, id=f"row-{len(self.rows)}"))
+            options.append(Option(line.prompt(), id=f"row-{len(self.rows)}"))
             self.rows.append(_Row(event, plan))
         agenda.set_options(options)
         if not self.rows:
@@ -349,7 +424,13 @@ class CalendarScreen(JustOnScreen):
             agenda.set_options([Option(Text(message, style="dim"), disabled=True)])
             return
         target = 0
+        want, self._want_month = self._want_month, None
+        if want is not None:
+            first = self._first_row_from(want)
+            target = len(self.rows) - 1 if first is None else first
         for index, row in enumerate(self.rows):
+            if want is not None:
+                break
             if self.focus_push and row.plan and row.plan.push.id == self.focus_push and \
                     row.event.kind != "announcement":
                 target = index
@@ -381,11 +462,27 @@ class CalendarScreen(JustOnScreen):
         index = int(option.id.removeprefix("row-"))
         return self.rows[index] if index < len(self.rows) else None
 
+    def _first_row_from(self, month: tuple[int, int]) -> int | None:
+        """The first agenda row in `month` or after it (None when no row is)."""
+        for index, row in enumerate(self.rows):
+            if (row.event.day.year, row.event.day.month) >= month:
+                return index
+        return None
+
     @on(OptionList.OptionHighlighted, "#cal-agenda")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """The month cursor follows the agenda's cursor, except onto the row `]` chose for a
+        month with nothing in it (the next entry, or the last): the grid stays on that month."""
         row = self.current_row()
         if row is not None:
-            self.grid_month = (row.event.day.year, row.event.day.month)
+            month = (row.event.day.year, row.event.day.month)
+            cursor = self.grid_month
+            first = self._first_row_from(cursor) if cursor is not None else None
+            stay = cursor is not None and (
+                (month > cursor and first is not None and self.rows[first] is row)
+                or (month < cursor and first is None and row is self.rows[-1]))
+            if not stay:
+                self.grid_month = month
             self._render_grid()
         self.refresh_bindings()
 
@@ -550,15 +647,37 @@ class CalendarScreen(JustOnScreen):
             self.query_one("#cal-agenda", OptionList).focus()
 
     def action_month(self, step: int) -> None:
+        """`]`/`[`: the month cursor, one month on or back: the grid shows that month and the
+        agenda's cursor moves to its first entry (the agenda reads further ahead if needed)."""
         view = self.view
         if view is None:
             return
         year, month = self.grid_month or (view.start.year, view.start.month)
+        first = view.start.year * 12 + view.start.month - 1
         index = year * 12 + month - 1 + step
+        if index < first:
+            self.notify("The calendar starts today.", timeout=2)
+            return
+        if index - first >= MAX_MONTHS:
+            self.notify(f"The calendar reaches {MAX_MONTHS} months ahead.", timeout=2)
+            return
         self.grid_month = (index // 12, index % 12 + 1)
-        year, month = self.grid_month
-        self.query_one("#cal-grid", Static).update(
-            month_grid(view, year, month, view.start, None))
+        if add_months(date(*self.grid_month, 1), 1) > view.end:  # not loaded yet
+            self.months = index - first + 1
+            self._want_month = self.grid_month
+            self.notify(f"Showing the next {self.months} months.", timeout=2)
+            self.load()
+        elif self.rows:
+            self._move_agenda_to(self.grid_month)
+        self._render_grid()
+
+    def _move_agenda_to(self, month: tuple[int, int]) -> None:
+        """The agenda's cursor on the month's first entry, its heading at the top."""
+        agenda = self.query_one("#cal-agenda", OptionList)
+        first = self._first_row_from(month)
+        index = agenda.get_option_index(f"row-{len(self.rows) - 1 if first is None else first}")
+        agenda.highlighted = index
+        agenda.scroll_to(y=max(0, index - 1), animate=False, force=True)
 
     def action_months(self) -> None:
         position = MONTH_CHOICES.index(self.months) if self.months in MONTH_CHOICES else 0

@@ -293,3 +293,93 @@ async def test_agenda_and_detail_count_down_alike_from_the_app_clock(tmp_path: P
         start = next(line for line in text.splitlines() if "Start:" in line)
         assert start.rstrip(" │").endswith("· tomorrow")
         assert "in 1 days" not in text
+
+
+AGENDA_LINE = re.compile(r"^(── \w+ \d{4} ──|\w{3} \d\d \w{3} {4}.|\d\d \w{3}-\d\d \w{3} .)")
+
+
+def region_lines(app: JustOnApp, widget_id: str) -> list[str]:
+    """The screen lines inside one widget's region (what a person reads there)."""
+    region = app.screen.query_one(widget_id).region
+    lines = screen_text(app).splitlines()[region.y:region.y + region.height]
+    return [line[region.x:region.x + region.width].rstrip() for line in lines]
+
+
+def assert_agenda_lines_whole(app: JustOnApp) -> None:
+    """Every agenda line on screen is a month heading or one whole entry: no continuation
+    line (a phrase wrapped into the next line), each entry's counts unbroken on its line."""
+    screen = app.screen
+    shown = [line for line in region_lines(app, "#cal-agenda") if line.strip()]
+    assert shown
+    for line in shown:
+        assert AGENDA_LINE.match(line.lstrip(" ")), f"a wrapped agenda line: {line!r}"
+        assert not line.rstrip("▁▂▃▄▅▆▇█ ").endswith(("(", "·", "/")), line
+    for row in screen.rows:
+        line = next((x for x in screen.lines if x[0] is row.event), None)
+        assert line is not None
+        tail = line[2].tail.plain
+        when = line[2].when.plain.strip()
+        mine = [x for x in shown if x.lstrip().startswith(when) and
+                line[2].what.plain[:8] in x]
+        for x in mine:
+            assert not tail or x.rstrip("▁▂▃▄▅▆▇█ ").endswith(tail), (x, tail)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_agenda_lines_never_wrap_and_one_month_cursor(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    """Issue 17 item 6: with the grid beside it (120) or not (80), no agenda entry wraps
+    ("21 / contact(s)", "0/2 / done"); `]`/`[` move one month cursor for grid and agenda."""
+    app = make_app(tmp_path)
+    for number in range(20):  # two-digit counts, as in a real customer base
+        app.store.add_contact(Contact.create(full_name=f"Contact {number:02d}",
+                                             email=f"c{number}@acme.example", title="Admin",
+                                             org_ids=[PROD]))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#cal-grid").display == (size[0] >= 110)
+        assert "21 contact(s)" in screen_text(app)
+        # the next-push lines break only between phrases
+        header = " ".join(region_lines(app, "#cal-next"))
+        push = schedule.Push.from_doc(demo_doc(app))
+        assert f"in {(push.local_day - screen.today()).days} days" in header
+        assert "2 org(s), 21 contact(s)" in header
+        assert_agenda_lines_whole(app)
+        start = screen.today()
+        assert screen.grid_month == (start.year, start.month)
+        for step in range(1, 8):  # past the six months loaded: the agenda reads further
+            await press(pilot, "right_square_bracket")
+            month = schedule.add_months(start.replace(day=1), step)
+            assert screen.grid_month == (month.year, month.month)
+            row = screen.current_row()
+            assert row is not None
+            assert (row.event.day.year, row.event.day.month) >= (month.year, month.month) or \
+                row is screen.rows[-1]
+            in_month = [r for r in screen.rows
+                        if (r.event.day.year, r.event.day.month) == (month.year, month.month)]
+            agenda = "\n".join(region_lines(app, "#cal-agenda"))
+            if in_month:  # the agenda shows this month: its heading and its first entries
+                assert row is in_month[0]
+                assert f"── {month:%B %Y} ──" in agenda
+                first = next(x for x in screen.lines if x[0] is in_month[0].event)[2]
+                assert first.what.plain[:20] in agenda
+            assert_agenda_lines_whole(app)
+            if size[0] >= 110:
+                assert f"{month:%B %Y}" in "\n".join(region_lines(app, "#cal-grid"))
+        pushes = [r for r in screen.rows if r.plan is not None and r.event.kind == "push"]
+        assert pushes[-1].event.day >= schedule.add_months(start.replace(day=1), 6)
+        await press(pilot, "left_square_bracket")
+        month = schedule.add_months(start.replace(day=1), 6)
+        assert screen.grid_month == (month.year, month.month)
+        row = screen.current_row()
+        assert row is not None and (row.event.day.year, row.event.day.month) >= \
+            (month.year, month.month)
+        await press(pilot, "k")  # the agenda's cursor takes the month cursor along
+        row = screen.current_row()
+        assert row is not None
+        assert screen.grid_month == (row.event.day.year, row.event.day.month)
+        for _ in range(12):  # back to today's month, and no further
+            await press(pilot, "left_square_bracket")
+        assert screen.grid_month == (start.year, start.month)
+        assert screen.current_row() is screen.rows[0]
