@@ -187,6 +187,13 @@ def month_grid(view: CalendarView, year: int, month: int, today: date,
     return Group(title, table, Text(""), legend())
 
 
+class AgendaList(OptionList):
+    """The agenda: an OptionList whose `enter` says what it does in the key bar (the plain
+    list's hidden "select" binding would hide the screen's "Open")."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open")]
+
+
 @dataclass
 class _Row:
     event: Event
@@ -277,7 +284,7 @@ class CalendarScreen(JustOnScreen):
         yield FilterBox(placeholder="filter: type to narrow the agenda, enter to go back to it",
                         id="cal-filter")
         with Horizontal(id="cal-body"):
-            yield OptionList(id="cal-agenda")
+            yield AgendaList(id="cal-agenda")
             yield Static("", id="cal-grid")
 
     def on_mount(self) -> None:

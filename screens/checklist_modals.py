@@ -133,14 +133,18 @@ class StepDetailScreen(JustOnModal[None]):
         self.details = details
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="detail"):
-            yield Static(self.details)
+        with Vertical(id="detail"):
+            with VerticalScroll(id="detail-body"):
+                yield Static(self.details)
+            # The keys, always in view below the text (the text scrolls, this line does not).
+            yield Static(Text("j/k, arrows: scroll · esc, enter, q: close", style="dim"),
+                         id="detail-keys")
 
     def on_mount(self) -> None:
-        self.query_one("#detail", VerticalScroll).focus()
+        self.query_one("#detail-body", VerticalScroll).focus()
 
     def action_scroll(self, delta: int) -> None:
-        scroller = self.query_one("#detail", VerticalScroll)
+        scroller = self.query_one("#detail-body", VerticalScroll)
         scroller.scroll_relative(y=delta, animate=False)
 
     def action_close(self) -> None:
