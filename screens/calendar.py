@@ -687,8 +687,15 @@ class CalendarScreen(JustOnScreen):
         agenda.scroll_to(y=max(0, index - 1), animate=False, force=True)
 
     def action_months(self) -> None:
-        position = MONTH_CHOICES.index(self.months) if self.months in MONTH_CHOICES else 0
-        self.months = MONTH_CHOICES[(position + 1) % len(MONTH_CHOICES)]
+        """`m`: the next longer period (after `]` read further ahead, the next choice above
+        it), then back to the shortest; a month cursor beyond it follows the agenda again."""
+        longer = [m for m in MONTH_CHOICES if m > self.months]
+        self.months = longer[0] if longer else MONTH_CHOICES[0]
+        view = self.view
+        if view is not None and self.grid_month is not None:
+            first = view.start.year * 12 + view.start.month - 1
+            if self.grid_month[0] * 12 + self.grid_month[1] - 1 - first >= self.months:
+                self.grid_month = None
         self.notify(f"Showing the next {self.months} months.", timeout=2)
         self.load()
 

@@ -369,6 +369,9 @@ async def test_agenda_lines_never_wrap_and_one_month_cursor(
                 assert f"{month:%B %Y}" in "\n".join(region_lines(app, "#cal-grid"))
         pushes = [r for r in screen.rows if r.plan is not None and r.event.kind == "push"]
         assert pushes[-1].event.day >= schedule.add_months(start.replace(day=1), 6)
+        assert screen.months == 8
+        await press(pilot, "m")  # the next longer period, not back to 3 months
+        assert screen.months == 12 and screen.grid_month == (month.year, month.month)
         await press(pilot, "left_square_bracket")
         month = schedule.add_months(start.replace(day=1), 6)
         assert screen.grid_month == (month.year, month.month)
