@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 from registry_fixtures import NOW, build_store
-from ui_helpers import screen_text, settle
+from ui_helpers import make_app, screen_text, settle
 
 from juston_tui.app import JustOnApp
-from juston_tui.credentials import open_credentials
 from juston_tui.demo import checklist as demo_checklist
 from juston_tui.demo import contacts as demo_contacts
 from juston_tui.demo import pushes as demo_pushes
@@ -109,8 +108,7 @@ def demo_app(tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> Just
     demo_contacts.seed(store, orgs)  # in the order of juston_tui.demo's SEEDS
     demo_pushes.seed(store, orgs, today=NOW.date())
     demo_checklist.seed(store, orgs)
-    app = JustOnApp(store=store, credentials=open_credentials("memory"), start_mode=mode)
-    app.clock = lambda: NOW
+    app = make_app(store, clock=lambda: NOW, start_mode=mode)
     assert app.no_color
     return app
 
