@@ -19,8 +19,7 @@ from juston_tui.commands import Context, UserError
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.demo import register_simulator_orgs
 from juston_tui.model import Check, Contact, Org, PushRegistration, Snapshot
-from juston_tui.push_ops.audit import audit_records
-from juston_tui.push_ops.plans import get_plan, list_plans
+from juston_tui.push_ops.plans import get_plan
 from juston_tui.simulator import Simulator
 from juston_tui.store import Store
 
@@ -67,8 +66,9 @@ def w(tmp_path: Path) -> Iterator[World]:
         requested = sim.add_subscriber()
         store.put_orgs([Org.create(org_id=i, name=f"Subscriber {n:02d}", push=REGISTERED)
                         for n, i in enumerate([*extra, inactive])]
-                       + [Org.create(org_id=requested, name="Requested only", push=PushRegistration().transition(
-                           "requested", on=date(2026, 11, 1), ticket="JO-2"))])
+                       + [Org.create(org_id=requested, name="Requested only",
+                                     push=PushRegistration().transition(
+                                         "requested", on=date(2026, 11, 1), ticket="JO-2"))])
         with store.transaction():
             for org in orgs:
                 store.update_org(org.org_id, push=REGISTERED)
