@@ -19,7 +19,11 @@ from juston_tui.commands import Context, UserError
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.demo import register_simulator_orgs
 from juston_tui.model import Check, Contact, Org, PushRegistration, Snapshot
-from juston_tui.push_ops.plans import get_plan
+from juston_tui.push_ops.audit import audit_records
+from juston_tui.push_ops.plans import Plan, get_plan, update_wave
+from juston_tui.push_ops.scheduling import ScheduleError, schedule_wave
+from juston_tui.push_ops.session import packaging_connection
+from juston_tui.salesforce.push_api import BatchProgress
 from juston_tui.simulator import Simulator
 from juston_tui.store import Store
 
@@ -160,3 +164,198 @@ def test_plan_version_and_start_can_be_chosen(w: World) -> None:
     code, out, _err = run(w, "push", "plan")
     assert code == 0 and out.startswith("plan plan-") and "check first:" in out
     assert "left out:" in out
+
+
+# -- schedule ----------------------------------------------------------------------------------
+NO_SANDBOX = ("--exclude", "", "--reason", "later")
+
+
+def make_plan(w: World, days: int = 10, *extra: str) -> dict:
+    extra = tuple(w.ids["ticket"] if x == "" else x for x in extra)
+    return plan_json(w, "--at", in_future(days), *extra)
+
+
+def announce_directly(w: World, plan_id: str, when: datetime, *waves: int) -> None:
+    """A recorded announcement (push announce records it the same way)."""
+    store = w.store()
+    try:
+        for number in waves:
+            update_wave(store, plan_id, number, announced_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    finally:
+        store.close()
+
+
+def saved(w: World, plan_id: str) -> Plan:
+    store = w.store()
+    try:
+        plan = get_plan(store, plan_id)
+        assert plan is not None
+        return plan
+    finally:
+        store.close()
+
+
+def audit(w: World) -> list[dict]:
+    store = w.store()
+    try:
+        return audit_records(store)
+    finally:
+        store.close()
+
+
+def test_a_dry_run_shows_what_would_be_sent_and_changes_nothing(w: World) -> None:
+    plan = make_plan(w)
+    wave = plan["waves"][1]
+    state, stored = w.sim.push_state(), w.db.read_bytes()
+    code, out, err = run(w, "--read-only", "push", "schedule", plan["id"], "--wave", "2")
+    assert code == 0, err
+    assert out.startswith("dry run: nothing is sent")
+    assert f'"PackageVersionId":"{plan["version_id"]}"' in out
+    assert f'"ScheduledStartTime":"{wave["start_utc"]}"' in out
+    assert f"1 batch(es), {len(wave['orgs'])} org(s)" in out
+    assert " ".join(o["org_id"] for o in wave["orgs"]) in out
+    assert "--yes would be refused: wave 2 was never announced" in err
+    assert w.sim.push_state() == state and w.db.read_bytes() == stored
+
+
+def test_the_announcement_gate_and_its_recorded_override(w: World) -> None:
+    plan = make_plan(w)
+    state = w.sim.push_state()
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 2 and "refused: wave 1 was never announced" in err
+    late = datetime.now(UTC) - timedelta(hours=1)  # start in 10 days: 9 days before, fine...
+    announce_directly(w, plan["id"], datetime.now(UTC) + timedelta(days=4), 1)  # ...6: not
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 2 and "less than 7 days before its start" in err
+    assert w.sim.push_state() == state and audit(w) == []
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes",
+                         "--override-announcement", "customer agreed by phone")
+    assert code == 0, err
+    assert "announcement gate overridden: customer agreed by phone" in err
+    assert saved(w, plan["id"]).wave(1).announcement_override == "customer agreed by phone"
+    announce_directly(w, plan["id"], late, 2)
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--wave", "2", "--yes")
+    assert code == 2 and "has not finished: it is Pending" in err  # the gate passed
+
+
+def test_schedule_batches_drops_refused_orgs_with_their_reason_and_audits(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGNAME", "release-manager")
+    more = [w.sim.add_subscriber() for _ in range(230)]
+    store = w.store()
+    store.put_orgs([Org.create(org_id=i, name=f"More {n:03d}", push=REGISTERED)
+                    for n, i in enumerate(more)])
+    store.close()
+    plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    wave = plan["waves"][0]
+    assert len(wave["orgs"]) > 200
+    w.sim.block_pushes(more[5])  # after planning: Salesforce refuses it
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    code, out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 0, err
+    assert f"dropped {more[5]}: INVALID_OPERATION: Organization {more[5]} blocks push" in out
+    after = saved(w, plan["id"]).wave(1)
+    assert after.state == "scheduled" and after.request_id and after.jobs == len(wave["orgs"]) - 1
+    assert [d["org_id"] for d in after.dropped] == [more[5]]
+    jobs = {j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(after.request_id)}
+    assert jobs == {o["org_id"] for o in wave["orgs"]} - {more[5]}
+    assert "batch 2/2" in err
+    records = audit(w)
+    assert [r["action"] for r in records] == ["create_request", "insert_jobs", "start"]
+    assert {r["user"] for r in records} == {"release-manager"}
+    assert {r["request_id"] for r in records} == {after.request_id}
+    assert records[1]["summary"]["dropped"][0]["org_id"] == more[5]
+    assert records[1]["summary"]["round_trips"] == 3  # 200 (one dropped, sent again), rest
+    status = w.sim.data(w.sim.vendor_org.org_id).get("PackagePushRequest", after.request_id)
+    assert status is not None and status["Status"] == "Pending"
+    secrets = [v for v in w.creds.__dict__.values() if isinstance(v, str) and len(v) > 12]
+    text = json.dumps(records)
+    assert not any(s in text for s in secrets)
+
+
+def test_a_failure_after_the_request_exists_cancels_it(w: World) -> None:
+    plan = make_plan(w, 10, *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2)
+    vendor_id = w.sim.vendor_org.org_id
+
+    def break_next_request() -> None:  # once the jobs are in, setting Pending gets a 500
+        w.sim.on_push_change = None
+        w.sim.set_fault(vendor_id, "server_error", count=1)
+
+    w.sim.on_push_change = break_next_request
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    errors = [line for line in err.splitlines() if line.startswith("juston-tui: error")]
+    assert code == 2 and len(errors) == 1
+    assert "setting the request Pending failed" in errors[0] and "was canceled" in errors[0]
+    wave = saved(w, plan["id"]).wave(1)
+    assert wave.state == "failed" and wave.request_id
+    request = w.sim.data(vendor_id).get("PackagePushRequest", wave.request_id)
+    assert request is not None and request["Status"] == "Canceled"  # no orphan
+    assert [(r["action"], r["ok"]) for r in audit(w)] == [
+        ("create_request", True), ("insert_jobs", True), ("start", False), ("cancel", True)]
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 0, err  # a failed wave can be tried again
+    assert saved(w, plan["id"]).wave(1).request_id != wave.request_id
+
+
+def test_a_job_insert_failing_midway_cancels_the_request(w: World) -> None:
+    more = [w.sim.add_subscriber() for _ in range(230)]
+    store = w.store()
+    store.put_orgs([Org.create(org_id=i, name=f"More {n:03d}", push=REGISTERED)
+                    for n, i in enumerate(more)])
+    store.close()
+    plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    vendor_id = w.sim.vendor_org.org_id
+
+    def after_batch(progress: BatchProgress) -> None:  # the second batch gets no answer
+        if progress.batch == 1:
+            w.sim.set_fault(vendor_id, "server_error", count=1)
+
+    store = w.store()
+    try:
+        with packaging_connection(store, w.creds) as (_org, conn), \
+                pytest.raises(ScheduleError, match=r"inserting the jobs failed.*was canceled"):
+            schedule_wave(store, conn, plan["id"], 1, on_batch=after_batch)
+    finally:
+        store.close()
+    wave = saved(w, plan["id"]).wave(1)
+    request = w.sim.data(vendor_id).get("PackagePushRequest", wave.request_id)
+    assert request is not None and request["Status"] == "Canceled"
+    assert len(w.sim.push.jobs(wave.request_id)) == 200  # the first batch, canceled with it
+    assert all(j["Status"] == "Canceled" for j in w.sim.push.jobs(wave.request_id))
+    records = audit(w)
+    assert [(r["action"], r["ok"]) for r in records] == [
+        ("create_request", True), ("insert_jobs", False), ("cancel", True)]
+    assert records[1]["summary"]["created"] == 200
+
+
+def test_read_only_refuses_to_schedule(w: World) -> None:
+    plan = make_plan(w)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    state = w.sim.push_state()
+    code, _out, err = run(w, "--read-only", "push", "schedule", plan["id"], "--yes")
+    assert code == 2 and "--read-only" in err
+    assert audit(w) == [] and w.sim.push_state() == state  # nothing sent
+
+
+def test_the_next_wave_waits_for_the_last_to_finish_under_the_failure_rate(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    assert len(plan["waves"]) == 3
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2, 3)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")  # wave 2 next
+    assert code == 2 and "wave 1" in err and "Pending" in err
+    w.sim.advance(timedelta(days=11))
+    for org in plan["waves"][1]["orgs"][:3]:
+        w.sim.set_push_outcome(org["org_id"], "ApexTestFailure")
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 0, err
+    w.sim.advance(timedelta(days=8))
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 2 and "refused: wave 2 failed in" in err and "(the limit is 10%" in err
+    assert saved(w, plan["id"]).wave(3).state == "planned"
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes", "--max-failure-rate",
+                          "0.9")
+    assert code == 0, err
+    assert saved(w, plan["id"]).state == "done"

@@ -17,6 +17,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import orjson
+
 from juston_tui.commands import Context, UserError
 from juston_tui.model import ValidationError, normalize_org_id
 from juston_tui.push_ops.plans import Plan, get_plan, save_plan
@@ -24,6 +26,7 @@ from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
+    from juston_tui.salesforce.push_api import BatchProgress
     from juston_tui.store import Store
 
 
@@ -45,6 +48,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--json", action="store_true", help="the whole plan as JSON")
     plan.add_argument("--timeout", type=float, default=60.0)
     plan.set_defaults(func=run_plan, online=True)
+
+    sched = push_sub.add_parser("schedule", help="schedule a wave of a plan (dry run without "
+                                "--yes)")
+    sched.add_argument("plan_id", metavar="PLAN")
+    sched.add_argument("--wave", type=int, metavar="N", help="default: the next unscheduled")
+    sched.add_argument("--yes", action="store_true",
+                       help="really create the push request in the packaging org")
+    sched.add_argument("--override-announcement", metavar="REASON",
+                       help="schedule although the announcement was not recorded 7 days "
+                       "ahead (the reason is kept)")
+    sched.add_argument("--max-failure-rate", type=_share, default=0.1, metavar="RATE",
+                       help="the wave before must have failed in fewer orgs (default 0.1)")
+    sched.add_argument("--timeout", type=float, default=60.0)
+    sched.set_defaults(func=run_schedule, online=True)
 
 
 def _share(text: str) -> float:
@@ -156,3 +173,71 @@ def print_plan(plan: Plan, ctx: Context) -> None:
     for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"left out: {count} x {clean(reason, limit=120)}", file=out)
 
+
+
+# -- schedule ----------------------------------------------------------------------------------
+def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
+    # Start-up seam: scheduling talks to the packaging org (requests, simple-salesforce).
+    from juston_tui.push_ops.scheduling import (
+        ScheduleError,
+        next_wave,
+        preview,
+        schedule_wave,
+    )
+    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
+    from juston_tui.salesforce.errors import AccessError
+
+    if args.yes and ctx.read_only:
+        raise UserError("push schedule --yes writes to the packaging org, but --read-only "
+                        "was given")
+    store = ctx.store(write=args.yes)
+    plan = _load_plan(store, args.plan_id)
+    try:
+        wave = plan.wave(args.wave) if args.wave is not None else next_wave(plan)
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from None
+    if not args.yes:
+        shown = preview(plan, wave)
+        out = ctx.out
+        print(f"dry run: nothing is sent (add --yes to schedule wave {wave.number} of "
+              f"{plan.id})", file=out)
+        print(f"1. POST sobjects/PackagePushRequest {_json(shown.request)}", file=out)
+        print(f"2. POST composite/tree/PackagePushJob: {len(shown.batches)} batch(es), "
+              f"{shown.org_count} org(s)", file=out)
+        for n, batch in enumerate(shown.batches, start=1):
+            print(f"   batch {n} ({len(batch)}): {' '.join(batch)}", file=out)
+        print("3. PATCH the request Status Pending (on failure: Status Canceled)", file=out)
+        print(f"wave {wave.number} ({wave.name}) starts {_local(wave.start_utc, plan.timezone)}"
+              f" ({_utc(wave.start_utc)})", file=out)
+        if shown.announcement:
+            print(f"juston-tui: note: --yes would be refused: {shown.announcement}",
+                  file=ctx.err)
+        return 0
+
+    def progress(p: BatchProgress) -> None:
+        print(f"batch {p.batch}/{p.batches}: {p.created} job(s), {p.dropped} dropped",
+              file=ctx.err)
+
+    try:
+        with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (_o, conn):
+            result = schedule_wave(store, conn, plan.id, wave.number,
+                                   override=args.override_announcement,
+                                   max_failure_rate=args.max_failure_rate, on_batch=progress)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except (ScheduleError, AccessError) as exc:
+        raise UserError(str(exc)) from None
+    for d in result.dropped:
+        print(f"dropped {d['org_id']}: {d['code']}: {clean(d['message'], limit=200)}",
+              file=ctx.out)
+    print(f"wave {wave.number} of {plan.id} scheduled: request {result.request_id}, "
+          f"{result.jobs} job(s), {len(result.dropped)} dropped, Pending, starts "
+          f"{_utc(wave.start_utc)}", file=ctx.out)
+    if result.override:
+        print(f"juston-tui: note: announcement gate overridden: {result.override}",
+              file=ctx.err)
+    return 0
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
