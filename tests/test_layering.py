@@ -132,9 +132,9 @@ def test_no_screen_imports_back_up_the_stack() -> None:
     def visit(node: str, trail: list[str]) -> None:
         for nxt in sorted(graph.get(node, ())):
             if nxt in trail:
-                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join([*trail[trail.index(nxt):], nxt]))
             elif len(trail) < len(graph):
-                visit(nxt, trail + [nxt])
+                visit(nxt, [*trail, nxt])
 
     for start in sorted(graph):
         visit(start, [start])
