@@ -10,7 +10,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as email_policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +28,7 @@ from juston_tui.push_ops.plans import Plan, get_plan, update_wave
 from juston_tui.push_ops.scheduling import ScheduleError, schedule_wave
 from juston_tui.push_ops.session import packaging_connection
 from juston_tui.salesforce.push_api import BatchProgress
+from juston_tui.schedule import parse_push, save_push
 from juston_tui.simulator import Simulator
 from juston_tui.store import Store
 
@@ -142,7 +147,7 @@ def test_plan_includes_orgs_by_the_one_rule_and_says_why_others_are_out(w: World
     assert included[w.ids["zuerich"]]["failing_checks"] == ["licenses"]
     # wave 1 at the calendar's projected slot: a Saturday 01:00 in Berlin, a week ahead at least
     start = datetime.fromisoformat(waves[0]["start_utc"].replace("Z", "+00:00"))
-    local = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+    local = start.astimezone(ZoneInfo("Europe/Berlin"))
     assert (local.weekday(), local.hour) == (5, 1) and start > datetime.now(UTC) + timedelta(7)
     assert waves[1]["start_utc"] > waves[0]["start_utc"]
     store = w.store()  # saved
@@ -359,3 +364,55 @@ def test_the_next_wave_waits_for_the_last_to_finish_under_the_failure_rate(w: Wo
                           "0.9")
     assert code == 0, err
     assert saved(w, plan["id"]).state == "done"
+
+
+# -- announce ----------------------------------------------------------------------------------
+def messages_in(folder: Path) -> list[EmailMessage]:
+    return [message_from_bytes(p.read_bytes(), policy=email_policy)
+            for p in sorted(folder.glob("*.eml"))]
+
+
+def test_announce_writes_one_message_per_recipient_group_and_records_it(
+        w: World, tmp_path: Path) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    out = tmp_path / "mail"
+    code, text, err = run(w, "push", "announce", plan["id"], "--out", str(out))
+    assert code == 0, err
+    assert "wrote 2 message(s) to 2 recipient(s)" in text and "(ok)" in text
+    messages = messages_in(out)
+    to = sorted(str(m["To"]) for m in messages)
+    assert to == ["Anna Admin <anna@zh.example>", "Bert Berg <bert@alpen.example>"]  # once
+    anna = next(m for m in messages if "anna" in str(m["To"]))
+    body = anna.get_content()
+    assert "Zürcher Treuhand AG" in body and "Alpenblick Versicherung AG" in body
+    assert "version 2.80.2" in body and "Nope" not in str(anna["To"])
+    start = datetime.fromisoformat(plan["waves"][0]["start_utc"].replace("Z", "+00:00"))
+    berlin = start.astimezone(ZoneInfo("Europe/Berlin"))
+    assert f"{start:%Y-%m-%d %H:%M} UTC" in body and f"{berlin:%H:%M} Europe/Berlin" in body
+    assert "Before the upgrade:\n- Deactivate the scheduled invoice runs" in body
+    assert "After the upgrade:\n- Re-activate the scheduled invoice runs" in body
+    assert "What your org must do" in body
+    wave = saved(w, plan["id"]).wave(1)
+    assert wave.announced_at is not None and wave.announcement_recipients == 2
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _text, err = run(w, "push", "announce", plan["id"], "--out", str(out))
+    assert code == 2 and "add --force" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert run(w, "push", "announce", plan["id"], "--out", str(out), "--force")[0] == 0
+    code, _text, err = run(w, "push", "schedule", plan["id"], "--yes")  # the gate passes
+    assert code == 0, err
+
+
+def test_announce_uses_the_calendars_actions_for_the_push(w: World, tmp_path: Path) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    start = datetime.fromisoformat(plan["waves"][0]["start_utc"].replace("Z", "+00:00"))
+    store = w.store()
+    save_push(store, parse_push({
+        "date": start.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat(),
+        "product": "billing", "version": "2.80.2",
+        "before": "Pause the Dunning batch", "after": "Run the migration script"}))
+    store.close()
+    assert run(w, "push", "announce", plan["id"], "--out", str(tmp_path / "m"))[0] == 0
+    body = messages_in(tmp_path / "m")[0].get_content()
+    assert "Before the upgrade:\n- Pause the Dunning batch\n" in body
+    assert "After the upgrade:\n- Run the migration script\n" in body

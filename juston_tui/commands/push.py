@@ -14,12 +14,13 @@ seven days ahead, and each write is kept in the store's audit (push_audit).
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
 
-from juston_tui.commands import Context, UserError
+from juston_tui.commands import Context, UserError, write_export
 from juston_tui.model import ValidationError, normalize_org_id
 from juston_tui.push_ops.plans import Plan, get_plan, save_plan
 from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
@@ -62,6 +63,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="the wave before must have failed in fewer orgs (default 0.1)")
     sched.add_argument("--timeout", type=float, default=60.0)
     sched.set_defaults(func=run_schedule, online=True)
+
+    ann = push_sub.add_parser("announce", help="write a wave's announcement e-mails (.eml) "
+                              "and record the announcement")
+    ann.add_argument("plan_id", metavar="PLAN")
+    ann.add_argument("--wave", type=int, metavar="N", help="default: the next unscheduled")
+    ann.add_argument("--out", required=True, metavar="DIR", help="folder for the .eml files")
+    ann.add_argument("--force", action="store_true", help="replace existing files")
+    ann.add_argument("--sender", metavar="ADDRESS", help="From (default: the setting "
+                     "push_mail_sender)")
+    ann.set_defaults(func=run_announce)
 
 
 def _share(text: str) -> float:
@@ -241,3 +252,40 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
 
 def _json(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+# -- announce ----------------------------------------------------------------------------------
+def run_announce(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.push_ops.announce import compose, record_announcement
+    from juston_tui.push_ops.scheduling import ScheduleError, next_wave
+
+    store = ctx.store(write=True)
+    plan = _load_plan(store, args.plan_id)
+    try:
+        wave = plan.wave(args.wave) if args.wave is not None else next_wave(plan)
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from None
+    now = datetime.now(UTC)
+    messages = compose(store, plan, wave, sender=args.sender, now=now)
+    if not messages:
+        raise UserError(f"no eligible contacts are linked to the orgs of wave {wave.number}; "
+                        "nothing written, nothing recorded")
+    folder = Path(args.out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = [folder / m.filename for m in messages]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        raise UserError(f"{existing[0]} exists; add --force to replace "
+                        f"{'it' if len(existing) == 1 else f'the {len(existing)} files'}")
+    for target, message in zip(targets, messages, strict=True):
+        write_export(target, bytes(message.message), force=args.force)
+    recipients = sum(len(m.contacts) for m in messages)
+    record_announcement(store, plan.id, wave.number, now, recipients)
+    gate = ("ok" if wave.start_utc - now >= timedelta(days=7) else
+            "less than 7 days before the start: scheduling needs --override-announcement")
+    print(f"wrote {len(messages)} message(s) to {recipients} recipient(s) in {folder}; wave "
+          f"{wave.number} of {plan.id} announced {_utc(now)}, starts {_utc(wave.start_utc)} "
+          f"({gate})", file=ctx.out)
+    return 0
