@@ -27,7 +27,8 @@ from juston_tui.push_ops.audit import audit_records
 from juston_tui.push_ops.plans import Plan, get_plan, update_wave
 from juston_tui.push_ops.scheduling import ScheduleError, schedule_wave
 from juston_tui.push_ops.session import packaging_connection
-from juston_tui.salesforce.push_api import BatchProgress
+from juston_tui.push_ops.watch import watch
+from juston_tui.salesforce.push_api import BatchProgress, PushWriter
 from juston_tui.schedule import parse_push, save_push
 from juston_tui.simulator import Simulator
 from juston_tui.store import Store
@@ -416,3 +417,81 @@ def test_announce_uses_the_calendars_actions_for_the_push(w: World, tmp_path: Pa
     body = messages_in(tmp_path / "m")[0].get_content()
     assert "Before the upgrade:\n- Pause the Dunning batch\n" in body
     assert "After the upgrade:\n- Run the migration script\n" in body
+
+
+# -- status and abort --------------------------------------------------------------------------
+def test_status_counts_per_request_and_wave_with_errors_by_type(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2, 3)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    w.sim.advance(timedelta(days=11))
+    failing = [o["org_id"] for o in plan["waves"][1]["orgs"]][:2]
+    for org_id in failing:
+        w.sim.set_push_outcome(org_id, "DeployError")
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 0, err
+    w.sim.advance(timedelta(days=8))
+    code, out, err = run(w, "push", "status", plan["id"], "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    waves = doc["plans"][0]["waves"]
+    assert waves[0]["counts"] == {"Succeeded": len(plan["waves"][0]["orgs"])}
+    assert waves[2]["state"] == "planned" and waves[2]["counts"] == {}
+    second = next(r for r in doc["requests"] if r["wave"] == 2)
+    assert second["status"] in ("Succeeded", "Failed")
+    failed_orgs = {e["org_id"] for errors in second["errors_by_type"].values() for e in errors}
+    assert second["counts"].get("Failed", 0) == len(failed_orgs) >= 1
+    assert failed_orgs <= set(failing) and "DeployError" in second["errors_by_type"]
+    code, out, _err = run(w, "push", "status")
+    assert code == 0 and f"plan {plan['id']}" in out and "DeployError: " in out
+    assert "wave 3 (the rest): planned" in out
+    code, out, _err = run(w, "push", "status", second["request_id"])
+    assert code == 0 and f"(plan {plan['id']} wave 2)" in out
+    code, _out, err = run(w, "push", "status", "plan-nope")
+    assert code == 2 and "no push plan plan-nope" in err
+
+
+def test_requests_stuck_in_created_or_pending_are_flagged(w: World) -> None:
+    plan = make_plan(w, 10, *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    request_id = saved(w, plan["id"]).wave(1).request_id
+    store = w.store()
+    try:
+        with packaging_connection(store, w.creds) as (_org, conn):
+            orphan = PushWriter(conn).create_request(plan["version_id"])  # e.g. by `sf`
+            late = datetime.now(UTC) + timedelta(days=10, hours=3)
+            pending = watch(store, conn, plan["id"], now=late)[0]
+            created = watch(store, conn, orphan)[0]
+    finally:
+        store.close()
+    assert pending.info.request_id == request_id
+    assert pending.flags == ("still Pending 3 h after its start (push abort it?)",)
+    assert created.plan_id is None and created.flags[0].startswith("stuck in Created")
+    code, out, _err = run(w, "push", "status", orphan)
+    assert code == 0 and "! stuck in Created" in out
+
+
+def test_abort_only_from_created_or_pending_and_audited(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    first = saved(w, plan["id"]).wave(1).request_id
+    code, _out, err = run(w, "--read-only", "push", "abort", first)
+    assert code == 2 and "--read-only" in err
+    code, out, err = run(w, "push", "abort", first)
+    assert code == 0 and f"push request {first} canceled (it was Pending" in out, err
+    assert saved(w, plan["id"]).wave(1).state == "canceled"
+    assert audit(w)[-1]["action"] == "cancel" and audit(w)[-1]["ok"] is True
+    code, _out, err = run(w, "push", "abort", first)
+    assert code == 2 and err == (f"juston-tui: error: can't abort push request {first}: it is "
+                                 "Canceled (only Created or Pending requests can be)\n")
+    store = w.store()  # a running one can't be aborted either
+    with packaging_connection(store, w.creds) as (_org, conn):
+        writer = PushWriter(conn)
+        running = writer.create_request(plan["version_id"])
+        writer.insert_jobs(running, [plan["waves"][1]["orgs"][0]["org_id"]])
+        writer.start(running)
+    store.close()
+    code, _out, err = run(w, "push", "abort", running)
+    assert code == 2 and "it is In Progress (only Created or Pending" in err

@@ -74,6 +74,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "push_mail_sender)")
     ann.set_defaults(func=run_announce)
 
+    status = push_sub.add_parser("status", help="how the pushes are doing (packaging org)")
+    status.add_argument("target", nargs="?", metavar="PLAN|REQUEST",
+                        help="one plan or request (default: every plan's requests)")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--timeout", type=float, default=60.0)
+    status.set_defaults(func=run_status, online=True)
+
+    abort = push_sub.add_parser("abort", help="cancel a Created or Pending push request")
+    abort.add_argument("request_id", metavar="REQUEST")
+    abort.add_argument("--timeout", type=float, default=60.0)
+    abort.set_defaults(func=run_abort, online=True)
+
 
 def _share(text: str) -> float:
     try:
@@ -288,4 +300,96 @@ def run_announce(args: argparse.Namespace, ctx: Context) -> int:
     print(f"wrote {len(messages)} message(s) to {recipients} recipient(s) in {folder}; wave "
           f"{wave.number} of {plan.id} announced {_utc(now)}, starts {_utc(wave.start_utc)} "
           f"({gate})", file=ctx.out)
+    return 0
+
+
+# -- status and abort --------------------------------------------------------------------------
+def run_status(args: argparse.Namespace, ctx: Context) -> int:
+    # Start-up seam: reading the packaging org (requests, simple-salesforce).
+    from juston_tui.push_ops.plans import list_plans
+    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
+    from juston_tui.push_ops.watch import watch
+    from juston_tui.salesforce.errors import AccessError
+
+    store = ctx.store()
+    plans = list_plans(store)
+    if args.target and args.target.startswith("plan-"):
+        _load_plan(store, args.target)
+        plans = [p for p in plans if p.id == args.target]
+    try:
+        with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (_o, conn):
+            found = watch(store, conn, args.target)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
+    by_request = {r.info.request_id[:15]: r for r in found}
+    if args.json:
+        ctx.print_json({
+            "plans": [{"id": p.id, "version": p.version, "state": p.state, "waves": [{
+                "number": w.number, "name": w.name, "state": w.state,
+                "start_utc": w.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"), "orgs": len(w.orgs),
+                "request_id": w.request_id, "announced_at": w.announced_at,
+                "counts": (by_request[w.request_id[:15]].info.counts
+                           if w.request_id and w.request_id[:15] in by_request else {}),
+            } for w in p.waves]} for p in plans if not args.target or
+                args.target.startswith("plan-")],
+            "requests": [r.to_doc() for r in found],
+        })
+        return 0
+    if not found and not plans:
+        print("no push plans (juston-tui push plan) and no request given", file=ctx.out)
+        return 0
+    if not args.target or args.target.startswith("plan-"):
+        for plan in plans:
+            print(f"plan {plan.id}: {plan.namespace} {plan.version}, {plan.state}",
+                  file=ctx.out)
+            for wave in plan.waves:
+                status = by_request.get((wave.request_id or "")[:15])
+                counts = _counts(status.info.counts) if status else ""
+                print(f"  wave {wave.number} ({wave.name}): {wave.state}, {len(wave.orgs)} "
+                      f"org(s), {_utc(wave.start_utc)}"
+                      + (f", request {wave.request_id} {status.info.status}"
+                         if status else "") + (f": {counts}" if counts else ""), file=ctx.out)
+    for status in found:
+        info = status.info
+        where = f" (plan {status.plan_id} wave {status.wave})" if status.plan_id else ""
+        print(f"request {info.request_id}{where}: {info.status}, {len(info.jobs)} job(s)"
+              + (f": {_counts(info.counts)}" if info.jobs else "")
+              + (f", failure rate {status.failure_rate:.0%}" if info.ended and info.jobs
+                 else ""), file=ctx.out)
+        for kind, errors in info.errors_by_type.items():
+            orgs = sorted({e.org_id or "?" for e in errors})
+            titles = sorted({clean(e.title, limit=80) for e in errors})
+            print(f"  {kind}: {len(errors)} error(s) in {len(orgs)} org(s) "
+                  f"({'; '.join(titles)}): {' '.join(orgs[:10])}"
+                  + (" ..." if len(orgs) > 10 else ""), file=ctx.out)
+        for flag in status.flags:
+            print(f"  ! {flag}", file=ctx.out)
+    return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+def run_abort(args: argparse.Namespace, ctx: Context) -> int:
+    # Start-up seam: the abort talks to the packaging org (requests, simple-salesforce).
+    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
+    from juston_tui.push_ops.watch import AbortError, abort
+    from juston_tui.salesforce.errors import AccessError
+
+    if ctx.read_only:
+        raise UserError("push abort writes to the packaging org, but --read-only was given")
+    store = ctx.store(write=True)
+    try:
+        with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (_o, conn):
+            message = abort(store, conn, args.request_id)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except (AbortError, AccessError) as exc:
+        raise UserError(str(exc)) from None
+    print(message, file=ctx.out)
     return 0
