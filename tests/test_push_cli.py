@@ -495,3 +495,43 @@ def test_abort_only_from_created_or_pending_and_audited(w: World) -> None:
     store.close()
     code, _out, err = run(w, "push", "abort", running)
     assert code == 2 and "it is In Progress (only Created or Pending" in err
+
+
+# -- history and report ------------------------------------------------------------------------
+def test_history_flags_an_org_that_failed_its_last_two_pushes_and_report(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    first = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    announce_directly(w, first["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", first["id"], "--yes")[0] == 0
+    w.sim.advance(timedelta(days=11))
+    second = make_plan(w, 20, "--pilot-share", "0", *NO_SANDBOX)
+    assert bad in {o["org_id"] for o in second["waves"][0]["orgs"]}  # still on the old one
+    announce_directly(w, second["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", second["id"], "--yes")[0] == 0
+    w.sim.advance(timedelta(days=11))
+    code, out, err = run(w, "push", "history", bad, "--json")
+    assert code == 0, err
+    doc = json.loads(out)[bad]
+    assert [p["outcome"] for p in doc["pushes"]] == ["Failed", "Failed"]
+    assert "ApexTestFailure" in doc["pushes"][0]["error_types"] and doc["failed_last_two"]
+    good = w.extra[0]
+    assert json.loads(run(w, "push", "history", good, "--json")[1])[good][
+        "failed_last_two"] is False
+    code, out, _err = run(w, "push", "history")
+    assert code == 0 and "failed the last two" in out
+    line = next(x for x in out.splitlines() if x.startswith(bad))
+    assert line.endswith("failed the last two")
+    request_id = saved(w, second["id"]).wave(1).request_id
+    code, out, err = run(w, "push", "report", request_id, "--markdown")
+    assert code == 0, err
+    assert out.startswith(f"# Push upgrade ONB2 2.80.2: request {request_id}")
+    assert "- Announced at " in out and "## Left out of the plan" in out
+    assert "sandbox without a push ticket" in out and "excluded by the user: later" in out
+    row = next(x for x in out.splitlines() if x.startswith(f"| {bad} |"))
+    assert row.startswith(f"| {bad} | Zürcher Treuhand AG | production | 2.80.1 | Failed | ")
+    assert "ApexTestFailure: Apex test failure" in row
+    assert "\\[bold red\\]Evil\\[/\\] AG" in out  # untrusted names can't be markup
+    assert out.count("| create_request | yes |") == 1 and "| start | yes |" in out
+    code, _out, err = run(w, "push", "report", "0DV5g000000XXXX", "--markdown")
+    assert code == 2 and "not in any push plan" in err

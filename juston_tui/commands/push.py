@@ -27,7 +27,7 @@ from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
-    from juston_tui.salesforce.push_api import BatchProgress
+    from juston_tui.salesforce.push_api import BatchProgress, PushRequestInfo
     from juston_tui.store import Store
 
 
@@ -85,6 +85,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     abort.add_argument("request_id", metavar="REQUEST")
     abort.add_argument("--timeout", type=float, default=60.0)
     abort.set_defaults(func=run_abort, online=True)
+
+    hist = push_sub.add_parser("history", help="every push an org was in and how it ended")
+    hist.add_argument("org_id", nargs="?", metavar="ORG")
+    hist.add_argument("--json", action="store_true")
+    hist.add_argument("--timeout", type=float, default=60.0)
+    hist.set_defaults(func=run_history, online=True)
+
+    report = push_sub.add_parser("report", help="the change record of a push request")
+    report.add_argument("request_id", metavar="REQUEST")
+    report.add_argument("--markdown", action="store_true", required=True,
+                        help="Markdown (the format of the change record)")
+    report.add_argument("--timeout", type=float, default=60.0)
+    report.set_defaults(func=run_report, online=True)
 
 
 def _share(text: str) -> float:
@@ -392,4 +405,85 @@ def run_abort(args: argparse.Namespace, ctx: Context) -> int:
     except (AbortError, AccessError) as exc:
         raise UserError(str(exc)) from None
     print(message, file=ctx.out)
+    return 0
+
+
+# -- history and report ------------------------------------------------------------------------
+def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
+                   ) -> dict[str, PushRequestInfo]:
+    # Start-up seam: reading the packaging org (requests, simple-salesforce).
+    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
+    from juston_tui.salesforce.errors import AccessError
+    from juston_tui.salesforce.push_api import PushReader
+
+    if not ids:
+        return {}
+    try:
+        with packaging_connection(store, ctx.credentials(), timeout=timeout) as (_o, conn):
+            return PushReader(conn).requests(ids)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
+
+
+def run_history(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.push_ops.history import failed_last_two, org_history
+    from juston_tui.push_ops.plans import list_plans
+
+    store = ctx.store()
+    wanted = None
+    if args.org_id:
+        try:
+            wanted = normalize_org_id(args.org_id)
+        except ValidationError:
+            raise UserError(f"{args.org_id[:30]!r} is not an org ID") from None
+    plans = list_plans(store)
+    if wanted:
+        plans = [p for p in plans if any(wanted in w.org_ids for w in p.waves)]
+    ids = [w.request_id for p in plans for w in p.waves if w.request_id]
+    history = org_history(plans, _read_requests(store, ctx, ids, args.timeout))
+    if wanted:
+        history = {wanted: history.get(wanted, [])}
+    if args.json:
+        ctx.print_json({org_id: {"failed_last_two": failed_last_two(entries), "pushes": [{
+            "plan_id": e.plan_id, "wave": e.wave, "version": e.version,
+            "start_utc": e.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "request_id": e.request_id, "outcome": e.outcome,
+            "error_types": list(e.error_types)} for e in entries]}
+            for org_id, entries in sorted(history.items())})
+        return 0
+    if wanted:
+        entries = history[wanted]
+        if not entries:
+            print(f"{wanted} was in no push plan", file=ctx.out)
+        ctx.print_table(("Start (UTC)", "Version", "Plan", "Wave", "Request", "Outcome",
+                         "Errors"), [
+            (f"{e.start_utc:%Y-%m-%d %H:%M}", e.version, e.plan_id, str(e.wave),
+             e.request_id or "-", e.outcome, ", ".join(e.error_types)) for e in entries])
+        if failed_last_two(entries):
+            print(f"! {wanted} failed its last two pushes", file=ctx.out)
+        return 0
+    names = {o.org_id: o.name for o in store.list_orgs()}
+    ctx.print_table(("Org", "Name", "Pushes", "Last", "Last outcome", "Flag"), [
+        (org_id, clean(names.get(org_id, ""), limit=60), str(len(entries)),
+         entries[-1].version, entries[-1].outcome,
+         "failed the last two" if failed_last_two(entries) else "")
+        for org_id, entries in sorted(history.items())])
+    return 0
+
+
+def run_report(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.push_ops.audit import audit_records
+    from juston_tui.push_ops.history import report_markdown
+    from juston_tui.push_ops.plans import find_plan
+
+    store = ctx.store()
+    found = find_plan(store, args.request_id)
+    if found is None:
+        raise UserError(f"push request {args.request_id} is not in any push plan")
+    plan, wave = found
+    infos = _read_requests(store, ctx, [args.request_id], args.timeout)
+    ctx.out.write(report_markdown(plan, wave, infos.get(args.request_id),
+                                  audit_records(store, request_id=args.request_id)))
     return 0
