@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +33,7 @@ from juston_tui.push_ops.watch import watch
 from juston_tui.salesforce.push_api import BatchProgress, PushWriter
 from juston_tui.schedule import parse_push, save_push
 from juston_tui.simulator import Simulator
+from juston_tui.simulator.ca import generate_ca
 from juston_tui.store import Store
 
 REGISTERED = PushRegistration().transition("requested", on=date(2026, 10, 1),
@@ -535,3 +538,95 @@ def test_history_flags_an_org_that_failed_its_last_two_pushes_and_report(w: Worl
     assert out.count("| create_request | yes |") == 1 and "| start | yes |" in out
     code, _out, err = run(w, "push", "report", "0DV5g000000XXXX", "--markdown")
     assert code == 2 and "not in any push plan" in err
+
+
+# -- sending the announcement (local SMTP server, STARTTLS) ------------------------------------
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[tuple[Inbox, int, str, list[bool]]]:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    (tmp_path / "tls").mkdir()
+    files = generate_ca(tmp_path / "tls")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(files.cert_path, files.key_path)
+    logins: list[bool] = []
+
+    def check(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = auth_data.login == b"ops" and auth_data.password == b"s3cret-pw"
+        logins.append(ok)
+        return AuthResult(success=ok)
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True, authenticator=check,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        yield inbox, port, files.ca_path, logins
+    finally:
+        controller.stop()
+
+
+def set_smtp(w: World, port: int, ca: str) -> None:
+    store = w.store()
+    for key, value in (("smtp_host", "127.0.0.1"), ("smtp_port", port), ("smtp_user", "ops"),
+                       ("smtp_ca_bundle", ca)):
+        store.set_setting(key, value)
+    store.close()
+
+
+def test_announce_send_over_starttls_with_the_keyring_password(
+        w: World, tmp_path: Path, smtp_server: tuple[Inbox, int, str, list[bool]]) -> None:
+    inbox, port, ca, logins = smtp_server
+    plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+    set_smtp(w, port, ca)
+    code, _out, err = run(w, "push", "announce", plan["id"], "--out", str(tmp_path / "a"),
+                          "--send")
+    assert code == 2 and "no password for smtp:ops@127.0.0.1 in the keyring" in err
+    assert saved(w, plan["id"]).wave(1).announced_at is None and inbox.envelopes == []
+    w.creds.set("smtp:ops@127.0.0.1", "password", "s3cret-pw")
+    code, out, err = run(w, "push", "announce", plan["id"], "--out", str(tmp_path / "b"),
+                         "--send")
+    assert code == 0, err
+    assert f"sent 2 message(s) via 127.0.0.1:{port}" in out and logins == [True]
+    rcpts = sorted(r for e in inbox.envelopes for r in e.rcpt_tos)
+    assert rcpts == ["anna@zh.example", "bert@alpen.example"]
+    received = message_from_bytes(inbox.envelopes[0].content, policy=email_policy)
+    assert "version 2.80.2" in received.get_content()
+    assert saved(w, plan["id"]).wave(1).announced_at is not None
+    stored = w.db.read_text(encoding="utf-8")
+    assert "s3cret-pw" not in stored
+
+
+def test_announce_send_refuses_a_server_without_starttls(w: World, tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        plan = make_plan(w, 10, "--pilot-share", "0", *NO_SANDBOX)
+        set_smtp(w, port, "")
+        w.creds.set("smtp:ops@127.0.0.1", "password", "s3cret-pw")
+        code, _out, err = run(w, "push", "announce", plan["id"], "--out", str(tmp_path / "c"),
+                              "--send")
+    finally:
+        controller.stop()
+    assert code == 2 and "offers no STARTTLS; nothing was sent" in err
+    assert inbox.envelopes == [] and saved(w, plan["id"]).wave(1).announced_at is None

@@ -72,6 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ann.add_argument("--force", action="store_true", help="replace existing files")
     ann.add_argument("--sender", metavar="ADDRESS", help="From (default: the setting "
                      "push_mail_sender)")
+    ann.add_argument("--send", action="store_true", help="also send them over SMTP with "
+                     "STARTTLS (settings smtp_host, smtp_port, smtp_user; password in the "
+                     "keyring as smtp:USER@HOST)")
     ann.set_defaults(func=run_announce)
 
     status = push_sub.add_parser("status", help="how the pushes are doing (packaging org)")
@@ -307,6 +310,22 @@ def run_announce(args: argparse.Namespace, ctx: Context) -> int:
     for target, message in zip(targets, messages, strict=True):
         write_export(target, bytes(message.message), force=args.force)
     recipients = sum(len(m.contacts) for m in messages)
+    if args.send:
+        from juston_tui.push_ops.mail import (
+            MailError,
+            SmtpSettings,
+            send_messages,
+            smtp_password,
+        )
+
+        try:
+            smtp = SmtpSettings.from_store(store)
+            sent = send_messages([m.message for m in messages], smtp,
+                                 smtp_password(smtp, ctx.credentials()))
+        except MailError as exc:
+            raise UserError(f"{exc}; the .eml files are in {folder}, the announcement is "
+                            "not recorded") from None
+        print(f"sent {sent} message(s) via {smtp.host}:{smtp.port}", file=ctx.out)
     record_announcement(store, plan.id, wave.number, now, recipients)
     gate = ("ok" if wave.start_utc - now >= timedelta(days=7) else
             "less than 7 days before the start: scheduling needs --override-announcement")
