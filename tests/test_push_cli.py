@@ -367,7 +367,7 @@ def test_the_next_wave_waits_for_the_last_to_finish_under_the_failure_rate(w: Wo
     code, _out, err = run(w, "push", "schedule", plan["id"], "--yes", "--max-failure-rate",
                           "0.9")
     assert code == 0, err
-    assert saved(w, plan["id"]).state == "done"
+    assert saved(w, plan["id"]).state == "scheduled"
 
 
 # -- announce ----------------------------------------------------------------------------------

@@ -82,3 +82,30 @@ def test_a_read_only_store_refuses_plans_and_audit(tmp_path: Path) -> None:
             record_write(ro, "start", request_id="0DV", ok=True)
     finally:
         ro.close()
+
+
+def test_a_pilot_always_leaves_orgs_for_the_wave_after_it(store: Store) -> None:
+    from datetime import date, timedelta
+
+    from juston_tui.model import Org, PushRegistration
+    from juston_tui.push_ops.packaging import PackageVersion, PackagingState, Subscriber
+    from juston_tui.push_ops.planning import make_plan
+
+    registered = PushRegistration().transition("requested", on=date(2026, 10, 1),
+                                               ticket="JO-1").transition(
+        "registered", on=date(2026, 10, 2))
+    old = PackageVersion("04t000000000001AAA", "2.79.0", True, False)
+    new = PackageVersion("04t000000000002AAA", "2.80.0", True, False)
+    ids = ["00D5g0000xIeTssEAF", "00D5g0000yt2GD9EAM"]
+    store.put_orgs([Org.create(org_id=i, name=f"Org {n}", push=registered)
+                    for n, i in enumerate(ids)])
+
+    def plan_for(org_ids: list[str]) -> list[str]:
+        subs = {i: Subscriber(i, i, "production", "Active", old, False) for i in org_ids}
+        draft = make_plan(store, PackagingState("ONB2", (new, old), subs), product="billing",
+                          packaging_org="00D5g0000fzkgGdEAI", pilot_share=0.2,
+                          at=datetime.now(UTC) + timedelta(days=10))
+        return [f"{w.name}:{len(w.orgs)}" for w in draft.plan.waves]
+
+    assert plan_for(ids[:1]) == ["production:1"]
+    assert plan_for(ids) == ["pilot:1", "the rest:1"]

@@ -174,7 +174,9 @@ def make_plan(store: Store, packaging: PackagingState, *, product: str,
     first_wave = [o for o in by_name if o.kind == "sandbox" or TEST_ORG_TAG in
                   orgs[o.org_id].tags]
     production = [o for o in by_name if o not in first_wave]
-    pilot_n = math.ceil(pilot_share * len(production)) if production and pilot_share else 0
+    # A pilot leaves at least one org for the wave after it (else it is just production).
+    pilot_n = min(math.ceil(pilot_share * len(production)), len(production) - 1) \
+        if production and pilot_share else 0
     pilot_ids = {o.org_id for o in sorted(production, key=lambda o: _pilot_order(o.org_id))
                  [:pilot_n]}
     groups: Sequence[tuple[str, list[PlanOrg]]] = [

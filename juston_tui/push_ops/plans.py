@@ -26,7 +26,7 @@ __all__ = ["PLAN_STATES", "TABLE", "WAVE_STATES", "Excluded", "Plan", "PlanOrg",
            "find_plan", "get_plan", "list_plans", "save_plan", "update_wave"]
 
 TABLE = "push_plans"
-PLAN_STATES = ("planned", "scheduling", "done", "canceled")
+PLAN_STATES = ("planned", "scheduling", "scheduled", "canceled")  # scheduled: every wave
 # A wave: planned (nothing sent), scheduled (its request is Pending), failed (scheduling
 # failed; its request canceled), canceled (aborted afterwards).
 WAVE_STATES = ("planned", "scheduled", "failed", "canceled")

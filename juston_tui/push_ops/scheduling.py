@@ -205,7 +205,7 @@ def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, 
     last = number == plan.waves[-1].number
     update_wave(store, plan.id, number, state="scheduled", scheduled_at=stamp(now),
                 scheduled_by=current_user(), dropped=dropped, jobs=len(result.jobs),
-                plan_state="done" if last else "scheduling")
+                plan_state="scheduled" if last else "scheduling")
     return ScheduleResult(request_id, len(result.jobs), dropped, result.round_trips,
                           reason if gate is not None else None)
 
