@@ -508,6 +508,15 @@ def test_history_flags_an_org_that_failed_its_last_two_pushes_and_report(w: Worl
     announce_directly(w, first["id"], datetime.now(UTC), 1)
     assert run(w, "push", "schedule", first["id"], "--yes")[0] == 0
     w.sim.advance(timedelta(days=11))
+    first_request = saved(w, first["id"]).wave(1).request_id
+    repush = plan_json(w, "--only-failed", first_request, "--at", in_future(20))
+    failed = {j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(first_request)
+              if j["Status"] == "Failed"}
+    assert bad in failed and len(failed) < len(first["waves"][0]["orgs"])
+    assert {o["org_id"] for x in repush["waves"] for o in x["orgs"]} == failed
+    reasons = {e["org_id"]: e["reason"] for e in repush["excluded"]}
+    assert reasons[w.ids["ticket"]] == f"did not fail in push request {first_request}"
+    assert reasons[w.ids["blocked"]].startswith("blocked")  # the other reasons still first
     second = make_plan(w, 20, "--pilot-share", "0", *NO_SANDBOX)
     assert bad in {o["org_id"] for o in second["waves"][0]["orgs"]}  # still on the old one
     announce_directly(w, second["id"], datetime.now(UTC), 1)

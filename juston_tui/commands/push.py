@@ -27,6 +27,7 @@ from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
+    from juston_tui.salesforce.connection import OrgConnection
     from juston_tui.salesforce.push_api import BatchProgress, PushRequestInfo
     from juston_tui.store import Store
 
@@ -46,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="leave this org out (repeatable)")
     plan.add_argument("--reason", action="append", default=[],
                       help="why (one per --exclude, or one for all)")
+    plan.add_argument("--only-failed", metavar="REQUEST",
+                      help="re-push: only the orgs whose job failed in this push request")
     plan.add_argument("--json", action="store_true", help="the whole plan as JSON")
     plan.add_argument("--timeout", type=float, default=60.0)
     plan.set_defaults(func=run_plan, online=True)
@@ -172,13 +175,14 @@ def run_plan(args: argparse.Namespace, ctx: Context) -> int:
     try:
         with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (org, conn):
             packaging = read_packaging(conn, namespace)
+            only = _failed_orgs(conn, args.only_failed) if args.only_failed else None
     except NoVendorOrg as exc:
         raise UserError(str(exc)) from None
     except AccessError as exc:
         raise UserError(f"packaging org: {exc}") from None
     draft = make_plan(store, packaging, product=args.product, packaging_org=org.org_id,
                       version=args.version, at=at, pilot_share=args.pilot_share,
-                      exclude=exclude)
+                      exclude=exclude, only=only)
     plan = save_plan(store, draft.plan)
     for note in draft.notes:
         print(f"juston-tui: note: {note}", file=ctx.err)
@@ -187,6 +191,20 @@ def run_plan(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     print_plan(plan, ctx)
     return 0
+
+
+def _failed_orgs(conn: OrgConnection, request_id: str) -> tuple[str, frozenset[str]]:
+    from juston_tui.salesforce.push_api import PushReader
+
+    try:
+        info = PushReader(conn).request(request_id)
+    except KeyError:
+        raise UserError(f"the packaging org has no push request {request_id}") from None
+    failed = frozenset(j.org_id for j in info.jobs if j.status == "Failed" and j.org_id)
+    if not failed:
+        raise UserError(f"no job of push request {request_id} failed ({info.status}); "
+                        "nothing to push again")
+    return f"did not fail in push request {request_id}", failed
 
 
 def print_plan(plan: Plan, ctx: Context) -> None:

@@ -29,7 +29,7 @@ class HistoryEntry:
     version: str
     start_utc: datetime
     request_id: str | None
-    outcome: str  # the job's Status, "dropped: CODE", or the wave's state when never sent
+    outcome: str  # the job's Status, "dropped: CODE", or "no job"
     error_types: tuple[str, ...] = ()
 
 
@@ -39,7 +39,9 @@ def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
     out: dict[str, list[HistoryEntry]] = {}
     for plan in plans:
         for wave in plan.waves:
-            info = infos.get(wave.request_id or "")
+            if not wave.request_id:  # planned, never sent: not a push the org was in
+                continue
+            info = infos.get(wave.request_id)
             dropped = {str(d.get("org_id")): str(d.get("code")) for d in wave.dropped}
             for org in wave.orgs:
                 job = info.job(org.org_id) if info else None
@@ -49,8 +51,7 @@ def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
                 elif org.org_id in dropped:
                     outcome, types = f"dropped: {dropped[org.org_id]}", ()
                 else:
-                    outcome, types = (f"wave {wave.state}" if not wave.request_id
-                                      else "no job"), ()
+                    outcome, types = "no job", ()
                 out.setdefault(org.org_id, []).append(HistoryEntry(
                     org.org_id, plan.id, wave.number, plan.version, wave.start_utc,
                     wave.request_id, outcome, types))

@@ -118,8 +118,11 @@ def _pilot_order(org_id: str) -> str:
 def make_plan(store: Store, packaging: PackagingState, *, product: str,
               packaging_org: str, version: str | None = None, at: datetime | None = None,
               pilot_share: float = 0.2, exclude: Mapping[str, str] | None = None,
+              only: tuple[str, frozenset[str]] | None = None,
               now: datetime | None = None) -> PlanDraft:
-    """A new plan (not stored: `plans.save_plan` does)."""
+    """A new plan (not stored: `plans.save_plan` does). `only` = (why, org ids): a re-push of
+    just those orgs (e.g. the failed ones of a request); every other org is left out with
+    `why` as its reason."""
     if not 0.0 <= pilot_share < 1.0:
         raise ValidationError.single("pilot_share", "the pilot share is at least 0 and less "
                                      "than 1 (e.g. 0.2)")
@@ -161,6 +164,8 @@ def make_plan(store: Store, packaging: PackagingState, *, product: str,
         sub = packaging.subscribers.get(org_id)
         name = clean(org.name if org else (sub.name if sub else org_id), limit=200)
         why = exclusion_reason(org, sub, target, exclude.get(org_id))
+        if why is None and only is not None and org_id not in only[1]:
+            why = only[0]
         if why is not None:
             excluded.append(Excluded(org_id, name, why))
             continue
