@@ -109,3 +109,21 @@ def test_a_pilot_always_leaves_orgs_for_the_wave_after_it(store: Store) -> None:
 
     assert plan_for(ids[:1]) == ["production:1"]
     assert plan_for(ids) == ["pilot:1", "the rest:1"]
+
+
+def test_a_hand_edited_plan_is_one_clear_line(tmp_path: Path) -> None:
+    import orjson
+
+    from juston_tui.store import StoreCorruptError
+
+    path = tmp_path / "s.json"
+    s = Store.open(path)
+    save_plan(s, a_plan())
+    s.close()
+    raw = orjson.loads(path.read_bytes())
+    doc = next(iter(raw["push_plans"].values()))
+    doc["waves"] = "wave one"
+    path.write_bytes(orjson.dumps(raw))
+    with pytest.raises(StoreCorruptError) as bad:
+        Store.open(path).load()
+    assert "push_plans plan-1: waves" in bad.value.describe()
