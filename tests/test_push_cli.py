@@ -639,3 +639,23 @@ def test_announce_send_refuses_a_server_without_starttls(w: World, tmp_path: Pat
         controller.stop()
     assert code == 2 and "offers no STARTTLS; nothing was sent" in err
     assert inbox.envelopes == [] and saved(w, plan["id"]).wave(1).announced_at is None
+
+
+def test_a_wave_another_process_is_sending_is_not_sent_twice(w: World) -> None:
+    plan = make_plan(w, 10, *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    store = w.store()
+    update_wave(store, plan["id"], 1, state="sending",
+                claimed_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    store.close()
+    state = w.sim.push_state()
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 2 and "is being scheduled by another process" in err
+    assert w.sim.push_state() == state
+    store = w.store()  # that process died an hour ago: its claim has expired
+    update_wave(store, plan["id"], 1, claimed_at=(datetime.now(UTC) - timedelta(hours=1)
+                                                  ).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    store.close()
+    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
+    assert code == 0, err
+    assert saved(w, plan["id"]).wave(1).state == "scheduled"

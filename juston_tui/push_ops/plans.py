@@ -12,7 +12,7 @@ stored, so two processes working on the same plan never undo each other's change
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,9 +27,10 @@ __all__ = ["PLAN_STATES", "TABLE", "WAVE_STATES", "Excluded", "Plan", "PlanOrg",
 
 TABLE = "push_plans"
 PLAN_STATES = ("planned", "scheduling", "scheduled", "canceled")  # scheduled: every wave
-# A wave: planned (nothing sent), scheduled (its request is Pending), failed (scheduling
-# failed; its request canceled), canceled (aborted afterwards).
-WAVE_STATES = ("planned", "scheduled", "failed", "canceled")
+# A wave: planned (nothing sent), sending (one process is scheduling it: claimed in the store
+# so a second process can't send it twice), scheduled (its request is Pending), failed
+# (scheduling failed; its request canceled), canceled (aborted afterwards).
+WAVE_STATES = ("planned", "sending", "scheduled", "failed", "canceled")
 
 
 def stamp(when: datetime) -> str:
@@ -98,6 +99,7 @@ class Wave:
     scheduled_by: str | None = None
     dropped: tuple[Mapping[str, str], ...] = ()  # {org_id, code, message} as Salesforce said
     jobs: int = 0
+    claimed_at: str | None = None  # when a process started sending it
 
     @property
     def org_ids(self) -> list[str]:
@@ -111,7 +113,7 @@ class Wave:
                 "announcement_recipients": self.announcement_recipients,
                 "request_id": self.request_id, "scheduled_at": self.scheduled_at,
                 "scheduled_by": self.scheduled_by, "dropped": [dict(d) for d in self.dropped],
-                "jobs": self.jobs}
+                "jobs": self.jobs, "claimed_at": self.claimed_at}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Wave:
@@ -125,7 +127,8 @@ class Wave:
                    doc.get("announced_at"), doc.get("announcement_override"),
                    int(doc.get("announcement_recipients") or 0), doc.get("request_id"),
                    doc.get("scheduled_at"), doc.get("scheduled_by"),
-                   tuple(dict(d) for d in doc.get("dropped") or ()), int(doc.get("jobs") or 0))
+                   tuple(dict(d) for d in doc.get("dropped") or ()), int(doc.get("jobs") or 0),
+                   doc.get("claimed_at"))
 
 
 @dataclass(frozen=True)
@@ -211,15 +214,20 @@ def find_plan(store: Store, request_id: str) -> tuple[Plan, Wave] | None:
     return None
 
 
-def update_wave(store: Store, plan_id: str, number: int, **changes: Any) -> Plan:
+def update_wave(store: Store, plan_id: str, number: int, *,
+                when: Callable[[Wave], str | None] | None = None, **changes: Any) -> Plan:
     """Change fields of one wave (and the plan's state when `plan_state` is given) in one
-    locked read-modify-write of the plan as stored."""
+    locked read-modify-write of the plan as stored. `when(wave as stored)` may refuse the
+    change: its text is raised as ValidationError("wave") and nothing is written."""
     plan_state = changes.pop("plan_state", None)
     with store.transaction():
         doc = store.get_doc(TABLE, plan_id)
         if doc is None:
             raise ValidationError.single("plan", f"no push plan {plan_id}")
         plan = Plan.from_doc(doc)
+        refusal = when(plan.wave(number)) if when is not None else None
+        if refusal is not None:
+            raise ValidationError.single("wave", refusal)
         waves = tuple(replace(w, **changes) if w.number == number else w for w in plan.waves)
         if not any(w.number == number for w in plan.waves):
             raise ValidationError.single("wave", f"plan {plan_id} has no wave {number}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from juston_tui.model import ValidationError
 from juston_tui.push_ops.audit import current_user, record_write
 from juston_tui.push_ops.plans import Plan, Wave, get_plan, parse_stamp, stamp, update_wave
 from juston_tui.salesforce.errors import AccessError
@@ -69,10 +70,26 @@ class ScheduleResult:
     override: str | None
 
 
+CLAIM_EXPIRES = timedelta(minutes=30)  # a process that died while sending a wave
+
+
+def _not_sendable(wave: Wave, now: datetime) -> str | None:
+    if wave.state == "sending":
+        claimed = parse_stamp(wave.claimed_at)
+        if claimed is not None and now - claimed < CLAIM_EXPIRES:
+            return (f"wave {wave.number} is being scheduled by another process (since "
+                    f"{wave.claimed_at}); see push status")
+        return None
+    if wave.state not in ("planned", "failed"):
+        return (f"wave {wave.number} is already {wave.state}"
+                + (f" (request {wave.request_id})" if wave.request_id else ""))
+    return None
+
+
 def next_wave(plan: Plan) -> Wave:
     """The first wave not scheduled yet (planned, or failed and to be tried again)."""
     for wave in plan.waves:
-        if wave.state in ("planned", "failed"):
+        if wave.state in ("planned", "failed", "sending"):
             return wave
     raise ScheduleError(f"every wave of {plan.id} is scheduled or canceled")
 
@@ -140,9 +157,9 @@ def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, 
     if plan is None:
         raise ScheduleError(f"no push plan {plan_id}")
     wave = plan.wave(number)
-    if wave.state not in ("planned", "failed"):
-        raise ScheduleError(f"wave {number} is already {wave.state}"
-                            + (f" (request {wave.request_id})" if wave.request_id else ""))
+    refusal = _not_sendable(wave, now)
+    if refusal is not None:
+        raise ScheduleError(refusal)
     if not wave.orgs:
         raise ScheduleError(f"wave {number} has no orgs")
     if wave.start_utc <= now:
@@ -158,9 +175,15 @@ def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, 
 
     writer = PushWriter(conn)
     common = {"plan_id": plan.id, "wave": number, "packaging_org": plan.packaging_org}
+    try:  # claim the wave: another process scheduling it meanwhile is refused here
+        update_wave(store, plan.id, number, when=lambda w: _not_sendable(w, now),
+                    state="sending", claimed_at=stamp(now))
+    except ValidationError as exc:
+        raise ScheduleError(next(iter(exc.errors.values()))) from None
     try:
         request_id = writer.create_request(plan.version_id, wave.start_utc)
     except AccessError as exc:
+        update_wave(store, plan.id, number, state="failed")
         record_write(store, "create_request", request_id=None, ok=False, error=str(exc),
                      summary={"version_id": plan.version_id,
                               "scheduled_start": stamp(wave.start_utc)}, **common)
