@@ -224,6 +224,7 @@ def test_a_dry_run_shows_what_would_be_sent_and_changes_nothing(w: World) -> Non
     assert f"1 batch(es), {len(wave['orgs'])} org(s)" in out
     assert " ".join(o["org_id"] for o in wave["orgs"]) in out
     assert "--yes would be refused: wave 2 was never announced" in err
+    assert "--yes would be refused: wave 1 comes first (it is planned)" in err
     assert w.sim.push_state() == state and w.db.read_bytes() == stored
 
 

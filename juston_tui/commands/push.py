@@ -269,6 +269,13 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
         if shown.announcement:
             print(f"juston-tui: note: --yes would be refused: {shown.announcement}",
                   file=ctx.err)
+        earlier = [w for w in plan.waves if w.number < wave.number]
+        if earlier and earlier[-1].state != "scheduled":
+            print(f"juston-tui: note: --yes would be refused: wave {earlier[-1].number} comes "
+                  f"first (it is {earlier[-1].state})", file=ctx.err)
+        elif earlier:
+            print(f"juston-tui: note: --yes checks first that wave {earlier[-1].number} has "
+                  f"ended with a failure rate under {args.max_failure_rate:.0%}", file=ctx.err)
         return 0
 
     def progress(p: BatchProgress) -> None:
