@@ -660,3 +660,20 @@ def test_a_wave_another_process_is_sending_is_not_sent_twice(w: World) -> None:
     code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
     assert code == 0, err
     assert saved(w, plan["id"]).wave(1).state == "scheduled"
+
+
+def test_mistakes_without_a_packaging_org_are_one_line(tmp_path: Path) -> None:
+    lone = World(None, tmp_path / "lone.json", open_credentials("memory"), {}, [], "", "")  # type: ignore[arg-type]
+    Store.open(lone.db).close()
+    for argv, expected in (
+        (("push", "plan"), "no vendor packaging org is registered"),
+        (("push", "schedule", "plan-x"), "no push plan plan-x"),
+        (("push", "announce", "plan-x", "--out", str(tmp_path)), "no push plan plan-x"),
+        (("push", "plan", "--at", "tomorrow"), "is not a date and time"),
+        (("push", "abort", "0DV5g000000XXXX"), "no vendor packaging org is registered"),
+        (("push", "history", "nonsense"), "is not an org ID"),
+    ):
+        code, _out, err = run(lone, *argv)
+        assert code == 2 and expected in err and err.count("\n") == 1, (argv, err)
+    code, out, _err = run(lone, "push", "status")
+    assert code == 0 and "no push plans yet" in out

@@ -373,6 +373,12 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
     if args.target and args.target.startswith("plan-"):
         _load_plan(store, args.target)
         plans = [p for p in plans if p.id == args.target]
+    if not plans and not args.target:
+        if args.json:
+            ctx.print_json({"plans": [], "requests": []})
+        else:
+            print("no push plans yet (juston-tui push plan)", file=ctx.out)
+        return 0
     try:
         with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (_o, conn):
             found = watch(store, conn, args.target)
@@ -395,9 +401,6 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
                 args.target.startswith("plan-")],
             "requests": [r.to_doc() for r in found],
         })
-        return 0
-    if not found and not plans:
-        print("no push plans (juston-tui push plan) and no request given", file=ctx.out)
         return 0
     if not args.target or args.target.startswith("plan-"):
         for plan in plans:
