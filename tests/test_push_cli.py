@@ -365,9 +365,10 @@ def test_the_next_wave_waits_for_the_last_to_finish_under_the_failure_rate(w: Wo
     code, _out, err = run(w, "push", "schedule", plan["id"], "--yes")
     assert code == 2 and "refused: wave 2 failed in" in err and "(the limit is 10%" in err
     assert saved(w, plan["id"]).wave(3).state == "planned"
-    code, _out, err = run(w, "push", "schedule", plan["id"], "--yes", "--max-failure-rate",
-                          "0.9")
+    code, out, err = run(w, "push", "schedule", plan["id"], "--yes", "--max-failure-rate",
+                         "0.9")
     assert code == 0, err
+    assert "wave 2 ended " in out and "(under 90%)" in out
     assert saved(w, plan["id"]).state == "scheduled"
 
 

@@ -291,6 +291,8 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError(str(exc)) from None
     except (ScheduleError, AccessError) as exc:
         raise UserError(str(exc)) from None
+    if result.previous:
+        print(result.previous, file=ctx.out)
     for d in result.dropped:
         print(f"dropped {d['org_id']}: {d['code']}: {clean(d['message'], limit=200)}",
               file=ctx.out)

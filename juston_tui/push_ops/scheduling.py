@@ -68,6 +68,7 @@ class ScheduleResult:
     dropped: tuple[dict[str, str], ...]
     round_trips: int
     override: str | None
+    previous: str | None = None  # how the wave before it ended (the gate it passed)
 
 
 CLAIM_EXPIRES = timedelta(minutes=30)  # a process that died while sending a wave
@@ -122,28 +123,31 @@ def failure_rate(counts: dict[str, int]) -> float:
     return counts.get("Failed", 0) / ran if ran else 0.0
 
 
-def _previous_wave_problem(conn: OrgConnection, plan: Plan, wave: Wave,
-                           max_failure_rate: float) -> str | None:
+def _previous_wave(conn: OrgConnection, plan: Plan, wave: Wave,
+                   max_failure_rate: float) -> tuple[str | None, str | None]:
+    """(why scheduling `wave` must wait, how the wave before it ended)."""
     earlier = [w for w in plan.waves if w.number < wave.number]
     if not earlier:
-        return None
+        return None, None
     before = earlier[-1]
     if before.state != "scheduled" or not before.request_id:
-        return f"wave {before.number} comes first (it is {before.state})"
+        return f"wave {before.number} comes first (it is {before.state})", None
     try:
         info = PushReader(conn).request(before.request_id)
     except KeyError:
-        return f"wave {before.number}'s request {before.request_id} is not in the packaging org"
+        return (f"wave {before.number}'s request {before.request_id} is not in the packaging "
+                "org"), None
     if not info.ended:
         return (f"wave {before.number} (request {before.request_id}) has not finished: it is "
-                f"{info.status}")
+                f"{info.status}"), None
     if info.status == "Canceled":
-        return f"wave {before.number} (request {before.request_id}) was canceled"
+        return f"wave {before.number} (request {before.request_id}) was canceled", None
     rate = failure_rate(info.counts)
     if rate >= max_failure_rate:
         return (f"wave {before.number} failed in {rate:.0%} of its orgs (the limit is "
-                f"{max_failure_rate:.0%}; see push status {plan.id})")
-    return None
+                f"{max_failure_rate:.0%}; see push status {plan.id})"), None
+    return None, (f"wave {before.number} ended {info.status}: {len(info.jobs)} job(s), "
+                  f"failure rate {rate:.0%} (under {max_failure_rate:.0%})")
 
 
 def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, *,
@@ -169,7 +173,7 @@ def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, 
     reason = " ".join((override or "").split())[:300] or None
     if gate is not None and reason is None:
         raise ScheduleError(f"refused: {gate}")
-    problem = _previous_wave_problem(conn, plan, wave, max_failure_rate)
+    problem, previous = _previous_wave(conn, plan, wave, max_failure_rate)
     if problem is not None:
         raise ScheduleError(f"refused: {problem}")
 
@@ -230,7 +234,7 @@ def schedule_wave(store: Store, conn: OrgConnection, plan_id: str, number: int, 
                 scheduled_by=current_user(), dropped=dropped, jobs=len(result.jobs),
                 plan_state="scheduled" if last else "scheduling")
     return ScheduleResult(request_id, len(result.jobs), dropped, result.round_trips,
-                          reason if gate is not None else None)
+                          reason if gate is not None else None, previous)
 
 
 def _dropped(items: Sequence[Any]) -> tuple[dict[str, str], ...]:
