@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "status",
     "checklist",
     "calendar",
+    "push",
     "contacts",
     "simulator",
     "doctor",

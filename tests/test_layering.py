@@ -60,6 +60,8 @@ OWNERS = {
     "snapshots": "juston_tui/store/store.py",
     "checklist": "juston_tui/checklist/state.py",
     "pushes": "juston_tui/schedule/store.py",
+    "push_plans": "juston_tui/push_ops/plans.py",
+    "push_audit": "juston_tui/push_ops/audit.py",
 }
 
 

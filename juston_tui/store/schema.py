@@ -14,6 +14,8 @@ TABLES: dict[str, str] = {
     "checklist": "key",
     "pushes": "id",
     "snapshots": "org_id",
+    "push_plans": "id",
+    "push_audit": "id",
 }
 HISTORY_LIMIT = 20
 BACKUPS_KEPT = 10

@@ -76,6 +76,15 @@ _FIELD_TYPES: dict[str, _FieldSpec] = {
         ("actions", (list,), "a list of actions"),
     ),
     "checklist": (("verification", (dict, type(None)), "an object or null"),),
+    "push_plans": (
+        *((f, _TEXT, "text") for f in ("version", "version_id", "state", "timezone")),
+        ("waves", (list,), "a list of waves"),
+        ("excluded", (list,), "a list of excluded orgs"),
+    ),
+    "push_audit": (
+        *((f, _TEXT, "text") for f in ("at", "action", "user")),
+        ("summary", (dict,), "an object"),
+    ),
 }
 _LIST_ITEMS: dict[tuple[str, str], tuple[type, str]] = {
     ("orgs", "products"): (str, "a list of text"),
@@ -83,6 +92,8 @@ _LIST_ITEMS: dict[tuple[str, str], tuple[type, str]] = {
     ("contacts", "org_ids"): (str, "a list of org IDs"),
     ("snapshots", "checks"): (dict, "a list of checks (objects with an id)"),
     ("pushes", "actions"): (dict, "a list of actions (objects)"),
+    ("push_plans", "waves"): (dict, "a list of waves (objects)"),
+    ("push_plans", "excluded"): (dict, "a list of excluded orgs (objects)"),
 }
 _REQUIRED = {"snapshots": ("checked_at",), "pushes": ("start_utc",)}
 

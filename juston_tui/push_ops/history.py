@@ -1,0 +1,135 @@
+"""Learning from pushes: per org, every push it was in and how it ended; and the change
+record of one request (`push report`), for customers' and JustOn's change management.
+
+Both join what the store kept (plans, waves, dropped orgs, the audit) with what the
+packaging org says about the requests (PushRequestInfo: job statuses and errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from juston_tui.push_ops.plans import Plan, Wave
+from juston_tui.push_ops.scheduling import failure_rate
+from juston_tui.salesforce.push_api import PushRequestInfo
+from juston_tui.schedule import zone_named
+from juston_tui.text import clean
+
+__all__ = ["HistoryEntry", "failed_last_two", "org_history", "report_markdown"]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    org_id: str
+    plan_id: str
+    wave: int
+    version: str
+    start_utc: datetime
+    request_id: str | None
+    outcome: str  # the job's Status, "dropped: CODE", or "no job"
+    error_types: tuple[str, ...] = ()
+
+
+def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
+                ) -> dict[str, list[HistoryEntry]]:
+    """org id -> its pushes, oldest first."""
+    out: dict[str, list[HistoryEntry]] = {}
+    for plan in plans:
+        for wave in plan.waves:
+            if not wave.request_id:  # planned, never sent: not a push the org was in
+                continue
+            info = infos.get(wave.request_id)
+            dropped = {str(d.get("org_id")): str(d.get("code")) for d in wave.dropped}
+            for org in wave.orgs:
+                job = info.job(org.org_id) if info else None
+                if job is not None:
+                    outcome = job.status
+                    types = tuple(sorted({e.type for e in job.errors}))
+                elif org.org_id in dropped:
+                    outcome, types = f"dropped: {dropped[org.org_id]}", ()
+                else:
+                    outcome, types = "no job", ()
+                out.setdefault(org.org_id, []).append(HistoryEntry(
+                    org.org_id, plan.id, wave.number, plan.version, wave.start_utc,
+                    wave.request_id, outcome, types))
+    for entries in out.values():
+        entries.sort(key=lambda e: (e.start_utc, e.plan_id))
+    return out
+
+
+def failed_last_two(entries: Sequence[HistoryEntry]) -> bool:
+    """The org's last two pushes that ran both failed (worth a look before the next)."""
+    ran = [e for e in entries if e.outcome in ("Succeeded", "Failed")]
+    return len(ran) >= 2 and all(e.outcome == "Failed" for e in ran[-2:])
+
+
+def _md(text: Any) -> str:
+    """Untrusted text in a Markdown table cell or line: cleaned, no pipes or markup."""
+    value = clean(str(text if text is not None else ""), limit=300)
+    for char in "\\|*_`[]<>#":
+        value = value.replace(char, f"\\{char}")
+    return value
+
+
+def report_markdown(plan: Plan, wave: Wave, info: PushRequestInfo | None,
+                    audit: Sequence[Mapping[str, Any]]) -> str:
+    zone = zone_named(plan.timezone)
+    local = wave.start_utc.astimezone(zone)
+    lines = [
+        f"# Push upgrade {plan.namespace} {plan.version}: request "
+        f"{wave.request_id or '(not scheduled)'}",
+        "",
+        f"- Plan: {plan.id}, wave {wave.number} of {len(plan.waves)} ({_md(wave.name)})",
+        f"- Version: {plan.version} (PackageVersionId {plan.version_id})",
+        f"- Planned by {_md(plan.created_by)} at {plan.created_at}",
+        f"- Scheduled by {_md(wave.scheduled_by or '-')} at {wave.scheduled_at or '-'}",
+        f"- Start: {wave.start_utc:%Y-%m-%d %H:%M} UTC ({local:%Y-%m-%d %H:%M %Z} "
+        f"{plan.timezone})",
+        "",
+        "## Announcement",
+        "",
+        (f"- Announced at {wave.announced_at} to {wave.announcement_recipients} recipient(s)"
+         if wave.announced_at else "- Not announced"),
+    ]
+    if wave.announcement_override:
+        lines.append(f"- Announcement gate overridden: {_md(wave.announcement_override)}")
+    lines += ["", f"## Orgs ({len(wave.orgs)})", "", "| Org ID | Name | Kind | Before | "
+              "Result | Errors |", "|---|---|---|---|---|---|"]
+    dropped = {str(d.get("org_id")): d for d in wave.dropped}
+    for org in wave.orgs:
+        job = info.job(org.org_id) if info else None
+        if job is not None:
+            result = job.status
+            errors = "; ".join(f"{e.type}: {e.title}" for e in job.errors)
+        elif org.org_id in dropped:
+            result = f"dropped ({dropped[org.org_id].get('code')})"
+            errors = str(dropped[org.org_id].get("message") or "")
+        else:
+            result, errors = "-", ""
+        lines.append(f"| {org.org_id} | {_md(org.name)} | {org.kind} | "
+                     f"{_md(org.installed or '?')} | {_md(result)} | {_md(errors)} |")
+    lines += ["", f"## Left out of the plan ({len(plan.excluded)})", ""]
+    lines += [f"- {e.org_id} {_md(e.name)}: {_md(e.reason)}" for e in plan.excluded] or \
+        ["- none"]
+    lines += ["", "## Results", ""]
+    if info is None:
+        lines.append("- not read from the packaging org")
+    else:
+        lines.append(f"- Request status: {info.status}")
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(info.counts.items()))
+        lines.append(f"- Jobs: {len(info.jobs)} ({counts or 'none'}), failure rate "
+                     f"{failure_rate(info.counts):.0%}")
+        for kind, errors in info.errors_by_type.items():
+            lines.append(f"- {kind}: {len(errors)} error(s)")
+    lines += ["", "## Audit (writes to the packaging org)", "",
+              "| When (UTC) | Who | Action | OK | Summary |", "|---|---|---|---|---|"]
+    for rec in audit:
+        summary = rec.get("error") or ", ".join(
+            f"{k}={v if not isinstance(v, list) else len(v)}"
+            for k, v in (rec.get("summary") or {}).items())
+        lines.append(f"| {rec.get('at')} | {_md(rec.get('user'))} | {rec.get('action')} | "
+                     f"{'yes' if rec.get('ok') else 'no'} | {_md(summary)} |")
+    return "\n".join(lines) + "\n"
