@@ -194,6 +194,7 @@ def run_plan(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _failed_orgs(conn: OrgConnection, request_id: str) -> tuple[str, frozenset[str]]:
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.push_api import PushReader
 
     try:
@@ -241,6 +242,8 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
         preview,
         schedule_wave,
     )
+
+    # the Salesforce client (requests): only when an org is contacted
     from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
     from juston_tui.salesforce.errors import AccessError
 
@@ -311,6 +314,7 @@ def _json(value: object) -> str:
 
 # -- announce ----------------------------------------------------------------------------------
 def run_announce(args: argparse.Namespace, ctx: Context) -> int:
+    # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
     from juston_tui.push_ops.announce import compose, record_announcement
     from juston_tui.push_ops.scheduling import ScheduleError, next_wave
 
@@ -338,6 +342,7 @@ def run_announce(args: argparse.Namespace, ctx: Context) -> int:
         write_export(target, bytes(message.message), force=args.force)
     recipients = sum(len(m.contacts) for m in messages)
     if args.send:
+        # smtplib and the keyring: only when announcements are sent
         from juston_tui.push_ops.mail import (
             MailError,
             SmtpSettings,
@@ -477,6 +482,7 @@ def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
 
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
+    # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
     from juston_tui.push_ops.history import failed_last_two, org_history
     from juston_tui.push_ops.plans import list_plans
 
@@ -523,6 +529,7 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_report(args: argparse.Namespace, ctx: Context) -> int:
+    # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
     from juston_tui.push_ops.audit import audit_records
     from juston_tui.push_ops.history import report_markdown
     from juston_tui.push_ops.plans import find_plan
