@@ -28,6 +28,7 @@ __all__ = [
     "PushRegistration",
     "Snapshot",
     "ValidationError",
+    "checked_by_default",
     "normalize_org_id",
     "now_utc",
     "org_id_15",
@@ -439,6 +440,12 @@ class Org:
 
 
 _ORG_FIELDS = tuple(f.name for f in fields(Org))
+
+
+def checked_by_default(orgs: Iterable[Org]) -> list[Org]:
+    """The orgs a check of "all" covers (`status` without names, the TUI's check all):
+    every org except the vendor's packaging org, which is checked only when named."""
+    return [o for o in orgs if not o.vendor]
 
 
 @dataclass(frozen=True, slots=True)
