@@ -357,7 +357,8 @@ class AccessScreen(JustOnScreen):
         if entry.verdict != "ok":
             text.append("\nWhat users see while this is wrong:\n", style="bold")
             text.append(f"  {USER_ERROR}\n", style="bold red")
-        text.append(f"\nRemediation ({SETUP_PATH}), seed 001:\n", style="bold")
+        text.append(f"\nRemediation ({SETUP_PATH}), from the JustOn installation guide:\n",
+                    style="bold")
         text.append(REMEDIATION + "\n\n")
         text.append(USER_ERROR + "\n", style="italic")
         return text

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
-from juston_tui.model import Org
+from juston_tui.model import Org, checked_by_default
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
@@ -433,7 +433,14 @@ class RegistryScreen(JustOnScreen):
         self.start_refresh(self.target_orgs())
 
     def action_refresh_all(self) -> None:
-        self.start_refresh([e.org for e in self.entries.values()])
+        """Check every org but the vendor's packaging org, as `juston-tui status` does."""
+        every = [e.org for e in self.entries.values()]
+        orgs = checked_by_default(every)
+        if every and not orgs:
+            self.notify("Only the vendor's packaging org is registered: select it and press r "
+                        "to check it.", severity="warning")
+            return
+        self.start_refresh(orgs)
 
     def start_refresh(self, orgs: list[Org]) -> None:
         if not orgs:

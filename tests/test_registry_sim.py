@@ -150,3 +150,34 @@ async def test_vendor_sync_previews_then_applies(tmp_path: Path, simulator: Simu
         await pilot.press("escape")
         await settle(pilot)
         assert table(app).row_count == 1 + len(adds)
+
+
+async def test_check_all_skips_the_packaging_org_as_status_does(
+        tmp_path: Path, simulator: Simulator) -> None:
+    """`R` checks what `juston-tui status` checks: every org but the vendor's packaging org."""
+    app, orgs = sim_app(tmp_path, simulator, ("healthy", "vendor"))
+    vendor = next(o for o in orgs if o.vendor)
+    customer = next(o for o in orgs if not o.vendor)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.store.latest_snapshot(customer.org_id) is not None
+        assert app.store.latest_snapshot(vendor.org_id) is None
+        assert table(app).get_row(vendor.org_id).cells[2].plain == "—"
+        # named (the cursor's org), the packaging org is checked, as `status ORG` does
+        table(app).move_to_key(vendor.org_id)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.store.latest_snapshot(vendor.org_id) is not None
+
+
+async def test_check_all_with_only_the_packaging_org_says_how(
+        tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("vendor",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.store.latest_snapshot(orgs[0].org_id) is None
+        assert "press r" in " ".join(str(n.message) for n in app._notifications)
