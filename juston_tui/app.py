@@ -85,6 +85,7 @@ def _loader(spec: ScreenSpec) -> Callable[[], Screen[Any]]:
 def _screen_actions() -> type[Provider]:
     """The palette's provider, imported when the palette first opens (not at start-up:
     help.py's tables are not needed before the first frame)."""
+    # app -> screens seam: the first frame paints before this loads
     from juston_tui.screens.palette import ScreenActions
 
     return ScreenActions
