@@ -166,6 +166,21 @@ async def test_update_row_repaints_without_resorting() -> None:
         assert table.row_keys[-1] == "k3"
 
 
+async def test_resort_applies_changed_sort_values_and_keeps_the_cursor_key() -> None:
+    app = TableApp(make_rows(10))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FastTable)
+        table.sort_by("name")
+        await pilot.press("down", "down", "down")
+        assert table.cursor_key == "k3"
+        table.update_row("k3", (Text("Zeta"), Text("3"), Text("fail")), ("Zeta", 3, "fail"))
+        assert table.row_keys.index("k3") == 3
+        table.resort()
+        await pilot.pause()
+        assert table.row_keys[-1] == "k3" and table.cursor_key == "k3"
+        assert table.cursor_row == 9
+
+
 async def test_cells_are_literal_text() -> None:
     rows = [Row("a", ("[bold red]x[/]", Text("1"), Text("ok")))]
     app = TableApp(rows)

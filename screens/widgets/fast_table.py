@@ -30,6 +30,8 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   The current sort is applied; the cursor stays on the same key when it is still there.
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
   (no re-sort, so rows do not jump under the cursor); unknown keys are ignored.
+- `resort()`: apply the current sort again (after `update_row`s changed sort values, e.g. when
+  a check has finished); the cursor stays on its key.
 - `sort_by(column_key, reverse=False)`, `cycle_sort()` (key `s`): header shows ▲/▼.
   `sort_column` / `sort_reverse` tell the current sort.
 - `toggle_selected(key=None)` (key `space`, cursor row by default), `select_keys(keys)`,
@@ -294,6 +296,18 @@ class FastTable(ScrollView, can_focus=True):
             row.sort_values = sort_values
         self._cache.discard(key)
         self._refresh_key(key)
+
+    def resort(self) -> None:
+        """Sort again under the current order (sort values changed in place); the cursor
+        follows its key."""
+        if self._sort_column is None:
+            return
+        current = self.cursor_key
+        self._apply_sort()
+        index = self.row_index(current) if current is not None else None
+        self._cursor = index if index is not None else min(self._cursor, max(0, self.row_count - 1))
+        self._scroll_cursor_into_view()
+        self.refresh()
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort by a column (None: back to the order given to set_rows)."""
