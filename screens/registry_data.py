@@ -38,18 +38,23 @@ PUSH_WORDS = {
 VERDICT_LABELS = {"ok": "ok", "warn": "warn", "fail": "fail", "unknown": "unknown", "": "—"}
 VERDICT_ORDER = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3, "": 4}
 
+# At narrow widths (issue 17, k9s-like): Name stays put while -> scrolls the rest, and names a
+# sandbox itself (SANDBOX_MARK); when the columns do not fit, the org ID shows its 15-character
+# form (still unique: Salesforce's case-sensitive ID); below 110 cells the instance drops, below
+# 70 the push state and Cash too. The rest scroll; the detail screen (enter) shows everything.
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "Name", 20, grow=True),
-    Column("org_id", "Org ID", 18),
+    Column("name", "Name", 24, grow=True, frozen=True),
+    Column("org_id", "Org ID", 18, min_width=15, crop=True),
     Column("verdict", "Check", 7),
     Column("age", "Age", 5, justify="right"),
     Column("billing", "Billing", 7),
-    Column("cash", "Cash", 6),
+    Column("cash", "Cash", 6, hide_below=70),
     Column("licences", "Licences", 9, justify="right"),
-    Column("push", "Push", 10),
+    Column("push", "Push", 10, hide_below=70),
     Column("kind", "Type", 16),
-    Column("instance", "Inst.", 6),
+    Column("instance", "Inst.", 6, hide_below=110),
 )
+SANDBOX_MARK = "sbx "  # before the name: a cut name keeps it; plain text, so NO_COLOR shows it
 
 
 def app_now(app: Any) -> datetime:
@@ -353,6 +358,8 @@ class OrgEntry:
         billing_style = _CHECK_STYLES.get(info.billing_verdict, "")
         licence_style = _CHECK_STYLES.get(info.licences_verdict, "")
         name = Text(self.name)
+        if self.doc.get("kind") == "sandbox":
+            name = Text.assemble((SANDBOX_MARK, "dim"), self.name)
         if self.vendor:
             name.append(" (vendor)", style="dim")
         push = self.push_state

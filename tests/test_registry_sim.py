@@ -168,7 +168,7 @@ def _verdicts(app) -> list[str]:
 async def test_check_all_re_sorts_under_the_check_order(
         tmp_path: Path, simulator: Simulator) -> None:
     """After `R` the rows sort by severity again: fail, warn, unknown, ok (issue 17 item 11)."""
-    app, orgs = sim_app(tmp_path, simulator, ("healthy", "api_disabled", "outdated",
+    app, _orgs = sim_app(tmp_path, simulator, ("healthy", "api_disabled", "outdated",
                                              "self_authorize"))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
