@@ -100,7 +100,7 @@ async def test_access_refresh_of_cursor_org(tmp_path: Path, simulator: Simulator
         await settle(pilot)
         row = table(app, "#access-table").get_row(bad.org_id)
         assert row.cells[1].plain == "misconfigured"
-        assert row.cells[2].plain == "self-authorise"
+        assert row.cells[3].plain == "self-authorize"
         assert "Platform not available" in str(app.screen.query_one("#access-detail").render())
 
 

@@ -561,6 +561,17 @@ class FastTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self._scroll_cursor_into_view()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """The bar takes columns from the view without a Resize: lay the columns out again,
+        or a grown column keeps its width and the last column is cut off (the access
+        screen's right-aligned Age once showed nothing at all)."""
+        self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        self._update_widths()
+        self._update_virtual_size()
+        self.refresh()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
