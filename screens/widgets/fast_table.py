@@ -23,8 +23,9 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   min_width=None, hide_below=0, crop=False)`: widths are fixed (never measured from the cells);
   a `grow=True` column takes the spare width. Narrow tables (k9s-like):
   - `frozen=True` (leading columns only) stays in place while left/right scroll the rest;
-  - when the columns do not fit, every `min_width` column shrinks to it first (`crop=True`
-    cuts its text without an ellipsis, e.g. an 18-character org ID to its 15-character form);
+  - when the columns do not fit, `min_width` columns shrink first: a `crop=True` one straight
+    to its min_width (it cuts without an ellipsis, e.g. an 18-character org ID to its
+    15-character form), the others only as far as needed, the one with most room first;
   - a column with `hide_below=N` is left out while the table is narrower than N cells (choose
     the order columns drop in by their thresholds); the rest scroll under the frozen ones.
 - `Row(key, cells, sort_values=None)`: `cells` are `rich.text.Text` (style per cell, already
@@ -32,6 +33,8 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   markup). `sort_values` (one per column, any Sequence, may be lazy) are compared as given
   (case-fold strings yourself; None sorts last); without them the case-folded cell text is
   used.
+- `set_widths(widths, min_widths=None)`: new base (and shrink-to) widths by column key, e.g.
+  measured from the content by the screen (in its worker, not per frame).
 - `set_rows(rows)`: replace the rows (the screen filters its own list and hands the subset).
   The current sort is applied; the cursor stays on the same key when it is still there.
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
@@ -55,8 +58,8 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
@@ -307,6 +310,16 @@ class FastTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce_cursor()
 
+    def set_widths(self, widths: Mapping[str, int],
+                   min_widths: Mapping[str, int | None] | None = None) -> None:
+        """New base widths (and shrink-to widths) for the columns named; lays out again."""
+        least = min_widths or {}
+        self._columns = tuple(
+            replace(c, width=max(1, widths.get(c.key, c.width)),
+                    min_width=least.get(c.key, c.min_width))
+            for c in self._columns)
+        self._relayout()
+
     def update_row(self, key: str, cells: Sequence[Cell], sort_values: Sequence[Any] | None = None
                    ) -> None:
         """Replace one row's cells in place (no re-sort); repaint it if it is in view."""
@@ -531,11 +544,22 @@ class FastTable(ScrollView, can_focus=True):
         def natural() -> int:
             return marker + sum(base.values()) + max(0, len(base) - 1)
 
-        if natural() > available:
-            for i in shown:
-                least = self._columns[i].min_width
-                if least is not None:
-                    base[i] = min(base[i], least)
+        # Too wide: `crop` columns jump to their min_width (a partly cut ID would mislead),
+        # then the others give up a cell at a time, the one with the most room first.
+        for i in shown:
+            column = self._columns[i]
+            if column.crop and column.min_width is not None and natural() > available:
+                base[i] = min(base[i], column.min_width)
+        room = {i: base[i] - (self._columns[i].min_width or base[i]) for i in shown
+                if not self._columns[i].crop}
+        overflow = natural() - available
+        while overflow > 0:
+            i = max(room, key=room.__getitem__, default=None)
+            if i is None or room[i] <= 0:
+                break
+            base[i] -= 1
+            room[i] -= 1
+            overflow -= 1
         growers = [i for i in shown if self._columns[i].grow]
         spare = available - natural()
         if growers and spare > 0:
