@@ -35,7 +35,7 @@ from juston_tui.screens.registry_data import (
 from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row, verdict_style
 from juston_tui.screens.widgets.filter_box import FilterBox
-from juston_tui.text import clean
+from juston_tui.text import clean, fold, matches, search_terms
 
 USER_ERROR = "Platform not available, please contact customer support if the problem persists!"
 SETUP_PATH = "Setup > Apps > Connected Apps > Manage Connected Apps"
@@ -182,10 +182,10 @@ def access_entry(org: Org, doc: Mapping[str, Any] | None) -> AccessEntry:
             entry.verdict = "unknown"
         else:
             entry.verdict = min(verdicts, key=lambda v: ORDER.get(v, 2))
-    entry.haystack = " ".join((
+    entry.haystack = fold(" ".join((
         entry.name, org.org_id, " ".join(org.tags), entry.category, entry.permitted_text(),
         " ".join(entry.profiles), " ".join(entry.permission_sets),
-        "sysadmin-missing" if entry.sysadmin is False else "")).casefold()
+        "sysadmin-missing" if entry.sysadmin is False else "")))
     return entry
 
 
@@ -273,10 +273,9 @@ class AccessScreen(JustOnScreen):
 
     # -- filter ------------------------------------------------------------------------------
     def apply_filter(self) -> None:
-        terms = clean(self.query_text).casefold().split()
+        terms = search_terms(self.query_text)  # the one matcher of every filter
         now = app_now(self.app)
-        rows = [e.row(now) for e in self.entries.values()
-                if all(t in e.haystack for t in terms)]
+        rows = [e.row(now) for e in self.entries.values() if matches(terms, e.haystack)]
         self.table.set_rows(rows)
         self.update_summary()
 
