@@ -333,7 +333,9 @@ class AccessScreen(JustOnScreen):
         entry = self.entries.get(event.key)
         if entry is None:
             return
-        from juston_tui.screens.org_detail import OrgDetailScreen  # as the registry does
+        # Imported when first opened, as the registry does (the detail and its forms cost
+        # start-up time no one needs until an org is opened).
+        from juston_tui.screens.org_detail import OrgDetailScreen
 
         self.app.push_screen(OrgDetailScreen(entry.org.org_id))
 
