@@ -118,6 +118,7 @@ class RegistryScreen(JustOnScreen):
         self._pending_focus: str | None = None
         self.indexed = False
         self._counts: tuple[dict[str, int], int] | None = None
+        self._resort_due = False  # checks changed rows in place; sort again when they end
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -486,7 +487,8 @@ class RegistryScreen(JustOnScreen):
             label.update(text)
 
     def apply_snapshot_info(self, org_id: str, info: SnapInfo) -> None:
-        """Live per-row update: the row changes in place, without re-sorting under the cursor."""
+        """Live per-row update: the row changes in place, without re-sorting under the cursor
+        while a check runs; the rows sort again when it ends (`resort_now`)."""
         entry = self.entries.get(org_id)
         if entry is None:
             return
@@ -495,7 +497,19 @@ class RegistryScreen(JustOnScreen):
         row = entry_row(entry, app_now(self.app))
         self.rows[org_id] = row
         self.table.update_row(org_id, row.cells, row.sort_values)
+        self._resort_due = True
         self.update_status()
+
+    def resort_now(self) -> None:
+        """Sort the rows again under the current order if checks changed them."""
+        if self._resort_due:
+            self._resort_due = False
+            self.table.resort()
+
+    def on_screen_resume(self) -> None:
+        # A check run from the detail or access screen changed rows while this one was hidden.
+        if not self.refreshing:
+            self.resort_now()
 
     def _vendor_synced(self, applied: bool | None) -> None:
         if applied:
@@ -506,6 +520,7 @@ class RegistryScreen(JustOnScreen):
         self.refreshing = False
         self.refresh_cancel = None
         self.query_one("#registry-progress").display = False
+        self.resort_now()
         if event.error:
             self.notify(event.error, markup=False, title="Check", severity="error", timeout=8)
         elif event.cancelled:
