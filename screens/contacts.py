@@ -366,6 +366,7 @@ class ContactsScreen(JustOnScreen):
 
     # -- add / edit --------------------------------------------------------------------------
     def _form(self, contact: Contact | None) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contact_form import ContactFormScreen, GoToContact
 
         before = contact
@@ -411,6 +412,7 @@ class ContactsScreen(JustOnScreen):
         contact = self._need_contact()
         if contact is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.confirm import ConfirmScreen
 
         question = (f"Delete {clean(contact.full_name, limit=60)} <{clean(contact.email)}>? "
@@ -467,6 +469,7 @@ class ContactsScreen(JustOnScreen):
         contact = self._need_contact()
         if contact is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_picker import OrgPickerScreen
 
         def picked(result: list[str] | None) -> None:
@@ -497,6 +500,7 @@ class ContactsScreen(JustOnScreen):
 
     # -- import / export ---------------------------------------------------------------------
     def action_export(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contacts_export import ExportScreen
 
         shown = self.visible()
@@ -505,6 +509,7 @@ class ContactsScreen(JustOnScreen):
                                           default_orgs))
 
     def action_import_file(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contacts_import import ImportScreen
 
         def done(result: ImportPreview | None) -> None:

@@ -188,6 +188,7 @@ class ExportScreen(JustOnModal[None]):
         self.rebuild()
 
     def action_choose_orgs(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_picker import OrgPickerScreen
 
         def picked(result: list[str] | None) -> None:

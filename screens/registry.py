@@ -347,6 +347,7 @@ class RegistryScreen(JustOnScreen):
 
     # -- add / edit / delete / undo ------------------------------------------------------------
     def action_add(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_form import OrgFormScreen
 
         self.app.push_screen(OrgFormScreen(None), self._form_done)
@@ -356,6 +357,7 @@ class RegistryScreen(JustOnScreen):
         if org is None:
             self.notify("No org under the cursor.", severity="warning")
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_form import OrgFormScreen
 
         self.app.push_screen(OrgFormScreen(org), self._form_done)
@@ -425,6 +427,7 @@ class RegistryScreen(JustOnScreen):
         entry = self.entries.get(event.key)
         if entry is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_detail import OrgDetailScreen
 
         self.app.push_screen(OrgDetailScreen(entry.org.org_id))
@@ -535,6 +538,7 @@ class RegistryScreen(JustOnScreen):
             self.notify("Mark orgs with space (or put the cursor on one) first.",
                         severity="warning")
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.push_request import PushRequestScreen
 
         self.app.push_screen(PushRequestScreen([o.org_id for o in orgs]))
@@ -550,6 +554,7 @@ class RegistryScreen(JustOnScreen):
                     "Put the cursor on the vendor org to sync from.", severity="warning")
                 return
             org = vendors[0]
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.vendor_sync import VendorSyncScreen
 
         self.app.push_screen(VendorSyncScreen(org), self._vendor_synced)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from contacts_fixtures import ACME, ALPEN, make_app, seeded_store
 from textual.widgets import Input, Static
@@ -469,10 +471,10 @@ def _demo_app(tmp_path: Path) -> JustOnApp:
     store = Store.open(tmp_path / "s.json")
     store.add_org(ACME)
     store.add_org(ALPEN)
-    seed_demo(store, [ACME])
-    store.put_many("contacts", [Contact.create(
+    demo_contacts.seed(store, [ACME])
+    store.put_contacts([Contact.create(
         full_name="Xaver Vielfach", email="xaver@orgs.example", title="CFO",
-        org_ids=[ACME.org_id, ALPEN.org_id, "00D0000000000ZZ"]).to_doc()])
+        org_ids=[ACME.org_id, ALPEN.org_id, "00D0000000000ZZ"])])
     return make_app(tmp_path)
 
 
