@@ -28,7 +28,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("instance_url", "Instance URL", "https://acme.my.salesforce.com (optional)"),
     ("domain", "Login domain", "login, test, or a My Domain such as acme.my"),
     ("username", "Username", "admin@acme.com (jwt and password methods)"),
-    ("consumer_key", "Consumer key", "connected app consumer key (jwt, client credentials)"),
+    ("consumer_key", "Consumer key", "the connected app's consumer key"),
     ("ca_bundle", "CA bundle", "path to a PEM file (optional)"),
     ("tags", "Tags", "comma separated, e.g. dach, key-account"),
     ("sandbox_push_ticket", "Sandbox push ticket", "support ticket asking to push this sandbox"),
@@ -100,7 +100,7 @@ class OrgFormScreen(ValidatedForm[Org | None]):
                                          id="field-auth_method")
                         yield Static("", id="form-method-warning")
                         yield Static("", classes="field-error", id="error-auth_method")
-                yield Checkbox("Vendor (packaging) org: PackageSubscriber and push jobs",
+                yield Checkbox("Packaging (vendor) org: subscribers, push jobs",
                                values["vendor"], id="field-vendor")
                 yield Static("", classes="field-error", id="error-vendor")
                 yield Static("", classes="field-error", id="error-form")

@@ -481,7 +481,7 @@ def _demo_app(tmp_path: Path) -> JustOnApp:
 async def test_at_120_columns_widths_follow_the_content(tmp_path):
     app = _demo_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         s = screen(app)
         contacts = [s.index.get(k) for k in s.table.row_keys]
         lines = [line.rstrip() for line in table_lines(app)]
@@ -506,7 +506,7 @@ async def test_a_filter_that_hides_everything_says_so_also_after_d_and_y(tmp_pat
     app = _demo_app(tmp_path)
     notes: list[str] = []
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         original = app.notify
 
         def notify(message, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -535,7 +535,7 @@ async def test_no_contacts_at_all_says_how_to_add_one(tmp_path):
     Store.open(tmp_path / "s.json").add_org(ACME)
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         text = "\n".join(table_lines(app))
         assert "No contacts yet: press a to add one" in text
         await pilot.press("slash")
