@@ -4,13 +4,14 @@ version typed (read-only refuses), announcements without overwriting unasked, st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_push_cli import World, announce_directly, audit, make_plan, saved
+from test_push_cli import NO_SANDBOX, World, announce_directly, audit, make_plan, run, saved
 from test_push_cli import w as push_world
 from ui_helpers import make_app, screen_text, settle, type_text
 
@@ -224,3 +225,31 @@ async def test_a_request_stuck_in_created_is_flagged_with_its_one_key_abort(w: W
         await pilot.press("x", "y")
         await settle(pilot)
         assert "canceled (it was Created" in detail(app)
+
+
+async def test_the_org_detail_flags_an_org_that_failed_its_last_two_pushes(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    for days in (10, 20):
+        plan = make_plan(w, days, "--pilot-share", "0", *NO_SANDBOX)
+        announce_directly(w, plan["id"], datetime.now(UTC), 1)
+        assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+        w.sim.advance(timedelta(days=11))
+    code, out, _err = run(w, "push", "history", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc[bad]["failed_last_two"]
+    good = next(o for o, h in doc.items()  # upgraded by the first: not in the second
+                if [p["outcome"] for p in h["pushes"]] == ["Succeeded"])
+    app = make_app(Store.open(w.db), credentials=w.creds)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for org_id, flagged, pushes in ((bad, True, 2), (good, False, 1)):
+            app.screen.query_one("#registry-table").move_to_key(org_id)
+            await pilot.press("enter")
+            await settle(pilot)
+            text = screen_text(app)
+            assert type(app.screen).__name__ == "OrgDetailScreen"
+            assert f"Pushes: {pushes} · last 2.80.2" in text
+            assert ("! Failed its last two pushes" in text) is flagged
+            await pilot.press("escape")
+            await settle(pilot)

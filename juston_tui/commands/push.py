@@ -436,8 +436,9 @@ def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
-    from juston_tui.push_ops.history import failed_last_two, org_history
-    from juston_tui.push_ops.plans import list_plans
+    from juston_tui.push_ops.history import failed_last_two, push_history
+    from juston_tui.push_ops.session import NoVendorOrg  # (the same seam)
+    from juston_tui.salesforce.errors import AccessError
 
     store = ctx.store()
     wanted = None
@@ -446,13 +447,12 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
             wanted = normalize_org_id(args.org_id)
         except ValidationError:
             raise UserError(f"{args.org_id[:30]!r} is not an org ID") from None
-    plans = list_plans(store)
-    if wanted:
-        plans = [p for p in plans if any(wanted in w.org_ids for w in p.waves)]
-    ids = [w.request_id for p in plans for w in p.waves if w.request_id]
-    history = org_history(plans, _read_requests(store, ctx, ids, args.timeout))
-    if wanted:
-        history = {wanted: history.get(wanted, [])}
+    try:
+        history = push_history(store, ctx.credentials, wanted, timeout=args.timeout)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
     if args.json:
         ctx.print_json({org_id: {"failed_last_two": failed_last_two(entries), "pushes": [{
             "plan_id": e.plan_id, "wave": e.wave, "version": e.version,
