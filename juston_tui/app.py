@@ -23,6 +23,7 @@ from rich.traceback import Traceback
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -81,12 +82,23 @@ def _loader(spec: ScreenSpec) -> Callable[[], Screen[Any]]:
     return load
 
 
+def _screen_actions() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (not at start-up:
+    help.py's tables are not needed before the first frame)."""
+    # app -> screens seam: the first frame paints before this loads
+    from juston_tui.screens.palette import ScreenActions
+
+    return ScreenActions
+
+
 class JustOnApp(App[None]):
     """juston-tui's application object."""
 
     TITLE = "juston-tui"
     CSS_PATH = STYLES / "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    # The current screen's actions as commands (screens/palette.py), next to the system ones.
+    COMMANDS = App.COMMANDS | {_screen_actions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -337,7 +349,9 @@ class JustOnApp(App[None]):
         return screen
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # Textual's help panel: "Show keys (?)" is ours
+                yield command
         for spec in self.specs:
             yield SystemCommand(
                 f"Go to {spec.title} ({spec.key})", spec.help,

@@ -28,6 +28,7 @@ __all__ = [
     "PushRegistration",
     "Snapshot",
     "ValidationError",
+    "checked_by_default",
     "normalize_org_id",
     "now_utc",
     "org_id_15",
@@ -63,11 +64,6 @@ PUSH_TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _BASE62 = re.compile(r"^[0-9A-Za-z]+$")
-# Deliberately practical rather than RFC 5322 complete: one @, a dotted domain, no spaces.
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
 _MYDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*(--[a-z0-9-]+)?(\.(sandbox|develop|scratch))?\.my$")
 
 
@@ -178,12 +174,26 @@ def validate_email(value: str, field_name: str = "email") -> str:
         raise ValidationError.single(field_name, "an e-mail address is required")
     if len(email) > 254:
         raise ValidationError.single(field_name, "an e-mail address has at most 254 characters")
-    if not _EMAIL.match(email):
-        raise ValidationError.single(
-            field_name, f"{email[:60]!r} is not an e-mail address (expected name@example.com)"
-        )
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Imported here, not at the top: model.py is on the TUI's start-up path and
+    # email_validator compiles its RFC grammar on import (~45 ms); only validation needs it.
+    from email_validator import EmailNotValidError
+    from email_validator import validate_email as check_syntax
+
+    def refuse(reason: str) -> ValidationError:
+        return ValidationError.single(
+            field_name, f"{email[:60]!r} is not an e-mail address: {reason}")
+
+    try:
+        # The maintained validator's syntax rules only: no DNS look-up (check_deliverability).
+        checked = check_syntax(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        raise refuse(reason[:1].lower() + reason[1:]) from None
+    # Syntax allows a one-letter top-level domain; none exists (IANA's are two or more).
+    if len(checked.ascii_domain.rpartition(".")[2]) < 2:
+        raise refuse(f"the domain ends in {checked.domain.rpartition('.')[2]!r}, "
+                     "which is no top-level domain")
+    return checked.normalized
 
 
 def _required_text(value: str | None, field_name: str, label: str, limit: int = 200) -> str:
@@ -439,6 +449,12 @@ class Org:
 
 
 _ORG_FIELDS = tuple(f.name for f in fields(Org))
+
+
+def checked_by_default(orgs: Iterable[Org]) -> list[Org]:
+    """The orgs a check of "all" covers (`status` without names, the TUI's check all):
+    every org except the vendor's packaging org, which is checked only when named."""
+    return [o for o in orgs if not o.vendor]
 
 
 @dataclass(frozen=True, slots=True)

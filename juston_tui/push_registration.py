@@ -64,7 +64,7 @@ def assess(org: Org, snapshot: Snapshot | None) -> Candidate:
         notes.append(f"not installed: {reason}")
     elif verdict == "warn":
         notes.append(f"not on a current release: {reason}; upgrade before registering "
-                     "(seed 000)")
+                     "(the push-upgrade FAQ)")
     elif verdict != "ok":
         notes.append(f"current release unknown: {reason}")
     if org.push.state == "registered":

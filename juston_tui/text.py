@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # C0 and C1 controls and DEL, but tab and newline; ESC starts every terminal escape sequence.
@@ -88,3 +88,16 @@ def fold(text: str) -> str:
     german = folded.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
     bare = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
     return f"{folded}\x00{bare}\x00{german}"
+
+
+# The one matcher of every filter (registry, access, contacts, org picker): `fold` the
+# haystack once, take the typed text's `search_terms`, and a row matches when it `matches`.
+def search_terms(query: str) -> list[str]:
+    """The terms of a typed filter: cleaned of control characters, case-folded, split on
+    whitespace ("ZÜRCH bank" -> ["zürch", "bank"]). None: everything matches."""
+    return clean(query).casefold().split()
+
+
+def matches(terms: Iterable[str], haystack: str) -> bool:
+    """Every term occurs in the `fold`ed haystack ("zurch" and "zuerch" find "Zürcher")."""
+    return all(term in haystack for term in terms)

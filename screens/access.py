@@ -35,7 +35,7 @@ from juston_tui.screens.registry_data import (
 from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row, verdict_style
 from juston_tui.screens.widgets.filter_box import FilterBox
-from juston_tui.text import clean
+from juston_tui.text import clean, fold, matches, search_terms
 
 USER_ERROR = "Platform not available, please contact customer support if the problem persists!"
 SETUP_PATH = "Setup > Apps > Connected Apps > Manage Connected Apps"
@@ -69,15 +69,25 @@ Users field. Leaving the default value All users may self-authorize will prevent
 accessing the app and produce the following error when they try to execute relevant business \
 logic:"""
 
+# The org stays put while -> scrolls the rest; Age (of the last check) comes early so it shows
+# at 80 columns too.
 ACCESS_COLUMNS = (
-    Column("name", "Org", 22, grow=True),
+    Column("name", "Org", 22, grow=True, frozen=True),
     Column("verdict", "Verdict", 13),
+    Column("age", "Age", 5, justify="right"),
     Column("permitted", "Permitted users", 15),
     Column("sysadmin", "SysAdmin", 8),
     Column("profiles", "Profiles", 22),
     Column("permsets", "Permission sets", 20),
-    Column("age", "Age", 5, justify="right"),
 )
+# Salesforce's words for the Permitted Users setting (Connected App policies).
+PRE_AUTHORIZED = "pre-authorized"
+SELF_AUTHORIZE = "self-authorize"
+PERMITTED_SETTING = {
+    PRE_AUTHORIZED: "Admin approved users are pre-authorized",
+    SELF_AUTHORIZE: "All users may self-authorize",
+    "app not found": "the JustOn Platform connected app was not found",
+}
 ORDER = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
 
 
@@ -112,9 +122,9 @@ class AccessEntry:
         if self.found is False:
             return "app not found"
         if self.admin_approved is True:
-            return "pre-authorised"
+            return PRE_AUTHORIZED
         if self.admin_approved is False:
-            return "self-authorise"
+            return SELF_AUTHORIZE
         return "?"
 
     def cells(self, now: datetime) -> tuple[Text, ...]:
@@ -125,21 +135,21 @@ class AccessEntry:
         return (
             Text(self.name),
             Text(label, style=verdict_style(self.verdict)),
+            Text(format_age(self.checked_at, now) + ("!" if stale else ""),
+                 style="bold yellow" if stale else ""),
             Text(self.permitted_text(),
                  style="bold red" if self.permitted_verdict == "fail" else ""),
             Text(sysadmin, style="bold red" if self.sysadmin is False else ""),
             Text(clean(", ".join(self.profiles), limit=200) or "—"),
             Text(clean(", ".join(self.permission_sets), limit=200) or "—"),
-            Text(format_age(self.checked_at, now) + ("!" if stale else ""),
-                 style="bold yellow" if stale else ""),
         )
 
     def row(self, now: datetime) -> Row:
         age = (now - self.checked_at).total_seconds() if self.checked_at else None
         return Row(self.org.org_id, self.cells(now), (
-            self.name.casefold(), ORDER.get(self.verdict, 2), self.permitted_text(),
+            self.name.casefold(), ORDER.get(self.verdict, 2), age, self.permitted_text(),
             {True: 1, False: 0, None: 2}[self.sysadmin], ", ".join(self.profiles).casefold(),
-            ", ".join(self.permission_sets).casefold(), age))
+            ", ".join(self.permission_sets).casefold()))
 
 
 def access_entry(org: Org, doc: Mapping[str, Any] | None) -> AccessEntry:
@@ -172,10 +182,10 @@ def access_entry(org: Org, doc: Mapping[str, Any] | None) -> AccessEntry:
             entry.verdict = "unknown"
         else:
             entry.verdict = min(verdicts, key=lambda v: ORDER.get(v, 2))
-    entry.haystack = " ".join((
+    entry.haystack = fold(" ".join((
         entry.name, org.org_id, " ".join(org.tags), entry.category, entry.permitted_text(),
         " ".join(entry.profiles), " ".join(entry.permission_sets),
-        "sysadmin-missing" if entry.sysadmin is False else "")).casefold()
+        "sysadmin-missing" if entry.sysadmin is False else "")))
     return entry
 
 
@@ -195,6 +205,8 @@ class AccessScreen(JustOnScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("r", "refresh", "Check"),
+        # Into the detail pane and back only on purpose: there j/down scroll the pane.
+        Binding("tab", "toggle_detail", "Detail pane", key_display="tab"),
         Binding("escape", "escape", "Cancel", show=False),
     ]
 
@@ -261,10 +273,9 @@ class AccessScreen(JustOnScreen):
 
     # -- filter ------------------------------------------------------------------------------
     def apply_filter(self) -> None:
-        terms = clean(self.query_text).casefold().split()
+        terms = search_terms(self.query_text)  # the one matcher of every filter
         now = app_now(self.app)
-        rows = [e.row(now) for e in self.entries.values()
-                if all(t in e.haystack for t in terms)]
+        rows = [e.row(now) for e in self.entries.values() if matches(terms, e.haystack)]
         self.table.set_rows(rows)
         self.update_summary()
 
@@ -283,6 +294,9 @@ class AccessScreen(JustOnScreen):
     def action_escape(self) -> None:
         if self.refreshing and self.cancel is not None:
             self.cancel.set()
+            return
+        if self.focused is self.query_one("#access-detail-scroll"):
+            self.table.focus()
             return
         if self.query_one("#access-filter", FilterBox).clear() or self.query_text:
             self.query_text = ""
@@ -315,7 +329,25 @@ class AccessScreen(JustOnScreen):
 
     @on(FastTable.RowSelected, "#access-table")
     def _selected(self, event: FastTable.RowSelected) -> None:
-        self.query_one("#access-detail-scroll").focus()
+        """enter opens the org (as on the registry); the focus stays in the table."""
+        entry = self.entries.get(event.key)
+        if entry is None:
+            return
+        # Imported when first opened, as the registry does (the detail and its forms cost
+        # start-up time no one needs until an org is opened).
+        from juston_tui.screens.org_detail import OrgDetailScreen
+
+        self.app.push_screen(OrgDetailScreen(entry.org.org_id))
+
+    def action_toggle_detail(self) -> None:
+        """tab: focus the detail pane (j/k and the arrows then scroll it), tab/esc: back."""
+        pane = self.query_one("#access-detail-scroll")
+        if self.focused is self.table:
+            pane.focus()
+        elif self.focused is pane:
+            self.table.focus()
+        else:
+            self.focus_next()
 
     def show_detail(self, key: str | None) -> None:
         entry = self.entries.get(key) if key else None
@@ -346,10 +378,7 @@ class AccessScreen(JustOnScreen):
             text.append(f"{check_id}: ", style="dim")
             text.append(reason + "\n")
         text.append("Permitted users: ")
-        text.append({"pre-authorised": "Admin approved users are pre-authorized",
-                     "self-authorise": "All users may self-authorize",
-                     "app not found": "the JustOn Platform connected app was not found",
-                     }.get(entry.permitted_text(), "unknown"))
+        text.append(PERMITTED_SETTING.get(entry.permitted_text(), "unknown"))
         text.append("\nProfiles: " + (", ".join(entry.profiles) or "—"))
         text.append("\nPermission sets: " + (", ".join(entry.permission_sets) or "—"))
         text.append("\nSystem Administrator has access: "
@@ -357,7 +386,8 @@ class AccessScreen(JustOnScreen):
         if entry.verdict != "ok":
             text.append("\nWhat users see while this is wrong:\n", style="bold")
             text.append(f"  {USER_ERROR}\n", style="bold red")
-        text.append(f"\nRemediation ({SETUP_PATH}), seed 001:\n", style="bold")
+        text.append(f"\nRemediation ({SETUP_PATH}), from the JustOn installation guide:\n",
+                    style="bold")
         text.append(REMEDIATION + "\n\n")
         text.append(USER_ERROR + "\n", style="italic")
         return text

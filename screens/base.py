@@ -114,7 +114,24 @@ class JustOnScreen(JustOnMixin, Screen[None]):
 
 
 class JustOnModal(JustOnMixin, ModalScreen[ResultType], Generic[ResultType]):
-    """Base for every modal: dismisses with a `ResultType`; read-only gate included."""
+    """Base for every modal: dismisses with a `ResultType`; read-only gate included.
+
+    Every modal gets the key bar at the bottom and `?` (a modal screen hides the app's own
+    bindings, so `?` is bound here again). In a text field `?` is typed, so `f1` opens the
+    keys there (the key bar shows whichever works). A subclass's own KeyBar is kept.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("f1", "help", "Keys"),
+    ]
+
+    def _on_mount(self, event: events.Mount) -> None:
+        if not self.query(KeyBar):
+            self.mount(KeyBar())
+
+    def action_help(self) -> None:
+        self.juston.action_help()
 
 
 class JustOnSubScreen(JustOnMixin, Screen[ResultType], Generic[ResultType]):

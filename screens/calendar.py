@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar as pycal
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -39,6 +40,7 @@ from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.calendar_detail import PushDetailScreen
 from juston_tui.screens.calendar_form import PushFormScreen
 from juston_tui.screens.confirm import ConfirmScreen
+from juston_tui.screens.file_export import SavesExports
 from juston_tui.screens.messages import StoreChanged
 from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
@@ -242,7 +244,7 @@ class VendorRefreshed(Message):
         self.has_vendor = has_vendor
 
 
-class CalendarScreen(JustOnScreen):
+class CalendarScreen(SavesExports, JustOnScreen):
     """Agenda + month grid of pushes, announcements and releases."""
 
     MODE = "calendar"
@@ -261,6 +263,7 @@ class CalendarScreen(JustOnScreen):
         Binding("right_square_bracket", "month(1)", "Next month", key_display="]"),
         Binding("m", "months", "Months"),
         Binding("P", "push_ops", "Push operations"),
+        Binding("x", "export_ics", "Export ICS"),
         Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -694,6 +697,22 @@ class CalendarScreen(JustOnScreen):
         index = agenda.get_option_index(f"row-{len(self.rows) - 1 if first is None else first}")
         agenda.highlighted = index
         agenda.scroll_to(y=max(0, index - 1), animate=False, force=True)
+
+    def action_export_ics(self) -> None:
+        """The iCalendar file of `juston-tui calendar --ics FILE`, for the months shown."""
+        view = self.view
+        if view is None:
+            self.notify("The calendar is still loading.", severity="warning")
+            return
+
+        def render() -> bytes:
+            # icalendar is imported only for an export, as `calendar --ics` does (start-up).
+            from juston_tui.calendar_ics import export_ics
+
+            return export_ics(view)
+
+        self.save_export("push calendar (iCalendar)", Path.home() / "juston-push-calendar.ics",
+                         render)
 
     def action_months(self) -> None:
         """`m`: the next longer period (after `]` read further ahead, the next choice above

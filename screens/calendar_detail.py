@@ -144,7 +144,7 @@ class PushDetailScreen(JustOnModal[str | None]):
                           self._job_text(jobs.get(org_id)))
         if not plan.orgs and not plan.unknown_org_ids:
             table.add_row(Text("No org is registered for push upgrades of this product "
-                               "(seed 000: production orgs; sandboxes on request).",
+                               "(the push-upgrade FAQ: production orgs; sandboxes on request).",
                                style="dim"), "", "", "")
         return table
 

@@ -9,6 +9,7 @@ registry and the access screen show the new check too.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -32,6 +33,7 @@ from juston_tui.checklist import (
     mark,
     next_open,
     progress,
+    report_markdown,
     set_note,
     skip,
     step_status,
@@ -43,6 +45,7 @@ from juston_tui.checklist import (
 from juston_tui.model import Org, ValidationError, normalize_org_id
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.checklist_modals import StepDetailScreen, TextPromptScreen, step_details
+from juston_tui.screens.file_export import SavesExports
 from juston_tui.screens.messages import OrgsChanged, SnapshotArrived, StoreChanged
 from juston_tui.screens.org_picker import OrgPickerScreen
 from juston_tui.text import clean
@@ -134,7 +137,7 @@ class VerifyEnded(Message):
     """The verify worker ended, whatever happened (an error is the app's worker handler's)."""
 
 
-class ChecklistScreen(JustOnScreen):
+class ChecklistScreen(SavesExports, JustOnScreen):
     """The install checklist of one org, section by section, with progress."""
 
     MODE = "checklist"
@@ -146,6 +149,7 @@ class ChecklistScreen(JustOnScreen):
         Binding("s", "skip", "Skip"),
         Binding("n", "note", "Note"),
         Binding("v", "verify", "Verify"),
+        Binding("w", "write_report", "Write report"),
         Binding("right_square_bracket", "jump(1)", "Next open", key_display="]"),
         Binding("left_square_bracket", "jump(-1)", "Prev open", key_display="[", show=False),
         Binding("o", "pick_org", "Org"),
@@ -513,6 +517,17 @@ class ChecklistScreen(JustOnScreen):
             chosen)
 
     # -- verification ------------------------------------------------------------------------
+    def action_write_report(self) -> None:
+        """The Markdown report of `juston-tui checklist ORG --markdown`, saved to a file."""
+        org = self.org
+        if org is None:
+            self.notify("Choose an org first (o).", severity="warning")
+            return
+        checklist, states = self.checklist, dict(self.states)
+        self.save_export(
+            "checklist report", Path.home() / f"juston-checklist-{org.org_id}.md",
+            lambda: report_markdown(org, checklist, states).encode("utf-8"))
+
     def action_verify(self) -> None:
         if self.org is None:
             self.notify("Choose an org first (o).", severity="warning")

@@ -171,6 +171,7 @@ class ContactFormScreen(ValidatedForm[FormResult]):
         return True
 
     def action_link(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_picker import OrgPickerScreen
 
         def picked(result: list[str] | None) -> None:

@@ -8,9 +8,10 @@ Every write runs in a worker; each change can be undone with `u`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,13 +36,18 @@ from juston_tui.screens.widgets.filter_box import FilterBox
 from juston_tui.text import clean
 
 COLUMNS = (
-    Column("name", "Full name", 24, grow=True),
+    Column("name", "Full name", 24, frozen=True),
     Column("email", "E-mail", 32),
     Column("title", "Title", 26),
     Column("role", "Role", 14),
-    Column("orgs", "Linked orgs", 24, grow=True),
+    Column("orgs", "Linked orgs", 11, grow=True),
     Column("eligible", "Notify", 6),
 )
+# Widths follow the content (measured in the load worker): (most, shrink-to when the columns
+# do not fit). The e-mail is never cut; Linked orgs takes what is left and is cut with "…".
+MEASURED = {"name": (30, 24), "email": (None, None), "title": (26, 10), "role": (14, 6),
+            "orgs": (11, None)}
+_CELL = {key: n for n, key in enumerate(c.key for c in COLUMNS)}
 YES = Text("yes", style="green")
 NO = Text("no", style="dim")
 
@@ -54,6 +60,32 @@ def safe(value: str) -> str:
 FIRST_PAGE = 120
 
 
+def measure(rows: Iterable[Row], widths: dict[str, int] | None = None) -> dict[str, int]:
+    """The widest cell per measured column (start from `widths` to add rows to a measure)."""
+    found = dict(widths or {c.key: cell_len(c.label) for c in COLUMNS if c.key in MEASURED})
+    rows = list(rows)
+    for key in MEASURED:
+        index = _CELL[key]
+        texts = [c if isinstance(c, str) else c.plain for c in (r.cells[index] for r in rows)]
+        best = max(found[key], max(map(len, texts), default=0))
+        # Below U+1100 no character takes two cells (combining marks take none: a cell spare
+        # at most), so cell_len only for the few others (10,000 calls would cost ~100 ms).
+        wide = (cell_len(t) for t in texts if not t.isascii() and max(t) >= "\u1100")
+        found[key] = max(best, max(wide, default=0))
+    return found
+
+
+def column_widths(measured: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int | None]]:
+    """Base and shrink-to widths for FastTable.set_widths from the measured content."""
+    widths: dict[str, int] = {}
+    least: dict[str, int | None] = {}
+    for key, (most, shrink) in MEASURED.items():
+        width = measured.get(key, 1)
+        widths[key] = width if most is None else min(width, most)
+        least[key] = None if shrink is None else min(widths[key], shrink)
+    return widths, least
+
+
 def contact_row(contact: Contact, org_label: str) -> Row:
     """Cells are plain strings (FastTable shows them literally, never as markup)."""
     return Row(contact.id, (safe(contact.full_name), safe(contact.email), safe(contact.title),
@@ -62,12 +94,13 @@ def contact_row(contact: Contact, org_label: str) -> Row:
 
 class ContactsLoaded(Message):
     def __init__(self, index: ContactIndex, rows: dict[str, Row], orgs: list[Org],
-                 error: str | None = None) -> None:
+                 error: str | None = None, widths: dict[str, int] | None = None) -> None:
         super().__init__()
         self.index = index
         self.rows = rows
         self.orgs = orgs
         self.error = error
+        self.widths = widths or measure(())
 
 
 class ContactsPreview(Message):
@@ -136,6 +169,7 @@ class ContactsScreen(JustOnScreen):
         self.loaded = False
         self.undo_stack: list[UndoEntry] = []
         self._pending_focus: str | None = None
+        self._measured: dict[str, int] = measure(())
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -180,7 +214,8 @@ class ContactsScreen(JustOnScreen):
             index = ContactIndex((Contact.from_doc(d) for d in docs), names)
             label = index.org_label
             rows = {c.id: contact_row(c, label(c)) for c in index.contacts}
-        self.post_message(ContactsLoaded(index, rows, orgs))
+            widths = measure(rows.values())
+        self.post_message(ContactsLoaded(index, rows, orgs, widths=widths))
 
     @on(ContactsPreview)
     def _preview(self, event: ContactsPreview) -> None:
@@ -196,7 +231,8 @@ class ContactsScreen(JustOnScreen):
         self.loaded = True
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
-        self.table.empty_text = "No contacts yet: press a to add one or i to import a file."
+        self._measured = event.widths
+        self.table.set_widths(*column_widths(self._measured))
         self.apply_filter()
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
@@ -228,8 +264,21 @@ class ContactsScreen(JustOnScreen):
 
     def apply_filter(self) -> None:
         rows = self.rows
+        self.table.empty_text = self.empty_text()
         self.table.set_rows([rows[c.id] for c in self.visible() if c.id in rows])
         self.update_status()
+
+    def empty_text(self) -> str:
+        """What an empty list means: no contacts at all, or a filter that hides them all."""
+        if not len(self.index):
+            return "No contacts yet: press a to add one or i to import a file."
+        query = clean(self.query_text, limit=40).strip()
+        if query:
+            return f"No contact matches '{query}'; esc clears the filter."
+        if self.org_filter:
+            name = clean(self.index.org_names.get(self.org_filter, self.org_filter), limit=40)
+            return f"No contact is linked to {name}; esc clears the filter."
+        return "No contacts to show."
 
     @on(FilterBox.FilterChanged, "#contacts-filter")
     def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
@@ -291,7 +340,9 @@ class ContactsScreen(JustOnScreen):
     def _need_contact(self) -> Contact | None:
         contact = self.cursor_contact()
         if contact is None:
-            self.notify("No contact under the cursor.", severity="warning")
+            shown = self.table.row_count
+            self.notify(Text("No contact under the cursor." if shown else self.empty_text()),
+                        severity="warning")
         return contact
 
     @on(ContactsChanged)
@@ -302,6 +353,9 @@ class ContactsScreen(JustOnScreen):
         for contact in event.contacts:
             self.index.upsert(contact)
             self.rows[contact.id] = contact_row(contact, self.index.org_label(contact))
+        if event.contacts:
+            self._measured = measure((self.rows[c.id] for c in event.contacts), self._measured)
+            self.table.set_widths(*column_widths(self._measured))
         if event.undo is not None:
             self.undo_stack.append(event.undo)
         self.apply_filter()
@@ -312,6 +366,7 @@ class ContactsScreen(JustOnScreen):
 
     # -- add / edit --------------------------------------------------------------------------
     def _form(self, contact: Contact | None) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contact_form import ContactFormScreen, GoToContact
 
         before = contact
@@ -357,6 +412,7 @@ class ContactsScreen(JustOnScreen):
         contact = self._need_contact()
         if contact is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.confirm import ConfirmScreen
 
         question = (f"Delete {clean(contact.full_name, limit=60)} <{clean(contact.email)}>? "
@@ -413,6 +469,7 @@ class ContactsScreen(JustOnScreen):
         contact = self._need_contact()
         if contact is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_picker import OrgPickerScreen
 
         def picked(result: list[str] | None) -> None:
@@ -443,6 +500,7 @@ class ContactsScreen(JustOnScreen):
 
     # -- import / export ---------------------------------------------------------------------
     def action_export(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contacts_export import ExportScreen
 
         shown = self.visible()
@@ -451,6 +509,7 @@ class ContactsScreen(JustOnScreen):
                                           default_orgs))
 
     def action_import_file(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.contacts_import import ImportScreen
 
         def done(result: ImportPreview | None) -> None:

@@ -84,27 +84,31 @@ class ExportScreen(JustOnModal[None]):
             yield Static(Text("Export contacts", style="bold"))
             with VerticalScroll(id="export-options"):
                 yield Label("Format")
-                with RadioSet(id="export-format"):
+                with RadioSet(id="export-format", compact=True):
                     for n, (key, label, _) in enumerate(FORMATS):
                         yield RadioButton(label, value=n == 0, id=f"fmt-{key}")
                 yield Label("Contacts")
-                with RadioSet(id="export-scope"):
+                with RadioSet(id="export-scope", compact=True):
                     yield RadioButton(f"shown on screen ({len(self.shown)})",
                                       value=self.scope == "shown", id="scope-shown")
                     yield RadioButton(f"all ({len(self.all_contacts)})", id="scope-all")
                     yield RadioButton("linked to chosen orgs (ctrl+o to choose)",
                                       value=self.scope == "orgs", id="scope-orgs")
                 yield Static(id="export-orgs")
-                yield Checkbox("Only contacts eligible for notifications", id="export-eligible")
-                yield Label("File")
-                yield Input(str(Path.home() / "juston-contacts.csv"), id="export-path")
-                yield Static("", classes="field-error", id="export-error")
+                yield Checkbox("Only contacts eligible for notifications", id="export-eligible",
+                               compact=True)
+            # Outside the scrolling options: the file field is always in view (80x24 too).
+            with Horizontal(id="export-file"):
+                yield Label("File ", id="export-file-label")
+                yield Input(str(Path.home() / "juston-contacts.csv"), id="export-path",
+                            compact=True)
+            yield Static("", classes="field-error", id="export-error")
             yield Label("Preview", id="export-preview-label")
             yield TextArea("", read_only=True, id="export-preview", soft_wrap=False)
             with Horizontal(id="export-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Copy (ctrl+y)", id="copy")
-                yield Button("Close (esc)", id="close")
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Copy (ctrl+y)", id="copy", compact=True)
+                yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#export-format", RadioSet).focus()
@@ -184,6 +188,7 @@ class ExportScreen(JustOnModal[None]):
         self.rebuild()
 
     def action_choose_orgs(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_picker import OrgPickerScreen
 
         def picked(result: list[str] | None) -> None:
@@ -218,7 +223,7 @@ class ExportScreen(JustOnModal[None]):
         if not raw:
             error.update("Give a file name.")
             return
-        path = Path(raw).expanduser()
+        path = Path(raw).expanduser().absolute()  # the toast names the full path written
         if not path.parent.is_dir():
             error.update(Text(f"The folder {clean(str(path.parent))} does not exist."))
             return

@@ -304,6 +304,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
             text.append(" · ")
             text.append_text(detail)
             if self.org.auth_method == "password":
+                # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
                 from juston_tui.screens.credentials_form import PASSWORD_WARNING
 
                 text.append("\n" + PASSWORD_WARNING, style="yellow")
@@ -413,6 +414,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
     def action_credentials(self) -> None:
         if self.org is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.credentials_form import CredentialsFormScreen
 
         def done(saved: bool | None) -> None:
@@ -428,6 +430,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
         if self.org is None:
             return
         try:
+            # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
             from juston_tui.screens.linked_contacts import LinkedContactsScreen
         except ImportError:
             self.notify("The linked contacts view is not installed.", severity="warning")
@@ -438,6 +441,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
     def action_edit(self) -> None:
         if self.org is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_form import OrgFormScreen
 
         def done(org: Org | None) -> None:

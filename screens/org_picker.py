@@ -12,7 +12,8 @@ the registry's name order), or None when cancelled:
 Works with 10,000 orgs: the rows and their search strings are built in the worker that reads
 the store, and a keystroke is one substring test per org (FastTable shows only what fits).
 One matcher (`OrgMatcher`): every whitespace-separated term must be in the org's name, org ID,
-type or tags, accents folded as in the contacts filter (`text.fold`: "zurch" finds "Zürcher").
+type or tags, accents folded as in every filter (`text.fold` / `search_terms` / `matches`, the
+one matcher of the registry, access, contacts and this picker: "zurch" finds "Zürcher").
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from textual.widgets import Input, Static
 from juston_tui.model import Org
 from juston_tui.screens.base import JustOnModal
 from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
-from juston_tui.text import clean, fold
+from juston_tui.text import clean, fold, matches, search_terms
 
 COLUMNS = (
     Column("name", "Org", 30, grow=True),
@@ -64,11 +65,11 @@ class OrgMatcher:
         return cls(tuple(rows), tuple(haystacks))
 
     def matching(self, query: str) -> list[Row]:
-        terms = query.casefold().split()
+        terms = search_terms(query)
         if not terms:
             return list(self.rows)
         return [row for row, hay in zip(self.rows, self.haystacks, strict=True)
-                if all(term in hay for term in terms)]
+                if matches(terms, hay)]
 
 
 class OrgsLoaded(Message):

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
-from juston_tui.model import Org
+from juston_tui.model import Org, checked_by_default
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
@@ -118,6 +118,7 @@ class RegistryScreen(JustOnScreen):
         self._pending_focus: str | None = None
         self.indexed = False
         self._counts: tuple[dict[str, int], int] | None = None
+        self._resort_due = False  # checks changed rows in place; sort again when they end
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -346,6 +347,7 @@ class RegistryScreen(JustOnScreen):
 
     # -- add / edit / delete / undo ------------------------------------------------------------
     def action_add(self) -> None:
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_form import OrgFormScreen
 
         self.app.push_screen(OrgFormScreen(None), self._form_done)
@@ -355,6 +357,7 @@ class RegistryScreen(JustOnScreen):
         if org is None:
             self.notify("No org under the cursor.", severity="warning")
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_form import OrgFormScreen
 
         self.app.push_screen(OrgFormScreen(org), self._form_done)
@@ -424,6 +427,7 @@ class RegistryScreen(JustOnScreen):
         entry = self.entries.get(event.key)
         if entry is None:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_detail import OrgDetailScreen
 
         self.app.push_screen(OrgDetailScreen(entry.org.org_id))
@@ -433,7 +437,14 @@ class RegistryScreen(JustOnScreen):
         self.start_refresh(self.target_orgs())
 
     def action_refresh_all(self) -> None:
-        self.start_refresh([e.org for e in self.entries.values()])
+        """Check every org but the vendor's packaging org, as `juston-tui status` does."""
+        every = [e.org for e in self.entries.values()]
+        orgs = checked_by_default(every)
+        if every and not orgs:
+            self.notify("Only the vendor's packaging org is registered: select it and press r "
+                        "to check it.", severity="warning")
+            return
+        self.start_refresh(orgs)
 
     def start_refresh(self, orgs: list[Org]) -> None:
         if not orgs:
@@ -479,7 +490,8 @@ class RegistryScreen(JustOnScreen):
             label.update(text)
 
     def apply_snapshot_info(self, org_id: str, info: SnapInfo) -> None:
-        """Live per-row update: the row changes in place, without re-sorting under the cursor."""
+        """Live per-row update: the row changes in place, without re-sorting under the cursor
+        while a check runs; the rows sort again when it ends (`resort_now`)."""
         entry = self.entries.get(org_id)
         if entry is None:
             return
@@ -488,7 +500,19 @@ class RegistryScreen(JustOnScreen):
         row = entry_row(entry, app_now(self.app))
         self.rows[org_id] = row
         self.table.update_row(org_id, row.cells, row.sort_values)
+        self._resort_due = True
         self.update_status()
+
+    def resort_now(self) -> None:
+        """Sort the rows again under the current order if checks changed them."""
+        if self._resort_due:
+            self._resort_due = False
+            self.table.resort()
+
+    def on_screen_resume(self) -> None:
+        # A check run from the detail or access screen changed rows while this one was hidden.
+        if not self.refreshing:
+            self.resort_now()
 
     def _vendor_synced(self, applied: bool | None) -> None:
         if applied:
@@ -499,6 +523,7 @@ class RegistryScreen(JustOnScreen):
         self.refreshing = False
         self.refresh_cancel = None
         self.query_one("#registry-progress").display = False
+        self.resort_now()
         if event.error:
             self.notify(event.error, markup=False, title="Check", severity="error", timeout=8)
         elif event.cancelled:
@@ -513,6 +538,7 @@ class RegistryScreen(JustOnScreen):
             self.notify("Mark orgs with space (or put the cursor on one) first.",
                         severity="warning")
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.push_request import PushRequestScreen
 
         self.app.push_screen(PushRequestScreen([o.org_id for o in orgs]))
@@ -528,6 +554,7 @@ class RegistryScreen(JustOnScreen):
                     "Put the cursor on the vendor org to sync from.", severity="warning")
                 return
             org = vendors[0]
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.vendor_sync import VendorSyncScreen
 
         self.app.push_screen(VendorSyncScreen(org), self._vendor_synced)

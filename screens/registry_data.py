@@ -17,7 +17,7 @@ from rich.text import Text
 from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
 from juston_tui.salesforce.facts import CurrentVersion
 from juston_tui.screens.widgets.fast_table import Column, Row, verdict_style
-from juston_tui.text import clean
+from juston_tui.text import clean, fold, matches, search_terms
 
 STALE_AFTER = timedelta(hours=24)
 PUSH_LABELS = {
@@ -38,18 +38,23 @@ PUSH_WORDS = {
 VERDICT_LABELS = {"ok": "ok", "warn": "warn", "fail": "fail", "unknown": "unknown", "": "—"}
 VERDICT_ORDER = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3, "": 4}
 
+# At narrow widths (issue 17, k9s-like): Name stays put while -> scrolls the rest, and names a
+# sandbox itself (SANDBOX_MARK); when the columns do not fit, the org ID shows its 15-character
+# form (still unique: Salesforce's case-sensitive ID); below 110 cells the instance drops, below
+# 70 the push state and Cash too. The rest scroll; the detail screen (enter) shows everything.
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "Name", 20, grow=True),
-    Column("org_id", "Org ID", 18),
+    Column("name", "Name", 24, grow=True, frozen=True),
+    Column("org_id", "Org ID", 18, min_width=15, crop=True),
     Column("verdict", "Check", 7),
     Column("age", "Age", 5, justify="right"),
     Column("billing", "Billing", 7),
-    Column("cash", "Cash", 6),
+    Column("cash", "Cash", 6, hide_below=70),
     Column("licences", "Licences", 9, justify="right"),
-    Column("push", "Push", 10),
+    Column("push", "Push", 10, hide_below=70),
     Column("kind", "Type", 16),
-    Column("instance", "Inst.", 6),
+    Column("instance", "Inst.", 6, hide_below=110),
 )
+SANDBOX_MARK = "sbx "  # before the name: a cut name keeps it; plain text, so NO_COLOR shows it
 
 
 def app_now(app: Any) -> datetime:
@@ -256,7 +261,7 @@ class OrgEntry:
 
     @property
     def haystack(self) -> str:
-        """Lower-case words the `/` filter searches: name, IDs, tags, states."""
+        """The words the `/` filter searches (name, IDs, tags, states), `text.fold`ed."""
         if self._haystack is None:
             self._haystack = self._make_haystack()
         return self._haystack
@@ -285,9 +290,11 @@ class OrgEntry:
         ]
         if self.vendor:
             words.append("vendor")
+        if doc.get("kind") == "sandbox":
+            words.append(SANDBOX_MARK.strip())  # what the Name column shows
         if info.error:
             words.append("error")
-        return " ".join(words).casefold()
+        return fold(" ".join(words))
 
     def is_stale(self, now: datetime) -> bool:
         checked = self.info.checked_at
@@ -353,6 +360,8 @@ class OrgEntry:
         billing_style = _CHECK_STYLES.get(info.billing_verdict, "")
         licence_style = _CHECK_STYLES.get(info.licences_verdict, "")
         name = Text(self.name)
+        if self.doc.get("kind") == "sandbox":
+            name = Text.assemble((SANDBOX_MARK, "dim"), self.name)
         if self.vendor:
             name.append(" (vendor)", style="dim")
         push = self.push_state
@@ -441,17 +450,19 @@ def build_entries(
 
 
 def matcher(query: str) -> Callable[[OrgEntry], bool] | None:
-    """Every whitespace-separated term must occur in the entry's haystack (case-insensitive).
+    """Every whitespace-separated term must occur in the entry's folded haystack: the one
+    matcher of every filter (`text.search_terms` / `text.matches`; "zurch" finds "Zürcher").
 
-    None when the query has no terms (everything matches: callers skip the loop).
+    None when the query has no terms (everything matches: callers skip the loop). The loop
+    is inlined here rather than calling `matches` (10,000 entries per keystroke).
     """
-    terms = clean(query).casefold().split()
+    terms = search_terms(query)
     if not terms:
         return None
     if len(terms) == 1:
         term = terms[0]
         return lambda entry: term in entry.haystack
-    return lambda entry: all(t in entry.haystack for t in terms)
+    return lambda entry: matches(terms, entry.haystack)
 
 
 def filter_entries(entries: Iterable[OrgEntry], query: str) -> list[OrgEntry]:

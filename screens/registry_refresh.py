@@ -38,6 +38,7 @@ def run_sweep(
     """
     total = len(orgs)
     try:
+        # the Salesforce client (requests): only when an org is contacted
         from juston_tui.salesforce.sweeper import sweep
     except ImportError as exc:
         post(RefreshFinished(0, total, False, f"checking is not available here ({exc})"))

@@ -23,6 +23,7 @@ from juston_tui.screens.widgets.fast_table import Column, FastTable, Row
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
+from juston_tui.vendor_import import apply_plan, plan_vendor_import
 
 PLAN_COLUMNS = (
     Column("action", "Action", 7),
@@ -121,9 +122,9 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
     @work(thread=True, exit_on_error=False, group="vendor-fetch", exclusive=True,
           name="reading the vendor org")
     def fetch(self) -> None:
-        from juston_tui.commands.org_import import plan_vendor_import
 
         try:
+            # the Salesforce client (requests): only when an org is contacted
             from juston_tui.salesforce.vendor import fetch_subscribers
 
             latest: dict[str, Any] = {}
@@ -166,6 +167,7 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
         changes = [i for i in self.plan if i["action"] in ("add", "update")]
         if not changes or self.busy:
             return
+        # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.confirm import ConfirmScreen
 
         added = sum(1 for i in changes if i["action"] == "add")
@@ -181,7 +183,6 @@ class VendorSyncScreen(JustOnSubScreen[bool]):
 
     @work(thread=True, exit_on_error=False, group="vendor-apply", name="applying vendor sync")
     def apply(self, changes: list[dict[str, Any]]) -> None:
-        from juston_tui.commands.org_import import apply_plan
 
         store = self.store
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from contacts_fixtures import ACME, ALPEN, make_app, seeded_store
 from textual.widgets import Input, Static
@@ -462,3 +464,80 @@ async def test_coming_back_shows_changes_made_on_other_screens(tmp_path):
         await settle(pilot)
         assert any("Anna Müller" in line and "Acme Holding" in line
                    for line in table_lines(app))
+
+
+# -- issue 17 items 5 and 9: widths follow content; empty states say what is true -------------
+def _demo_app(tmp_path: Path) -> JustOnApp:
+    store = Store.open(tmp_path / "s.json")
+    store.add_org(ACME)
+    store.add_org(ALPEN)
+    demo_contacts.seed(store, [ACME])
+    store.put_contacts([Contact.create(
+        full_name="Xaver Vielfach", email="xaver@orgs.example", title="CFO",
+        org_ids=[ACME.org_id, ALPEN.org_id, "00D0000000000ZZ"])])
+    return make_app(tmp_path)
+
+
+async def test_at_120_columns_widths_follow_the_content(tmp_path):
+    app = _demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        s = screen(app)
+        contacts = [s.index.get(k) for k in s.table.row_keys]
+        lines = [line.rstrip() for line in table_lines(app)]
+        assert not s.table.show_horizontal_scrollbar  # everything fits in 120 columns
+        for contact in contacts:
+            if contact is None or s.table.row_index(contact.id) >= len(lines) - 1:
+                continue
+            line = lines[1 + s.table.row_index(contact.id)]
+            assert contact.email in line, line  # the e-mail is never cut
+            assert line.startswith(contact.full_name), line  # Name takes what names need
+        longest = max(len(c.full_name) for c in s.index.contacts)
+        assert s.table.column_width("name") == longest
+        assert s.table.column_width("email") == max(len(c.email) for c in s.index.contacts)
+        await pilot.press("slash")
+        await type_text(pilot, "xaver")
+        await pilot.press("enter")
+        row = next(line for line in table_lines(app) if "xaver@orgs.example" in line)
+        assert "Acme GmbH,…" in row  # Linked orgs cut, with an ellipsis
+
+
+async def test_a_filter_that_hides_everything_says_so_also_after_d_and_y(tmp_path):
+    app = _demo_app(tmp_path)
+    notes: list[str] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        original = app.notify
+
+        def notify(message, *args, **kwargs):  # type: ignore[no-untyped-def]
+            notes.append(str(message))
+            return original(message, *args, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
+        await pilot.press("slash")
+        await type_text(pilot, "zzq")
+        await pilot.press("enter")
+        await pilot.pause()
+        for key in ("", "d", "y"):
+            if key:
+                await pilot.press(key)
+                await pilot.pause()
+                assert notes and "No contact matches 'zzq'; esc clears the filter." in notes[-1]
+            text = "\n".join(table_lines(app))
+            assert "No contact matches 'zzq'; esc clears the filter." in text
+            assert "No contacts yet" not in text
+        assert not isinstance(app.screen, ContactFormScreen) and app.copied == []
+        await pilot.press("escape")
+        assert screen(app).table.row_count == 26
+
+
+async def test_no_contacts_at_all_says_how_to_add_one(tmp_path):
+    Store.open(tmp_path / "s.json").add_org(ACME)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        text = "\n".join(table_lines(app))
+        assert "No contacts yet: press a to add one" in text
+        await pilot.press("slash")
+        await type_text(pilot, "x")
+        assert "No contacts yet: press a to add one" in "\n".join(table_lines(app))

@@ -166,6 +166,21 @@ async def test_update_row_repaints_without_resorting() -> None:
         assert table.row_keys[-1] == "k3"
 
 
+async def test_resort_applies_changed_sort_values_and_keeps_the_cursor_key() -> None:
+    app = TableApp(make_rows(10))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FastTable)
+        table.sort_by("name")
+        await pilot.press("down", "down", "down")
+        assert table.cursor_key == "k3"
+        table.update_row("k3", (Text("Zeta"), Text("3"), Text("fail")), ("Zeta", 3, "fail"))
+        assert table.row_keys.index("k3") == 3
+        table.resort()
+        await pilot.pause()
+        assert table.row_keys[-1] == "k3" and table.cursor_key == "k3"
+        assert table.cursor_row == 9
+
+
 async def test_cells_are_literal_text() -> None:
     rows = [Row("a", ("[bold red]x[/]", Text("1"), Text("ok")))]
     app = TableApp(rows)
@@ -224,3 +239,51 @@ async def test_cell_styles_reach_the_screen() -> None:
         assert styled["2"].color.name == "yellow"
         assert styled["Org"].color.name != "green"
         assert styled["ok"].bgcolor == table.rich_style.bgcolor  # widget background kept
+
+
+WIDE = [
+    Column("name", "Name", 10, frozen=True),
+    Column("id", "ID", 12, min_width=8, crop=True),
+    Column("a", "Alpha", 10),
+    Column("b", "Beta", 10),
+    Column("c", "Gamma", 10, hide_below=60),
+]
+
+
+class WideApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FastTable(WIDE, multi_select=False)
+
+    def on_mount(self) -> None:
+        self.query_one(FastTable).set_rows(
+            [Row(f"k{i}", (f"Row {i}", f"ID{i:010d}", f"alpha{i}", f"beta{i}", f"gamma{i}"))
+             for i in range(3)])
+
+
+async def test_frozen_columns_stay_while_right_scrolls_by_a_column() -> None:
+    app = WideApp()
+    async with app.run_test(size=(30, 8)) as pilot:
+        table = app.query_one(FastTable)
+        assert [c.key for c in table.shown_columns] == ["name", "id", "a", "b"]  # c hidden
+        assert table.column_width("id") == 8  # shrunk, and cut without an ellipsis
+        line = screen_text(app).splitlines()[1]
+        assert line.startswith("Row 0      ID000000 alpha0")
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen_text(app).splitlines()[1].startswith("Row 0      alpha0     beta0")
+        await pilot.press("right", "right")
+        await pilot.pause()
+        assert screen_text(app).splitlines()[1].startswith("Row 0      ")
+        assert "beta0" in screen_text(app).splitlines()[1]
+        await pilot.press("left", "left", "left")
+        await pilot.pause()
+        assert screen_text(app).splitlines()[1].startswith("Row 0      ID000000")
+
+
+async def test_wide_enough_tables_show_every_column_at_full_width() -> None:
+    app = WideApp()
+    async with app.run_test(size=(80, 8)):
+        table = app.query_one(FastTable)
+        assert [c.key for c in table.shown_columns] == ["name", "id", "a", "b", "c"]
+        assert table.column_width("id") == 12
+        assert "ID0000000000" in screen_text(app)

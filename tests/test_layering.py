@@ -156,7 +156,7 @@ def test_screens_never_reach_into_other_screens() -> None:
 
 
 # -- lazy imports only at named seams -------------------------------------------------------------
-LAZY_FOLDERS = ("juston_tui",)
+LAZY_FOLDERS = ("juston_tui", "screens")
 
 
 def test_every_import_in_a_function_says_what_it_saves() -> None:

@@ -486,3 +486,59 @@ async def test_a_reload_that_read_the_store_before_a_check_ended_keeps_the_newer
         assert screen.entries[org_id(1)].info.verdict == "warn"
         acme = next(line for line in screen_text(app).splitlines() if "Acme GmbH  " in line)
         assert " warn " in acme
+
+
+# -- 80 columns: a frozen, identifying Name column (issue 17 item 3) ---------------------------
+def _table_lines(app) -> list[str]:
+    """The table's rows as read on screen (the header line is the one with "Name")."""
+    lines = screen_text(app).splitlines()
+    header = next(i for i, line in enumerate(lines) if "Name" in line)
+    return lines[header: header + 1 + table(app).row_count]
+
+
+async def test_at_80_columns_the_name_stays_while_scrolling_right(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        t = table(app)
+        header, *rows = _table_lines(app)
+        assert "Org ID" in header and "Type" not in header  # Type is off to the right
+        assert "Inst." not in header and "instance" not in {c.key for c in t.shown_columns}
+        names = [row[2:27] for row in rows]
+        # The org ID shows its 15-character form (no ellipsis) when the columns do not fit.
+        assert any(org_id(1)[:15] + " " in row for row in rows)
+        assert not any(org_id(1) in row for row in rows)
+        await pilot.press("right", "right", "right", "right", "right")
+        await pilot.pause()
+        header, *rows = _table_lines(app)
+        assert "Name" in header and "Type" in header and "Org ID" not in header
+        assert [row[2:27] for row in rows] == names  # every row still says which org it is
+        assert not any(org_id(1)[:15] in row for row in rows)
+        await pilot.press("left", "left", "left", "left", "left")
+        await pilot.pause()
+        assert "Org ID" in _table_lines(app)[0]
+
+
+async def test_sandboxes_are_marked_in_the_name_column(tmp_path: Path) -> None:
+    """Production and sandbox rows differ in the Name column itself, even when a name is cut
+    and without colour (the mark is text)."""
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = _table_lines(app)[1:]
+        uat = next(row for row in rows if "Acme GmbH (UAT)" in row)
+        assert uat[2:].startswith("sbx Acme GmbH (UAT)")
+        acme = next(row for row in rows if "Acme GmbH " in row and "UAT" not in row)
+        assert acme[2:].startswith("Acme GmbH ")
+        assert sum("sbx " in row[2:27] for row in rows) == 1
+
+
+async def test_at_120_columns_every_column_shows(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "s.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        header, *rows = _table_lines(app)
+        for label in ("Name", "Org ID", "Check", "Age", "Billing", "Cash", "Licences", "Push",
+                      "Type", "Inst."):
+            assert label in header
+        assert any(org_id(1) in row for row in rows)  # the full 18-character ID

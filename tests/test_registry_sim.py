@@ -101,7 +101,7 @@ async def test_access_refresh_of_cursor_org(tmp_path: Path, simulator: Simulator
         await settle(pilot)
         row = table(app, "#access-table").get_row(bad.org_id)
         assert row.cells[1].plain == "misconfigured"
-        assert row.cells[2].plain == "self-authorise"
+        assert row.cells[3].plain == "self-authorize"
         assert "Platform not available" in str(app.screen.query_one("#access-detail").render())
 
 
@@ -150,3 +150,83 @@ async def test_vendor_sync_previews_then_applies(tmp_path: Path, simulator: Simu
         await pilot.press("escape")
         await settle(pilot)
         assert table(app).row_count == 1 + len(adds)
+
+
+async def test_check_all_skips_the_packaging_org_as_status_does(
+        tmp_path: Path, simulator: Simulator) -> None:
+    """`R` checks what `juston-tui status` checks: every org but the vendor's packaging org."""
+    app, orgs = sim_app(tmp_path, simulator, ("healthy", "vendor"))
+    vendor = next(o for o in orgs if o.vendor)
+    customer = next(o for o in orgs if not o.vendor)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.store.latest_snapshot(customer.org_id) is not None
+        assert app.store.latest_snapshot(vendor.org_id) is None
+        assert table(app).get_row(vendor.org_id).cells[2].plain == "—"
+        # named (the cursor's org), the packaging org is checked, as `status ORG` does
+        table(app).move_to_key(vendor.org_id)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.store.latest_snapshot(vendor.org_id) is not None
+
+
+async def test_check_all_with_only_the_packaging_org_says_how(
+        tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("vendor",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.store.latest_snapshot(orgs[0].org_id) is None
+        assert "press r" in " ".join(str(n.message) for n in app._notifications)
+
+
+SEVERITY = ["fail", "warn", "unknown", "ok"]
+
+
+async def _sort_by_check(pilot, app) -> None:
+    """`s` cycles name ▲, name ▼, org ID ▲, org ID ▼, then Check ▲."""
+    await pilot.press("s", "s", "s", "s")
+    assert table(app).sort_column == "verdict" and not table(app).sort_reverse
+
+
+def _verdicts(app) -> list[str]:
+    t = table(app)
+    return [t.get_row(k).cells[2].plain for k in t.row_keys]
+
+
+async def test_check_all_re_sorts_under_the_check_order(
+        tmp_path: Path, simulator: Simulator) -> None:
+    """After `R` the rows sort by severity again: fail, warn, unknown, ok (issue 17 item 11)."""
+    app, _orgs = sim_app(tmp_path, simulator, ("healthy", "api_disabled", "outdated",
+                                             "self_authorize"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await _sort_by_check(pilot, app)
+        assert set(_verdicts(app)) == {"—"}
+        await pilot.press("R")
+        await settle(pilot)
+        verdicts = _verdicts(app)
+        assert set(verdicts) == set(SEVERITY), verdicts
+        assert verdicts == sorted(verdicts, key=SEVERITY.index), verdicts
+        assert "Check▲" in screen_text(app)
+
+
+async def test_checking_one_org_re_sorts_and_the_cursor_follows_it(
+        tmp_path: Path, simulator: Simulator) -> None:
+    app, orgs = sim_app(tmp_path, simulator, ("healthy", "outdated", "self_authorize"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await _sort_by_check(pilot, app)
+        await pilot.press("end")  # the last row, unchecked like the others
+        target = table(app).cursor_key
+        assert table(app).cursor_row == len(orgs) - 1
+        await pilot.press("r")
+        await settle(pilot)
+        verdict = table(app).get_row(target).cells[2].plain
+        assert verdict != "—"
+        assert table(app).row_keys[0] == target  # a checked row sorts before unchecked ones
+        assert table(app).cursor_key == target
+        assert _verdicts(app)[1:] == ["—"] * (len(orgs) - 1)

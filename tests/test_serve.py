@@ -160,3 +160,12 @@ def test_juston_tui_serve_prints_the_url_whose_token_opens_the_tui(tmp_path: Pat
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
     assert "Traceback" not in log.read_text()
+
+
+async def test_the_splash_says_the_app_opens_by_itself(client: TestClient) -> None:
+    """textual-serve connects on load unless the URL asks for `delay` (then a Start button):
+    the printed URL never does, and the splash says the app is on its way."""
+    page = await (await client.get(f"/?token={TOKEN}")).text()
+    assert "juston-tui is starting… it opens here by itself, no click needed" in page
+    url, _ = serve_url(argparse.Namespace(host="127.0.0.1", port=8000))
+    assert "delay" not in url

@@ -18,6 +18,7 @@ from juston_tui.model import PushRegistration
 from juston_tui.screens.contact_form import ContactFormScreen
 from juston_tui.screens.org_form import OrgFormScreen
 from juston_tui.store import Store
+from juston_tui.vendor_import import apply_plan, plan_vendor_import
 
 
 async def test_org_form_keeps_changes_made_while_it_was_open(tmp_path: Path) -> None:
@@ -156,7 +157,6 @@ async def test_push_request_export_is_atomic_and_private(tmp_path: Path) -> None
 
 # -- vendor import plan applied against the stored orgs --------------------------------------
 def test_apply_plan_recomputes_against_the_stored_orgs(tmp_path: Path) -> None:
-    from juston_tui.commands.org_import import apply_plan, plan_vendor_import
     from juston_tui.model import Org
 
     path = tmp_path / "s.json"
@@ -191,7 +191,6 @@ def test_apply_plan_recomputes_against_the_stored_orgs(tmp_path: Path) -> None:
 
 
 def test_apply_plan_leaves_an_org_removed_meanwhile_removed(tmp_path: Path) -> None:
-    from juston_tui.commands.org_import import apply_plan, plan_vendor_import
     from juston_tui.model import Org
 
     store = Store.open(tmp_path / "s.json")

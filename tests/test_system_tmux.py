@@ -214,3 +214,49 @@ def test_driver_reports_the_screen_when_text_never_shows(tmux_session) -> None: 
     with pytest.raises(AssertionError, match="hello-from-tmux"):
         term.wait_for("never-printed", timeout=0.5)
     assert os.environ.get("TMUX") is None  # we drive our own server, not the developer's
+
+
+def _registry_rows(screen: str) -> tuple[str, list[str]]:
+    """The registry's header line and the table rows under it (up to the first blank line)."""
+    lines = screen.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"^\s+Name", line))
+    rows = []
+    for line in lines[start + 1:]:
+        if re.fullmatch(r"[\s\u2580-\u259f]*", line) or line.lstrip().startswith("⏎"):
+            break  # past the rows: a blank line, the horizontal scroll bar or the key bar
+        rows.append(line)
+    return lines[start], rows
+
+
+def test_registry_at_80x24_keeps_the_name_while_scrolling_right(tmux_session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: at 80x24 (TERM=screen, NO_COLOR=1) `->` scrolls the columns under a fixed
+    Name column, so every row still says which org it is; sandboxes say so in the name."""
+    from juston_tui.simulator.scenarios import scenario_set_orgs
+    from juston_tui.text import clean
+
+    make, _tmp = tmux_session
+    term: Tmux = make(80, 24, "screen")
+    term.run_command(["env", "NO_COLOR=1", str(JUSTON), "--demo"])
+    term.wait_for(re.compile(r"\d+ orgs · \d+ shown"), timeout=40)
+    before = term.settle(quiet=0.5)
+    header, rows = _registry_rows(before)
+    assert "Org ID" in header and "Type" not in header, before
+    assert len(rows) >= 5, before
+    names = [row[2:27].rstrip() for row in rows]  # the marker column, then Name (24 + 1)
+    known = [clean(o.name) for o in scenario_set_orgs("demo")]  # as the screen shows them
+    for name in names:
+        plain = name.removeprefix("sbx ").rstrip("…")
+        assert any(k.startswith(plain) for k in known), (name, before)
+    assert any(name.startswith("sbx ") for name in names), before  # a sandbox, marked in text
+
+    term.keys(*["Right"] * 8)
+    term.wait_for(re.compile(r"^\s+Name.*Type", re.M))
+    after = term.settle(quiet=0.5)
+    header, rows = _registry_rows(after)
+    assert "Org ID" not in header and "Type" in header, after
+    assert [row[2:27].rstrip() for row in rows] == names, after  # the same names, same rows
+    lines = after.splitlines()
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+    term.keys("Left", "Left", "Left", "Left", "Left", "Left", "Left", "Left")
+    term.wait_for(re.compile(r"^\s+Name\S*\s+Org ID", re.M))
+    _quit_and_expect_prompt(term)

@@ -50,7 +50,9 @@ def test_random_faults_during_sweeps(tmp_path: Path) -> None:
     outcomes = figures["outcomes"]
     assert outcomes.get("error", 0) > 0 and outcomes.get("ok", 0) > 0
     assert sum(outcomes.values()) == 8 * figures["orgs_per_sweep"]
-    assert time.monotonic() - started < 40
+    # A hang guard, not a speed figure (bench/torture.py measures): a hung probe would take
+    # many minutes; 8 sweeps took 44 s on a 2-core box at load 4.
+    assert time.monotonic() - started < 180
 
 
 def test_random_faults_while_the_registry_checks_all(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ STYLES = {"verified": "green", "done": "green", "skipped": "dim", "failing": "bo
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "checklist",
-        help="the JustOn installation checklist of one org (seed 001)",
+        help="the installation checklist of one org (from the JustOn installation guide)",
         description="Show one org's JustOn installation checklist: every step, its state, who "
         "confirmed it and when, and what the org said when it was verified.",
     )

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.set_defaults(func=run_remove)
 
     request = org_sub.add_parser(
-        "push-request", help="draft the JustOn Upgrade request for orgs (seed 000)",
+        "push-request", help="draft the JustOn Upgrade request for orgs (the push-upgrade FAQ)",
         description="Print (or save) the 'JustOn Upgrade request' for the JustOn Support "
         "Portal: the orgs (production; sandboxes only with a sandbox push ticket), their "
         "versions and the eligible contacts to notify. Orgs not on a current release are "

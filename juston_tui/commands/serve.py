@@ -106,6 +106,9 @@ def refusal(path: str, query_token: str | None, host: str, origin: str | None,
     return None
 
 
+STARTING = "{title} is starting… it opens here by itself, no click needed"
+
+
 def _guarded_server_class() -> Any:
     """GuardedServer, built on first use: importing textual-serve costs ~100 ms."""
     # textual-serve and aiohttp: ~0.7 s to import, only for `serve`
@@ -143,6 +146,9 @@ def _guarded_server_class() -> Any:
         async def handle_index(self, request: web.Request) -> dict[str, Any]:
             context: dict[str, Any] = await Server.handle_index.__wrapped__(self, request)
             context["app_websocket_url"] = f"{context['app_websocket_url']}/{self.token}"
+            # textual-serve's page connects on load (no click: the printed URL has no
+            # `delay`) and shows its splash until the app's first screen arrives; say so.
+            context["application"]["name"] = STARTING.format(title=self.title)
             return context
 
         async def on_startup(self, app: web.Application) -> None:

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from juston_tui.commands import Context, UserError
 from juston_tui.credentials import CredentialsUnavailable, explain_unavailable
-from juston_tui.model import ValidationError, normalize_org_id
+from juston_tui.model import ValidationError, checked_by_default, normalize_org_id
 from juston_tui.salesforce.facts import Facts
 from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.text import clean
@@ -79,7 +79,7 @@ def _positive_float(text: str) -> float:
 def select_orgs(store: Store, wanted: Sequence[str]) -> list[Org]:
     """The orgs named (validated, in the given order), or every non-vendor org by name."""
     if not wanted:
-        orgs = [o for o in store.list_orgs() if not o.vendor]
+        orgs = checked_by_default(store.list_orgs())
         if not orgs:
             if store.list_orgs():
                 raise UserError("only the vendor org is registered; name it to check it: "

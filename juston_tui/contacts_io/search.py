@@ -7,13 +7,12 @@ Folding is case-folding plus accent-free and German-transliterated forms, so "mu
 from __future__ import annotations
 
 import bisect
-import re
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from juston_tui.model import Contact
+from juston_tui.text import fold, matches, search_terms
 
 
 def sort_key(contact: Contact) -> tuple[str, str]:
@@ -30,17 +29,9 @@ def sorted_contacts(contacts: Iterable[Contact]) -> list[Contact]:
     return sorted(contacts, key=sort_key)
 
 
-_COMBINING = re.compile("[\u0300-\u036f]")
-
-
-def fold_text(text: str) -> str:
-    """Case-fold plus accent-free and German-transliterated forms: "mul", "muel" find Müller."""
-    folded = text.casefold()
-    if folded.isascii():
-        return folded
-    german = (folded.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue"))
-    bare = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
-    return f"{folded}\x00{bare}\x00{german}"
+# The folding of every filter is juston_tui.text.fold (one matcher for all screens); the old
+# name stays for the callers that import it from here.
+fold_text = fold
 
 
 class ContactIndex:
@@ -121,7 +112,7 @@ class ContactIndex:
     def search(self, query: str, *, org_id: str | None = None,
                eligible_only: bool = False) -> list[Contact]:
         """Contacts containing every whitespace-separated term of `query` in any field."""
-        terms = [t.casefold() for t in query.split()]
+        terms = search_terms(query)
         if not terms and org_id is None and not eligible_only:
             return list(self.contacts)
         found = []
@@ -130,7 +121,7 @@ class ContactIndex:
                 continue
             if eligible_only and not contact.eligible:
                 continue
-            if all(t in hay for t in terms):
+            if matches(terms, hay):
                 found.append(contact)
         return found
 

@@ -308,7 +308,8 @@ def events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
             f"juston-release-{rel.key}", "juston_release",
             f"JustOn feature releases after {rel.name}", first, last, True,
             description="JustOn feature releases follow two to four weeks after the "
-            f"Salesforce {rel.name} production release (seed 002)."))
+            f"Salesforce {rel.name} production release (the compliance and maintenance "
+            "guide)."))
     for plan in plans:
         push = plan.push
         state = push.status
@@ -326,7 +327,7 @@ def events(settings: ScheduleSettings, releases: Sequence[SalesforceRelease],
             f"Announce push of {push.label} ({state})", due, due, push.projected,
             start_utc=ann_start, minutes=30, push_id=push.id,
             description=f"Send the push announcement e-mail for {local.date().isoformat()} "
-            f"to {len(plan.contacts)} contact(s) one week before (seed 000).\n"
+            f"to {len(plan.contacts)} contact(s) one week before (the push-upgrade FAQ).\n"
             + _push_description(plan)))
     out = [e for e in out if e.last_day >= start and e.day < end]
     return tuple(sorted(out, key=lambda e: (e.day, e.start_utc or datetime.min.replace(

@@ -19,17 +19,28 @@ table = FastTable(
 )
 table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"))))])
 ```
-- `Column(key, label, width, justify="left"|"right", sortable=True, grow=False)`: widths are
-  fixed (never measured from the cells); a `grow=True` column takes the spare width.
+- `Column(key, label, width, justify="left"|"right", sortable=True, grow=False, frozen=False,
+  min_width=None, hide_below=0, crop=False)`: widths are fixed (never measured from the cells);
+  a `grow=True` column takes the spare width. Narrow tables (k9s-like):
+  - `frozen=True` (leading columns only) stays in place while left/right scroll the rest;
+  - when the columns do not fit, `min_width` columns shrink first: a `crop=True` one straight
+    to its min_width (it cuts without an ellipsis, e.g. an 18-character org ID to its
+    15-character form), the others only as far as needed, the one with most room first;
+  - a column with `hide_below=N` is left out while the table is narrower than N cells (choose
+    the order columns drop in by their thresholds); the rest scroll under the frozen ones.
 - `Row(key, cells, sort_values=None)`: `cells` are `rich.text.Text` (style per cell, already
   cleaned of control characters by the caller; a `str` is shown literally, never parsed as
   markup). `sort_values` (one per column, any Sequence, may be lazy) are compared as given
   (case-fold strings yourself; None sorts last); without them the case-folded cell text is
   used.
+- `set_widths(widths, min_widths=None)`: new base (and shrink-to) widths by column key, e.g.
+  measured from the content by the screen (in its worker, not per frame).
 - `set_rows(rows)`: replace the rows (the screen filters its own list and hands the subset).
   The current sort is applied; the cursor stays on the same key when it is still there.
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
   (no re-sort, so rows do not jump under the cursor); unknown keys are ignored.
+- `resort()`: apply the current sort again (after `update_row`s changed sort values, e.g. when
+  a check has finished); the cursor stays on its key.
 - `sort_by(column_key, reverse=False)`, `cycle_sort()` (key `s`): header shows ▲/▼.
   `sort_column` / `sort_reverse` tell the current sort.
 - `toggle_selected(key=None)` (key `space`, cursor row by default), `select_keys(keys)`,
@@ -39,7 +50,7 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
 - Messages: `FastTable.RowHighlighted(table, key)` when the cursor lands on another row,
   `FastTable.RowSelected(table, key)` on enter (or a click on the cursor row),
   `FastTable.SelectionChanged(table, keys)` after space / select_keys / clear_selection.
-- Keys: up/down, pageup/pagedown, home/end, left/right (scroll), enter, space, s. The
+- Keys: up/down, pageup/pagedown, home/end, left/right (scroll by a column), enter, space, s. The
   screen's j/k reach `action_cursor_down` / `action_cursor_up`.
 - Component classes for styling: `fast-table--header`, `fast-table--cursor`,
   `fast-table--selected`, `fast-table--empty`.
@@ -47,8 +58,8 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
@@ -89,6 +100,10 @@ class Column:
     justify: Literal["left", "right"] = "left"
     sortable: bool = True
     grow: bool = False
+    frozen: bool = False
+    min_width: int | None = None
+    hide_below: int = 0
+    crop: bool = False
 
 
 @dataclass(slots=True)
@@ -219,13 +234,25 @@ class FastTable(ScrollView, can_focus=True):
         self._last_highlighted: str | None = None
         self._sort_column: str | None = None
         self._sort_reverse = False
-        self._widths: tuple[int, ...] = tuple(c.width for c in self._columns)
+        # (index, column, width) of the columns shown, left to right; frozen ones first.
+        self._layout: tuple[tuple[int, Column, int], ...] = ()
+        self._frozen_width = 0
+        self._set_layout(tuple((i, c, c.width) for i, c in enumerate(self._columns)))
         self._cache: LRUCache[str, Strip] = LRUCache(1024)
 
     # -- read-only views -------------------------------------------------------------------
     @property
     def columns(self) -> tuple[Column, ...]:
         return self._columns
+
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        """The columns drawn at the current width (hidden `hide_below` ones left out)."""
+        return tuple(column for _, column, _ in self._layout)
+
+    def column_width(self, key: str) -> int:
+        """The drawn width of a column (0 while it is hidden)."""
+        return next((w for _, c, w in self._layout if c.key == key), 0)
 
     @property
     def row_keys(self) -> list[str]:
@@ -283,6 +310,16 @@ class FastTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce_cursor()
 
+    def set_widths(self, widths: Mapping[str, int],
+                   min_widths: Mapping[str, int | None] | None = None) -> None:
+        """New base widths (and shrink-to widths) for the columns named; lays out again."""
+        least = min_widths or {}
+        self._columns = tuple(
+            replace(c, width=max(1, widths.get(c.key, c.width)),
+                    min_width=least.get(c.key, c.min_width))
+            for c in self._columns)
+        self._relayout()
+
     def update_row(self, key: str, cells: Sequence[Cell], sort_values: Sequence[Any] | None = None
                    ) -> None:
         """Replace one row's cells in place (no re-sort); repaint it if it is in view."""
@@ -294,6 +331,18 @@ class FastTable(ScrollView, can_focus=True):
             row.sort_values = sort_values
         self._cache.discard(key)
         self._refresh_key(key)
+
+    def resort(self) -> None:
+        """Sort again under the current order (sort values changed in place); the cursor
+        follows its key."""
+        if self._sort_column is None:
+            return
+        current = self.cursor_key
+        self._apply_sort()
+        index = self.row_index(current) if current is not None else None
+        self._cursor = index if index is not None else min(self._cursor, max(0, self.row_count - 1))
+        self._scroll_cursor_into_view()
+        self.refresh()
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort by a column (None: back to the order given to set_rows)."""
@@ -314,7 +363,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def cycle_sort(self) -> None:
         """`s`: first column ascending, descending, next column ascending, ... then none."""
-        sortable = [c.key for c in self._columns if c.sortable]
+        sortable = [c.key for c in self.shown_columns if c.sortable]
         if not sortable:
             return
         if self._sort_column is None:
@@ -413,6 +462,28 @@ class FastTable(ScrollView, can_focus=True):
     def action_cursor_end(self) -> None:
         self.move_cursor(self.row_count - 1)
 
+    def _scroll_stops(self) -> list[int]:
+        """The scroll_x values that put a column's left edge next to the frozen columns."""
+        stops: list[int] = []
+        position = MARKER_WIDTH if self.multi_select else 0
+        for _, column, width in self._layout:
+            if not column.frozen:
+                stops.append(max(0, position - self._frozen_width) if stops else 0)
+            position += width + 1
+        return stops
+
+    def action_scroll_right(self) -> None:
+        """`->`: one column further (k9s-like), not one cell."""
+        x = round(self.scroll_x)
+        limit = round(self.max_scroll_x)
+        target = next((stop for stop in self._scroll_stops() if stop > x), limit)
+        self.scroll_to(x=min(target, limit), animate=False)
+
+    def action_scroll_left(self) -> None:
+        x = round(self.scroll_x)
+        target = max((stop for stop in self._scroll_stops() if stop < x), default=0)
+        self.scroll_to(x=target, animate=False)
+
     def action_select_cursor(self) -> None:
         key = self.cursor_key
         if key is not None:
@@ -436,7 +507,8 @@ class FastTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            column = self._column_at(offset.x + round(self.scroll_x))
+            x = offset.x if offset.x < self._frozen_width else offset.x + round(self.scroll_x)
+            column = self._column_at(x)
             if column is not None and column.sortable:
                 same = column.key == self._sort_column
                 self.sort_by(column.key, reverse=same and not self._sort_reverse)
@@ -450,7 +522,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> Column | None:
         position = MARKER_WIDTH if self.multi_select else 0
-        for column, width in zip(self._columns, self._widths, strict=True):
+        for _, column, width in self._layout:
             if position <= x < position + width:
                 return column
             position += width + 1
@@ -459,22 +531,51 @@ class FastTable(ScrollView, can_focus=True):
     # -- layout ------------------------------------------------------------------------------
     def _content_width(self) -> int:
         marker = MARKER_WIDTH if self.multi_select else 0
-        return marker + sum(self._widths) + max(0, len(self._widths) - 1)
+        widths = [w for _, _, w in self._layout]
+        return marker + sum(widths) + max(0, len(widths) - 1)
 
     def _update_widths(self) -> None:
-        base = [c.width for c in self._columns]
-        growers = [i for i, c in enumerate(self._columns) if c.grow]
+        """Lay the columns out for the current width: hide, shrink, then grow (see Column)."""
+        available = self.scrollable_content_region.width
         marker = MARKER_WIDTH if self.multi_select else 0
-        natural = marker + sum(base) + max(0, len(base) - 1)
-        spare = self.scrollable_content_region.width - natural
+        shown = [i for i, c in enumerate(self._columns) if available >= c.hide_below]
+        base = {i: self._columns[i].width for i in shown}
+
+        def natural() -> int:
+            return marker + sum(base.values()) + max(0, len(base) - 1)
+
+        # Too wide: `crop` columns jump to their min_width (a partly cut ID would mislead),
+        # then the others give up a cell at a time, the one with the most room first.
+        for i in shown:
+            column = self._columns[i]
+            if column.crop and column.min_width is not None and natural() > available:
+                base[i] = min(base[i], column.min_width)
+        room = {i: base[i] - (self._columns[i].min_width or base[i]) for i in shown
+                if not self._columns[i].crop}
+        overflow = natural() - available
+        while overflow > 0:
+            i = max(room, key=room.__getitem__, default=None)
+            if i is None or room[i] <= 0:
+                break
+            base[i] -= 1
+            room[i] -= 1
+            overflow -= 1
+        growers = [i for i in shown if self._columns[i].grow]
+        spare = available - natural()
         if growers and spare > 0:
             share, extra = divmod(spare, len(growers))
             for n, i in enumerate(growers):
                 base[i] += share + (1 if n < extra else 0)
-        widths = tuple(base)
-        if widths != self._widths:
-            self._widths = widths
+        layout = tuple((i, self._columns[i], base[i]) for i in shown)
+        if layout != self._layout:
+            self._set_layout(layout)
             self._cache.clear()
+
+    def _set_layout(self, layout: tuple[tuple[int, Column, int], ...]) -> None:
+        self._layout = layout
+        frozen = [w for _, c, w in layout if c.frozen]
+        marker = MARKER_WIDTH if self.multi_select else 0
+        self._frozen_width = marker + sum(frozen) + len(frozen) if frozen else 0
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self._content_width(), self.row_count + 1)
@@ -483,6 +584,17 @@ class FastTable(ScrollView, can_focus=True):
         self._update_widths()
         self._update_virtual_size()
         self._scroll_cursor_into_view()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """The bar takes columns from the view without a Resize: lay the columns out again,
+        or a grown column keeps its width and the last column is cut off (the access
+        screen's right-aligned Age once showed nothing at all)."""
+        self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        self._update_widths()
+        self._update_virtual_size()
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -500,14 +612,15 @@ class FastTable(ScrollView, can_focus=True):
     def _render_cells(self, cells: Sequence[Cell], header: bool = False) -> list[Segment]:
         console = self.app.console
         segments: list[Segment] = []
-        for n, (column, width) in enumerate(zip(self._columns, self._widths, strict=True)):
-            if n:
+        for position, (n, column, width) in enumerate(self._layout):
+            if position:
                 segments.append(Segment(" "))
             cell = cells[n] if n < len(cells) else ""
             text = cell if isinstance(cell, Text) else Text(cell)
             if text.cell_len > width or "\n" in text.plain:
                 text = text.copy()
-                text.truncate(width, overflow="ellipsis")
+                text.truncate(width, overflow="crop" if column.crop and not header
+                              else "ellipsis")
                 if "\n" in text.plain:
                     text = Text(" ").join(text.split("\n"))
                     text.truncate(width, overflow="ellipsis")
@@ -526,7 +639,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def _header_strip(self) -> Strip:
         labels: list[Cell] = []
-        for column in self._columns:
+        for column in self._columns:  # one per column: _render_cells picks the shown ones
             label = column.label
             if column.key == self._sort_column:
                 label = f"{label}{'▼' if self._sort_reverse else '▲'}"
@@ -549,14 +662,21 @@ class FastTable(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
+    def _view(self, strip: Strip, width: int, style: Any) -> Strip:
+        """The part of a full-width line in view: frozen columns, then the scrolled rest."""
+        scroll_x = round(self.scroll_x)
+        frozen = min(self._frozen_width, width)
+        if not frozen or not scroll_x:
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        return Strip.join([strip.crop_extend(0, frozen, style),
+                           strip.crop_extend(frozen + scroll_x, scroll_x + width, style)])
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        scroll_x = round(self.scroll_x)
         base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("fast-table--header")
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, header
-                                                    ).apply_style(header)
+            return self._view(self._header_strip(), width, header).apply_style(header)
         if not self._order:
             if y == 2:
                 empty = Strip([Segment(f"  {self.empty_text}",
@@ -566,7 +686,7 @@ class FastTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
-        strip = self._row_strip(self._order[index]).crop_extend(scroll_x, scroll_x + width, None)
+        strip = self._view(self._row_strip(self._order[index]), width, None)
         strip = strip.apply_style(base)
         if index == self._cursor:
             cursor = self.get_component_rich_style("fast-table--cursor")
