@@ -262,6 +262,7 @@ class CalendarScreen(SavesExports, JustOnScreen):
         Binding("left_square_bracket", "month(-1)", "Prev month", key_display="["),
         Binding("right_square_bracket", "month(1)", "Next month", key_display="]"),
         Binding("m", "months", "Months"),
+        Binding("P", "push_ops", "Push operations"),
         Binding("x", "export_ics", "Export ICS"),
         Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -650,6 +651,14 @@ class CalendarScreen(SavesExports, JustOnScreen):
             count = len(record.get("requests") or [])
             self.notify(f"Read {count} push request(s) from the packaging org.", timeout=3)
         self.load()
+
+    def action_push_ops(self) -> None:
+        """`P`: plan, announce, schedule and watch a push upgrade (screens/push_ops.py)."""
+        # Start-up seam: the push screen imports push_ops (requests, simple-salesforce), which
+        # the calendar does not pay for until it is opened.
+        from juston_tui.screens.push_ops import PushOpsScreen
+
+        self.app.push_screen(PushOpsScreen())
 
     def action_toggle_grid(self) -> None:
         self.toggle_class("-alt")

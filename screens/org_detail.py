@@ -71,6 +71,17 @@ class CredentialsLoaded(Message):
         self.problem = problem
 
 
+class PushesLoaded(Message):
+    """The org's pushes (push_ops.history), or why they could not be read."""
+
+    def __init__(self, entries: list[Any], failed_twice: bool, error: str | None = None
+                 ) -> None:
+        super().__init__()
+        self.entries = entries
+        self.failed_twice = failed_twice
+        self.error = error
+
+
 def describe_credentials(org: Org, status: dict[str, bool] | None, problem: str | None,
                          snapshot: Snapshot | None) -> tuple[str, str, Text]:
     """(state, style, detail): set / missing / failing / unavailable, never a secret value."""
@@ -120,6 +131,7 @@ class OrgDetailScreen(JustOnSubScreen[None]):
         yield TitleBar()
         with VerticalScroll(id="detail-scroll"):
             yield Static(Text("Loading…"), id="detail-summary")
+            yield Static(id="detail-pushes")
             yield Static(id="detail-credentials")
             yield Static(id="detail-checks")
             yield Static(id="detail-history")
@@ -144,6 +156,23 @@ class OrgDetailScreen(JustOnSubScreen[None]):
         self.post_message(DetailLoaded(org, snapshot, history))
         if org is not None:
             self.load_credentials()
+            self.load_pushes()
+
+    @work(thread=True, exit_on_error=False, group="detail-pushes", exclusive=True,
+          name="reading the org's pushes")
+    def load_pushes(self) -> None:
+        """Its pushes and the rule of push_ops.history: failed its last two pushes."""
+        # push_ops reads the packaging org (requests, simple-salesforce): kept off the
+        # registry's start, only when an org's detail is open
+        from juston_tui.push_ops.history import failed_last_two, push_history
+
+        try:
+            entries = push_history(self.store, self.juston.get_credentials,
+                                   self.org_id, timeout=30.0).get(self.org_id, [])
+        except Exception as exc:  # no packaging org, offline, ...: a line, not a crash
+            self.post_message(PushesLoaded([], False, clean(str(exc), limit=200)))
+            return
+        self.post_message(PushesLoaded(entries, failed_last_two(entries)))
 
     @work(thread=True, exit_on_error=False, group="detail-credentials", exclusive=True,
           name="reading credentials state")
@@ -172,6 +201,26 @@ class OrgDetailScreen(JustOnSubScreen[None]):
         self.org, self.snapshot, self.history = event.org, event.snapshot, event.history
         self.sub_title = clean(event.org.name, limit=60)
         self.render_all()
+
+    @on(PushesLoaded)
+    def _pushes_loaded(self, event: PushesLoaded) -> None:
+        widget = self.query_one("#detail-pushes", Static)
+        if event.error:
+            widget.update(Text(f"Pushes: not read ({event.error})", style="dim"))
+            return
+        if not event.entries:
+            widget.update(Text(""))
+            return
+        text = Text()
+        if event.failed_twice:
+            text.append("! Failed its last two pushes: look before the next one\n",
+                        style="bold red")
+        last = event.entries[-1]
+        text.append(f"Pushes: {len(event.entries)} · last {last.version} "
+                    f"({last.start_utc:%Y-%m-%d}): {clean(last.outcome, limit=60)}")
+        if last.error_types:
+            text.append(f" ({', '.join(last.error_types)})")
+        widget.update(text)
 
     @on(CredentialsLoaded)
     def _credentials_loaded(self, event: CredentialsLoaded) -> None:

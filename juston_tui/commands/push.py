@@ -14,20 +14,17 @@ seven days ahead, and each write is kept in the store's audit (push_audit).
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import orjson
-
-from juston_tui.commands import Context, UserError, write_export
+from juston_tui.commands import Context, UserError
 from juston_tui.model import ValidationError, normalize_org_id
-from juston_tui.push_ops.plans import Plan, get_plan, save_plan
+from juston_tui.push_ops.plans import Plan, get_plan
 from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
-    from juston_tui.salesforce.connection import OrgConnection
     from juston_tui.salesforce.push_api import BatchProgress, PushRequestInfo
     from juston_tui.store import Store
 
@@ -162,50 +159,25 @@ def _load_plan(store: Store, plan_id: str) -> Plan:
 def run_plan(args: argparse.Namespace, ctx: Context) -> int:
     # Start-up seam: the planning code reads the packaging org (requests, simple-salesforce),
     # which no other command pays for at start-up.
-    from juston_tui.push_ops.packaging import read_packaging
-    from juston_tui.push_ops.planning import make_plan
-    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
-    from juston_tui.salesforce.errors import AccessError
-    from juston_tui.salesforce.settings import ProbeSettings
+    from juston_tui.push_ops.planning import PlanError, plan_push
 
     store = ctx.store(write=True)
     exclude = _exclusions(args)
     at = _parse_at(args.at, store) if args.at else None
-    namespace = ProbeSettings.for_store(store).namespace(args.product)
     try:
-        with packaging_connection(store, ctx.credentials(), timeout=args.timeout) as (org, conn):
-            packaging = read_packaging(conn, namespace)
-            only = _failed_orgs(conn, args.only_failed) if args.only_failed else None
-    except NoVendorOrg as exc:
+        plan, notes = plan_push(store, ctx.credentials(), product=args.product,
+                                version=args.version, at=at, pilot_share=args.pilot_share,
+                                exclude=exclude, only_failed=args.only_failed,
+                                timeout=args.timeout)
+    except PlanError as exc:
         raise UserError(str(exc)) from None
-    except AccessError as exc:
-        raise UserError(f"packaging org: {exc}") from None
-    draft = make_plan(store, packaging, product=args.product, packaging_org=org.org_id,
-                      version=args.version, at=at, pilot_share=args.pilot_share,
-                      exclude=exclude, only=only)
-    plan = save_plan(store, draft.plan)
-    for note in draft.notes:
+    for note in notes:
         print(f"juston-tui: note: {note}", file=ctx.err)
     if args.json:
         ctx.print_json(plan.to_doc())
         return 0
     print_plan(plan, ctx)
     return 0
-
-
-def _failed_orgs(conn: OrgConnection, request_id: str) -> tuple[str, frozenset[str]]:
-    # the Salesforce client (requests): only when an org is contacted
-    from juston_tui.salesforce.push_api import PushReader
-
-    try:
-        info = PushReader(conn).request(request_id)
-    except KeyError:
-        raise UserError(f"the packaging org has no push request {request_id}") from None
-    failed = frozenset(j.org_id for j in info.jobs if j.status == "Failed" and j.org_id)
-    if not failed:
-        raise UserError(f"no job of push request {request_id} failed ({info.status}); "
-                        "nothing to push again")
-    return f"did not fail in push request {request_id}", failed
 
 
 def print_plan(plan: Plan, ctx: Context) -> None:
@@ -238,8 +210,8 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
     # Start-up seam: scheduling talks to the packaging org (requests, simple-salesforce).
     from juston_tui.push_ops.scheduling import (
         ScheduleError,
+        dry_run,
         next_wave,
-        preview,
         schedule_wave,
     )
 
@@ -257,28 +229,13 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
     if not args.yes:
-        shown = preview(plan, wave)
-        out = ctx.out
+        shown = dry_run(plan, wave, args.max_failure_rate)
         print(f"dry run: nothing is sent (add --yes to schedule wave {wave.number} of "
-              f"{plan.id})", file=out)
-        print(f"1. POST sobjects/PackagePushRequest {_json(shown.request)}", file=out)
-        print(f"2. POST composite/tree/PackagePushJob: {len(shown.batches)} batch(es), "
-              f"{shown.org_count} org(s)", file=out)
-        for n, batch in enumerate(shown.batches, start=1):
-            print(f"   batch {n} ({len(batch)}): {' '.join(batch)}", file=out)
-        print("3. PATCH the request Status Pending (on failure: Status Canceled)", file=out)
-        print(f"wave {wave.number} ({wave.name}) starts {_local(wave.start_utc, plan.timezone)}"
-              f" ({_utc(wave.start_utc)})", file=out)
-        if shown.announcement:
-            print(f"juston-tui: note: --yes would be refused: {shown.announcement}",
-                  file=ctx.err)
-        earlier = [w for w in plan.waves if w.number < wave.number]
-        if earlier and earlier[-1].state != "scheduled":
-            print(f"juston-tui: note: --yes would be refused: wave {earlier[-1].number} comes "
-                  f"first (it is {earlier[-1].state})", file=ctx.err)
-        elif earlier:
-            print(f"juston-tui: note: --yes checks first that wave {earlier[-1].number} has "
-                  f"ended with a failure rate under {args.max_failure_rate:.0%}", file=ctx.err)
+              f"{plan.id})", file=ctx.out)
+        for line in shown.lines:
+            print(line, file=ctx.out)
+        for note in shown.notes:
+            print(f"juston-tui: note: {note}", file=ctx.err)
         return 0
 
     def progress(p: BatchProgress) -> None:
@@ -308,15 +265,17 @@ def run_schedule(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _json(value: object) -> str:
-    return orjson.dumps(value).decode()
-
-
 # -- announce ----------------------------------------------------------------------------------
 def run_announce(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
-    from juston_tui.push_ops.announce import compose, record_announcement
-    from juston_tui.push_ops.scheduling import ScheduleError, next_wave
+    from juston_tui.push_ops.announce import (
+        AnnounceError,
+        AnnouncementsExist,
+        gate_note,
+        record_announcement,
+        write_announcements,
+    )
+    from juston_tui.push_ops.scheduling import ScheduleError, next_wave  # (the same seam)
 
     store = ctx.store(write=True)
     plan = _load_plan(store, args.plan_id)
@@ -325,21 +284,16 @@ def run_announce(args: argparse.Namespace, ctx: Context) -> int:
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
     now = datetime.now(UTC)
-    messages = compose(store, plan, wave, sender=args.sender, now=now)
-    if not messages:
-        raise UserError(f"no eligible contacts are linked to the orgs of wave {wave.number}; "
-                        "nothing written, nothing recorded")
     folder = Path(args.out).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder} is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    targets = [folder / m.filename for m in messages]
-    existing = [t for t in targets if t.exists()]
-    if existing and not args.force:
-        raise UserError(f"{existing[0]} exists; add --force to replace "
-                        f"{'it' if len(existing) == 1 else f'the {len(existing)} files'}")
-    for target, message in zip(targets, messages, strict=True):
-        write_export(target, bytes(message.message), force=args.force)
+    try:
+        messages = write_announcements(store, plan, wave, folder, replace=args.force,
+                                       sender=args.sender, now=now)
+    except AnnounceError as exc:
+        raise UserError(str(exc)) from None
+    except AnnouncementsExist as exc:
+        many = len(exc.paths)
+        raise UserError(f"{exc.paths[0]} exists; add --force to replace "
+                        f"{'it' if many == 1 else f'the {many} files'}") from None
     recipients = sum(len(m.contacts) for m in messages)
     if args.send:
         # smtplib and the keyring: only when announcements are sent
@@ -359,8 +313,7 @@ def run_announce(args: argparse.Namespace, ctx: Context) -> int:
                             "not recorded") from None
         print(f"sent {sent} message(s) via {smtp.host}:{smtp.port}", file=ctx.out)
     record_announcement(store, plan.id, wave.number, now, recipients)
-    gate = ("ok" if wave.start_utc - now >= timedelta(days=7) else
-            "less than 7 days before the start: scheduling needs --override-announcement")
+    gate = gate_note(wave, now)
     print(f"wrote {len(messages)} message(s) to {recipients} recipient(s) in {folder}; wave "
           f"{wave.number} of {plan.id} announced {_utc(now)}, starts {_utc(wave.start_utc)} "
           f"({gate})", file=ctx.out)
@@ -483,8 +436,9 @@ def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
-    from juston_tui.push_ops.history import failed_last_two, org_history
-    from juston_tui.push_ops.plans import list_plans
+    from juston_tui.push_ops.history import failed_last_two, push_history
+    from juston_tui.push_ops.session import NoVendorOrg  # (the same seam)
+    from juston_tui.salesforce.errors import AccessError
 
     store = ctx.store()
     wanted = None
@@ -493,13 +447,12 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
             wanted = normalize_org_id(args.org_id)
         except ValidationError:
             raise UserError(f"{args.org_id[:30]!r} is not an org ID") from None
-    plans = list_plans(store)
-    if wanted:
-        plans = [p for p in plans if any(wanted in w.org_ids for w in p.waves)]
-    ids = [w.request_id for p in plans for w in p.waves if w.request_id]
-    history = org_history(plans, _read_requests(store, ctx, ids, args.timeout))
-    if wanted:
-        history = {wanted: history.get(wanted, [])}
+    try:
+        history = push_history(store, ctx.credentials, wanted, timeout=args.timeout)
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
     if args.json:
         ctx.print_json({org_id: {"failed_last_two": failed_last_two(entries), "pushes": [{
             "plan_id": e.plan_id, "wave": e.wave, "version": e.version,

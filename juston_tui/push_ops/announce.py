@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from juston_tui.model import Contact, Org
@@ -30,13 +31,15 @@ from juston_tui.schedule import (
     load_view,
     zone_named,
 )
+from juston_tui.store import atomic_write_bytes
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.store import Store
 
-__all__ = ["DEFAULT_ACTIONS", "SENDER_KEY", "Announcement", "calendar_actions",
-           "compose", "record_announcement"]
+__all__ = ["DEFAULT_ACTIONS", "SENDER_KEY", "AnnounceError", "Announcement",
+           "AnnouncementsExist", "calendar_actions", "compose", "gate_note",
+           "record_announcement", "write_announcements"]
 
 SENDER_KEY = "push_mail_sender"  # store setting: the From of announcements
 DEFAULT_SENDER = "JustOn Support <support@juston.invalid>"
@@ -154,3 +157,53 @@ def record_announcement(store: Store, plan_id: str, number: int, when: datetime,
     """The wave was announced at `when` (the 7-day gate of scheduling reads this)."""
     return update_wave(store, plan_id, number, announced_at=stamp(when),
                        announcement_recipients=recipients)
+
+
+class AnnouncementsExist(Exception):
+    """Some of the .eml files are there already (never replaced unasked)."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        super().__init__(f"{paths[0]} exists")
+        self.paths = tuple(paths)
+
+
+class AnnounceError(Exception):
+    """Nothing to announce, or the folder cannot be written: one line."""
+
+
+def write_announcements(store: Store, plan: Plan, wave: Wave, folder: Path, *,
+                        replace: bool = False, sender: str | None = None,
+                        now: datetime | None = None) -> list[Announcement]:
+    """Compose the wave's messages and write them to `folder` as .eml (atomically, 0600);
+    AnnouncementsExist when a file is there and `replace` is not given. Not recorded:
+    `record_announcement` does (after sending, when they are sent)."""
+    messages = compose(store, plan, wave, sender=sender, now=now)
+    if not messages:
+        raise AnnounceError(f"no eligible contacts are linked to the orgs of wave "
+                            f"{wave.number}; nothing written, nothing recorded")
+    folder = folder.expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise AnnounceError(f"{folder} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AnnounceError(f"cannot make {folder}: {exc.strerror or exc}") from None
+    targets = [folder / m.filename for m in messages]
+    existing = [t for t in targets if t.exists()]
+    if existing and not replace:
+        raise AnnouncementsExist(existing)
+    for target, message in zip(targets, messages, strict=True):
+        try:
+            atomic_write_bytes(target, bytes(message.message), overwrite=replace)
+        except FileExistsError:  # appeared meanwhile
+            raise AnnouncementsExist([target]) from None
+        except OSError as exc:
+            raise AnnounceError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return messages
+
+
+def gate_note(wave: Wave, now: datetime) -> str:
+    """Whether an announcement made `now` opens the 7-day gate of scheduling."""
+    if wave.start_utc - now >= timedelta(days=ANNOUNCEMENT_DAYS):
+        return "ok"
+    return ("less than 7 days before the start: scheduling needs --override-announcement")

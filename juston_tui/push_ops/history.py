@@ -7,18 +7,24 @@ packaging org says about the requests (PushRequestInfo: job statuses and errors)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from juston_tui.push_ops.plans import Plan, Wave
+from juston_tui.push_ops.plans import Plan, Wave, list_plans
 from juston_tui.push_ops.scheduling import failure_rate
-from juston_tui.salesforce.push_api import PushRequestInfo
+from juston_tui.push_ops.session import packaging_connection
+from juston_tui.salesforce.push_api import PushReader, PushRequestInfo
 from juston_tui.schedule import zone_named
 from juston_tui.text import clean
 
-__all__ = ["HistoryEntry", "failed_last_two", "org_history", "report_markdown"]
+if TYPE_CHECKING:
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.store import Store
+
+__all__ = ["HistoryEntry", "failed_last_two", "org_history", "push_history",
+           "report_markdown"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,27 @@ def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
     for entries in out.values():
         entries.sort(key=lambda e: (e.start_utc, e.plan_id))
     return out
+
+
+def push_history(store: Store, credentials: Callable[[], CredentialStore],
+                 org_id: str | None = None, *, timeout: float = 60.0
+                 ) -> dict[str, list[HistoryEntry]]:
+    """org id -> its pushes (of one org, when given), the requests read from the packaging
+    org; no request to read (the org was in no scheduled wave): no connection and no
+    credentials (`credentials` is called only then).
+    NoVendorOrg or AccessError when the packaging org cannot be read."""
+    plans = list_plans(store)
+    if org_id is not None:
+        plans = [p for p in plans if any(org_id in w.org_ids for w in p.waves)]
+    ids = [w.request_id for p in plans for w in p.waves if w.request_id]
+    infos: dict[str, PushRequestInfo] = {}
+    if ids:
+        with packaging_connection(store, credentials(), timeout=timeout) as (_org, conn):
+            infos = PushReader(conn).requests(ids)
+    history = org_history(plans, infos)
+    if org_id is not None:
+        return {org_id: history.get(org_id, [])}
+    return history
 
 
 def failed_last_two(entries: Sequence[HistoryEntry]) -> bool:

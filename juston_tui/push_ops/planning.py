@@ -23,11 +23,21 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from juston_tui.model import Org, ValidationError
 from juston_tui.push_ops.audit import current_user
-from juston_tui.push_ops.packaging import PackageVersion, PackagingState, Subscriber
-from juston_tui.push_ops.plans import Excluded, Plan, PlanOrg, Wave, stamp
+from juston_tui.push_ops.packaging import (
+    PackageVersion,
+    PackagingState,
+    Subscriber,
+    read_packaging,
+)
+from juston_tui.push_ops.plans import Excluded, Plan, PlanOrg, Wave, save_plan, stamp
+from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
+from juston_tui.salesforce.errors import AccessError
+from juston_tui.salesforce.push_api import PushReader
+from juston_tui.salesforce.settings import ProbeSettings
 from juston_tui.schedule import (
     ANNOUNCEMENT_DAYS,
     blackout_reason,
@@ -43,7 +53,12 @@ from juston_tui.schedule.settings import ScheduleSettings
 from juston_tui.store import Store
 from juston_tui.text import clean
 
-__all__ = ["TEST_ORG_TAG", "PlanDraft", "exclusion_reason", "make_plan", "slots_after"]
+if TYPE_CHECKING:
+    from juston_tui.credentials import CredentialStore
+    from juston_tui.salesforce.connection import OrgConnection
+
+__all__ = ["TEST_ORG_TAG", "PlanDraft", "PlanError", "exclusion_reason", "failed_orgs",
+           "make_plan", "plan_push", "slots_after"]
 
 TEST_ORG_TAG = "vendor-test"  # the vendor's own test orgs: pushed in the first wave
 _HORIZON_MONTHS = 12
@@ -207,3 +222,42 @@ def make_plan(store: Store, packaging: PackagingState, *, product: str,
         exclusions=tuple({"org_id": k, "reason": v} for k, v in sorted(exclude.items())),
         pilot_share=pilot_share)
     return PlanDraft(plan, tuple(notes))
+
+
+class PlanError(Exception):
+    """Planning could not read the packaging org, or had nothing to plan: one line."""
+
+
+def failed_orgs(conn: OrgConnection, request_id: str) -> tuple[str, frozenset[str]]:
+    """(the reason for the others, the orgs whose job failed in `request_id`): a re-push."""
+    try:
+        info = PushReader(conn).request(request_id)
+    except KeyError:
+        raise PlanError(f"the packaging org has no push request {request_id}") from None
+    failed = frozenset(j.org_id for j in info.jobs if j.status == "Failed" and j.org_id)
+    if not failed:
+        raise PlanError(f"no job of push request {request_id} failed ({info.status}); "
+                        "nothing to push again")
+    return f"did not fail in push request {request_id}", failed
+
+
+def plan_push(store: Store, credentials: CredentialStore, *, product: str,
+              version: str | None = None, at: datetime | None = None,
+              pilot_share: float = 0.2, exclude: Mapping[str, str] | None = None,
+              only_failed: str | None = None, timeout: float = 60.0
+              ) -> tuple[Plan, tuple[str, ...]]:
+    """Read the packaging org, make the plan and store it: (the stored plan, notes).
+    `push plan` and the push operations screen both run this."""
+    namespace = ProbeSettings.for_store(store).namespace(product)
+    try:
+        with packaging_connection(store, credentials, timeout=timeout) as (org, conn):
+            packaging = read_packaging(conn, namespace)
+            only = failed_orgs(conn, only_failed) if only_failed else None
+    except NoVendorOrg as exc:
+        raise PlanError(str(exc)) from None
+    except AccessError as exc:
+        raise PlanError(f"packaging org: {exc}") from None
+    draft = make_plan(store, packaging, product=product, packaging_org=org.org_id,
+                      version=version, at=at, pilot_share=pilot_share, exclude=exclude,
+                      only=only)
+    return save_plan(store, draft.plan), tuple(draft.notes)

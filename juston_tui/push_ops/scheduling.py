@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from juston_tui.model import ValidationError
 from juston_tui.push_ops.audit import current_user, record_write
 from juston_tui.push_ops.plans import Plan, Wave, get_plan, parse_stamp, stamp, update_wave
@@ -34,15 +36,16 @@ from juston_tui.salesforce.push_api import (
     PushReader,
     PushWriter,
 )
-from juston_tui.schedule import ANNOUNCEMENT_DAYS
+from juston_tui.schedule import ANNOUNCEMENT_DAYS, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.salesforce.connection import OrgConnection
     from juston_tui.store import Store
 
-__all__ = ["DEFAULT_MAX_FAILURE_RATE", "Preview", "ScheduleError", "ScheduleResult",
-           "announcement_problem", "failure_rate", "next_wave", "preview", "schedule_wave"]
+__all__ = ["DEFAULT_MAX_FAILURE_RATE", "DryRun", "Preview", "ScheduleError", "ScheduleResult",
+           "announcement_problem", "dry_run", "failure_rate", "next_wave", "preview",
+           "schedule_wave"]
 
 DEFAULT_MAX_FAILURE_RATE = 0.1
 
@@ -115,6 +118,43 @@ def preview(plan: Plan, wave: Wave) -> Preview:
     ids = wave.org_ids
     batches = tuple(tuple(ids[i:i + BATCH_SIZE]) for i in range(0, len(ids), BATCH_SIZE))
     return Preview(plan.id, wave.number, body, batches, len(ids), announcement_problem(wave))
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What `schedule` would send, as lines (`lines`), and why it would be refused or what it
+    checks first (`notes`): `push schedule` without --yes and the screen's dry run."""
+
+    lines: tuple[str, ...]
+    notes: tuple[str, ...]
+    preview: Preview
+
+
+def dry_run(plan: Plan, wave: Wave,
+            max_failure_rate: float = DEFAULT_MAX_FAILURE_RATE) -> DryRun:
+    """Exactly what scheduling `wave` would send, touching nothing."""
+    shown = preview(plan, wave)
+    zone = zone_named(plan.timezone)
+    local = wave.start_utc.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    utc = wave.start_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"1. POST sobjects/PackagePushRequest {orjson.dumps(shown.request).decode()}",
+             f"2. POST composite/tree/PackagePushJob: {len(shown.batches)} batch(es), "
+             f"{shown.org_count} org(s)"]
+    lines += [f"   batch {n} ({len(batch)}): {' '.join(batch)}"
+              for n, batch in enumerate(shown.batches, start=1)]
+    lines += ["3. PATCH the request Status Pending (on failure: Status Canceled)",
+              f"wave {wave.number} ({clean(wave.name, limit=60)}) starts {local} ({utc})"]
+    notes = []
+    if shown.announcement:
+        notes.append(f"--yes would be refused: {shown.announcement}")
+    earlier = [w for w in plan.waves if w.number < wave.number]
+    if earlier and earlier[-1].state != "scheduled":
+        notes.append(f"--yes would be refused: wave {earlier[-1].number} comes first (it is "
+                     f"{earlier[-1].state})")
+    elif earlier:
+        notes.append(f"--yes checks first that wave {earlier[-1].number} has ended with a "
+                     f"failure rate under {max_failure_rate:.0%}")
+    return DryRun(tuple(lines), tuple(notes), shown)
 
 
 def failure_rate(counts: dict[str, int]) -> float:

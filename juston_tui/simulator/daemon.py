@@ -187,6 +187,8 @@ def serve(folder: Path, *, idle: float, stop: threading.Event) -> int:
             sim.restore_push_state(saved)
         except ValueError as exc:
             _set_aside(folder / PUSH_STATE, f"does not fit ({exc})")
+    else:  # a first start: the demo shows a push mid-flight (saved from the next change on)
+        sim.seed_demo_push()
     sim.on_push_change = _PushSaver(sim, folder / PUSH_STATE)
     instance = secrets.token_hex(8)
     try:

@@ -39,8 +39,8 @@ from .soql_parse import parse_datetime
 if TYPE_CHECKING:
     from .server import Simulator
 
-__all__ = ["FAILURES", "PUSH_OBJECTS", "STATE_FORMAT", "PushEngine", "PushFailure",
-           "as_datetime", "canonical_status"]
+__all__ = ["DEMO_WAVES", "FAILURES", "PUSH_OBJECTS", "STATE_FORMAT", "PushEngine", "PushFailure",
+           "as_datetime", "canonical_status", "demo_request_id"]
 
 PUSH_OBJECTS = ("PackagePushRequest", "PackagePushJob", "PackagePushError")
 REQUEST_STATES = ("Created", "Pending", "In Progress", "Succeeded", "Failed", "Canceled")
@@ -48,6 +48,9 @@ ENDED = ("Succeeded", "Failed", "Canceled")
 LANES = 20
 STATE_FORMAT = 1
 # The namespace's key in SimOrg.extra for "the installed version" (scenarios._DEMO facts).
+# The demo's push mid-flight (Simulator.seed_demo_push, demo/pushes.py): request keys of its
+# two waves, the first ended a week ago with a failure, the second running now.
+DEMO_WAVES = ("demo_wave_1", "demo_wave_2")
 _EXTRA_KEY = {"ONB2": "billing", "JOCM": "cash"}
 
 
@@ -117,6 +120,12 @@ class _Plan:
     start: datetime
     end: datetime
     failure: str | None
+
+
+def demo_request_id(key: str) -> str:
+    """The id of a request the demo seeds (PushEngine.seed_request): the demo's push plan
+    (juston_tui/demo/pushes.py) finds its waves' requests by it."""
+    return make_id("0DV", f"push|{key}")
 
 
 def _id15(value: Any) -> str:
@@ -386,6 +395,50 @@ class PushEngine:
         if error_type is not None and error_type not in FAILURES:
             raise ValueError(f"unknown ErrorType {error_type!r}; known: {', '.join(FAILURES)}")
         self._outcomes[_id15(org_key)] = error_type
+
+    # ------------------------------------------------------------------ the demo's push
+    def seed_request(self, key: str, version: str, start: datetime, now: datetime,
+                     jobs: list[tuple[str, str | None]], *, runs_until: datetime | None = None
+                     ) -> str:
+        """A request as if it had been scheduled for `start` (before `now`): every job ended
+        (its ErrorType, or None: Succeeded) an hour later, or, with `runs_until`, still In
+        Progress until then (the clock ends it). Returns its id (demo_request_id(key))."""
+        db = self.db()
+        assert db is not None
+        request_id = demo_request_id(key)
+        running = runs_until is not None
+        end = start + timedelta(hours=1)
+        request = {"Id": request_id, "PackageVersionId": version,
+                   "ScheduledStartTime": sf_datetime(start),
+                   "Status": "In Progress" if running else "Succeeded",
+                   "StartTime": sf_datetime(start), "EndTime": None, "DurationSeconds": None}
+        db.add("PackagePushRequest", request, start - timedelta(days=1))
+        request = db.get("PackagePushRequest", request_id) or request
+        self._pending_at[_id15(request_id)] = start
+        for n, (org_key, failure) in enumerate(jobs):
+            job = {"Id": make_id("0DX", f"job|{key}|{org_key}"),
+                   "PackagePushRequestId": request_id, "SubscriberOrganizationKey": org_key,
+                   "Status": "In Progress" if running else "Pending", "StartTime": None,
+                   "EndTime": None, "DurationSeconds": None}
+            db.add("PackagePushJob", job, start - timedelta(days=1))
+            job = db.get("PackagePushJob", str(job["Id"])) or job
+            self._index_job(job)
+            plan = _Plan(start + timedelta(minutes=2 * n),
+                         runs_until or start + timedelta(minutes=2 * n + 7), failure)
+            self._plans[_id15(job["Id"])] = plan
+            if running:
+                job["StartTime"] = sf_datetime(plan.start)
+            else:
+                self._finish(request, job, plan)
+        if running:
+            self._active.add(_id15(request_id))
+        else:
+            failed = all(j["Status"] == "Failed" for j in self.jobs(request_id))
+            request["Status"] = "Failed" if failed and jobs else "Succeeded"
+            request["EndTime"] = sf_datetime(end)
+            request["DurationSeconds"] = int((end - start).total_seconds())
+        self.dirty = True
+        return request_id
 
     # ------------------------------------------------------------------ persistence
     def export_state(self) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from . import oauth, rest, soap
 from .clock import SimClock
 from .data import OrgData, build_org_data, released_versions
 from .faults import HANG_SECONDS, Fault, FaultBook
-from .push import PushEngine
+from .push import DEMO_WAVES, PushEngine
 from .rest import Cursors
 from .scenarios import API_MAX, SimOrg, Version, make_org, make_org_id, scenario_set_orgs
 from .transport import (
@@ -327,6 +327,36 @@ class Simulator:
                 return False
             self._tree_glitches -= 1
             return True
+
+    def seed_demo_push(self) -> list[str]:
+        """The demo's push mid-flight (its daemon, on a first start): ONB2's current release
+        pushed to the orgs registered for push upgrades in two waves. Wave 1 (the sandboxes
+        with a push ticket and the orgs whose last push failed, which fail again) ran a week
+        ago; wave 2 (the other production orgs) started 25 minutes ago and runs for hours.
+        Returns the two request ids (push.DEMO_WAVES)."""
+        vendor = self.vendor_org
+        if vendor is None:
+            return []
+        now = self.now
+        orgs = [o for o in self.orgs if not o.spec.vendor and o.extra.get("push") ==
+                "registered" and (o.kind == "production" or o.extra.get("sandbox_ticket"))]
+        first = [o for o in orgs if o.kind == "sandbox" or o.extra.get("last_push_failed")]
+        second = [o for o in orgs if o not in first] or first[-1:]
+        first = [o for o in first if o not in second]
+        target = simdata.version_id("ONB2", released_versions("ONB2")[-1])
+        week_ago = (now - timedelta(days=8)).replace(minute=0, second=0, microsecond=0)
+        with self.lock:
+            ids = [
+                self.push.seed_request(DEMO_WAVES[0], target, week_ago, now, [
+                    (o.org_id, "ApexTestFailure" if o.extra.get("last_push_failed") else None)
+                    for o in first]),
+                self.push.seed_request(DEMO_WAVES[1], target,
+                                       now - timedelta(minutes=25), now,
+                                       [(o.org_id, None) for o in second],
+                                       runs_until=now + timedelta(hours=3)),
+            ]
+        self._push_changed()
+        return ids
 
     def push_state(self) -> dict[str, Any]:
         """What the push API created or changed (requests, jobs, errors, upgraded versions),

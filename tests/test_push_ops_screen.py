@@ -1,0 +1,255 @@
+"""The push operations screen (the calendar's `P`) against the simulator's packaging org (real
+HTTPS on 127.0.0.1), keys only, at 80x24: plan, dry run (nothing sent), schedule with the
+version typed (read-only refuses), announcements without overwriting unasked, status, abort."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_push_cli import NO_SANDBOX, World, announce_directly, audit, make_plan, run, saved
+from test_push_cli import w as push_world
+from ui_helpers import make_app, screen_text, settle, type_text
+
+from juston_tui.push_ops.plans import list_plans, update_wave
+from juston_tui.push_ops.session import packaging_connection
+from juston_tui.salesforce.push_api import PushWriter
+from juston_tui.store import Store
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def w(tmp_path: Path) -> Iterator[World]:
+    """The world of the push CLI tests (simulator, registered orgs, contacts, checks)."""
+    yield from push_world.__wrapped__(tmp_path)
+
+
+def detail(app: Any) -> str:
+    """The whole detail pane (it scrolls at 80x24), as plain text."""
+    return str(app.screen.query_one("#pushops-detail").content)
+
+
+def plan_count(w: World) -> int:
+    store = w.store()
+    try:
+        return len(list_plans(store))
+    finally:
+        store.close()
+
+
+async def open_push_ops(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("P")
+    await settle(pilot)
+    assert pilot.app.screen.__class__.__name__ == "PushOpsScreen"
+
+
+def app_for(w: World, *, read_only: bool = False) -> Any:
+    store = Store.open(w.db, read_only=read_only)
+    return make_app(store, credentials=w.creds, read_only=read_only, start_mode="calendar")
+
+
+async def test_calendar_P_plans_a_push_and_shows_its_waves(w: World, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        text = screen_text(app)
+        assert "No push plans yet" in text
+        assert "New plan" in text and "Schedule" in text  # the key bar at 80 columns
+        await pilot.press("n")
+        await settle(pilot)
+        assert plan_count(w) == 1
+        text = screen_text(app)
+        assert "1 push plan(s)" in text and "Planned." in text
+        assert "wave 1 sandboxes and test orgs: 1 org(s), planned" in text
+        assert "left out" in text and "wave 3 the rest" in text
+        assert "Announcements folder (f)" in text  # the path field is visible at 80x24
+        shown = detail(app)
+        assert "Gates: announcement: wave 1 was never announced" in shown
+        assert "x not registered in juston-tui" in shown
+        assert "x sandbox without a push ticket" in shown
+
+
+async def test_dry_run_shows_what_would_be_sent_and_sends_nothing(w: World) -> None:
+    plan = make_plan(w, 10)
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        shown = detail(app)
+        assert "Dry run: nothing is sent" in shown
+        assert "POST sobjects/PackagePushRequest" in shown and plan["version_id"] in shown
+        assert "batch 1 (" in shown and plan["waves"][0]["orgs"][0]["org_id"] in shown
+        assert "--yes would be refused: wave 1 was never announced" in shown
+        assert "Dry run of wave 1" in screen_text(app)
+    assert audit(w) == []
+    assert saved(w, plan["id"]).wave(1).state == "planned"
+
+
+async def test_schedule_asks_for_the_version_then_status_and_abort(w: World) -> None:
+    plan = make_plan(w, 10)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2, 3)
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "Type the version" in screen_text(app)
+        await type_text(pilot, "9.9")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "nothing was scheduled" in screen_text(app)
+        assert audit(w) == []
+        await pilot.press(*["backspace"] * 3)
+        await type_text(pilot, plan["version"])
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        wave = saved(w, plan["id"]).wave(1)
+        assert wave.state == "scheduled" and wave.request_id
+        assert [a["action"] for a in audit(w)] == ["create_request", "insert_jobs", "start"]
+        assert "Scheduled: request" in detail(app)
+        await pilot.press("t")
+        await settle(pilot)
+        shown = detail(app)
+        assert f"Request {wave.request_id}: Pending" in shown and "Pending" in shown
+        await pilot.press("x")
+        await settle(pilot)
+        assert "Abort push request" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        assert "canceled (it was Pending" in detail(app)
+        assert saved(w, plan["id"]).wave(1).state == "canceled"
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert "Not aborted: can't abort" in detail(app)
+        assert [a["action"] for a in audit(w)][-1] == "cancel"
+
+
+async def test_the_gates_are_explained_and_the_announcement_gate_needs_a_reason(
+        w: World) -> None:
+    plan = make_plan(w, 10)
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("down")  # wave 2: waits for wave 1
+        await settle(pilot)
+        assert "wave 1 must have ended with a failure rate under 10%" in detail(app)
+        await pilot.press("up", "s")
+        await settle(pilot)
+        assert "Announcement gate: wave 1 was never announced" in screen_text(app)
+        await pilot.press("tab")  # past the reason: the version alone is not enough
+        await type_text(pilot, plan["version"])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "give a reason" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert audit(w) == []
+
+
+async def test_read_only_refuses_to_schedule_plan_announce_or_abort(w: World) -> None:
+    plan = make_plan(w, 10)
+    announce_directly(w, plan["id"], datetime.now(UTC) - timedelta(days=1), 1)
+    app = app_for(w, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        text = screen_text(app)
+        assert "Schedule" not in text and "New plan" not in text and "Dry run" in text
+        await pilot.press("s")
+        await settle(pilot)
+        assert "Type the version" not in screen_text(app)
+        await pilot.press("n", "w", "x")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert "Dry run: nothing is sent" in detail(app)
+    assert audit(w) == [] and plan_count(w) == 1
+    assert saved(w, plan["id"]).wave(1).state == "planned"
+
+
+async def test_announcements_are_written_and_never_replaced_unasked(
+        w: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = make_plan(w, 10)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "push-announcements"
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        files = sorted(folder.glob("*.eml"))
+        assert files and "Wrote " in detail(app) and "recipient(s)" in detail(app)
+        assert saved(w, plan["id"]).wave(1).announced_at is not None
+        files[0].write_bytes(b"kept")
+        await pilot.press("w")
+        await settle(pilot)
+        assert "Keep it (n)" in screen_text(app)  # ask_to_replace: never replaced unasked
+        await pilot.press("n")
+        await settle(pilot)
+        assert files[0].read_bytes() == b"kept"
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert files[0].read_bytes() != b"kept"
+
+
+async def test_a_request_stuck_in_created_is_flagged_with_its_one_key_abort(w: World) -> None:
+    plan = make_plan(w, 10)
+    store = w.store()
+    try:  # a request left in Created (as `sf` leaves one when inserting the jobs fails)
+        with packaging_connection(store, w.creds) as (_org, conn):
+            orphan = PushWriter(conn).create_request(plan["version_id"])
+        update_wave(store, plan["id"], 1, request_id=orphan, state="scheduled")
+    finally:
+        store.close()
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        shown = detail(app)
+        assert f"Request {orphan}: Created" in shown and "! stuck in Created" in shown
+        assert "x: abort it" in shown
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert "canceled (it was Created" in detail(app)
+
+
+async def test_the_org_detail_flags_an_org_that_failed_its_last_two_pushes(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    for days in (10, 20):
+        plan = make_plan(w, days, "--pilot-share", "0", *NO_SANDBOX)
+        announce_directly(w, plan["id"], datetime.now(UTC), 1)
+        assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+        w.sim.advance(timedelta(days=11))
+    code, out, _err = run(w, "push", "history", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc[bad]["failed_last_two"]
+    good = next(o for o, h in doc.items()  # upgraded by the first: not in the second
+                if [p["outcome"] for p in h["pushes"]] == ["Succeeded"])
+    app = make_app(Store.open(w.db), credentials=w.creds)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for org_id, flagged, pushes in ((bad, True, 2), (good, False, 1)):
+            app.screen.query_one("#registry-table").move_to_key(org_id)
+            await pilot.press("enter")
+            await settle(pilot)
+            text = screen_text(app)
+            assert type(app.screen).__name__ == "OrgDetailScreen"
+            assert f"Pushes: {pushes} · last 2.80.2" in text
+            assert ("! Failed its last two pushes" in text) is flagged
+            await pilot.press("escape")
+            await settle(pilot)
