@@ -39,6 +39,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jaraco.classes import properties
 from keyring.errors import PasswordDeleteError
 from keyrings.cryptfile.cryptfile import CryptFileKeyring
@@ -111,14 +113,34 @@ class SharedSaltCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
     def encrypt(self, password: bytes, assoc: bytes | None = None) -> bytes:
         """As CryptFileKeyring.encrypt, with the file's salt instead of a fresh one."""
         salt = self._file_salt or os.urandom(16)
-        cipher = self._create_cipher(self.keyring_key, salt)
-        if assoc is not None:
-            cipher.update(assoc)
-        data, mac = cipher.encrypt_and_digest(password)
-        fields = {"salt": salt, "data": data, "mac": mac, "nonce": cipher.nonce}
+        if self.aesmode == "GCM":
+            # cryptography's AES-GCM: the same cipher as pycryptodome's, ~20x faster to set
+            # up per entry (16-byte nonce and tag, as keyrings.cryptfile writes them).
+            nonce = os.urandom(16)
+            sealed = AESGCM(self._derive(self.keyring_key, salt)).encrypt(nonce, password, assoc)
+            data, mac = sealed[:-16], sealed[-16:]
+        else:  # pragma: no cover - files made by juston-tui and by default are GCM
+            cipher = self._create_cipher(self.keyring_key, salt)
+            if assoc is not None:
+                cipher.update(assoc)
+            data, mac = cipher.encrypt_and_digest(password)
+            nonce = cipher.nonce
+        fields = {"salt": salt, "data": data, "mac": mac, "nonce": nonce}
         return json.dumps(
             {name: base64.encodebytes(value).decode()[:-1] for name, value in fields.items()}
         ).encode()
+
+    def decrypt(self, password_encrypted: bytes, assoc: bytes | None = None) -> bytes:
+        """As CryptFileKeyring.decrypt (ValueError when the key or the data is wrong)."""
+        fields = {name: base64.decodebytes(value.encode())
+                  for name, value in json.loads(password_encrypted.decode()).items()}
+        if self.aesmode != "GCM" or len(fields.get("mac", b"")) != 16:  # pragma: no cover
+            return bytes(super().decrypt(password_encrypted, assoc))
+        key = self._derive(self.keyring_key, fields["salt"])
+        try:
+            return AESGCM(key).decrypt(fields["nonce"], fields["data"] + fields["mac"], assoc)
+        except InvalidTag:
+            raise ValueError("MAC check failed") from None
 
     # -- the parsed file ---------------------------------------------------------------------
     def _index(self) -> configparser.RawConfigParser:
