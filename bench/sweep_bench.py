@@ -110,6 +110,7 @@ def main() -> int:
         save_errors = len(snaps.save_errors) + len(seq.save_errors)
         if store is not None:
             errors += save_errors
+            print(f"store: {snaps.saved} snapshots saved in {snaps.writes} writes")
             if snaps.saved != n:
                 print(f"saved {snaps.saved} of {n} snapshots")
                 errors += 1
@@ -142,7 +143,8 @@ def main() -> int:
     print(json.dumps({"bench": "sweep", "orgs": n, "keyring": args.keyring,
                       "store": bool(args.store), "ratio_to_ideal": round(ratio, 3),
                       "wall_s": round(wall, 2), "ideal_s": round(ideal, 2),
-                      "round_trips_per_org": round(trips, 2), "errors": errors}))
+                      "round_trips_per_org": round(trips, 2), "errors": errors,
+                      "store_writes": snaps.writes if store is not None else 0}))
     return 0 if ok else 1
 
 
