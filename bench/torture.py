@@ -10,6 +10,8 @@ What must hold, or the run fails (exit 1) with what broke:
 - kills: a store writer SIGKILLed at random instants (mixed writes: single documents, field
   patches and multi-document transactions) never leaves a store that fails to open, and every
   write it acknowledged is there afterwards;
+- sweep kills: a batched sweep SIGKILLed at random instants loses no snapshot whose batch it
+  acknowledged, and has at most one batch on disk it had not acknowledged yet;
 - editors: two processes writing at once lose nothing, also when both change different
   fields of the same org (a watcher sees no field go back to an older value);
 - faults: a random sequence of simulator faults (latency, hang, expire_session,
@@ -101,8 +103,10 @@ def _read_all(fd: int) -> bytes:
 
 
 def _kill_at_random(ctx: Any, target: Callable[..., None], args: tuple[Any, ...],
-                    rng: random.Random, *, after_first_ack: bool = False) -> list[bytes]:
-    """Start `target(*args, ack_fd)` in a child, SIGKILL it 0-80 ms later; its acknowledgements.
+                    rng: random.Random, *, after_first_ack: bool = False,
+                    max_delay: float = 0.08) -> list[bytes]:
+    """Start `target(*args, ack_fd)` in a child, SIGKILL it 0-80 ms (`max_delay`) later; its
+    acknowledgements.
 
     `after_first_ack`: the 0-80 ms start once the child acknowledged its first write, so a
     loaded machine (a child still opening the store) cannot make a trial without any write.
@@ -120,7 +124,7 @@ def _kill_at_random(ctx: Any, target: Callable[..., None], args: tuple[Any, ...]
             if not chunk:
                 break
             first += chunk
-    time.sleep(rng.uniform(0.0, 0.08))
+    time.sleep(rng.uniform(0.0, max_delay))
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
     acks = (first + _read_all(r)).split()
@@ -193,6 +197,92 @@ def kill_trials(folder: Path, kills: int, seed: int, *,
         f"present, {mid_write} kills landed inside a write, store opened every time "
         f"(median {figures['open_after_kill_ms_median']} ms, max "
         f"{figures['open_after_kill_ms_max']} ms); {elapsed:.1f} s")
+    return figures
+
+
+# -- 1b. random SIGKILLs of a batched sweep ----------------------------------------------------
+
+SWEEP_KILL_ORGS = 4000
+
+
+def _sweep_kill_writer(path: str, trial: int, ack_fd: int) -> None:
+    """A sweep of quick fake orgs saving in small batches; acknowledges each batch on disk."""
+    import types
+
+    from juston_tui.credentials import open_credentials
+    from juston_tui.model import Snapshot
+    from juston_tui.salesforce import sweeper
+    from juston_tui.simulator.ids import make_org_id
+
+    def probe(org: Any, credentials: Any, **kwargs: Any) -> Snapshot:
+        time.sleep(0.001)
+        return Snapshot(org.org_id, "2026-12-01T12:00:00Z", (), None, {})
+
+    def acknowledge(batch: list[Snapshot]) -> None:
+        os.write(ack_fd, "".join(f"{s.org_id}\n" for s in batch).encode())
+
+    sweeper.probe_org = probe  # type: ignore[assignment]  # no network: the saving is tested
+    sweeper.SAVE_INTERVAL = 0.02  # many batches, so kills land before, inside and after writes
+    store = Store.open(path)
+    orgs = [types.SimpleNamespace(org_id=make_org_id(f"sweep-kill-{trial}-{i}"))
+            for i in range(SWEEP_KILL_ORGS)]
+    sweeper.sweep(orgs, open_credentials("memory"), concurrency=4, store=store,  # type: ignore[arg-type]
+                  on_saved=acknowledge)
+    os.write(ack_fd, b"END\n")
+
+
+def sweep_kills(folder: Path, kills: int, seed: int, *,
+                log: Callable[[str], None] = print) -> dict[str, Any]:
+    """SIGKILL batched sweeps at random instants: every acknowledged snapshot is on disk, and
+    what is on disk beyond the acknowledged is at most the batch being written."""
+    from juston_tui.salesforce.sweeper import SAVE_BATCH
+
+    ctx = multiprocessing.get_context("fork")
+    rng = random.Random(seed)
+    acknowledged = 0
+    unacknowledged_on_disk: list[int] = []
+    finished = 0
+    started = time.perf_counter()
+    for trial in range(kills):
+        path = folder / f"sweep-{trial}.json"
+        Store.open(path).close()
+        acks = _kill_at_random(ctx, _sweep_kill_writer, (str(path), trial), rng,
+                               after_first_ack=True, max_delay=0.4)
+        if b"END" in acks:
+            finished += 1
+        acked = {a.decode() for a in acks if a != b"END"}
+        try:
+            store = Store.open(path, read_only=True)
+        except Exception as exc:
+            raise TortureFailure(f"sweep kill {trial}: the store does not open after a kill: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        try:
+            on_disk = set(store.all_snapshots())
+        finally:
+            store.close()
+        lost = acked - on_disk
+        check(not lost, f"sweep kill {trial}: lost {len(lost)} acknowledged snapshots, e.g. "
+              f"{sorted(lost)[:3]}")
+        extra = len(on_disk - acked)
+        check(extra <= SAVE_BATCH, f"sweep kill {trial}: {extra} snapshots on disk were never "
+              f"acknowledged (more than one batch of {SAVE_BATCH})")
+        acknowledged += len(acked)
+        unacknowledged_on_disk.append(extra)
+        for leftover in folder.glob(f"sweep-{trial}.json*"):
+            leftover.unlink()
+    check(acknowledged > kills, "the sweeps acknowledged almost nothing: the trial is void")
+    elapsed = time.perf_counter() - started
+    figures = {
+        "sweep_kills": kills,
+        "acknowledged_snapshots": acknowledged,
+        "lost": 0,
+        "on_disk_unacknowledged_max": max(unacknowledged_on_disk, default=0),
+        "sweeps_finished_before_the_kill": finished,
+        "seconds": round(elapsed, 2),
+    }
+    log(f"sweep kills: {kills} SIGKILLs of batched sweeps, {acknowledged} acknowledged "
+        f"snapshots all present (0 lost), at most {figures['on_disk_unacknowledged_max']} "
+        f"saved but not yet acknowledged; {elapsed:.1f} s")
     return figures
 
 
@@ -697,6 +787,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="random faults during sweeps (default 1000)")
     ap.add_argument("--pilot-steps", type=int, default=None,
                     help="random faults during the UI's check-all (default: fault-steps / 4)")
+    ap.add_argument("--sweep-kills", type=int, default=None,
+                    help="SIGKILLs of batched sweeps (default 100)")
     ap.add_argument("--editor-writes", type=int, default=None,
                     help="writes per concurrent editor (default 200)")
     ap.add_argument("--restore-kills", type=int, default=None,
@@ -704,8 +796,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--trickle-sweeps", type=int, default=None,
                     help="sweeps with trickling orgs (default 10)")
     ap.add_argument("--quick", action="store_true",
-                    help="short run: 50 kills, 200 fault steps, 100 editor writes, 30 restore "
-                    "kills, 3 trickle sweeps")
+                    help="short run: 50 kills, 10 sweep kills, 200 fault steps, 100 editor "
+                    "writes, 30 restore kills, 3 trickle sweeps")
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--timeout", type=float, default=1.5, help="per-org sweep time limit")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
@@ -716,6 +808,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         else (200 if quick else 1000))
     args.pilot_steps = (args.pilot_steps if args.pilot_steps is not None
                         else args.fault_steps // 4)
+    args.sweep_kills = (args.sweep_kills if args.sweep_kills is not None
+                        else (10 if quick else 100))
     args.editor_writes = (args.editor_writes if args.editor_writes is not None
                           else (100 if quick else 200))
     args.restore_kills = (args.restore_kills if args.restore_kills is not None
@@ -736,6 +830,9 @@ def run(argv: Sequence[str] | None = None, *, log: Callable[[str], None] = print
         parts: list[tuple[str, Callable[[Path], dict[str, Any]]]] = []
         if args.kills:
             parts.append(("kills", lambda f: kill_trials(f, args.kills, args.seed, log=log)))
+        if args.sweep_kills:
+            parts.append(("sweep_kills", lambda f: sweep_kills(f, args.sweep_kills, args.seed,
+                                                               log=log)))
         if args.editor_writes:
             parts.append(("editors", lambda f: concurrent_editors(f, args.editor_writes, log=log)))
         if args.restore_kills:

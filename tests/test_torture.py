@@ -24,6 +24,14 @@ def test_random_sigkills_lose_no_acknowledged_write(tmp_path: Path) -> None:
     assert figures["kills_inside_a_write"] > 0  # some kills really landed inside a write
 
 
+def test_random_sigkills_of_batched_sweeps_lose_no_acknowledged_snapshot(
+        tmp_path: Path) -> None:
+    figures = torture.sweep_kills(tmp_path, kills=8, seed=9)
+    assert figures["acknowledged_snapshots"] > 8
+    assert figures["lost"] == 0
+    assert figures["sweeps_finished_before_the_kill"] < 8  # the kills landed mid-sweep
+
+
 def test_two_editors_lose_nothing(tmp_path: Path) -> None:
     figures = torture.concurrent_editors(tmp_path, writes=100)
     assert figures["watcher_reads"] > 0

@@ -7,12 +7,24 @@ are never printed. What is read, in this order, one per line on stdin:
   client-credentials  the consumer secret
   password            the password, then the security token (an empty line if none)
   token               the access token
+
+`juston-tui login --from-file FILE` (`-` for stdin) stores many orgs' secrets in one write,
+no test login. FILE has one JSON object per line (blank lines and lines starting with #
+are skipped):
+
+  {"org_id": "00D5g000004Xyz1EAC", "kind": "access_token", "value": "..."}
+
+kind is one the org's auth method uses: private_key (jwt; a PEM file's path or its text),
+consumer_secret (client-credentials), password and security_token (password), access_token
+(token). Every line is checked first; any mistake refuses the whole file, naming its lines
+(never a secret), and nothing is stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +42,7 @@ from juston_tui.text import clean
 
 if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
+    from juston_tui.store import Store
 
 PROMPTS = {
     "private_key": "Private key (path to the PEM file)",
@@ -48,7 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("org_id", metavar="ORG", help="a registered org ID")
+    p.add_argument("org_id", metavar="ORG", nargs="?", help="a registered org ID")
+    p.add_argument("--from-file", metavar="FILE",
+                   help="store many orgs' secrets from FILE (JSON lines, see above; - for "
+                   "stdin) in one write; no test login")
     p.add_argument("--method", choices=AUTH_METHODS,
                    help="change the org's auth method first (default: the registered one): "
                    + METHOD_HELP)
@@ -153,10 +169,130 @@ def try_login(
         conn.close()
 
 
+FILE_KEYS = ("org_id", "kind", "value")
+MAX_ERRORS_SHOWN = 20
+
+
+def _file_text(name: str) -> str:
+    """The text of `name` (or of stdin for `-`), refused if it is not UTF-8."""
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            path = Path(name).expanduser()
+            if not path.is_file():
+                raise UserError(f"no such file: {clean(name)[:200]}")
+            text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{clean(name)[:200]} is not valid UTF-8 text") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {clean(name)[:200]}: {exc.strerror or exc}") from None
+    if has_surrogates(text):  # undecodable bytes smuggled in by surrogateescape
+        raise UserError(f"{clean(name)[:200]} is not valid UTF-8 text")
+    return text
+
+
+def _file_line(number: int, line: str, store: Store, seen: dict[tuple[str, str], int],
+               ) -> tuple[tuple[str, str], str]:
+    """One line of a --from-file file, checked: ((org_id, kind), value). Raises ValueError
+    with what is wrong (never the value)."""
+    # the Salesforce client (requests): only when an org is contacted
+    from juston_tui.salesforce.connection import required_secrets
+
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a JSON object ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(entry, dict):
+        raise ValueError('not a JSON object: {"org_id": .., "kind": .., "value": ..}')
+    missing = [key for key in FILE_KEYS if key not in entry]
+    unknown = sorted(clean(str(key))[:40] for key in entry if key not in FILE_KEYS)
+    if missing or unknown:
+        raise ValueError("; ".join(
+            ([f"missing {', '.join(missing)}"] if missing else [])
+            + ([f"unknown field {', '.join(unknown)}"] if unknown else [])))
+    if not all(isinstance(entry[key], str) for key in FILE_KEYS):
+        raise ValueError("org_id, kind and value must be strings")
+    try:
+        org_id = normalize_org_id(entry["org_id"], "org")
+    except ValidationError as exc:
+        raise ValueError(f"org_id: {exc.errors['org']}") from None
+    org = store.find_org(org_id)
+    if org is None:
+        raise ValueError(f"org {org_id} is not registered")
+    kind = entry["kind"]
+    kinds = required_secrets(org.auth_method)
+    if kind not in kinds:
+        raise ValueError(f"kind {clean(kind)[:40]!r} is not used by org {org_id} (auth method "
+                         f"{org.auth_method} takes {', '.join(kinds)})")
+    if (org_id, kind) in seen:
+        raise ValueError(f"{kind} of {org_id} again (first on line {seen[(org_id, kind)]})")
+    seen[(org_id, kind)] = number
+    value = entry["value"].strip() if kind != "private_key" else entry["value"]
+    if not value.strip():
+        raise ValueError(f"empty {kind} for {org_id} (leave the line out instead)")
+    if kind == "private_key":
+        if "-----BEGIN" not in value and not Path(value).expanduser().is_file():
+            raise ValueError(f"private_key of {org_id}: no such key file (give the path of "
+                             "a PEM file or the PEM text)")
+        try:
+            value = load_private_key(value)
+        except ValidationError as exc:
+            raise ValueError(f"private_key of {org_id}: {exc.errors['private_key']}") from None
+    return (org_id, kind), value
+
+
+def read_secrets_file(text: str, store: Store) -> dict[tuple[str, str], str]:
+    """Every secret of a --from-file file; any mistake refuses it all, naming the lines."""
+    secrets: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], int] = {}
+    errors: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            key, value = _file_line(number, line, store, seen)
+        except ValueError as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        secrets[key] = value
+    if errors:
+        shown = errors[:MAX_ERRORS_SHOWN]
+        if len(errors) > len(shown):
+            shown.append(f"... and {len(errors) - len(shown)} more")
+        raise UserError(f"nothing stored: {len(errors)} line(s) of the file are wrong:\n  "
+                        + "\n  ".join(shown))
+    if not secrets:
+        raise UserError("nothing stored: the file has no secrets")
+    return secrets
+
+
+def run_from_file(args: argparse.Namespace, ctx: Context) -> int:
+    if args.org_id or args.method or args.secret_stdin:
+        raise UserError("--from-file takes no ORG, --method or --secret-stdin (the file names "
+                        "the orgs; change a method with juston-tui org edit)")
+    if ctx.read_only:
+        raise UserError("login --from-file changes the keyring, but --read-only was given")
+    store = ctx.store()
+    secrets = read_secrets_file(_file_text(args.from_file), store)
+    credentials = ctx.credentials()
+    if not credentials.available:
+        raise CredentialsUnavailable("no secure keyring in this session", explain_unavailable())
+    credentials.set_many(secrets)
+    orgs = len({org_id for org_id, _ in secrets})
+    print(f"stored {len(secrets)} secret(s) for {orgs} org(s) in the keyring "
+          f"({credentials.info.name}); check them with juston-tui status", file=ctx.out)
+    return 0
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     # the Salesforce client (requests): only when an org is contacted
     from juston_tui.salesforce.connection import required_secrets
 
+    if args.from_file is not None:
+        return run_from_file(args, ctx)
+    if not args.org_id:
+        raise UserError("login needs an ORG (or --from-file FILE)")
     try:
         org_id = normalize_org_id(args.org_id, "org")
     except ValidationError as exc:

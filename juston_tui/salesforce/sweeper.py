@@ -2,9 +2,13 @@
 
 Each org is probed in a worker thread with its own session and client (one client per org per
 thread). One org's failure is its own snapshot's `error`, never the sweep's. Snapshots are
-handed to a single writer thread that saves whatever has arrived in one store transaction, so
-the UI shows the last known state even when the network goes away mid-sweep, and the workers
-never wait for the disk.
+handed to a single writer thread that saves them in batches, one store transaction a batch:
+at most one write a second (`SAVE_INTERVAL`), sooner only when `SAVE_BATCH` results are
+waiting, and the rest when the sweep ends. A snapshot counts as saved (`saved`, `on_saved`)
+only once its batch is on disk, so a kill mid-sweep loses at most the batch not yet
+acknowledged; the UI still shows the last known state when the network goes away mid-sweep,
+and the workers never wait for the disk. (A 2,000-org sweep used to rewrite the store once for
+nearly every result: 785 times.)
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -33,6 +38,8 @@ __all__ = ["SnapshotWriter", "SweepResult", "sweep"]
 
 log = logging.getLogger(__name__)
 _STOP = object()
+SAVE_INTERVAL = 1.0  # seconds: at most one store write this often ...
+SAVE_BATCH = 200  # ... unless this many results are waiting
 
 
 class SweepResult(list["Snapshot"]):
@@ -40,15 +47,17 @@ class SweepResult(list["Snapshot"]):
 
     `save_errors` holds one line per distinct failure of the store writes (disk full, store
     locked read-only by another tool ...); empty when everything was saved or nothing was to
-    be saved. `saved` counts the snapshots written. A sweep never raises for a failed save:
-    the checks themselves are still good, so callers show them and report the errors.
+    be saved. `saved` counts the snapshots written, `writes` the store writes that took. A
+    sweep never raises for a failed save: the checks themselves are still good, so callers
+    show them and report the errors.
     """
 
     def __init__(self, snapshots: Sequence[Snapshot] = (), *, save_errors: Sequence[str] = (),
-                 saved: int = 0) -> None:
+                 saved: int = 0, writes: int = 0) -> None:
         super().__init__(snapshots)
         self.save_errors: list[str] = list(save_errors)
         self.saved = saved
+        self.writes = writes
 
     @property
     def save_error(self) -> str | None:
@@ -57,12 +66,23 @@ class SweepResult(list["Snapshot"]):
 
 
 class SnapshotWriter:
-    """Saves snapshots as they arrive, batching whatever queued up into one atomic write."""
+    """Saves snapshots in batches: one atomic write at most every `interval` seconds, or as
+    soon as `batch_size` are waiting, and whatever is left on `close`.
 
-    def __init__(self, store: Store) -> None:
+    `saved` counts the snapshots whose batch is on disk; `on_saved(batch)` is called (from the
+    writer thread) with each batch once it is, never before.
+    """
+
+    def __init__(self, store: Store, *, interval: float = SAVE_INTERVAL,
+                 batch_size: int = SAVE_BATCH,
+                 on_saved: Callable[[list[Snapshot]], None] | None = None) -> None:
         self.store = store
+        self.interval = interval
+        self.batch_size = max(1, batch_size)
+        self.on_saved = on_saved
         self.errors: list[str] = []
         self.saved = 0
+        self.writes = 0
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="snapshot-writer", daemon=True)
         self._thread.start()
@@ -71,29 +91,47 @@ class SnapshotWriter:
         self._queue.put(snapshot)
 
     def _run(self) -> None:
+        pending: list[Snapshot] = []
+        last_write = float("-inf")
         done = False
         while not done:
-            batch = [self._queue.get()]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                done = True
-            snapshots = [s for s in batch if s is not _STOP]
-            if not snapshots:
-                continue
+            if pending:  # wait for more until the interval is up or the batch is full
+                wait = last_write + self.interval - time.monotonic()
+                timeout: float | None = max(0.0, wait)
+            else:
+                timeout = None
             try:
-                with self.store.transaction():
-                    for snap in snapshots:
-                        self.store.save_snapshot(snap)  # type: ignore[arg-type]
-                self.saved += len(snapshots)
-            except Exception as exc:  # a read-only or broken store must not stop the sweep
-                message = clean(f"snapshots not saved: {exc}", limit=300)
-                log.warning(message)
-                if message not in self.errors:
-                    self.errors.append(message)
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                done = True
+            elif item is not None:
+                pending.append(item)  # type: ignore[arg-type]
+            due = time.monotonic() >= last_write + self.interval
+            if pending and (done or due or len(pending) >= self.batch_size):
+                self._write(pending)
+                pending = []
+                last_write = time.monotonic()
+
+    def _write(self, snapshots: list[Snapshot]) -> None:
+        try:
+            with self.store.transaction():
+                for snap in snapshots:
+                    self.store.save_snapshot(snap)
+        except Exception as exc:  # a read-only or broken store must not stop the sweep
+            message = clean(f"snapshots not saved: {exc}", limit=300)
+            log.warning(message)
+            if message not in self.errors:
+                self.errors.append(message)
+            return
+        self.writes += 1
+        self.saved += len(snapshots)
+        if self.on_saved is not None:
+            try:
+                self.on_saved(snapshots)
+            except Exception:  # the caller's display must not stop the saving
+                log.exception("on_saved callback failed")
 
     def close(self) -> None:
         """Flush everything queued and stop the thread."""
@@ -111,13 +149,15 @@ def sweep(
     on_result: Callable[[Snapshot, int, int], None] | None = None,
     cancel: threading.Event | None = None,
     store: Store | None = None,
+    on_saved: Callable[[list[Snapshot]], None] | None = None,
 ) -> SweepResult:
     """Probe `orgs` with at most `concurrency` at a time; snapshots in the order of `orgs`.
 
     `on_result(snapshot, done, total)` is called from worker threads as each org finishes.
     When `cancel` is set, orgs not yet started are skipped and running probes stop before
     their next request; only finished orgs are returned (and saved). Snapshots are saved to
-    a writable `store`; failed saves are in the result's `save_errors`. Without `settings`
+    a writable `store` in batches (see SnapshotWriter); `on_saved(batch)` is called once each
+    batch is on disk; failed saves are in the result's `save_errors`. Without `settings`
     the store's are used (`ProbeSettings.for_store`), so pass the store even when read-only.
     """
     settings = settings or ProbeSettings.for_store(store)
@@ -126,7 +166,8 @@ def sweep(
     results: list[Snapshot | None] = [None] * total
     counter = {"done": 0}
     lock = threading.Lock()
-    writer = SnapshotWriter(store) if store is not None and not store.read_only else None
+    writer = (SnapshotWriter(store, on_saved=on_saved)
+              if store is not None and not store.read_only else None)
 
     def one(index: int, org: Org) -> None:
         if stop.is_set():
@@ -168,4 +209,4 @@ def sweep(
     done = [s for s in results if s is not None]
     if writer is None:
         return SweepResult(done)
-    return SweepResult(done, save_errors=writer.errors, saved=writer.saved)
+    return SweepResult(done, save_errors=writer.errors, saved=writer.saved, writes=writer.writes)
