@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def credentials() -> CredentialStore:
     return open_credentials("memory")
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Every configparser write: each is one rewrite of the encrypted credentials file."""
+    seen: list[int] = []
+    original = configparser.RawConfigParser.write
+
+    def counting(self: Any, fp: Any, space_around_delimiters: bool = True) -> None:
+        seen.append(1)
+        original(self, fp, space_around_delimiters)
+
+    monkeypatch.setattr(configparser.RawConfigParser, "write", counting)
+    yield seen

@@ -56,20 +56,6 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-@pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Every configparser write (each is one rewrite of the file)."""
-    seen: list[int] = []
-    original = configparser.RawConfigParser.write
-
-    def counting(self: Any, fp: Any, space_around_delimiters: bool = True) -> None:
-        seen.append(1)
-        original(self, fp, space_around_delimiters)
-
-    monkeypatch.setattr(configparser.RawConfigParser, "write", counting)
-    yield seen
-
-
 def stock(path: Path) -> CryptFileKeyring:
     backend = CryptFileKeyring()
     backend.file_path = str(path)

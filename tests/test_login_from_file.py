@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import configparser
 import io
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +47,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store.close()
     open_credentials("cryptfile")  # the file exists, unlocked once, before the command
     return path
-
-
-@pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    seen: list[int] = []
-    original = configparser.RawConfigParser.write
-
-    def counting(self: Any, fp: Any, space_around_delimiters: bool = True) -> None:
-        seen.append(1)
-        original(self, fp, space_around_delimiters)
-
-    monkeypatch.setattr(configparser.RawConfigParser, "write", counting)
-    yield seen
 
 
 def pem() -> str:
