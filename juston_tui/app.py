@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import rich
 from rich.segment import Segments
 from rich.text import Text
-from rich.traceback import Traceback
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -286,6 +285,9 @@ class JustOnApp(App[None]):
         Textual's default shows locals, which could put a typed secret (a form's values) into
         the terminal's scrollback.
         """
+        # rich.traceback pulls in pygments and rich.pretty: ~85 ms of start-up for a crash
+        from rich.traceback import Traceback
+
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
         self._exit_renderables.append(
