@@ -125,6 +125,24 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def parse_utc(value: Any) -> datetime | None:
+    """A stored or Salesforce timestamp as an aware UTC datetime; None when empty or not one.
+
+    Accepts our "2026-05-09T01:00:00Z", ISO offsets, and Salesforce's dateTime text
+    ("2026-05-09T01:00:00.000+0000", no colon in the offset).
+    """
+    if not value:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _checksum(id15: str) -> str:
     out = []
     for chunk in range(3):

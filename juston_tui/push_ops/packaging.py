@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from juston_tui.model import ValidationError, normalize_org_id
 from juston_tui.salesforce.settings import parse_version, version_text
-from juston_tui.salesforce.vendor import query_batch
+from juston_tui.salesforce.vendor import VENDOR_QUERIES, query_batch
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["PackageVersion", "PackagingState", "Subscriber", "read_packaging"]
 
 _QUERIES = {
-    "packages": "SELECT Id, Name, NamespacePrefix FROM MetadataPackage",
-    "versions": "SELECT Id, Name, MetadataPackageId, ReleaseState, MajorVersion, MinorVersion, "
-                "PatchVersion, BuildNumber, IsDeprecated FROM MetadataPackageVersion",
+    "packages": VENDOR_QUERIES["packages"],
+    "versions": VENDOR_QUERIES["versions"],
+    # more than the vendor sync reads: what decides a push (customization, restriction)
     "subscribers": "SELECT OrgKey, OrgName, OrgType, OrgStatus, InstalledStatus, "
                    "MetadataPackageId, MetadataPackageVersionId, ParentOrg, CustomUpgradeType, "
                    "HasRestrictionEnabled FROM PackageSubscriber WHERE InstalledStatus = 'i'",

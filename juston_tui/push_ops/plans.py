@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from juston_tui.model import ValidationError
+from juston_tui.model import ValidationError, parse_utc
 
 if TYPE_CHECKING:
     from juston_tui.store import Store
@@ -37,13 +37,7 @@ def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_stamp(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+parse_stamp = parse_utc  # the reverse of `stamp` (model.parse_utc: one parser of timestamps)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from juston_tui.model import ValidationError, normalize_org_id
+from juston_tui.model import ValidationError, normalize_org_id, parse_utc
 from juston_tui.salesforce.errors import AccessError, describe_error
 from juston_tui.salesforce.vendor import query_batch
 
@@ -82,19 +82,6 @@ def normalize_status(value: Any) -> str:
     @salesforce/packaging's list filter type) is "Canceled"."""
     text = str(value or "")
     return "Canceled" if text == "Cancelled" else text
-
-
-def _when(value: Any) -> datetime | None:
-    """Salesforce's dateTime text (2026-05-09T01:00:00.000+0000) as an aware datetime."""
-    if not value:
-        return None
-    text = str(value).replace("Z", "+00:00")
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"
-    try:
-        return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def _stamp(when: datetime) -> str:
@@ -527,8 +514,8 @@ def _assemble(records: Mapping[str, list[dict[str, Any]]], ids: Sequence[str]
     for j in rows("jobs"):
         jobs.setdefault(str(j.get("PackagePushRequestId") or "")[:15], []).append(PushJobInfo(
             job_id=str(j["Id"]), org_id=_org(j.get("SubscriberOrganizationKey")),
-            status=normalize_status(j.get("Status")), start_time=_when(j.get("StartTime")),
-            end_time=_when(j.get("EndTime")), errors=tuple(errors.get(str(j["Id"])[:15], ()))))
+            status=normalize_status(j.get("Status")), start_time=parse_utc(j.get("StartTime")),
+            end_time=parse_utc(j.get("EndTime")), errors=tuple(errors.get(str(j["Id"])[:15], ()))))
     by15 = {i[:15]: i for i in ids}
     out: dict[str, PushRequestInfo] = {}
     for r in rows("requests"):
@@ -539,8 +526,8 @@ def _assemble(records: Mapping[str, list[dict[str, Any]]], ids: Sequence[str]
         out[given] = PushRequestInfo(
             request_id=str(r["Id"]), version_id=str(r.get("PackageVersionId") or ""),
             status=normalize_status(r.get("Status")),
-            scheduled_start=_when(r.get("ScheduledStartTime")),
-            start_time=_when(r.get("StartTime")), end_time=_when(r.get("EndTime")),
+            scheduled_start=parse_utc(r.get("ScheduledStartTime")),
+            start_time=parse_utc(r.get("StartTime")), end_time=parse_utc(r.get("EndTime")),
             duration_seconds=int(duration) if isinstance(duration, int | float) else None,
             jobs=tuple(sorted(jobs.get(str(r["Id"])[:15], ()),
                               key=lambda job: (job.org_id or "", job.job_id))))

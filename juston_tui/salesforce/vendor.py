@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from juston_tui.model import Org
     from juston_tui.store import Store
 
-__all__ = ["fetch_push_requests", "fetch_subscribers", "latest_released", "query_batch"]
+__all__ = ["VENDOR_QUERIES", "fetch_push_requests", "fetch_subscribers", "latest_released",
+           "query_batch"]
 
-_QUERIES = {
+VENDOR_QUERIES = {  # the packaging org's packages, versions, subscribers (push_ops reuses them)
     "packages": "SELECT Id, Name, NamespacePrefix FROM MetadataPackage",
     "versions": "SELECT Id, Name, MetadataPackageId, ReleaseState, MajorVersion, MinorVersion, "
                 "PatchVersion, BuildNumber, IsDeprecated FROM MetadataPackageVersion",
@@ -59,8 +60,8 @@ def _push_queries(since: datetime) -> dict[str, str]:
     stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     states = ", ".join(f"'{state}'" for state in _OPEN_STATES)
     return {
-        "packages": _QUERIES["packages"],
-        "versions": _QUERIES["versions"],
+        "packages": VENDOR_QUERIES["packages"],
+        "versions": VENDOR_QUERIES["versions"],
         "requests": "SELECT Id, PackageVersionId, ScheduledStartTime, Status, StartTime, "
                     "EndTime, DurationSeconds FROM PackagePushRequest "
                     f"WHERE ScheduledStartTime >= {stamp} OR Status IN ({states}) "
@@ -247,7 +248,7 @@ def fetch_subscribers(
     given (a preview passes only `versions` and writes them when it is applied).
     """
     settings = settings or ProbeSettings.defaults()
-    records = _run(org, credentials, timeout, _QUERIES)
+    records = _run(org, credentials, timeout, VENDOR_QUERIES)
     _remember(store, records, settings, org, versions)
     versions, ns_of_package = _versions(records, settings)
     product_of_ns = {settings.namespace(p): p for p in PRODUCTS}

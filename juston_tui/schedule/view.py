@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from juston_tui.model import Contact, Org
+from juston_tui.model import Contact, Org, parse_utc
 from juston_tui.schedule.dates import add_months, local_slot
 from juston_tui.schedule.projection import (
     blackout_reason,
@@ -173,21 +173,12 @@ def _push_description(plan: PushPlan) -> str:
     return "\n".join(lines)
 
 
-def _utc(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
-
-
 def _vendor_pushes(vendor: Mapping[str, Any], settings: ScheduleSettings,
                    done: Mapping[str, Iterable[str]]) -> list[tuple[Push, Mapping[str, Any]]]:
     """Live PackagePushRequests of the packaging org as pushes (status "scheduled")."""
     out = []
     for request in vendor.get("requests") or ():
-        when = _utc(request.get("scheduled_start"))
+        when = parse_utc(request.get("scheduled_start"))
         product = request.get("product")
         if when is None or product not in PRODUCTS or \
                 request.get("status") not in LIVE_REQUEST_STATES:
