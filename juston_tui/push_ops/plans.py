@@ -37,7 +37,6 @@ def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-parse_stamp = parse_utc  # the reverse of `stamp` (model.parse_utc: one parser of timestamps)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ class Wave:
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Wave:
-        start = parse_stamp(doc.get("start_utc"))
+        start = parse_utc(doc.get("start_utc"))
         if start is None:
             raise ValidationError.single("start_utc", "a wave has no start time")
         state = str(doc.get("state") or "planned")

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from juston_tui.model import ValidationError
+from juston_tui.model import ValidationError, parse_utc
 from juston_tui.push_ops.audit import current_user, record_write
-from juston_tui.push_ops.plans import Plan, Wave, get_plan, parse_stamp, stamp, update_wave
+from juston_tui.push_ops.plans import Plan, Wave, get_plan, stamp, update_wave
 from juston_tui.salesforce.errors import AccessError
 from juston_tui.salesforce.push_api import (
     BATCH_SIZE,
@@ -79,7 +79,7 @@ CLAIM_EXPIRES = timedelta(minutes=30)  # a process that died while sending a wav
 
 def _not_sendable(wave: Wave, now: datetime) -> str | None:
     if wave.state == "sending":
-        claimed = parse_stamp(wave.claimed_at)
+        claimed = parse_utc(wave.claimed_at)
         if claimed is not None and now - claimed < CLAIM_EXPIRES:
             return (f"wave {wave.number} is being scheduled by another process (since "
                     f"{wave.claimed_at}); see push status")
@@ -100,7 +100,7 @@ def next_wave(plan: Plan) -> Wave:
 
 def announcement_problem(wave: Wave) -> str | None:
     """None when the wave's announcement was recorded ANNOUNCEMENT_DAYS before its start."""
-    announced = parse_stamp(wave.announced_at)
+    announced = parse_utc(wave.announced_at)
     if announced is None:
         return (f"wave {wave.number} was never announced (push announce; or "
                 "--override-announcement REASON)")
