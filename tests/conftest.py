@@ -79,3 +79,31 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     monkeypatch.setattr(configparser.RawConfigParser, "write", counting)
     yield seen
+
+
+class FullDisk:
+    """Switch every way the store writes (a new base file, a journal append) to fail as a full
+    disk does; `off()` lets them through again."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+
+    def on(self) -> None:
+        import errno
+
+        from juston_tui.store import engine
+
+        def refuse(*args: Any) -> Any:
+            where = args[0] if args and isinstance(args[0], (str, Path)) else ""
+            raise OSError(errno.ENOSPC, "No space left on device", str(where))
+
+        self._monkeypatch.setattr(engine, "atomic_write_bytes", refuse)
+        self._monkeypatch.setattr(engine.os, "pwrite", refuse)
+
+    def off(self) -> None:
+        self._monkeypatch.undo()
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> FullDisk:
+    return FullDisk(monkeypatch)

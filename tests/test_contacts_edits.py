@@ -54,23 +54,18 @@ def test_an_address_taken_meanwhile_is_reported_not_doubled(store):
     assert [c.id for c in store.list_contacts() if "anna" in c.email.lower()] == [other.id]
 
 
-def test_an_undo_is_one_write_and_all_or_nothing(store, monkeypatch):
-    import juston_tui.store.engine as engine
-
+def test_an_undo_is_one_write_and_all_or_nothing(store, full_disk):
     carla = Contact.create(full_name="Carla", email="carla@acme.de", title="CTO")
     store.add_contact(carla)
     store.remove_contact(ANNA.id)
     entry = cio.UndoEntry("two things", restore=(ANNA,), remove=(carla.id,))
     before = store.path.read_bytes()
 
-    def disk_full(path, payload):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(engine, "atomic_write_bytes", disk_full)
+    full_disk.on()
     with pytest.raises(OSError):
         cio.undo(store, entry)
     assert store.path.read_bytes() == before
-    monkeypatch.undo()
+    full_disk.off()
     writes = store.write_count
     cio.undo(store, entry)
     assert store.write_count - writes == 1

@@ -374,26 +374,20 @@ def test_apply_replans_against_the_store_as_it_is_now(store):
     assert store.find_contact_by_email("carla@acme.de").title == "CTO"
 
 
-def test_apply_is_one_write_and_all_or_nothing(store, monkeypatch):
-    import juston_tui.store.engine as engine
-
+def test_apply_is_one_write_and_all_or_nothing(store, full_disk):
     data = b"name,email,title\nA,a@x.de,T\nB,b@x.de,T\nC,c@x.de,T\n"
     preview = cio.preview_import(store, "x.csv", data)
     before_writes = store.write_count
     cio.apply_import(store, preview)
     assert store.write_count - before_writes == 1 and len(store.list_contacts()) == 3
 
-    def disk_full(path, payload):  # the OS refuses the write (a full disk)
-        raise OSError(28, "No space left on device")
-
     more = cio.preview_import(store, "y.csv", b"name,email,title\nD,d@x.de,T\nE,e@x.de,T\n")
     before = store.path.read_bytes()
-    real = engine.atomic_write_bytes
-    monkeypatch.setattr(engine, "atomic_write_bytes", disk_full)
+    full_disk.on()  # the OS refuses the write
     with pytest.raises(OSError):
         cio.apply_import(store, more)
     assert store.path.read_bytes() == before
-    monkeypatch.setattr(engine, "atomic_write_bytes", real)
+    full_disk.off()
     assert {c.email for c in store.list_contacts()} == {"a@x.de", "b@x.de", "c@x.de"}
 
 

@@ -25,6 +25,7 @@ from juston_tui.model import Contact, Org
 from juston_tui.simulator import Simulator, make_org
 from juston_tui.store import Store
 from juston_tui.text import clean, strip_controls
+from tests.store_files import stored_tables
 
 ORG15 = "00D5g000004Xyz1"
 ORG = "00D5g000004Xyz1EAC"
@@ -62,7 +63,7 @@ def legacy_store(path: Path, name: str) -> None:
     store.add_org(Org.create(org_id=ORG, name="placeholder", tags=["eu"], notes="n"))
     store.add_contact(Contact.create(id="c1", full_name="Anna Muster", email="anna@x.de",
                                      title="CFO", org_ids=[ORG]))
-    data = orjson.loads(path.read_bytes())
+    data = stored_tables(path)
     next(iter(data["orgs"].values()))["name"] = name
     next(iter(data["contacts"].values()))["title"] = "CFO" + EVIL
     path.write_bytes(orjson.dumps(data))
@@ -235,7 +236,7 @@ async def test_the_org_form_and_the_registry_show_stored_text_without_controls(
     db = tmp_path / "s.json"
     legacy_store(db, ACME + "\u202eGmbH")
     store = Store.open(db)
-    data = orjson.loads(db.read_bytes())
+    data = stored_tables(db)
     next(iter(data["orgs"].values()))["notes"] = "note\x1b]52;c;eA==\x07 end"
     db.write_bytes(orjson.dumps(data))
     app = JustOnApp(store=store, credentials=open_credentials("memory"))
@@ -274,5 +275,5 @@ async def test_an_edited_org_form_field_is_stored_clean(tmp_path: Path) -> None:
         await pilot.press("end", *" Holding", "ctrl+s")
         await settle(pilot)
     assert Store.open(db).get_org(ORG).name == "Acme AG Holding"
-    stored = next(iter(orjson.loads(db.read_bytes())["orgs"].values()))
+    stored = next(iter(stored_tables(db)["orgs"].values()))
     assert not any(CONTROL.search(s) for s in strings(stored))

@@ -21,6 +21,7 @@ from juston_tui.push_ops.plans import (
     update_wave,
 )
 from juston_tui.store import ReadOnlyError, Store
+from tests.store_files import stored_tables
 
 START = datetime(2027, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -120,7 +121,7 @@ def test_a_hand_edited_plan_is_one_clear_line(tmp_path: Path) -> None:
     s = Store.open(path)
     save_plan(s, a_plan())
     s.close()
-    raw = orjson.loads(path.read_bytes())
+    raw = stored_tables(path)
     doc = next(iter(raw["push_plans"].values()))
     doc["waves"] = "wave one"
     path.write_bytes(orjson.dumps(raw))

@@ -350,20 +350,13 @@ def test_import_from_vendor_previews_then_applies(sim: Simulator, tmp_path: Path
 
 def test_status_says_when_snapshots_could_not_be_saved(sim: Simulator, tmp_path: Path,
                                                        keyring: CredentialStore, capsys,
-                                                       monkeypatch) -> None:
+                                                       monkeypatch, full_disk) -> None:
     """A full disk must not pass for a clean run: the checks print, the failure is said, exit 2."""
-    import errno
-
-    from juston_tui.store import engine
-
     db = tmp_path / "s.json"
     so = by_scenario(sim, "healthy")
     add_token_org(capsys, db, sim, so, monkeypatch)
 
-    def disk_full(path: Path, payload: bytes) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
-    monkeypatch.setattr(engine, "atomic_write_bytes", disk_full)  # the disk is full
+    full_disk.on()  # the disk is full
     code, out, err = cli(capsys, db, "status", "--json")
     assert code == 2
     assert json.loads(out)["orgs"][0]["org_id"] == so.org_id

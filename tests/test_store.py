@@ -24,6 +24,7 @@ from juston_tui.store import (
     list_backups,
     restore_backup,
 )
+from tests.store_files import stored_tables
 
 ORG = "00D5g000004Xyz1EAC"
 
@@ -193,7 +194,7 @@ def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert seen == [1]
     assert migrated.schema_version() == 2
     assert migrated.get_org(ORG).notes == "migrated"
-    backup = orjson.loads(list_backups(path)[0].read_bytes())
+    backup = stored_tables(list_backups(path)[0])
     assert backup["meta"]["1"]["version"] == 1
     monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", 1)
     with pytest.raises(StoreNewerError):
@@ -203,10 +204,15 @@ def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 # -- crash safety and concurrency --------------------------------------------------------------
 
-def _writer(path: str, start: int, count: int, ack_fd: int) -> None:
+def _writer(path: str, start: int, count: int, ack_fd: int, bulk: bool = False) -> None:
     s = Store.open(path)
+    # One big document rewritten between the acknowledged ones: appends take long enough for
+    # kills to land inside one, and the journal soon asks for new bases (temp file, rename).
+    scratch = {**_contact(999_999_999), "notes": "x" * 100_000}
     for i in range(start, start + count):
         s.put_doc("contacts", _contact(i))
+        if bulk and i % 2:
+            s.put_doc("contacts", {**scratch, "title": str(i)})
         os.write(ack_fd, f"{i}\n".encode())
     os._exit(0)
 
@@ -249,7 +255,7 @@ def test_sigkill_at_random_instants_loses_no_acknowledged_write(tmp_path: Path) 
     kills_mid_write = 0
     for _trial in range(100):
         r, w = os.pipe()
-        proc = ctx.Process(target=_writer, args=(str(path), next_id, 10_000, w))
+        proc = ctx.Process(target=_writer, args=(str(path), next_id, 10_000, w, True))
         proc.start()
         os.close(w)
         # The first write acknowledged, then a kill at a random instant: on a loaded machine
@@ -264,7 +270,9 @@ def test_sigkill_at_random_instants_loses_no_acknowledged_write(tmp_path: Path) 
         next_id += 10_000
         acked.update(acks)
         if any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
-            kills_mid_write += 1  # killed between creating its temp file and the rename
+            kills_mid_write += 1  # killed between creating a new base's temp file and the rename
+        elif not path.read_bytes().endswith(b"\n"):
+            kills_mid_write += 1  # killed inside a journal append: an unterminated last line
         s = Store.open(path)  # must never raise StoreCorruptError
         ids = {doc["id"] for doc in s.all_docs("contacts")}
         missing = {f"c{i}" for i in acked} - ids
@@ -299,7 +307,7 @@ def test_two_processes_editing_lose_nothing(tmp_path: Path) -> None:
     docs = s.all_docs("contacts")
     assert len(docs) == 400
     assert {d["id"] for d in docs} == {f"c{i}" for i in [*range(200), *range(1000, 1200)]}
-    raw = orjson.loads(path.read_bytes())
+    raw = stored_tables(path)
     assert len(raw["contacts"]) == 400  # distinct TinyDB doc ids: no overwrite by a stale id
     assert s.get_org(ORG).name == "Acme GmbH"
 
@@ -458,7 +466,7 @@ def test_a_fifo_is_refused_with_one_line_instead_of_hanging(tmp_path: Path) -> N
 
 
 def _hand_edit(path: Path, edit: object) -> None:
-    data = orjson.loads(path.read_bytes())
+    data = stored_tables(path)
     edit(data)  # type: ignore[operator]
     path.write_bytes(orjson.dumps(data))
 

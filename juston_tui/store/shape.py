@@ -21,22 +21,96 @@ from juston_tui.store.errors import StoreCorruptError
 
 def parse_store(path: Path, payload: bytes, *, check_shape: bool = True
            ) -> dict[str, dict[str, Any]]:
+    """The tables of a whole store file (its base with the journal applied)."""
+    return parse_journaled(path, payload, check_shape=check_shape).data
+
+
+class Parsed:
+    """A parsed store file: the tables, how many bytes of it are committed, its base's size."""
+
+    __slots__ = ("base_size", "consumed", "data")
+
+    def __init__(self, data: dict[str, dict[str, Any]], consumed: int, base_size: int) -> None:
+        self.data = data
+        self.consumed = consumed  # the end of the last complete line: an unterminated tail is
+        self.base_size = base_size  # a killed writer's transaction that never happened
+
+
+def parse_journaled(path: Path, payload: bytes, *, check_shape: bool = True) -> Parsed:
+    """Parse a base line and its journal (see engine.py); one clear error for a bad file."""
     if not payload.strip():
         raise StoreCorruptError(path, "the file is empty (truncated?)")
-    try:
-        with paused_gc():
-            data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise StoreCorruptError(path, f"it is not valid JSON ({exc})") from None
+    newline = payload.find(b"\n")
+    base = payload if newline < 0 else payload[:newline]
+    with paused_gc():
+        try:
+            data = orjson.loads(base)
+            consumed = len(payload) if newline < 0 else newline + 1
+            base_size = consumed
+        except orjson.JSONDecodeError as exc:
+            try:  # not ours line by line: a pretty-printed file (edited by hand, stock TinyDB)
+                data = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                raise StoreCorruptError(path, f"it is not valid JSON ({exc})") from None
+            consumed = base_size = len(payload)
+            newline = -1
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise StoreCorruptError(path, "it is JSON but not a juston-tui store (unexpected layout)")
     meta = data.get("meta")
     if not meta or not any(d.get("key") == "schema" for d in meta.values() if isinstance(d, dict)):
         raise StoreCorruptError(path, "it has no schema version (not a juston-tui store?)")
+    if newline >= 0:
+        end = payload.rfind(b"\n")
+        if end > newline:
+            with paused_gc():
+                for number, line in enumerate(payload[newline + 1:end].split(b"\n"), start=2):
+                    apply_ops(data, journal_ops(path, line, number))
+        consumed = end + 1
     problem = shape_problem(data) if check_shape else None
     if problem is not None:
         raise StoreCorruptError(path, problem)
-    return data
+    return Parsed(data, consumed, base_size)
+
+
+Op = tuple[str, str, Any]
+
+
+def journal_ops(path: Path, line: bytes, number: int) -> list[Op]:
+    """The operations of one complete journal line, or a clear error naming the line."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise StoreCorruptError(path, f"journal line {number} is not valid JSON ({exc})") from None
+    ops = record.get("j") if isinstance(record, dict) else None
+    if not isinstance(ops, list) or not all(
+        isinstance(op, list) and len(op) == 3 and isinstance(op[0], str) and isinstance(op[1], str)
+        for op in ops
+    ):
+        raise StoreCorruptError(path, f"journal line {number} is not a list of changes")
+    return [(op[0], op[1], op[2]) for op in ops]
+
+
+def apply_ops(data: dict[str, dict[str, Any]], ops: list[Op]) -> None:
+    for table, doc_id, doc in ops:
+        docs = data.setdefault(table, {})
+        if doc is None:
+            docs.pop(doc_id, None)
+        else:
+            docs[doc_id] = doc
+
+
+def ops_problem(data: Mapping[str, Mapping[str, Any]], ops: list[Op]) -> str | None:
+    """What is wrong with another process's journal lines (a document we cannot use)."""
+    if schema_version_of(data["meta"]) != schema.SCHEMA_VERSION:
+        return None
+    for table, doc_id, doc in ops:
+        if table not in schema.TABLES:
+            return f"journal: unknown table {_shown(table)}"
+        if doc is not None:
+            problem = _doc_problem(table, doc_id, doc)
+            if problem is not None:
+                return problem
+    return None
 
 
 # -- the shape of a loaded store ----------------------------------------------------------------

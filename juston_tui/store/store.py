@@ -82,7 +82,7 @@ class Store:
         self._lock_fd: int | None = None
         self._db = StoreTinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        self._storage.written_by_us = self._written_by_us
+        self._storage.recorded = self._recorded
         self._storage.on_commit = self._record_write
         self._index_gen = -1
         self._indexes: dict[str, dict[str, int]] = {}
@@ -160,7 +160,8 @@ class Store:
         if not read_only and not exists:
             with store._file_lock():
                 with contextlib.suppress(FileExistsError):  # another process was first
-                    atomic_write_bytes(path, orjson.dumps(initial_data()), overwrite=False)
+                    atomic_write_bytes(path, orjson.dumps(initial_data()) + b"\n",
+                                       overwrite=False)
                 store._sweep_temp_files()
                 store._tighten_permissions()
             store._prepared = True
@@ -221,6 +222,7 @@ class Store:
             for doc in data["meta"].values():
                 if doc.get("key") == "schema":
                     doc["version"] = current
+            self._storage.rewrite_whole()
             self._storage.write(data)
             self._index_gen = -1  # migrations may rewrite anything
 
@@ -250,20 +252,25 @@ class Store:
             os.pwrite(self._lock_fd, record, 0)
             os.ftruncate(self._lock_fd, len(record))
 
-    def _written_by_us(self, ident: tuple[int, int, int, int]) -> bool:
+    def _recorded(self) -> tuple[int, ...] | None:
+        """The identity of the store file as juston-tui last wrote it (from the lock file)."""
         try:
             fd = os.open(self.lock_path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
-            return False
+            return None
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return False
+                return None
             record = os.read(fd, 200)
         except OSError:
-            return False
+            return None
         finally:
             os.close(fd)
-        return record == " ".join(str(v) for v in ident).encode()
+        try:
+            values = tuple(int(v) for v in record.split())
+        except ValueError:
+            return None
+        return values if len(values) == 4 else None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -296,7 +303,7 @@ class Store:
 
     def _sync(self) -> None:
         """Drop TinyDB's per-table caches when another process changed the file."""
-        self._storage.read()
+        self._raw()
         if self._storage.disk_generation != self._seen_gen:
             self._db.clear_cache()
             for table in self._db._tables.values():
@@ -307,7 +314,31 @@ class Store:
         data = self._storage.read()
         if data is None:
             raise StoreCorruptError(self.path, "the file has disappeared")
+        if self._storage.tail_ops:
+            self._follow_tail()
         return data
+
+    def _follow_tail(self) -> None:
+        """Another process appended: keep the key indexes and TinyDB's caches current.
+
+        Per changed document, not per table: an edit right after another process's edit costs
+        what that edit changed (bench/store_bench.py, cross-process edit).
+        """
+        ops = self._storage.tail_ops[:]
+        self._storage.tail_ops.clear()
+        self._db.clear_cache()
+        for table, doc_id, before, after in ops:
+            index = self._indexes.get(table) if self._index_gen == self._storage.disk_generation \
+                else None
+            if index is not None:
+                key = schema.TABLES.get(table)
+                if isinstance(before, dict) and index.get(before.get(key)) == int(doc_id):
+                    index.pop(before.get(key), None)
+                if isinstance(after, dict) and key in after:
+                    index[after[key]] = int(doc_id)
+            tbl = self._db._tables.get(table)
+            if tbl is not None and tbl._next_id is not None:
+                tbl._next_id = max(tbl._next_id, int(doc_id) + 1)
 
     def changed_on_disk(self) -> bool:
         """True when another process wrote since we last read (cheap: one stat)."""
