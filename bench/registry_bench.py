@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from _common import frame_drawer, ms, pct, time_keystrokes  # noqa: E402
 
 from juston_tui.credentials import open_credentials  # noqa: E402
-from juston_tui.model import Check, Org, PushRegistration, normalize_org_id  # noqa: E402
+from juston_tui.model import Check, Org, PushRegistration, Snapshot, normalize_org_id  # noqa: E402
 from juston_tui.store import Store  # noqa: E402
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -91,7 +91,7 @@ def build_store(path: Path, n: int) -> Store:
             "history": [],
         })
     store.put_many("orgs", orgs)
-    store.put_many("snapshots", snaps)
+    store.save_snapshots([Snapshot.from_doc(d) for d in snaps])
     return store
 
 

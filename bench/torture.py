@@ -89,6 +89,9 @@ def _kill_writer(path: str, start: int, ack_fd: int) -> None:
         elif shape == 5:  # a field patch of one org
             store.update_org(ORG, notes=f"n{i}")
             os.write(ack_fd, f"n{i}\n".encode())
+        elif shape == 6:  # one big document: long appends, and the journal soon asks for a base
+            store.put_doc("contacts", {**_contact("scratch"), "notes": "x" * 100_000,
+                                       "title": str(i)})
         else:
             store.put_doc("contacts", _contact(f"c{i}"))
             os.write(ack_fd, f"c{i}\n".encode())
@@ -163,7 +166,9 @@ def kill_trials(folder: Path, kills: int, seed: int, *,
                 pushes.add(f"p{number}")
                 last_note = max(last_note, number)
         if any(p.name.endswith(".tmp") for p in folder.iterdir()):
-            mid_write += 1  # killed between creating its temp file and the rename
+            mid_write += 1  # killed between creating a new base's temp file and the rename
+        elif not path.read_bytes().endswith(b"\n"):
+            mid_write += 1  # killed inside a journal append: an unterminated last line
         t0 = time.perf_counter()
         try:
             store = Store.open(path)

@@ -82,8 +82,8 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 class FullDisk:
-    """Switch every way the store writes (a new base file, a journal append) to fail as a full
-    disk does; `off()` lets them through again."""
+    """Switch every way the store writes (a new base file, a journal or snapshot append) to
+    fail as a full disk does, at the OS calls; `off()` lets them through again."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self._monkeypatch = monkeypatch
@@ -91,14 +91,15 @@ class FullDisk:
     def on(self) -> None:
         import errno
 
-        from juston_tui.store import engine
+        from juston_tui.store import engine, snapshots
 
-        def refuse(*args: Any) -> Any:
+        def refuse(*args: Any, **_kwargs: Any) -> Any:
             where = args[0] if args and isinstance(args[0], (str, Path)) else ""
             raise OSError(errno.ENOSPC, "No space left on device", str(where))
 
-        self._monkeypatch.setattr(engine, "atomic_write_bytes", refuse)
-        self._monkeypatch.setattr(engine.os, "pwrite", refuse)
+        for module in (engine, snapshots):
+            self._monkeypatch.setattr(module, "atomic_write_bytes", refuse)
+        self._monkeypatch.setattr(engine.os, "pwrite", refuse)  # journal and snapshot appends
 
     def off(self) -> None:
         self._monkeypatch.undo()

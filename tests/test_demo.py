@@ -241,7 +241,7 @@ def test_the_demo_data_looks_like_real_life() -> None:
     allowed = {lic.get("allowed") for s in snapshots.values()
                for lic in s.facts.get("licenses") or () if lic.get("namespace") == "ONB2"}
     assert len(allowed) >= 6
-    entries = build_entries(store.all_docs("orgs"), store.all_docs("snapshots"))
+    entries = build_entries(store.all_docs("orgs"), store.snapshot_docs())
     for entry in entries.values():  # an instance name, or nothing: never the loopback host
         assert not entry.instance_text().startswith("127"), entry.doc["name"]
     for contact in store.list_contacts():

@@ -57,7 +57,6 @@ OWNERS = {
     "meta": "juston_tui/store/store.py",
     "orgs": "juston_tui/store/store.py",
     "contacts": "juston_tui/store/store.py",
-    "snapshots": "juston_tui/store/store.py",
     "checklist": "juston_tui/checklist/state.py",
     "pushes": "juston_tui/schedule/store.py",
     "push_plans": "juston_tui/push_ops/plans.py",

@@ -472,7 +472,7 @@ async def test_a_reload_that_read_the_store_before_a_check_ended_keeps_the_newer
         await settle(pilot)
         screen = app.screen
         store = app.store
-        stale = build_entries(store.all_docs("orgs"), store.all_docs("snapshots"))  # the read
+        stale = build_entries(store.all_docs("orgs"), store.snapshot_docs())  # the read
         rows = {k: entry_row(e, NOW) for k, e in stale.items()}
         assert stale[org_id(1)].info.verdict == "ok"
         fresh = Snapshot(org_id(1), "2026-05-04T09:29:00Z",  # a minute before NOW

@@ -23,6 +23,7 @@ from juston_tui.salesforce.sweeper import sweep
 from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
 from juston_tui.simulator import SCENARIOS, Simulator, make_org
 from juston_tui.store import Store
+from tests.conftest import FullDisk
 
 METHODS = ("jwt", "client-credentials", "password", "token")
 _index = itertools.count(100)
@@ -374,13 +375,9 @@ def test_sweep_survives_a_broken_callback_and_empty_input(sim: Simulator,
 
 def test_sweep_reports_failed_saves_and_keeps_the_results(
         sim: Simulator, creds: CredentialStore, store: Store,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        full_disk: FullDisk) -> None:
     orgs = [register(sim, creds, fresh(sim), store=store) for _ in range(2)]
-
-    def disk_full(snapshot) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(store, "save_snapshot", disk_full)
+    full_disk.on()
     snaps = sweep(orgs, creds, concurrency=2, store=store)
     assert [s.org_id for s in snaps] == [o.org_id for o in orgs]  # still a list of snapshots
     assert all(s.verdict == "ok" for s in snaps)
@@ -388,7 +385,7 @@ def test_sweep_reports_failed_saves_and_keeps_the_results(
     assert snaps.save_errors and all("No space left on device" in e for e in snaps.save_errors)
     assert len(set(snaps.save_errors)) == len(snaps.save_errors)  # one line per distinct error
     assert "snapshots not saved" in (snaps.save_error or "")
-    monkeypatch.undo()
+    full_disk.off()
     ok = sweep(orgs, creds, concurrency=2, store=store)
     assert ok.save_errors == [] and ok.save_error is None and ok.saved == 2
 

@@ -182,21 +182,22 @@ def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     path = tmp_path / "s.json"
     Store.open(path).add_org(_org())
     seen: list[int] = []
+    now = store_module.schema.SCHEMA_VERSION
 
-    def v1_to_v2(data: dict[str, dict[str, object]]) -> None:
+    def to_next(data: dict[str, dict[str, object]]) -> None:
         seen.append(len(list_backups(path)))  # the backup exists before we run
         for doc in data["orgs"].values():
             doc["notes"] = "migrated"  # type: ignore[index]
 
-    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module.schema.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setitem(store_module.schema.MIGRATIONS, now, to_next)
     migrated = Store.open(path)
     assert seen == [1]
-    assert migrated.schema_version() == 2
+    assert migrated.schema_version() == now + 1
     assert migrated.get_org(ORG).notes == "migrated"
     backup = stored_tables(list_backups(path)[0])
-    assert backup["meta"]["1"]["version"] == 1
-    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", 1)
+    assert backup["meta"]["1"]["version"] == now
+    monkeypatch.setattr(store_module.schema, "SCHEMA_VERSION", now)
     with pytest.raises(StoreNewerError):
         Store.open(path)
     assert Store.open(path, read_only=True).get_org(ORG).notes == "migrated"

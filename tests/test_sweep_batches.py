@@ -13,12 +13,11 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from juston_tui.model import Snapshot
 from juston_tui.salesforce.sweeper import SnapshotWriter
 from juston_tui.simulator.ids import make_org_id
 from juston_tui.store import Store
+from tests.conftest import FullDisk
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,14 +77,10 @@ def test_a_result_counts_as_saved_only_once_on_disk(store: Store) -> None:
     assert writer.saved == 40
 
 
-def test_a_failed_batch_is_not_counted_as_saved(store: Store,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_batch_is_not_counted_as_saved(store: Store, full_disk: FullDisk) -> None:
     acknowledged: list[Snapshot] = []
-
-    def disk_full(snapshot: Snapshot) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(store, "save_snapshot", disk_full)
+    store.save_snapshot(snap(99))  # the snapshot file exists: the appends themselves fail
+    full_disk.on()
     writer = SnapshotWriter(store, interval=0.01, batch_size=5, on_saved=acknowledged.extend)
     for i in range(12):
         writer.put(snap(i))

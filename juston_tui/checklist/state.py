@@ -275,7 +275,10 @@ def record_verifications(
     *,
     snapshot: Snapshot | None = None,
 ) -> dict[str, StepState]:
-    """Save every step's verification (and the snapshot it came from) in one atomic write.
+    """Save every step's verification in one atomic write, and the snapshot it came from.
+
+    The snapshot goes to the snapshot files beside the store first (see store/snapshots.py):
+    a failed store write still leaves the probe's result, which is what it read from the org.
 
     Only the `verification` field is written, so manual marks and notes are never touched.
     """

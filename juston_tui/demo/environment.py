@@ -238,8 +238,15 @@ def _seed(env: DemoEnv, info: SimulatorInfo, *, sweep_orgs: bool) -> None:
                 env.seeded.append(name)
                 env.timings[name] = time.perf_counter() - started
             env.orgs = store.list_orgs()
+            companions = store.companion_paths()
         finally:
             store.close()
+        for built in companions:  # the snapshots first: the store file's arrival ends the seed
+            if built.exists():
+                target = place.root / built.name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                os.replace(built, target)
         os.replace(seeding / place.store_path.name, place.store_path)
         place.set_marker(synced_instance=info.instance)
     finally:

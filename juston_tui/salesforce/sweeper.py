@@ -116,9 +116,7 @@ class SnapshotWriter:
 
     def _write(self, snapshots: list[Snapshot]) -> None:
         try:
-            with self.store.transaction():
-                for snap in snapshots:
-                    self.store.save_snapshot(snap)
+            self.store.save_snapshots(snapshots)
         except Exception as exc:  # a read-only or broken store must not stop the sweep
             message = clean(f"snapshots not saved: {exc}", limit=300)
             log.warning(message)

@@ -27,9 +27,9 @@ class StoreNewerError(StoreError):
 class StoreWriteError(StoreError, OSError):
     """A store write failed (disk full, quota, permissions); the file on disk is unchanged."""
 
-    def __init__(self, path: Path, exc: OSError) -> None:
+    def __init__(self, path: Path, exc: OSError, what: str = "the store") -> None:
         super().__init__(exc.errno, exc.strerror or str(exc), str(path))
-        self.message = (f"cannot write the store {path}: {exc.strerror or exc}; the file on "
+        self.message = (f"cannot write {what} {path}: {exc.strerror or exc}; the file on "
                         "disk is unchanged")
 
     def __str__(self) -> str:
@@ -82,3 +82,16 @@ class StoreCorruptError(StoreError):
             "  - start a new store elsewhere:  juston-tui --db NEW_PATH (or JUSTON_TUI_DB)"
         )
         return "\n".join(lines)
+
+
+class SnapshotsCorruptError(StoreError):
+    """The snapshot file beside the store cannot be read; it is never touched."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(
+            f"the snapshot file {path} cannot be read: {detail}; it was left exactly as it is "
+            f"(the store itself is fine: move that file away and the next check of each org "
+            f"writes a new one)"
+        )

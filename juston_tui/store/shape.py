@@ -184,8 +184,13 @@ def schema_version_of(meta: Mapping[str, Any]) -> Any:
     return None
 
 
+def snapshot_problem(doc: Any, where: str) -> str | None:
+    """What is wrong with one line of the snapshot file (see snapshots.py), if anything."""
+    return _doc_problem("snapshots", where, doc)
+
+
 def _doc_problem(table: str, doc_id: str, doc: Any) -> str | None:
-    key_field = schema.TABLES[table]
+    key_field = schema.TABLES.get(table, "org_id")
     if not isinstance(doc, dict):
         return f"{table} document {doc_id}: {_shown(doc)} is not an object"
     key = doc.get(key_field)

@@ -1,18 +1,20 @@
-"""The local store: TinyDB on an atomic, locked, versioned JSON file.
+"""The local store: TinyDB on an atomic, locked, versioned, journaled JSON file.
 
 Stock TinyDB rewrites its file in place and has no locking, so a kill mid-write or a second
-process corrupts it. Here every write goes to a temp file in the same directory, is fsynced,
-renamed over the store and the directory fsynced; every read-modify-write holds an exclusive
-`flock` on a sidecar lock file, so two app instances never lose each other's edits. A file
-that cannot be read is reported with its path and never written to.
+process corrupts it. Here every commit is one fsynced journal line appended to the file, or a
+new base written to a temp file, fsynced and renamed over the store (engine.py); every
+read-modify-write holds an exclusive `flock` on a sidecar lock file, so two app instances never
+lose each other's edits. A file that cannot be read is reported with its path and never
+written to.
 
-`Store` owns the `orgs`, `contacts`, `snapshots` and `meta` tables (its typed methods); the
+`Store` owns the `orgs`, `contacts` and `meta` tables and the snapshot files beside the store
+(store/snapshots.py: probe history never shares a file with what people edit); the
 schedule package owns `pushes`, the checklist package `checklist`. Only a table's owner reads or
 writes its raw documents (tests/test_layering.py).
 
-Why one module of ~640 lines: the open/load/transaction core and the typed methods of its four
+Why one module of ~700 lines: the open/load/transaction core and the typed methods of its four
 tables share the lock, the parsed data and the key index; the mechanics beside them are split
-out already (engine, files, schema, shape, backups).
+out already (engine, files, schema, shape, snapshots, backups).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from juston_tui.store.files import (
     looks_like_store,
     refuse_odd_file,
 )
-from juston_tui.store.shape import parse_store, schema_version_of
+from juston_tui.store.shape import parse_store, schema_version_of, snapshot_problem
+from juston_tui.store.snapshots import SnapshotFiles, latest_doc
 from juston_tui.text import strip_controls_deep
 
 
@@ -81,6 +84,7 @@ class Store:
         self._depth = 0
         self._lock_fd: int | None = None
         self._db = StoreTinyDB(str(self.path), storage=AtomicJSONStorage, read_only=read_only)
+        self._snaps = SnapshotFiles(self.path, read_only=read_only)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._storage.recorded = self._recorded
         self._storage.on_commit = self._record_write
@@ -214,6 +218,8 @@ class Store:
             data = self._storage.read()
             assert data is not None
             current = self.schema_version()
+            if current < 2:
+                self._move_snapshots_out(data)
             while current < schema.SCHEMA_VERSION:
                 schema.MIGRATIONS[current](data)
                 current += 1
@@ -225,6 +231,16 @@ class Store:
             self._storage.rewrite_whole()
             self._storage.write(data)
             self._index_gen = -1  # migrations may rewrite anything
+
+    def _move_snapshots_out(self, data: dict[str, dict[str, Any]]) -> None:
+        """Schema 1 -> 2, first half: the snapshots table into its own files (merged with any a
+        killed earlier attempt wrote); the store file is rewritten without it only after."""
+        docs = list((data.get("snapshots") or {}).values())
+        for number, doc in enumerate(docs, start=1):
+            problem = snapshot_problem(doc, f"document {number}")
+            if problem is not None:
+                raise StoreCorruptError(self.path, problem)
+        self._snaps.merge(docs)
 
     # -- locking and transactions ------------------------------------------------------------
     @contextlib.contextmanager
@@ -359,6 +375,8 @@ class Store:
         return index
 
     def all_docs(self, table: str) -> list[dict[str, Any]]:
+        if table not in schema.TABLES:  # e.g. "snapshots", which lives beside the store now
+            raise ValueError(f"the store has no table {table!r}")
         with self._thread_lock:
             return [dict(doc) for doc in self._raw().get(table, {}).values()]
 
@@ -541,45 +559,62 @@ class Store:
         """Every contact as its stored document, for bulk display (read-only)."""
         return self.all_docs("contacts")
 
-    # -- snapshots ---------------------------------------------------------------------------
+    # -- snapshots (beside the store: store/snapshots.py) ------------------------------------
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        """Keep the full latest snapshot plus a short history of verdicts per org."""
-        with self.transaction():
-            previous = self.get_doc("snapshots", snapshot.org_id) or {}
-            history = list(previous.get("history") or [])
-            history.insert(
-                0,
-                {
-                    "checked_at": snapshot.checked_at,
-                    "verdict": snapshot.verdict,
-                    "error": snapshot.error,
-                    "verdicts": {c.id: c.verdict for c in snapshot.checks},
-                },
-            )
-            doc = {**snapshot.to_doc(), "history": history[:schema.HISTORY_LIMIT]}
-            self.put_doc("snapshots", doc)
+        self.save_snapshots([snapshot])
+
+    def save_snapshots(self, snapshots: list[Snapshot]) -> None:
+        """Save checks' results: one append and one fsync for all of them (a sweep's batch),
+        each org's latest plus a line in its history. Never touches the store file."""
+        docs = [strip_controls_deep(s.to_doc()) for s in snapshots]
+        if not docs:
+            return
+        with self.transaction():  # the store's lock: one writer of the snapshot files at a time
+            self._snaps.append(docs)
+            self.write_count += 1
+
+    def _legacy_snapshots(self) -> list[dict[str, Any]] | None:
+        """A schema-1 store opened read-only (never migrated) still has its snapshots inside."""
+        with self._thread_lock:
+            raw = self._raw()
+            if self.schema_version() >= 2:
+                return None
+            return [dict(d) for d in raw.get("snapshots", {}).values() if isinstance(d, dict)]
 
     def latest_snapshot(self, org_id: str) -> Snapshot | None:
-        doc = self.get_doc("snapshots", org_id)
+        doc = self.snapshot_doc(org_id)
         return Snapshot.from_doc(doc) if doc else None
 
     def snapshot_history(self, org_id: str) -> list[dict[str, Any]]:
-        doc = self.get_doc("snapshots", org_id) or {}
-        return list(doc.get("history") or [])
+        """The org's last checks, newest first (time, overall verdict, error, verdicts)."""
+        legacy = self._legacy_snapshots()
+        if legacy is not None:
+            doc = next((d for d in legacy if d.get("org_id") == org_id), {})
+            return list(doc.get("history") or [])
+        return self._snaps.history(org_id)
 
     def snapshot_doc(self, org_id: str) -> dict[str, Any] | None:
-        """The org's latest snapshot as stored (with its short history), read-only."""
-        return self.get_doc("snapshots", org_id)
+        """The org's latest snapshot as stored, read-only."""
+        legacy = self._legacy_snapshots()
+        if legacy is not None:
+            return next((latest_doc(d) for d in legacy if d.get("org_id") == org_id), None)
+        return self._snaps.latest(org_id)
+
+    def iter_snapshot_docs(self) -> Iterator[dict[str, Any]]:
+        """Every org's latest snapshot as stored, one at a time: callers that show a few
+        values per org keep those, not 10,000 snapshots' facts (the registry)."""
+        legacy = self._legacy_snapshots()
+        if legacy is not None:
+            yield from (latest_doc(d) for d in legacy)
+            return
+        yield from self._snaps.iter_latest()
 
     def snapshot_docs(self) -> list[dict[str, Any]]:
         """Every org's latest snapshot as stored, for bulk display (read-only)."""
-        return self.all_docs("snapshots")
+        return list(self.iter_snapshot_docs())
 
     def all_snapshots(self) -> dict[str, Snapshot]:
-        with self._thread_lock:
-            return {
-                d["org_id"]: Snapshot.from_doc(d) for d in self._raw().get("snapshots", {}).values()
-            }
+        return {d["org_id"]: Snapshot.from_doc(d) for d in self.iter_snapshot_docs()}
 
     # -- meta settings -----------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -605,7 +640,14 @@ class Store:
     def counts(self) -> dict[str, int]:
         with self._thread_lock:
             raw = self._raw()
-            return {name: len(raw.get(name, {})) for name in schema.TABLES if name != "meta"}
+            counts = {name: len(raw.get(name, {})) for name in schema.TABLES if name != "meta"}
+        counts["snapshots"] = sum(1 for _ in self.iter_snapshot_docs())
+        return counts
+
+    def companion_paths(self) -> list[Path]:
+        """The files beside the store that belong to it (the snapshots and their history):
+        what moves with the store file when it is built aside and moved into place."""
+        return [self._snaps.path, self._snaps.history_dir]
 
     def close(self) -> None:
         self._db.close()

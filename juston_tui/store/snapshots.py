@@ -1,0 +1,340 @@
+"""Probe results beside the store, never inside it: each org's latest snapshot and its history.
+
+What people edit (orgs, contacts, checklist, pushes) and what sweeps write every second at
+scale live in different files, so neither slows the other down (issue 16: one snapshot per org
+tripled the store, and every batch of a 2,000-org sweep rewrote all of it):
+
+- `<stem>.snapshots.jsonl`: a header line, then one line per saved snapshot, appended and
+  fsynced once per batch; an org's last line is its latest snapshot. Once the file is twice
+  the size it had after its last compaction (plus 1 MB), it is rewritten with one line per
+  org (atomic replace). Readers that want every org (the registry) stream it newest line
+  first and keep what they show, not every snapshot's facts.
+- `<stem>.history/<org>.jsonl`: one short line per check of that org (time, verdicts), newest
+  last; cut back to the newest `HISTORY_LIMIT` by an atomic rewrite when it grows.
+
+Both are written under the store's lock. A kill mid-append leaves an unterminated last line:
+that snapshot was never acknowledged, readers skip it and the next writer cuts it off. The
+history line of a snapshot is written after the snapshot itself; a history that lacks the
+latest snapshot (a kill in between) shows it anyway (`history`). Nothing here is a backup's
+concern: probe results are read again from the org by the next check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from juston_tui.gc_pause import paused_gc
+from juston_tui.paths import ensure_private_dir
+from juston_tui.store.errors import SnapshotsCorruptError, StoreError, StoreWriteError
+from juston_tui.store.files import atomic_write_bytes, refuse_odd_file
+from juston_tui.store.schema import HISTORY_LIMIT
+from juston_tui.store.shape import snapshot_problem
+
+HEADER_KIND = "juston-tui snapshots"
+_LINE_START = b'{"org_id":"'
+COMPACT_SLACK = 1_000_000
+HISTORY_CUT_BYTES = 3 * HISTORY_LIMIT * 400  # a history file this big is cut back to the limit
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9]{1,40}$")
+
+
+def history_entry(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The short line a snapshot leaves in its org's history."""
+    checks = doc.get("checks") or ()
+    verdicts = {c.get("id"): c.get("verdict") for c in checks if isinstance(c, dict)}
+    return {"checked_at": doc.get("checked_at"), "verdict": overall(doc),
+            "error": doc.get("error"), "verdicts": verdicts}
+
+
+def overall(doc: Mapping[str, Any]) -> str:
+    """The worst verdict of a stored snapshot (as `model.Snapshot.verdict` says it)."""
+    if doc.get("error"):
+        return "unknown"
+    order = {"fail": 3, "warn": 2, "unknown": 1, "ok": 0}
+    checks = [c for c in doc.get("checks") or () if isinstance(c, dict)]
+    if not checks:
+        return "unknown"
+    return max((str(c.get("verdict")) for c in checks), key=lambda v: order.get(v, 1))
+
+
+def latest_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A snapshot document as its line holds it: org_id first (readers find lines by it)."""
+    out = {"org_id": doc["org_id"]}
+    out.update((k, v) for k, v in doc.items() if k not in ("org_id", "history"))
+    return out
+
+
+class SnapshotFiles:
+    """The latest-snapshot log and the per-org history files of one store."""
+
+    def __init__(self, store_path: Path, *, read_only: bool = False) -> None:
+        self.path = store_path.with_name(f"{store_path.stem}.snapshots.jsonl")
+        self.history_dir = store_path.with_name(f"{store_path.stem}.history")
+        self.read_only = read_only
+        self.writes = 0
+
+    # -- reading -------------------------------------------------------------------------------
+    def _payload(self) -> bytes:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return b""
+        try:
+            refuse_odd_file(self.path, os.fstat(fd).st_mode)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                payload = handle.read()
+        finally:
+            os.close(fd)
+        self._check_header(payload)
+        return payload
+
+    def _check_header(self, payload: bytes) -> int:
+        """The size the file had after its last compaction; refuse a file that is not ours."""
+        if not payload:
+            return 0
+        end = payload.find(b"\n")
+        try:
+            header = orjson.loads(payload[:end if end >= 0 else len(payload)])
+        except orjson.JSONDecodeError:
+            header = None
+        if not isinstance(header, dict) or header.get("kind") != HEADER_KIND:
+            raise StoreError(f"{self.path} is not a juston-tui snapshot file (its first line "
+                             "says otherwise); move it away: it was left untouched")
+        size = header.get("compacted_bytes")
+        return size if isinstance(size, int) else 0
+
+    def _lines(self, payload: bytes) -> list[bytes]:
+        """The complete snapshot lines (an unterminated last line was never acknowledged)."""
+        start = payload.find(b"\n") + 1
+        end = payload.rfind(b"\n")
+        if start <= 0 or end < start:
+            return []
+        return payload[start:end].split(b"\n")
+
+    def _parse(self, line: bytes, number: int) -> dict[str, Any]:
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise SnapshotsCorruptError(self.path, f"line {number} is not valid JSON ({exc})"
+                                        ) from None
+        problem = snapshot_problem(doc, f"line {number}")
+        if problem is not None:
+            raise SnapshotsCorruptError(self.path, problem)
+        return doc
+
+    def iter_latest(self) -> Iterator[dict[str, Any]]:
+        """Each org's latest snapshot, newest line first, one at a time (callers keep what they
+        show: 10,000 full snapshots are ~50 MB of Python objects)."""
+        lines = self._lines(self._payload())
+        seen: set[bytes] = set()
+        with paused_gc():
+            for number in range(len(lines) - 1, -1, -1):
+                line = lines[number]
+                key = _org_key(line)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                doc = self._parse(line, number + 2)
+                if key is None:  # a line not written by us (org_id not first): parse to know
+                    key = str(doc.get("org_id")).encode()
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                yield doc
+
+    def latest(self, org_id: str) -> dict[str, Any] | None:
+        payload = self._payload()
+        needle = b"\n" + _LINE_START + org_id.encode() + b'"'
+        end = payload.rfind(b"\n")
+        at = payload.rfind(needle, 0, end + 1) if end >= 0 else -1
+        if at < 0:
+            # Not found by its first field: lines not written by us still count.
+            for doc in self.iter_latest():
+                if doc.get("org_id") == org_id:
+                    return doc
+            return None
+        stop = payload.find(b"\n", at + 1)
+        return self._parse(payload[at + 1:stop], payload.count(b"\n", 0, at) + 1)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.iter_latest())
+
+    def history(self, org_id: str) -> list[dict[str, Any]]:
+        """The org's checks, newest first, at most `HISTORY_LIMIT`."""
+        entries = self._history_entries(self._history_path(org_id))
+        latest = self.latest(org_id)
+        if latest is not None and not any(e.get("checked_at") == latest.get("checked_at")
+                                          for e in entries[:1]):
+            entries.insert(0, history_entry(latest))  # a kill came between the two writes
+        return entries[:HISTORY_LIMIT]
+
+    def _history_entries(self, path: Path) -> list[dict[str, Any]]:
+        try:
+            payload = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+        entries: list[dict[str, Any]] = []
+        end = payload.rfind(b"\n")
+        for line in payload[:end].split(b"\n") if end >= 0 else ():
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # one damaged history line costs that line, not the org's history
+            if isinstance(entry, dict):
+                entries.append(entry)
+        entries.reverse()
+        return entries
+
+    def _history_path(self, org_id: str) -> Path:
+        name = org_id if _SAFE_NAME.match(org_id) else "_" + hashlib.sha256(
+            org_id.encode()).hexdigest()[:32]
+        return self.history_dir / f"{name}.jsonl"
+
+    # -- writing (the caller holds the store's lock) ---------------------------------------------
+    def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Save snapshots: one append and one fsync for all of them, then their history lines."""
+        docs = [latest_doc(d) for d in docs]
+        if not docs:
+            return
+        try:
+            self._append(docs)
+        except StoreError:
+            raise
+        except OSError as exc:  # disk full, quota, permissions: name the file
+            raise StoreWriteError(self.path, exc, "the snapshot file") from None
+
+    def _append(self, docs: list[dict[str, Any]]) -> None:
+        payload = b"".join(orjson.dumps(d) + b"\n" for d in docs)
+        fd = self._open_for_append()
+        try:
+            size = os.fstat(fd).st_size
+            end = _committed_end(fd, size)
+            if end < size:
+                os.ftruncate(fd, end)  # a killed writer's unterminated line
+            try:
+                _write_all(fd, payload, end)
+                os.fsync(fd)
+            except BaseException:
+                with contextlib.suppress(OSError):  # leave the file as it was
+                    os.ftruncate(fd, end)
+                raise
+            compacted = self._check_header(os.pread(fd, 4096, 0))
+            grown = end + len(payload)
+        finally:
+            os.close(fd)
+        self.writes += 1
+        self._append_history(docs)
+        if grown > 2 * compacted + COMPACT_SLACK:
+            self.compact()
+
+    def _open_for_append(self) -> int:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            ensure_private_dir(self.path.parent)
+            header = orjson.dumps({"kind": HEADER_KIND, "version": 1, "compacted_bytes": 0})
+            with contextlib.suppress(FileExistsError):
+                atomic_write_bytes(self.path, header + b"\n", overwrite=False)
+            fd = os.open(self.path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            refuse_odd_file(self.path, os.fstat(fd).st_mode)
+            self._check_header(os.pread(fd, 4096, 0))
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _append_history(self, docs: list[dict[str, Any]]) -> None:
+        ensure_private_dir(self.history_dir)
+        for doc in docs:
+            path = self._history_path(str(doc["org_id"]))
+            line = orjson.dumps(history_entry(doc)) + b"\n"
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                _write_all(fd, line, None)
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if size > HISTORY_CUT_BYTES:
+                self._write_history(path, self._history_entries(path))
+
+    def _write_history(self, path: Path, entries: list[dict[str, Any]]) -> None:
+        """Replace a history file with its newest entries (oldest first), atomically."""
+        kept = list(reversed(entries[:HISTORY_LIMIT]))
+        atomic_write_bytes(path, b"".join(orjson.dumps(e) + b"\n" for e in kept))
+
+    def compact(self) -> None:
+        """One line per org (its latest), by an atomic replace of the whole file."""
+        docs = list(self.iter_latest())
+        docs.reverse()
+        self._write_log(docs)
+
+    def _write_log(self, docs: list[dict[str, Any]]) -> None:
+        body = b"".join(orjson.dumps(latest_doc(d)) + b"\n" for d in docs)
+        header = orjson.dumps({"kind": HEADER_KIND, "version": 1,
+                               "compacted_bytes": len(body) + 80})
+        ensure_private_dir(self.path.parent)
+        atomic_write_bytes(self.path, header + b"\n" + body)
+        self.writes += 1
+
+    def merge(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Bring in snapshots from elsewhere (a schema-1 store's table, with their history):
+        an org's newer snapshot on file wins; histories are merged by time. Safe to repeat."""
+        on_file = {d["org_id"]: d for d in self.iter_latest()}
+        histories: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            org_id = str(doc["org_id"])
+            mine = on_file.get(org_id)
+            if mine is None or str(mine.get("checked_at")) < str(doc.get("checked_at")):
+                on_file[org_id] = latest_doc(doc)
+            moved = [e for e in doc.get("history") or () if isinstance(e, dict)]
+            histories[org_id] = moved or [history_entry(doc)]
+        self._write_log(list(on_file.values()))
+        if histories:
+            ensure_private_dir(self.history_dir)
+        for org_id, moved in histories.items():
+            path = self._history_path(org_id)
+            by_time = {str(e.get("checked_at")): e for e in self._history_entries(path)}
+            for entry in moved:
+                by_time.setdefault(str(entry.get("checked_at")), entry)
+            newest_first = [by_time[k] for k in sorted(by_time, reverse=True)]
+            self._write_history(path, newest_first)
+
+
+def _org_key(line: bytes) -> bytes | None:
+    if not line.startswith(_LINE_START):
+        return None
+    end = line.find(b'"', len(_LINE_START))
+    return line[len(_LINE_START):end] if end > 0 else None
+
+
+def _committed_end(fd: int, size: int) -> int:
+    """Where the last complete line of the file ends (0 for an empty file)."""
+    at = size
+    while at > 0:
+        start = max(0, at - 65536)
+        chunk = os.pread(fd, at - start, start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        at = start
+    return 0
+
+
+def _write_all(fd: int, payload: bytes, at: int | None) -> None:
+    view = memoryview(payload)
+    while view:  # a short write (a size limit) ends in the error on the next try
+        done = os.write(fd, view) if at is None else os.pwrite(fd, view, at)
+        view = view[done:]
+        if at is not None:
+            at += done

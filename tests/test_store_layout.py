@@ -1,0 +1,267 @@
+"""The store's layout for growth: a journaled store file, snapshots and history beside it.
+
+Issue 16: an edit must cost what it changes, another process's edit must be read as the lines
+it added, and probe history must never share a file with what people edit. The migration from
+schema 1 is tested on a store written by the release before this layout
+(tests/data/store-v1-demo.json: `juston-tui --demo status`, run twice, by that release).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+
+from juston_tui.model import Check, Contact, Org, Snapshot, normalize_org_id
+from juston_tui.store import Store, StoreCorruptError, StoreError, list_backups, schema
+from juston_tui.store.errors import SnapshotsCorruptError
+from juston_tui.store.snapshots import SnapshotFiles
+from tests.store_files import stored_tables
+
+V1_STORE = Path(__file__).parent / "data" / "store-v1-demo.json"
+
+
+def org_id(i: int) -> str:
+    return normalize_org_id(f"00D{i:012d}")
+
+
+def snap(i: int, at: str, verdict: str = "ok") -> Snapshot:
+    return Snapshot(org_id(i), at, (Check("package.billing", verdict, "billing 2.80.2"),),
+                    facts={"organization": {"instance": "EU44"}})
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(50)])
+    store.put_contacts([Contact.create(full_name=f"P {i}", email=f"p{i}@x.de", title="CFO")
+                        for i in range(50)])
+    return store
+
+
+# -- the journal ---------------------------------------------------------------------------------
+def test_an_edit_appends_one_line_and_keeps_the_base(filled: Store) -> None:
+    before = filled.path.read_bytes()
+    inode = filled.path.stat().st_ino
+    filled.update_org(org_id(7), notes="called the admin")
+    after = filled.path.read_bytes()
+    assert after.startswith(before)  # the base and earlier lines are never rewritten
+    line = after[len(before):]
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and len(line) < 1000
+    assert filled.path.stat().st_ino == inode
+    assert Store.open(filled.path).get_org(org_id(7)).notes == "called the admin"
+
+
+def test_another_instances_edits_are_followed_line_by_line(filled: Store) -> None:
+    other = Store.open(filled.path)
+    other.add_org(Org.create(org_id=org_id(100), name="Added elsewhere"))
+    other.update_org(org_id(3), notes="elsewhere")
+    assert filled.get_org(org_id(100)).name == "Added elsewhere"  # the key index followed
+    assert filled.get_org(org_id(3)).notes == "elsewhere"
+    filled.add_org(Org.create(org_id=org_id(101), name="Added here"))  # no doc id collision
+    other.remove_org(org_id(5))
+    assert filled.find_org(org_id(5)) is None
+    fresh = Store.open(filled.path)
+    assert {o.org_id for o in fresh.list_orgs()} >= {org_id(100), org_id(101)}
+    assert len(stored_tables(filled.path)["orgs"]) == 51
+
+
+def test_a_killed_writers_unterminated_line_is_ignored_then_cut(filled: Store) -> None:
+    filled.update_org(org_id(1), notes="acknowledged")
+    with open(filled.path, "ab") as handle:
+        handle.write(b'{"j":[["orgs","2",{"org_id":"x"')  # a kill in the middle of an append
+    reader = Store.open(filled.path)
+    assert reader.get_org(org_id(1)).notes == "acknowledged"
+    reader.update_org(org_id(2), notes="next")
+    data = filled.path.read_bytes()
+    assert b'"org_id":"x"' not in data and data.endswith(b"\n")
+    assert Store.open(filled.path).get_org(org_id(2)).notes == "next"
+    assert filled.get_org(org_id(2)).notes == "next"
+
+
+def test_a_bad_complete_journal_line_is_reported_and_left_alone(filled: Store) -> None:
+    filled.update_org(org_id(1), notes="one")
+    with open(filled.path, "ab") as handle:
+        handle.write(b"not json at all\n")
+    bad = filled.path.read_bytes()
+    with pytest.raises(StoreCorruptError, match="journal line"):
+        Store.open(filled.path)
+    assert filled.path.read_bytes() == bad
+
+
+def test_a_journal_line_from_elsewhere_is_shape_checked(filled: Store) -> None:
+    line = orjson.dumps({"j": [["contacts", "999", {"id": "c999", "email": None}]]})
+    with open(filled.path, "ab") as handle:
+        handle.write(line + b"\n")
+    with pytest.raises(StoreCorruptError, match="contacts c999: email is null"):
+        Store.open(filled.path)
+
+
+def test_a_file_rewritten_in_place_is_read_whole(filled: Store) -> None:
+    filled.get_org(org_id(1))  # cached
+    data = stored_tables(filled.path)
+    next(d for d in data["orgs"].values() if d["org_id"] == org_id(1))["name"] = "Edited by hand"
+    with open(filled.path, "r+b") as handle:  # same inode, longer: not an append of ours
+        handle.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    assert filled.get_org(org_id(1)).name == "Edited by hand"
+
+
+def test_the_journal_is_folded_into_a_new_base(filled: Store) -> None:
+    for i in range(400):
+        filled.update_org(org_id(i % 50), notes=f"note {i} " + "x" * 1000)
+    lines = filled.path.read_bytes().count(b"\n")
+    assert lines < 400  # new bases replaced the journal along the way
+    assert Store.open(filled.path).get_org(org_id(399 % 50)).notes.startswith("note 399 ")
+
+
+# -- snapshots beside the store ------------------------------------------------------------------
+def test_snapshots_never_touch_the_store_file(filled: Store) -> None:
+    before = filled.path.read_bytes()
+    filled.save_snapshots([snap(i, "2026-12-01T10:00:00Z") for i in range(50)])
+    assert filled.path.read_bytes() == before
+    files = SnapshotFiles(filled.path)
+    assert stat.S_IMODE(files.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(files.history_dir.stat().st_mode) == 0o700
+    assert "snapshots" not in stored_tables(filled.path)
+    assert len(filled.snapshot_docs()) == 50
+    assert filled.counts()["snapshots"] == 50
+
+
+def test_latest_and_history_per_org(filled: Store) -> None:
+    for day in range(1, 26):
+        filled.save_snapshots([snap(i, f"2026-11-{day:02d}T10:00:00Z",
+                                    "fail" if day == 25 and i == 3 else "ok")
+                               for i in range(5)])
+    latest = filled.latest_snapshot(org_id(3))
+    assert latest is not None and latest.checked_at == "2026-11-25T10:00:00Z"
+    assert latest.verdict == "fail"
+    history = filled.snapshot_history(org_id(3))
+    assert len(history) == schema.HISTORY_LIMIT
+    assert [h["checked_at"][:10] for h in history[:2]] == ["2026-11-25", "2026-11-24"]
+    assert history[0]["verdict"] == "fail" and history[1]["verdict"] == "ok"
+    assert history[0]["verdicts"] == {"package.billing": "fail"}
+    assert {d["org_id"]: d["checked_at"] for d in filled.snapshot_docs()} == {
+        org_id(i): "2026-11-25T10:00:00Z" for i in range(5)}
+    history_file = SnapshotFiles(filled.path)._history_path(org_id(3))
+    assert history_file.read_bytes().count(b"\n") <= 3 * schema.HISTORY_LIMIT  # cut back
+
+
+def test_the_snapshot_log_is_compacted(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import juston_tui.store.snapshots as snapshots
+
+    monkeypatch.setattr(snapshots, "COMPACT_SLACK", 2_000)
+    for day in range(1, 29):
+        filled.save_snapshots([snap(i, f"2026-11-{day:02d}T10:00:00Z") for i in range(10)])
+    lines = SnapshotFiles(filled.path).path.read_bytes().count(b"\n")
+    assert lines < 28 * 10 / 2  # not one line per save: compacted along the way
+    assert len(filled.snapshot_docs()) == 10
+    assert all(d["checked_at"].startswith("2026-11-28") for d in filled.snapshot_docs())
+
+
+def test_a_kill_between_the_snapshot_and_its_history_line(filled: Store) -> None:
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    files = SnapshotFiles(filled.path)
+    history_file = files._history_path(org_id(1))
+    kept = history_file.read_bytes()
+    filled.save_snapshots([snap(1, "2026-11-02T10:00:00Z", "warn")])
+    history_file.write_bytes(kept)  # as if killed after the snapshot's append
+    history = filled.snapshot_history(org_id(1))
+    assert [h["checked_at"] for h in history] == ["2026-11-02T10:00:00Z", "2026-11-01T10:00:00Z"]
+
+
+def test_an_unterminated_snapshot_line_is_skipped_then_cut(filled: Store) -> None:
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    files = SnapshotFiles(filled.path)
+    with open(files.path, "ab") as handle:
+        handle.write(b'{"org_id":"' + org_id(2).encode() + b'","checked_at":"2026-')
+    assert [d["org_id"] for d in filled.snapshot_docs()] == [org_id(1)]
+    filled.save_snapshots([snap(3, "2026-11-01T10:00:00Z")])
+    assert sorted(d["org_id"] for d in filled.snapshot_docs()) == [org_id(1), org_id(3)]
+    assert files.path.read_bytes().endswith(b"\n")
+
+
+def test_a_damaged_snapshot_file_is_reported_and_left_alone(filled: Store) -> None:
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    files = SnapshotFiles(filled.path)
+    with open(files.path, "ab") as handle:
+        handle.write(b'{"org_id":"00D000000000002AAA","checks":"none"}\n')
+    bad = files.path.read_bytes()
+    with pytest.raises(SnapshotsCorruptError) as info:
+        filled.snapshot_docs()
+    assert str(files.path) in str(info.value) and "left exactly as it is" in str(info.value)
+    assert files.path.read_bytes() == bad
+    assert filled.get_org(org_id(1)).name == "Org 1"  # the store itself is fine
+
+
+def test_a_file_that_is_not_ours_under_the_snapshot_name_is_refused(filled: Store) -> None:
+    files = SnapshotFiles(filled.path)
+    files.path.write_bytes(b"my own notes\n")
+    with pytest.raises(StoreError, match="not a juston-tui snapshot file"):
+        filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    assert files.path.read_bytes() == b"my own notes\n"
+
+
+# -- the migration from schema 1 -------------------------------------------------------------------
+def test_a_schema_1_store_of_the_last_release_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "demo-store.json"
+    shutil.copyfile(V1_STORE, path)
+    old = orjson.loads(V1_STORE.read_bytes())
+    assert old["meta"]["1"]["version"] == 1 and old["snapshots"]
+    store = Store.open(path)
+    assert store.schema_version() == schema.SCHEMA_VERSION
+    data = stored_tables(path)
+    assert "snapshots" not in data
+    for table in ("orgs", "contacts", "checklist", "pushes", "push_plans"):
+        assert sorted(map(orjson.dumps, data[table].values())) == sorted(
+            map(orjson.dumps, old[table].values())), table
+    moved = {d["org_id"]: d for d in old["snapshots"].values()}
+    docs = {d["org_id"]: d for d in store.snapshot_docs()}
+    assert set(docs) == set(moved)
+    some = next(iter(moved))
+    assert docs[some]["checks"] == moved[some]["checks"]
+    assert docs[some]["facts"] == moved[some]["facts"]
+    assert store.snapshot_history(some) == moved[some]["history"]
+    backups = list_backups(path)
+    assert len(backups) == 1 and "pre-migration-v1" in backups[0].name
+    assert backups[0].read_bytes() == V1_STORE.read_bytes()  # the old file, byte for byte
+    again = Store.open(path)  # nothing left to migrate
+    assert len(list_backups(path)) == 1 and len(again.snapshot_docs()) == len(moved)
+
+
+def test_a_migration_killed_before_its_end_is_done_again(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "demo-store.json"
+    shutil.copyfile(V1_STORE, path)
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the snapshots are out, the store file not yet rewritten
+
+    monkeypatch.setitem(schema.MIGRATIONS, 1, killed)
+    with pytest.raises(KeyboardInterrupt):
+        Store.open(path)
+    assert path.read_bytes() == V1_STORE.read_bytes()
+    monkeypatch.undo()
+    store = Store.open(path)
+    moved = orjson.loads(V1_STORE.read_bytes())["snapshots"]
+    some = next(iter(moved.values()))
+    assert len(store.snapshot_docs()) == len(moved)
+    assert store.snapshot_history(some["org_id"]) == some["history"]  # merged, not doubled
+
+
+def test_a_schema_1_store_opened_read_only_is_served_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "demo-store.json"
+    shutil.copyfile(V1_STORE, path)
+    store = Store.open(path, read_only=True)
+    moved = orjson.loads(V1_STORE.read_bytes())["snapshots"]
+    some = next(iter(moved.values()))
+    assert len(store.snapshot_docs()) == len(moved)
+    assert store.snapshot_history(some["org_id"]) == some["history"]
+    latest = store.latest_snapshot(some["org_id"])
+    assert latest is not None and latest.checked_at == some["checked_at"]
+    assert path.read_bytes() == V1_STORE.read_bytes()
+    assert not SnapshotFiles(path).path.exists() and not list_backups(path)
+    assert sorted(os.listdir(tmp_path)) == ["demo-store.json"]
