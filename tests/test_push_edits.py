@@ -5,13 +5,22 @@ the plan is not scheduled."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_push_cli import NO_SANDBOX, World, make_plan, messages_in, run, saved
+from test_push_cli import (
+    NO_SANDBOX,
+    World,
+    announce_directly,
+    make_plan,
+    messages_in,
+    run,
+    saved,
+)
 from test_push_cli import w as push_world
 
 from juston_tui.model import Snapshot
@@ -96,3 +105,115 @@ def test_the_zone_of_a_valid_id_is_used_whatever_the_calendar_zone(w: World,
     assert (f"Your org (Alpenblick Versicherung AG, time zone Asia/Tokyo): {tokyo:%a} "
             f"{tokyo.day} {tokyo:%b %Y %H:%M}") in bert.get_content()
     assert saved(w, plan["id"]).wave(1).announced_at is not None
+
+
+# -- 2. waves editable org by org ---------------------------------------------------------------
+def wave_cmd(w: World, plan_id: str, *argv: str) -> tuple[int, dict | None, str]:
+    code, out, err = run(w, "push", "wave", plan_id, "--json", *argv)
+    return code, (json.loads(out) if code == 0 else None), err
+
+
+def where(plan: dict, org_id: str) -> int | None:
+    return next((wave["number"] for wave in plan["waves"]
+                 if org_id in [o["org_id"] for o in wave["orgs"]]), None)
+
+
+def test_an_org_moves_between_planned_waves_and_it_is_kept(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    zuerich = w.ids["zuerich"]
+    start = where(plan, zuerich)
+    assert start in (2, 3)
+    to = 5 - start  # the other production wave
+    code, moved, err = wave_cmd(w, plan["id"], "--move", zuerich, "--to", str(to))
+    assert code == 0, err
+    assert moved is not None and where(moved, zuerich) == to
+    assert f"moved {zuerich} (Zürcher Treuhand AG) from wave {start} to wave {to}" in err
+    stored = saved(w, plan["id"])
+    assert zuerich in stored.wave(to).org_ids and zuerich not in stored.wave(start).org_ids
+    names = [o.name.lower() for o in stored.wave(to).orgs]
+    assert names == sorted(names)  # in the plan's order (by name)
+    org = next(o for o in stored.wave(to).orgs if o.org_id == zuerich)
+    assert org.failing_checks == ("licenses",)  # what the plan knew of it travels with it
+    assert stored.edits and stored.edits[-1]["what"].startswith(f"moved {zuerich}")
+    assert stored.org_count == sum(len(x["orgs"]) for x in plan["waves"])
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", zuerich, "--to", "9")
+    assert code == 2 and "has no wave 9" in err and err.count("\n") == 1
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", zuerich, "--to", str(to))
+    assert code == 2 and "already" in err
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", w.ids["noticket"], "--to", "1")
+    assert code == 2 and "left out of plan" in err and "sandbox without a push ticket" in err
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", zuerich)
+    assert code == 2 and "--to" in err
+
+
+def test_exclude_with_a_reason_and_include_again(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    brandt = w.ids["brandt"]
+    before = where(plan, brandt)
+    assert before is not None
+    code, _doc, err = wave_cmd(w, plan["id"], "--exclude", brandt)
+    assert code == 2 and "--reason" in err
+    code, doc, err = wave_cmd(w, plan["id"], "--exclude", brandt, "--reason", "year-end close")
+    assert code == 0, err
+    assert doc is not None and where(doc, brandt) is None
+    reasons = {e["org_id"]: e["reason"] for e in doc["excluded"]}
+    assert reasons[brandt] == "excluded by the user: year-end close"
+    assert {"org_id": brandt, "reason": "year-end close"} in doc["exclusions"]
+    code, doc, err = wave_cmd(w, plan["id"], "--include", brandt, "--to", "1")
+    assert code == 0, err
+    assert doc is not None and where(doc, brandt) == 1 and brandt not in {
+        e["org_id"] for e in doc["excluded"]}
+    # an org left out by a rule can't be included: only the user's exclusion is undone
+    code, _doc, err = wave_cmd(w, plan["id"], "--include", w.ids["current"])
+    assert code == 2 and "already on 2.80.2" in err
+    assert len(saved(w, plan["id"]).edits) == 2
+
+
+def test_an_org_excluded_at_planning_can_be_included(w: World) -> None:
+    plan = make_plan(w, 10, "--exclude", w.ids["brandt"], "--reason", "asked to wait",
+                     "--exclude", w.ids["current"], "--reason", "also")
+    code, doc, err = wave_cmd(w, plan["id"], "--include", w.ids["brandt"])
+    assert code == 0, err
+    assert doc is not None and where(doc, w.ids["brandt"]) == len(doc["waves"])  # the last
+    code, _doc, err = wave_cmd(w, plan["id"], "--include", w.ids["current"])  # on the target
+    assert code == 2 and "nothing but the user's exclusion" in err
+
+
+def test_a_scheduled_waves_orgs_are_fixed(w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5")
+    announce_directly(w, plan["id"], datetime.now(UTC), 1, 2)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0  # wave 1
+    first = plan["waves"][0]["orgs"][0]["org_id"]
+    second = plan["waves"][1]["orgs"][0]["org_id"]
+    before = saved(w, plan["id"])
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", first, "--to", "2")
+    assert code == 2 and "wave 1 of" in err and "is scheduled" in err and "fixed" in err
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", second, "--to", "1")
+    assert code == 2 and "is scheduled" in err
+    code, _doc, err = wave_cmd(w, plan["id"], "--exclude", first, "--reason", "x")
+    assert code == 2 and "fixed" in err
+    assert saved(w, plan["id"]) == before  # nothing changed
+    # moving into an announced wave withdraws its announcement (the org was not in it)
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", second, "--to", "3")
+    assert code == 0, err
+    assert "wave 3 was" not in err  # wave 3 was never announced
+    assert "contacts were told about wave 2" in err
+    code, _doc, err = wave_cmd(w, plan["id"], "--move", second, "--to", "2")
+    assert code == 0 and "announcement is withdrawn" in err
+    assert saved(w, plan["id"]).wave(2).announced_at is None
+
+
+def test_a_wave_left_empty_is_dropped_and_read_only_refuses(w: World) -> None:
+    plan = make_plan(w, 10)
+    assert plan["waves"][0]["name"] == "sandboxes and test orgs"
+    ticket = w.ids["ticket"]
+    code, doc, err = wave_cmd(w, plan["id"], "--move", ticket, "--to", "2")
+    assert code == 0, err
+    assert doc is not None and "has no orgs now: dropped" in err
+    assert [x["number"] for x in doc["waves"]] == [1, 2]
+    assert where(doc, ticket) == 1 and doc["waves"][0]["name"] == "pilot"
+    before = saved(w, plan["id"])
+    code, _out, err = run(w, "--read-only", "push", "wave", plan["id"], "--move", ticket,
+                          "--to", "2")
+    assert code == 2 and "--read-only" in err
+    assert saved(w, plan["id"]) == before

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from juston_tui.store import Store
 
 __all__ = ["PLAN_STATES", "TABLE", "WAVE_STATES", "Excluded", "Plan", "PlanOrg", "Wave",
-           "find_plan", "get_plan", "list_plans", "save_plan", "update_wave"]
+           "change_plan", "find_plan", "get_plan", "list_plans", "save_plan", "update_wave"]
 
 TABLE = "push_plans"
 PLAN_STATES = ("planned", "scheduling", "scheduled", "canceled")  # scheduled: every wave
@@ -68,13 +68,23 @@ class Excluded:
     org_id: str
     name: str
     reason: str
+    # The org as it would be planned, when only the user's exclusion keeps it out (it passed
+    # every other rule): what including it again restores. None for every other reason.
+    org: PlanOrg | None = None
+
+    @property
+    def by_user(self) -> bool:
+        return self.org is not None
 
     def to_doc(self) -> dict[str, Any]:
-        return {"org_id": self.org_id, "name": self.name, "reason": self.reason}
+        return {"org_id": self.org_id, "name": self.name, "reason": self.reason,
+                "org": self.org.to_doc() if self.org is not None else None}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Excluded:
-        return cls(str(doc["org_id"]), str(doc.get("name") or ""), str(doc.get("reason") or ""))
+        org = doc.get("org")
+        return cls(str(doc["org_id"]), str(doc.get("name") or ""), str(doc.get("reason") or ""),
+                   PlanOrg.from_doc(org) if isinstance(org, Mapping) else None)
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,7 @@ class Plan:
     exclusions: tuple[Mapping[str, str], ...] = ()  # the user's: {org_id, reason}
     pilot_share: float = 0.2
     state: str = "planned"
+    edits: tuple[Mapping[str, str], ...] = ()  # {at, by, what}: the waves edited org by org
 
     @property
     def org_count(self) -> int:
@@ -160,7 +171,8 @@ class Plan:
                 "waves": [w.to_doc() for w in self.waves],
                 "excluded": [e.to_doc() for e in self.excluded],
                 "exclusions": [dict(e) for e in self.exclusions],
-                "pilot_share": self.pilot_share, "state": self.state}
+                "pilot_share": self.pilot_share, "state": self.state,
+                "edits": [dict(e) for e in self.edits]}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Plan:
@@ -178,11 +190,24 @@ class Plan:
             excluded=tuple(Excluded.from_doc(e) for e in doc.get("excluded") or ()),
             exclusions=tuple(dict(e) for e in doc.get("exclusions") or ()),
             pilot_share=float(doc.get("pilot_share") or 0.0),
-            state=state if state in PLAN_STATES else "planned")
+            state=state if state in PLAN_STATES else "planned",
+            edits=tuple(dict(e) for e in doc.get("edits") or ()))
 
 
 def save_plan(store: Store, plan: Plan) -> Plan:
     with store.transaction():
+        store.put_doc(TABLE, plan.to_doc())
+    return plan
+
+
+def change_plan(store: Store, plan_id: str, change: Callable[[Plan], Plan]) -> Plan:
+    """Replace the plan by `change(the plan as stored)` in one locked read-modify-write;
+    whatever `change` raises leaves the plan as it was."""
+    with store.transaction():
+        doc = store.get_doc(TABLE, plan_id)
+        if doc is None:
+            raise ValidationError.single("plan", f"no push plan {plan_id}")
+        plan = change(Plan.from_doc(doc))
         store.put_doc(TABLE, plan.to_doc())
     return plan
 
