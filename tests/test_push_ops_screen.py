@@ -253,3 +253,89 @@ async def test_the_org_detail_flags_an_org_that_failed_its_last_two_pushes(w: Wo
             assert ("! Failed its last two pushes" in text) is flagged
             await pilot.press("escape")
             await settle(pilot)
+
+
+# -- the waves edited org by org -------------------------------------------------------------------
+def orgs_list(app: Any) -> list[str]:
+    """The ids of the orgs list's entries (left-out orgs as left:ID)."""
+    widget = app.screen.query_one("#pushops-orgs")
+    return [widget.get_option_at_index(n).id for n in range(widget.option_count)]
+
+
+async def test_brackets_move_the_highlighted_org_and_e_leaves_it_out_and_back(
+        w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5", *NO_SANDBOX)
+    first = [o["org_id"] for o in plan["waves"][0]["orgs"]]
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        # wave 1's orgs, then the org the plan left out by the user's word (the sandbox)
+        assert orgs_list(app) == [*first, "left:head", f"left:{w.ids['ticket']}"]
+        assert first[0] in screen_text(app)
+        await pilot.press("tab")  # to the orgs list
+        await pilot.press("down")  # the second org of wave 1
+        await settle(pilot)
+        moved = first[1]
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        stored = saved(w, plan["id"])
+        assert moved in stored.wave(2).org_ids and moved not in stored.wave(1).org_ids
+        assert f"moved {moved}" in detail(app) and "from wave 1 to wave 2" in detail(app)
+        assert moved not in orgs_list(app)
+        await pilot.press("left_square_bracket")  # wave 1 is the first: nothing to do
+        await settle(pilot)
+        assert saved(w, plan["id"]).wave(1).org_ids == [o for o in first if o != moved]
+        # e asks for the reason, then leaves the highlighted org out
+        target = orgs_list(app)[app.screen.query_one("#pushops-orgs").highlighted]
+        await pilot.press("e")
+        await settle(pilot)
+        assert "Reason (kept in the plan" in screen_text(app)
+        await pilot.press("enter")  # no reason: refused
+        await settle(pilot)
+        assert "Give a reason" in screen_text(app)
+        await type_text(pilot, "year-end close")
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = saved(w, plan["id"])
+        assert target not in stored.wave(1).org_ids
+        assert any(e.org_id == target and e.reason == "excluded by the user: year-end close"
+                   for e in stored.excluded)
+        assert f"left:{target}" in orgs_list(app)
+        # e on a left-out org includes it again, in the highlighted wave
+        orgs = app.screen.query_one("#pushops-orgs")
+        orgs.highlighted = orgs_list(app).index(f"left:{target}")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert target in saved(w, plan["id"]).wave(1).org_ids
+        assert f"left:{target}" not in orgs_list(app) and target in orgs_list(app)
+
+
+async def test_a_scheduled_waves_orgs_are_fixed_on_the_screen_and_read_only_refuses(
+        w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5", *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    before = saved(w, plan["id"])
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("tab", "right_square_bracket")
+        await settle(pilot)
+        assert "Not changed: wave 1 of" in detail(app) and "its orgs are fixed" in detail(app)
+        await pilot.press("e")
+        await settle(pilot)
+        await type_text(pilot, "nope")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "its orgs are fixed" in detail(app)
+    assert saved(w, plan["id"]) == before
+    app = app_for(w, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("shift+tab")  # to the orgs list (whatever has focus): keys refused
+        await pilot.press("down", "right_square_bracket", "e", "F")
+        await settle(pilot)
+        assert "Reason (kept" not in screen_text(app) and "Plan a re-push" not in \
+            screen_text(app)
+    assert saved(w, plan["id"]) == before

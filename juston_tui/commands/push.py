@@ -26,7 +26,7 @@ from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
-    from juston_tui.salesforce.push_api import BatchProgress, PushRequestInfo
+    from juston_tui.salesforce.push_api import BatchProgress
     from juston_tui.store import Store
 
 
@@ -473,24 +473,6 @@ def run_abort(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # -- history and report ------------------------------------------------------------------------
-def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
-                   ) -> dict[str, PushRequestInfo]:
-    # Start-up seam: reading the packaging org (requests, simple-salesforce).
-    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
-    from juston_tui.salesforce.errors import AccessError
-    from juston_tui.salesforce.push_api import PushReader
-
-    if not ids:
-        return {}
-    try:
-        with packaging_connection(store, ctx.credentials(), timeout=timeout) as (_o, conn):
-            return PushReader(conn).requests(ids)
-    except NoVendorOrg as exc:
-        raise UserError(str(exc)) from None
-    except AccessError as exc:
-        raise UserError(f"packaging org: {exc}") from None
-
-
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
     from juston_tui.push_ops.history import failed_last_two, push_history
@@ -540,16 +522,18 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_report(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
-    from juston_tui.push_ops.audit import audit_records
-    from juston_tui.push_ops.history import report_markdown
-    from juston_tui.push_ops.plans import find_plan
+    from juston_tui.push_ops.history import change_record
+    from juston_tui.push_ops.session import NoVendorOrg  # (the same seam)
+    from juston_tui.salesforce.errors import AccessError
 
     store = ctx.store()
-    found = find_plan(store, args.request_id)
-    if found is None:
-        raise UserError(f"push request {args.request_id} is not in any push plan")
-    plan, wave = found
-    infos = _read_requests(store, ctx, [args.request_id], args.timeout)
-    ctx.out.write(report_markdown(plan, wave, infos.get(args.request_id),
-                                  audit_records(store, request_id=args.request_id)))
+    try:
+        ctx.out.write(change_record(store, ctx.credentials, args.request_id,
+                                    timeout=args.timeout))
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
     return 0

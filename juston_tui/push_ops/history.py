@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from juston_tui.push_ops.plans import Plan, Wave, list_plans
+from juston_tui.push_ops.audit import audit_records
+from juston_tui.push_ops.plans import Plan, Wave, find_plan, list_plans
 from juston_tui.push_ops.scheduling import failure_rate
 from juston_tui.push_ops.session import packaging_connection
 from juston_tui.salesforce.push_api import PushReader, PushRequestInfo
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
     from juston_tui.store import Store
 
-__all__ = ["HistoryEntry", "failed_last_two", "org_history", "push_history",
+__all__ = ["HistoryEntry", "change_record", "failed_last_two", "org_history", "push_history",
            "report_markdown"]
 
 
@@ -87,6 +88,21 @@ def push_history(store: Store, credentials: Callable[[], CredentialStore],
     return history
 
 
+def change_record(store: Store, credentials: Callable[[], CredentialStore], request_id: str,
+                  *, timeout: float = 60.0) -> str:
+    """`push report REQUEST --markdown`: the request read from the packaging org, joined with
+    its plan, wave and audit. KeyError when no plan has the request; NoVendorOrg or
+    AccessError when the packaging org cannot be read."""
+    found = find_plan(store, request_id)
+    if found is None:
+        raise KeyError(f"push request {request_id} is not in any push plan")
+    plan, wave = found
+    with packaging_connection(store, credentials(), timeout=timeout) as (_org, conn):
+        infos = PushReader(conn).requests([request_id])
+    return report_markdown(plan, wave, infos.get(request_id),
+                           audit_records(store, request_id=request_id))
+
+
 def failed_last_two(entries: Sequence[HistoryEntry]) -> bool:
     """The org's last two pushes that ran both failed (worth a look before the next)."""
     ran = [e for e in entries if e.outcome in ("Succeeded", "Failed")]
@@ -141,6 +157,10 @@ def report_markdown(plan: Plan, wave: Wave, info: PushRequestInfo | None,
     lines += ["", f"## Left out of the plan ({len(plan.excluded)})", ""]
     lines += [f"- {e.org_id} {_md(e.name)}: {_md(e.reason)}" for e in plan.excluded] or \
         ["- none"]
+    if plan.edits:
+        lines += ["", f"## Plan edits ({len(plan.edits)})", ""]
+        lines += [f"- {_md(e.get('at'))} {_md(e.get('by'))}: {_md(e.get('what'))}"
+                  for e in plan.edits]
     lines += ["", "## Results", ""]
     if info is None:
         lines.append("- not read from the packaging org")
