@@ -339,3 +339,127 @@ async def test_a_scheduled_waves_orgs_are_fixed_on_the_screen_and_read_only_refu
         assert "Reason (kept" not in screen_text(app) and "Plan a re-push" not in \
             screen_text(app)
     assert saved(w, plan["id"]) == before
+
+
+# -- learn: an org's history, the change record, the re-push of the failed orgs ---------------
+def pushed(w: World, days: int) -> dict:
+    """A plan of one production wave, announced, scheduled and run to its end."""
+    plan = make_plan(w, days, "--pilot-share", "0", *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    w.sim.advance(timedelta(days=days + 1))
+    return plan
+
+
+async def highlight_org(pilot: Any, org_id: str) -> None:
+    orgs = pilot.app.screen.query_one("#pushops-orgs")
+    orgs.focus()
+    orgs.highlighted = orgs_list(pilot.app).index(org_id)
+    await settle(pilot)
+
+
+async def test_h_shows_the_highlighted_orgs_pushes_and_flags_two_failures(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    first = pushed(w, 10)
+    pushed(w, 20)
+    request = saved(w, first["id"]).wave(1).request_id
+    good = next(j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(request)
+                if j["Status"] == "Succeeded")
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await highlight_org(pilot, bad)
+        await pilot.press("h")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgHistoryScreen"
+        text = screen_text(app)
+        assert "Pushes of" in text and "Zürcher Treuhand AG" in text
+        assert "! Failed its last two pushes" in text
+        assert text.count("Failed   ") >= 2 and "ApexTestFailure" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        waves = app.screen.query_one("#pushops-waves")
+        waves.focus()
+        await pilot.press("down", "down")  # the older plan's wave (newest plan first)
+        await settle(pilot)
+        assert app.screen.selected == f"{first['id']}:1"
+        await highlight_org(pilot, good)
+        await pilot.press("h")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Succeeded" in text and "Failed its last two" not in text
+
+
+async def test_c_shows_the_change_record_and_saves_it_never_replacing_unasked(
+        w: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    plan = pushed(w, 10)
+    request_id = saved(w, plan["id"]).wave(1).request_id
+    assert request_id
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PushReportScreen"
+        record = str(app.screen.query_one("#pushlearn-text").content)
+        assert record.startswith(f"# Push upgrade ONB2 2.80.2: request {request_id}")
+        assert f"| {bad} | Zürcher Treuhand AG | production | 2.80.1 | Failed | " in record
+        assert "\\[bold red\\]Evil\\[/\\] AG" in record  # shown as text, never markup
+        assert f"request {request_id}" in screen_text(app)
+        await pilot.press("end")  # it scrolls
+        await settle(pilot)
+        assert app.screen.query_one("#pushlearn-scroll").scroll_y > 0
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        target = tmp_path / f"push-report-{request_id}.md"
+        assert target.read_text(encoding="utf-8") == record
+        target.write_text("kept", encoding="utf-8")
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Keep it (n)" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert target.read_text(encoding="utf-8") == "kept"
+
+
+async def test_F_plans_a_re_push_of_the_failed_orgs_and_shows_its_dry_run(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    plan = pushed(w, 10)
+    request_id = saved(w, plan["id"]).wave(1).request_id
+    failed = {j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(request_id)
+              if j["Status"] == "Failed"}
+    writes = len(audit(w))
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("F")
+        await settle(pilot)
+        assert "Plan a re-push" in screen_text(app) and request_id in screen_text(app)
+        await pilot.press("n")  # not now: nothing planned
+        await settle(pilot)
+        assert plan_count(w) == 1
+        await pilot.press("F", "y")
+        await settle(pilot)
+        await settle(pilot)
+        assert plan_count(w) == 2
+        store = w.store()
+        try:
+            repush = next(p for p in list_plans(store) if p.id != plan["id"])
+        finally:
+            store.close()
+        assert {o for wave in repush.waves for o in wave.org_ids} == failed
+        shown = detail(app)
+        assert f"Re-push of the failed orgs of {request_id}: planned" in shown
+        assert "Dry run: nothing is sent" in shown and "POST sobjects/PackagePushRequest" in shown
+        shown_orgs = set(orgs_list(app))  # the new plan's first wave is highlighted
+        assert shown_orgs and shown_orgs <= failed and set(repush.waves[0].org_ids) == shown_orgs
+    assert len(audit(w)) == writes  # nothing was sent
