@@ -15,6 +15,7 @@ from test_push_cli import NO_SANDBOX, World, announce_directly, audit, make_plan
 from test_push_cli import w as push_world
 from ui_helpers import make_app, screen_text, settle, type_text
 
+from juston_tui.push_ops.outcomes import failed_last_two, failed_twice, org_history
 from juston_tui.push_ops.plans import list_plans, update_wave
 from juston_tui.push_ops.session import packaging_connection
 from juston_tui.salesforce.push_api import PushWriter
@@ -463,3 +464,46 @@ async def test_F_plans_a_re_push_of_the_failed_orgs_and_shows_its_dry_run(w: Wor
         shown_orgs = set(orgs_list(app))  # the new plan's first wave is highlighted
         assert shown_orgs and shown_orgs <= failed and set(repush.waves[0].org_ids) == shown_orgs
     assert len(audit(w)) == writes  # nothing was sent
+
+
+# -- the registry marks the orgs that failed their last two pushes -------------
+async def test_the_registry_marks_orgs_that_failed_their_last_two_pushes(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    first = pushed(w, 10)
+    second = pushed(w, 20)
+    store = w.store()
+    try:
+        assert failed_twice(store) == frozenset()  # no request read since they ended
+    finally:
+        store.close()
+    code, _out, err = run(w, "--read-only", "push", "history")  # read-only: nothing kept
+    assert code == 0, err
+    assert all(not wv.results for p in (first, second) for wv in saved(w, p["id"]).waves)
+    code, _out, err = run(w, "push", "status")  # reading the requests keeps how they ended
+    assert code == 0, err
+    kept = saved(w, second["id"]).wave(1).results
+    assert kept[bad][0] == "Failed" and "ApexTestFailure" in kept[bad][1]
+    store = w.store()
+    try:
+        flagged = failed_twice(store)
+        entries = org_history(list_plans(store), {})  # the same rule as push history
+    finally:
+        store.close()
+    assert bad in flagged
+    assert flagged == {o for o, e in entries.items() if failed_last_two(e)}
+    doc = json.loads(run(w, "push", "history", "--json")[1])
+    assert flagged == {o for o, h in doc.items() if h["failed_last_two"]}
+    app = make_app(Store.open(w.db), credentials=w.creds)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        row = next(line for line in lines if bad[:15] in line)
+        assert "!! Zürcher Treuhand AG" in row  # before the name: a cut name keeps it
+        assert sum("!! " in line for line in lines) == len(flagged)
+        await pilot.press("slash")
+        await type_text(pilot, "failed-twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one("#registry-table")
+        assert sorted(table.row_keys) == sorted(flagged)

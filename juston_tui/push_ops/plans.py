@@ -13,7 +13,7 @@ stored, so two processes working on the same plan never undo each other's change
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +103,10 @@ class Wave:
     dropped: tuple[Mapping[str, str], ...] = ()  # {org_id, code, message} as Salesforce said
     jobs: int = 0
     claimed_at: str | None = None  # when a process started sending it
+    # How each org's job ended, once its request ended (kept when the packaging org was read:
+    # history.remember_results), so the registry can flag failures without a connection:
+    # org id -> (job Status, its ErrorTypes).
+    results: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def org_ids(self) -> list[str]:
@@ -116,7 +120,9 @@ class Wave:
                 "announcement_recipients": self.announcement_recipients,
                 "request_id": self.request_id, "scheduled_at": self.scheduled_at,
                 "scheduled_by": self.scheduled_by, "dropped": [dict(d) for d in self.dropped],
-                "jobs": self.jobs, "claimed_at": self.claimed_at}
+                "jobs": self.jobs, "claimed_at": self.claimed_at,
+                "results": {k: {"status": v[0], "errors": list(v[1])}
+                            for k, v in self.results.items()}}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Wave:
@@ -131,7 +137,18 @@ class Wave:
                    int(doc.get("announcement_recipients") or 0), doc.get("request_id"),
                    doc.get("scheduled_at"), doc.get("scheduled_by"),
                    tuple(dict(d) for d in doc.get("dropped") or ()), int(doc.get("jobs") or 0),
-                   doc.get("claimed_at"))
+                   doc.get("claimed_at"), _results(doc.get("results")))
+
+
+def _results(doc: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+    if not isinstance(doc, Mapping):
+        return {}
+    out = {}
+    for org_id, result in doc.items():
+        if isinstance(result, Mapping) and result.get("status"):
+            out[str(org_id)] = (str(result["status"]),
+                                tuple(str(e) for e in result.get("errors") or ()))
+    return out
 
 
 @dataclass(frozen=True)
