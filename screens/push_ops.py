@@ -230,6 +230,7 @@ class PushOpsScreen(JustOnSubScreen[None]):
         self.results: dict[str, Text] = {}  # wave key -> the last dry run / status / outcome
         self.selected: str | None = None
         self.org_index = 0  # the highlighted entry of the orgs list
+        self._orgs_shown: tuple[object, ...] | None = None  # what the orgs list shows
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -299,7 +300,14 @@ class PushOpsScreen(JustOnSubScreen[None]):
         self.org_index = event.option_index
 
     def render_orgs(self, plan: Plan | None, wave: Wave | None) -> None:
-        """The wave's orgs, then the orgs the user left out of the plan (to include again)."""
+        """The wave's orgs, then the orgs the user left out of the plan (to include again).
+        Rebuilt only when they changed (a wave of 5,000 orgs is 5,000 options)."""
+        shown = (None if plan is None or wave is None else
+                 (plan.id, wave.number, wave.state, len(wave.orgs), len(plan.excluded),
+                  len(plan.edits), id(wave)))
+        if shown is not None and shown == self._orgs_shown:
+            return
+        self._orgs_shown = shown
         options: list[Option] = []
         if plan is not None and wave is not None:
             for org in wave.orgs:

@@ -381,8 +381,9 @@ async def test_h_shows_the_highlighted_orgs_pushes_and_flags_two_failures(w: Wor
         await pilot.press("escape")
         await settle(pilot)
         waves = app.screen.query_one("#pushops-waves")
-        waves.focus()
-        await pilot.press("down", "down")  # the older plan's wave (newest plan first)
+        waves.focus()  # the first plan's wave (both plans were made in the same second)
+        waves.highlighted = next(n for n in range(waves.option_count)
+                                 if waves.get_option_at_index(n).id == f"{first['id']}:1")
         await settle(pilot)
         assert app.screen.selected == f"{first['id']}:1"
         await highlight_org(pilot, good)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from juston_tui.model import Contact, Org
 from juston_tui.push_ops.plans import Plan, Wave, stamp, update_wave
-from juston_tui.salesforce.facts import Facts
+from juston_tui.salesforce.facts import OrgFacts
 from juston_tui.schedule import (
     ANNOUNCEMENT_DAYS,
     PRODUCT_LABELS,
@@ -84,10 +84,10 @@ def org_zone(store: Store, org_id: str) -> ZoneInfo | None:
     """The org's own time zone: the TimeZoneSidKey its latest check read from its
     Organization record (an IANA id such as America/New_York). None when never read, or
     when the id is not one zoneinfo knows (ignored, never guessed)."""
-    snapshot = store.latest_snapshot(org_id)
-    if snapshot is None:
-        return None
-    organization = Facts.from_doc(snapshot.facts).organization
+    doc = store.snapshot_doc(org_id) or {}  # the stored document: only its organization read
+    facts = doc.get("facts")
+    organization = OrgFacts.from_doc(facts.get("organization")) if isinstance(facts, dict) \
+        else None
     name = organization.timezone.strip() if organization is not None else ""
     if not name or len(name) > 64:
         return None
