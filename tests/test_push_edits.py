@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,10 @@ from test_push_cli import w as push_world
 
 from juston_tui.model import Snapshot
 from juston_tui.push_ops.announce import org_zone
+from juston_tui.push_ops.outcomes import failed_last_two, failed_twice, org_history
+from juston_tui.push_ops.plans import Plan, PlanOrg, Wave, list_plans, save_plan
 from juston_tui.salesforce.probe import probe_org
+from juston_tui.store import Store
 
 
 @pytest.fixture
@@ -217,3 +220,34 @@ def test_a_wave_left_empty_is_dropped_and_read_only_refuses(w: World) -> None:
                           "--to", "2")
     assert code == 2 and "--read-only" in err
     assert saved(w, plan["id"]) == before
+
+
+# -- 4. failed twice, from the results the plans kept ------------------------------------------
+def test_failed_twice_applies_the_history_rule_to_the_kept_results(tmp_path: Path) -> None:
+    """Canceled jobs did not run; a success in between clears the flag; the order is the
+    pushes' start, whatever order the plans were made in."""
+    store = Store.open(tmp_path / "s.json")
+    orgs = [PlanOrg(f"00D5g00000000{n:02d}AAA", f"Org {n}", "production") for n in range(4)]
+    runs = {  # org -> its outcomes in push order
+        orgs[0].org_id: ["Failed", "Failed"],
+        orgs[1].org_id: ["Failed", "Succeeded"],
+        orgs[2].org_id: ["Failed", "Canceled", "Failed"],
+        orgs[3].org_id: ["Succeeded", "Failed", "Failed"],
+    }
+    start = datetime(2026, 3, 7, tzinfo=UTC)
+    for k in reversed(range(3)):  # made newest first
+        results = {o: (r[k], ()) for o, r in runs.items() if k < len(r)}
+        store_plan = Plan(f"plan-{k}", "billing", "ONB2", "2.80.2", "04t", "Europe/Berlin",
+                          f"2026-0{3 - k}-01T00:00:00Z", "me", "00D",
+                          (Wave(1, "all", start + timedelta(days=90 * k),
+                                tuple(o for o in orgs if o.org_id in results),
+                                state="scheduled", request_id=f"0DV5g00000000{k}", jobs=4,
+                                results=results),))
+        save_plan(store, store_plan)
+    try:
+        flagged = failed_twice(store)
+        history = org_history(list_plans(store), {})
+    finally:
+        store.close()
+    assert flagged == {orgs[0].org_id, orgs[2].org_id, orgs[3].org_id}
+    assert flagged == {o for o, entries in history.items() if failed_last_two(entries)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from juston_tui.push_ops.plans import Plan, list_plans
+from juston_tui.push_ops.plans import Plan, kept_results
 
 if TYPE_CHECKING:
     from juston_tui.salesforce.push_api import PushRequestInfo
@@ -65,16 +65,23 @@ def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
 
 
 def failed_twice(store: Store) -> frozenset[str]:
-    """The orgs that failed their last two pushes (`failed_last_two`), from the results the
-    store kept of ended requests (no connection: the registry shows it)."""
-    plans = [p for p in list_plans(store) if any(w.results for w in p.waves)]
-    if not plans:
-        return frozenset()
-    return frozenset(org_id for org_id, entries in org_history(plans, {}).items()
-                     if failed_last_two(entries))
+    """The orgs that failed their last two pushes (`failed_last_two`'s rule), from the results
+    the store kept of ended requests (no connection: the registry shows it). Reads the kept
+    results only, in the order `org_history` gives (start, then plan id)."""
+    by_org: dict[str, list[str]] = {}
+    for _start, _plan, results in sorted(kept_results(store), key=lambda r: (r[0], r[1])):
+        for org_id, result in results.items():
+            if isinstance(result, Mapping) and result.get("status"):
+                by_org.setdefault(str(org_id), []).append(str(result["status"]))
+    return frozenset(o for o, outcomes in by_org.items() if _last_two_failed(outcomes))
+
+
+def _last_two_failed(outcomes: Sequence[str]) -> bool:
+    """The one rule: of the pushes that ran (Succeeded or Failed), the last two failed."""
+    ran = [o for o in outcomes if o in ("Succeeded", "Failed")]
+    return len(ran) >= 2 and all(o == "Failed" for o in ran[-2:])
 
 
 def failed_last_two(entries: Sequence[HistoryEntry]) -> bool:
     """The org's last two pushes that ran both failed (worth a look before the next)."""
-    ran = [e for e in entries if e.outcome in ("Succeeded", "Failed")]
-    return len(ran) >= 2 and all(e.outcome == "Failed" for e in ran[-2:])
+    return _last_two_failed([e.outcome for e in entries])

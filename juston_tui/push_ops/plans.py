@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from juston_tui.store import Store
 
 __all__ = ["PLAN_STATES", "TABLE", "WAVE_STATES", "Excluded", "Plan", "PlanOrg", "Wave",
-           "change_plan", "find_plan", "get_plan", "list_plans", "save_plan", "update_wave"]
+           "change_plan", "find_plan", "get_plan", "kept_results", "list_plans", "save_plan",
+           "update_wave"]
 
 TABLE = "push_plans"
 PLAN_STATES = ("planned", "scheduling", "scheduled", "canceled")  # scheduled: every wave
@@ -237,6 +238,18 @@ def get_plan(store: Store, plan_id: str) -> Plan | None:
 def list_plans(store: Store) -> list[Plan]:
     plans = [Plan.from_doc(d) for d in store.all_docs(TABLE)]
     return sorted(plans, key=lambda p: (p.created_at, p.id))
+
+
+def kept_results(store: Store) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(start stamp, plan id, results as stored) of every wave that kept how its jobs ended,
+    without parsing the plans (the registry asks at every load: 5,000 orgs a wave)."""
+    out = []
+    for doc in store.all_docs(TABLE):
+        for wave in doc.get("waves") or ():
+            results = wave.get("results") if isinstance(wave, Mapping) else None
+            if results and isinstance(results, Mapping) and wave.get("request_id"):
+                out.append((str(wave.get("start_utc") or ""), str(doc.get("id")), results))
+    return out
 
 
 def find_plan(store: Store, request_id: str) -> tuple[Plan, Wave] | None:
