@@ -1,9 +1,18 @@
-"""The calendar's `P`: run a push upgrade: plan, dry run, announce, schedule, watch, abort.
+"""The calendar's `P`: run a push upgrade: plan, dry run, announce, schedule, watch, abort;
+edit the waves org by org; learn from the pushes (an org's history, a request's change record,
+a re-push of its failed orgs).
 
 Every rule is in juston_tui/push_ops (the same use cases `juston-tui push ...` runs); this
 screen shows the plans and their waves, and runs the use cases in thread workers whose results
 come back as messages. Writes to the packaging org (schedule, abort) and to the store (plan,
-announce) are refused in read-only mode; scheduling asks to type the version first.
+announce, wave edits, re-push plans) are refused in read-only mode; scheduling asks to type
+the version first.
+
+The orgs list (tab) shows the highlighted wave's orgs, then the orgs the user left out of the
+plan: `[`/`]` move the highlighted org to the wave before/after (planned waves only: a
+scheduled wave's orgs are fixed), `e` leaves it out with a reason or includes it again (into
+the highlighted wave), `h` shows its push history. `c` shows the change record of the wave's
+request (`w` there saves it), `F` plans a re-push of the request's failed orgs.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from juston_tui.push_ops.announce import (
     write_announcements,
 )
 from juston_tui.push_ops.planning import PlanError, plan_push
-from juston_tui.push_ops.plans import Plan, Wave, list_plans
+from juston_tui.push_ops.plans import Plan, PlanOrg, Wave, list_plans
 from juston_tui.push_ops.scheduling import (
     DEFAULT_MAX_FAILURE_RATE,
     ScheduleError,
@@ -39,12 +48,14 @@ from juston_tui.push_ops.scheduling import (
 )
 from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
 from juston_tui.push_ops.watch import ABORTABLE, AbortError, RequestStatus, abort, watch
+from juston_tui.push_ops.waves import EditError, EditResult, exclude_org, include_org, move_org
 from juston_tui.salesforce.errors import AccessError
 from juston_tui.salesforce.push_api import BatchProgress
 from juston_tui.schedule import zone_named
 from juston_tui.screens.base import JustOnModal, JustOnSubScreen
 from juston_tui.screens.confirm import ConfirmScreen, ask_to_replace
 from juston_tui.screens.form_base import ERROR_CLASS
+from juston_tui.screens.push_learn import OrgHistoryScreen, PushReportScreen, ReasonPrompt
 from juston_tui.screens.widgets.key_bar import KeyBar
 from juston_tui.screens.widgets.title_bar import TitleBar
 from juston_tui.text import clean
@@ -198,9 +209,16 @@ class PushOpsScreen(JustOnSubScreen[None]):
         Binding("t", "status", "Status"),
         Binding("r", "refresh", "Refresh"),
         Binding("x", "abort", "Abort"),
+        Binding("left_square_bracket", "move(-1)", "Earlier wave", key_display="["),
+        Binding("right_square_bracket", "move(1)", "Later wave", key_display="]"),
+        Binding("e", "exclude_include", "Leave out/include"),
+        Binding("h", "history", "Org history"),
+        Binding("c", "report", "Change record"),
+        Binding("F", "repush", "Re-push failed"),
     ]
     EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new_plan", "schedule", "announce",
-                                                       "abort"})
+                                                       "abort", "move", "exclude_include",
+                                                       "repush"})
 
     def __init__(self, *, product: str = "billing", folder: Path | None = None,
                  max_failure_rate: float = DEFAULT_MAX_FAILURE_RATE) -> None:
@@ -211,12 +229,15 @@ class PushOpsScreen(JustOnSubScreen[None]):
         self.plans: list[Plan] = []
         self.results: dict[str, Text] = {}  # wave key -> the last dry run / status / outcome
         self.selected: str | None = None
+        self.org_index = 0  # the highlighted entry of the orgs list
+        self._orgs_shown: tuple[object, ...] | None = None  # what the orgs list shows
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with Vertical(id="pushops-body"):
             yield Static(Text("Loading the push plans…"), id="pushops-progress")
             yield OptionList(id="pushops-waves")
+            yield OptionList(id="pushops-orgs")
             with VerticalScroll(id="pushops-scroll"):
                 yield Static("", id="pushops-detail")
             with Horizontal(id="pushops-folder-row"):
@@ -269,8 +290,68 @@ class PushOpsScreen(JustOnSubScreen[None]):
     @on(OptionList.OptionHighlighted, "#pushops-waves")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id and not event.option.id.endswith(":head"):
+            if event.option.id != self.selected:
+                self.org_index = 0
             self.selected = event.option.id
             self.render_detail()
+
+    @on(OptionList.OptionHighlighted, "#pushops-orgs")
+    def _org_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.org_index = event.option_index
+
+    def render_orgs(self, plan: Plan | None, wave: Wave | None) -> None:
+        """The wave's orgs, then the orgs the user left out of the plan (to include again).
+        Rebuilt only when they changed (a wave of 5,000 orgs is 5,000 options)."""
+        shown = (None if plan is None or wave is None else
+                 (plan.id, wave.number, wave.state, len(wave.orgs), len(plan.excluded),
+                  len(plan.edits), id(wave)))
+        if shown is not None and shown == self._orgs_shown:
+            return
+        self._orgs_shown = shown
+        options: list[Option] = []
+        if plan is not None and wave is not None:
+            for org in wave.orgs:
+                line = Text(" ! " if org.failing_checks else "   ", style="bold yellow")
+                line.append(f"{org.org_id} ")
+                line.append(clean(org.name, limit=40))
+                if org.failing_checks:
+                    line.append(f"  failing: {', '.join(org.failing_checks)}", style="yellow")
+                options.append(Option(line, id=org.org_id))
+            left = [e for e in plan.excluded if e.by_user]
+            if left:
+                options.append(Option(Text("Left out by the user (e includes in this wave)",
+                                           style="dim"), id="left:head", disabled=True))
+            for ex in left:
+                line = Text(f" - {ex.org_id} ", style="dim")
+                line.append(clean(ex.name, limit=30))
+                line.append(f"  {clean(ex.reason, limit=60)}", style="dim")
+                options.append(Option(line, id=f"left:{ex.org_id}"))
+        orgs = self.query_one("#pushops-orgs", OptionList)
+        orgs.clear_options()
+        orgs.add_options(options)
+        enabled = [n for n, o in enumerate(options) if not o.disabled]
+        if enabled:
+            index = min(self.org_index, enabled[-1])
+            if options[index].disabled:
+                index = next((n for n in enabled if n > index), enabled[-1])
+            orgs.highlighted = index
+            self.org_index = index
+
+    def current_org(self) -> tuple[str, str, bool] | None:
+        """(org id, name, left out) of the highlighted entry of the orgs list."""
+        orgs = self.query_one("#pushops-orgs", OptionList)
+        index = orgs.highlighted
+        found = self.current()
+        if index is None or found is None:
+            return None
+        option_id = orgs.get_option_at_index(index).id or ""
+        plan, wave = found
+        if option_id.startswith("left:"):
+            org_id = option_id.removeprefix("left:")
+            ex = next((e for e in plan.excluded if e.org_id == org_id), None)
+            return (org_id, ex.name if ex else "", True) if ex else None
+        org: PlanOrg | None = next((o for o in wave.orgs if o.org_id == option_id), None)
+        return (org.org_id, org.name, False) if org else None
 
     def current(self) -> tuple[Plan, Wave] | None:
         if self.selected is None:
@@ -286,8 +367,10 @@ class PushOpsScreen(JustOnSubScreen[None]):
         found = self.current()
         if found is None:
             widget.update(Text(""))
+            self.render_orgs(None, None)
             return
         plan, wave = found
+        self.render_orgs(plan, wave)
         text = Text(f"Wave {wave.number} ", style="bold")
         text.append(clean(wave.name, limit=60), style="bold")
         text.append(f": {wave.state}, {len(wave.orgs)} org(s), starts "
@@ -315,15 +398,13 @@ class PushOpsScreen(JustOnSubScreen[None]):
         text.append(f"Left out: {len(plan.excluded)}\n")
         for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
             text.append(f"  {count} x {clean(reason, limit=100)}\n", style="dim")
-        text.append(f"Orgs of wave {wave.number}:\n")
-        for org in wave.orgs:
-            mark = " ! " if org.failing_checks else "   "
-            text.append(mark, style="bold yellow")
-            text.append(f"{org.org_id} ")
-            text.append(clean(org.name, limit=40))
-            if org.failing_checks:
-                text.append(f"  failing: {', '.join(org.failing_checks)}", style="yellow")
-            text.append("\n")
+        flagged = sum(1 for o in wave.orgs if o.failing_checks)
+        text.append(f"Orgs of wave {wave.number}: {len(wave.orgs)} (the list above, tab)"
+                    + (f", {flagged} with failing checks (!)" if flagged else "") + "\n")
+        if plan.edits:
+            last = plan.edits[-1]
+            text.append(f"Edited {len(plan.edits)} time(s), last: ", style="dim")
+            text.append(clean(str(last.get("what") or ""), limit=160) + "\n", style="dim")
         widget.update(text)
 
     def _progress(self, text: str) -> None:
@@ -585,6 +666,153 @@ class PushOpsScreen(JustOnSubScreen[None]):
             return
         self.post_message(PushOutcome(key, Text(clean(message) + "\n", style="bold"),
                                       clean(message)))
+
+    # -- wave edits, org by org ----------------------------------------------------------------
+    def _need_org(self) -> tuple[Plan, Wave, str, str, bool] | None:
+        found = self._need_wave()
+        if found is None:
+            return None
+        org = self.current_org()
+        if org is None:
+            self.notify("No org highlighted (tab to the orgs list).", severity="warning")
+            return None
+        return (*found, *org)
+
+    def action_move(self, step: int) -> None:
+        if self.refuse_read_only():
+            return
+        found = self._need_org()
+        if found is None:
+            return
+        plan, wave, org_id, _name, left = found
+        if left:
+            self.notify("That org is left out of the plan: e includes it.", severity="warning")
+            return
+        numbers = [w.number for w in plan.waves]
+        at = numbers.index(wave.number) + step
+        if not 0 <= at < len(numbers):
+            self.notify(f"Wave {wave.number} is the {'first' if step < 0 else 'last'} wave.",
+                        severity="warning")
+            return
+        self.edit_wave(plan.id, wave.number, "move", org_id, numbers[at])
+
+    def action_exclude_include(self) -> None:
+        if self.refuse_read_only():
+            return
+        found = self._need_org()
+        if found is None:
+            return
+        plan, wave, org_id, name, left = found
+        if left:
+            self.edit_wave(plan.id, wave.number, "include", org_id, wave.number)
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.edit_wave(plan.id, wave.number, "exclude", org_id, reason)
+
+        self.app.push_screen(ReasonPrompt(org_id, name), answered)
+
+    @work(thread=True, exit_on_error=False, group="pushops-write", name="editing a wave")
+    def edit_wave(self, plan_id: str, number: int, what: str, org_id: str,
+                  arg: int | str) -> None:
+        key = _key(plan_id, number)
+        if self.read_only:
+            return
+        store = self.store
+        try:
+            result: EditResult
+            if what == "move":
+                result = move_org(store, plan_id, org_id, int(arg))
+            elif what == "exclude":
+                result = exclude_org(store, plan_id, org_id, str(arg))
+            else:
+                result = include_org(store, plan_id, org_id, int(arg))
+        except EditError as exc:
+            message = clean(str(exc), limit=300)
+            self.post_message(PushOutcome(key, Text(f"Not changed: {message}\n", style="red"),
+                                          f"Not changed: {message}", error=True,
+                                          reload=False))
+            return
+        lines = Text(clean(result.message, limit=300) + "\n", style="bold")
+        for note in result.notes:
+            lines.append(f"note: {clean(note, limit=300)}\n", style="yellow")
+        still = next((w for w in result.plan.waves if w.number == number), None)
+        select = _key(plan_id, still.number) if still is not None and still.orgs else (
+            _key(plan_id, result.plan.waves[0].number) if result.plan.waves else None)
+        self.post_message(PushOutcome(select or key, lines, clean(result.message, limit=200),
+                                      select=select))
+
+    # -- learn: history, change record, re-push ------------------------------------------------
+    def action_history(self) -> None:
+        found = self._need_org()
+        if found is None:
+            return
+        _plan, _wave, org_id, name, _left = found
+        self.app.push_screen(OrgHistoryScreen(org_id, name))
+
+    def action_report(self) -> None:
+        found = self._need_wave()
+        if found is None:
+            return
+        _plan, wave = found
+        if not wave.request_id:
+            self.notify(f"Wave {wave.number} has no push request yet: its change record comes "
+                        "with it.", severity="warning")
+            return
+        self.app.push_screen(PushReportScreen(wave.request_id))
+
+    def action_repush(self) -> None:
+        if self.refuse_read_only():
+            return
+        found = self._need_wave()
+        if found is None:
+            return
+        plan, wave = found
+        if not wave.request_id:
+            self.notify(f"Wave {wave.number} has no push request: nothing failed in it.",
+                        severity="warning")
+            return
+        request_id = wave.request_id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._progress(f"Planning a re-push of the failed orgs of {request_id}…")
+                self.plan_repush(plan.product, plan.version, request_id)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Plan a re-push of {plan.version} to the orgs whose job failed in request "
+            f"{request_id}? Nothing is sent: a new plan is made and its dry run shown; "
+            "scheduling it is a step of its own.", yes="Plan it", no="Not now"), answered)
+
+    @work(thread=True, exit_on_error=False, group="pushops-write", name="planning a re-push")
+    def plan_repush(self, product: str, version: str, request_id: str) -> None:
+        if self.read_only:
+            return
+        store = self.store
+        try:
+            plan, notes = plan_push(store, self.juston.get_credentials(), product=product,
+                                    version=version, only_failed=request_id)
+        except Exception as exc:  # PlanError, a refused version: one line
+            message = clean(str(exc), limit=300)
+            self.post_message(PushOutcome("", Text(), f"Not planned: {message}", error=True,
+                                          reload=False))
+            return
+        lines = Text(f"Re-push of the failed orgs of {request_id}: planned.\n", style="bold")
+        for note in notes:
+            lines.append(f"note: {clean(note, limit=200)}\n", style="yellow")
+        first = plan.waves[0] if plan.waves else None
+        if first is not None:
+            shown = dry_run(plan, first, self.max_failure_rate)
+            lines.append("Dry run: nothing is sent. Scheduling would send:\n", style="bold")
+            for line in shown.lines:
+                lines.append(line + "\n")
+            for note in shown.notes:
+                lines.append(f"note: {note}\n", style="yellow")
+        key = _key(plan.id, first.number) if first is not None else ""
+        self.post_message(PushOutcome(key, lines, f"Planned {plan.id}: a re-push of "
+                                                  f"{plan.org_count} failed org(s)",
+                                      select=key or None))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -25,6 +25,7 @@ from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org, checked_by_default
+from juston_tui.push_ops.outcomes import failed_twice
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
@@ -159,9 +160,10 @@ class RegistryScreen(JustOnScreen):
             store = self.juston.store
             orgs = store.org_docs()
             snapshots = store.snapshot_docs()
+            failed = failed_twice(store)  # the core's judgement, from the kept push results
         except Exception as exc:  # a vanished or damaged file is shown, not raised
             return {}, clean(str(exc), limit=300)
-        return build_entries(orgs, snapshots), None
+        return build_entries(orgs, snapshots, failed), None
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:
@@ -330,7 +332,8 @@ class RegistryScreen(JustOnScreen):
         old = self.entries.get(org.org_id)
         info = old.info if old else SnapInfo()
         parent = self.entries.get(org.parent_org_id or "")
-        self.entries[org.org_id] = OrgEntry.build(org, info, parent.name if parent else "")
+        self.entries[org.org_id] = OrgEntry.build(org, info, parent.name if parent else "",
+                                                  bool(old and old.failed_twice))
         self.rows[org.org_id] = entry_row(self.entries[org.org_id], app_now(self.app))
 
     @on(OrgsChanged)

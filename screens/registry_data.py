@@ -55,6 +55,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("instance", "Inst.", 6, hide_below=110),
 )
 SANDBOX_MARK = "sbx "  # before the name: a cut name keeps it; plain text, so NO_COLOR shows it
+# Before the name too: the org failed its last two pushes (push_ops.history.failed_twice, the
+# core's one judgement; `/failed-twice` filters them).
+FAILED_TWICE_MARK = "!! "
+FAILED_TWICE_WORD = "failed-twice"
 
 
 def app_now(app: Any) -> datetime:
@@ -199,13 +203,14 @@ class OrgEntry:
     (10,000 `Org.from_doc` calls would cost more than the whole first render may).
     """
 
-    __slots__ = ("_haystack", "_info", "_org", "_snap_doc", "_sorts", "doc", "name", "name_key",
-                 "parent_name")
+    __slots__ = ("_haystack", "_info", "_org", "_snap_doc", "_sorts", "doc", "failed_twice",
+                 "name", "name_key", "parent_name")
 
     def __init__(self, doc: Mapping[str, Any], snap_doc: Mapping[str, Any] | None = None,
                  parent_name: str = "", org: Org | None = None,
-                 info: SnapInfo | None = None) -> None:
+                 info: SnapInfo | None = None, failed_twice: bool = False) -> None:
         self.doc = doc
+        self.failed_twice = failed_twice
         self._snap_doc = snap_doc
         self._info = info
         self.parent_name = fast_clean(parent_name, 80)
@@ -216,8 +221,9 @@ class OrgEntry:
         self._sorts: dict[int, Any] = {}
 
     @classmethod
-    def build(cls, org: Org, info: SnapInfo, parent_name: str = "") -> OrgEntry:
-        return cls(org.to_doc(), None, parent_name, org, info)
+    def build(cls, org: Org, info: SnapInfo, parent_name: str = "",
+              failed_twice: bool = False) -> OrgEntry:
+        return cls(org.to_doc(), None, parent_name, org, info, failed_twice)
 
     @property
     def org(self) -> Org:
@@ -294,6 +300,8 @@ class OrgEntry:
             words.append(SANDBOX_MARK.strip())  # what the Name column shows
         if info.error:
             words.append("error")
+        if self.failed_twice:
+            words.append(FAILED_TWICE_WORD)
         return fold(" ".join(words))
 
     def is_stale(self, now: datetime) -> bool:
@@ -364,6 +372,8 @@ class OrgEntry:
             name = Text.assemble((SANDBOX_MARK, "dim"), self.name)
         if self.vendor:
             name.append(" (vendor)", style="dim")
+        if self.failed_twice:
+            name = Text.assemble((FAILED_TWICE_MARK, "bold red"), name)
         push = self.push_state
         return (
             name,
@@ -435,9 +445,11 @@ def entry_row(entry: OrgEntry, now: datetime) -> Row:
 
 
 def build_entries(
-    org_docs: Iterable[Mapping[str, Any]], snapshot_docs: Iterable[Mapping[str, Any]]
+    org_docs: Iterable[Mapping[str, Any]], snapshot_docs: Iterable[Mapping[str, Any]],
+    failed_twice: frozenset[str] = frozenset(),
 ) -> dict[str, OrgEntry]:
-    """Entries keyed by org ID, in the store's order, from the stored documents."""
+    """Entries keyed by org ID, in the store's order, from the stored documents;
+    `failed_twice`: the orgs that failed their last two pushes (push_ops.history)."""
     docs = list(org_docs)
     names = {d["org_id"]: d.get("name", "") for d in docs}
     snaps = {d.get("org_id"): d for d in snapshot_docs}
@@ -445,7 +457,8 @@ def build_entries(
     for doc in docs:
         parent_id = doc.get("parent_org_id")
         parent = names.get(parent_id, "") if parent_id else ""
-        entries[doc["org_id"]] = OrgEntry(doc, snaps.get(doc["org_id"]), parent)
+        entries[doc["org_id"]] = OrgEntry(doc, snaps.get(doc["org_id"]), parent,
+                                          failed_twice=doc["org_id"] in failed_twice)
     return entries
 
 

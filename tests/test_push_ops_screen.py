@@ -15,6 +15,7 @@ from test_push_cli import NO_SANDBOX, World, announce_directly, audit, make_plan
 from test_push_cli import w as push_world
 from ui_helpers import make_app, screen_text, settle, type_text
 
+from juston_tui.push_ops.outcomes import failed_last_two, failed_twice, org_history
 from juston_tui.push_ops.plans import list_plans, update_wave
 from juston_tui.push_ops.session import packaging_connection
 from juston_tui.salesforce.push_api import PushWriter
@@ -253,3 +254,257 @@ async def test_the_org_detail_flags_an_org_that_failed_its_last_two_pushes(w: Wo
             assert ("! Failed its last two pushes" in text) is flagged
             await pilot.press("escape")
             await settle(pilot)
+
+
+# -- the waves edited org by org -------------------------------------------------------------------
+def orgs_list(app: Any) -> list[str]:
+    """The ids of the orgs list's entries (left-out orgs as left:ID)."""
+    widget = app.screen.query_one("#pushops-orgs")
+    return [widget.get_option_at_index(n).id for n in range(widget.option_count)]
+
+
+async def test_brackets_move_the_highlighted_org_and_e_leaves_it_out_and_back(
+        w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5", *NO_SANDBOX)
+    first = [o["org_id"] for o in plan["waves"][0]["orgs"]]
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        # wave 1's orgs, then the org the plan left out by the user's word (the sandbox)
+        assert orgs_list(app) == [*first, "left:head", f"left:{w.ids['ticket']}"]
+        assert first[0] in screen_text(app)
+        await pilot.press("tab")  # to the orgs list
+        await pilot.press("down")  # the second org of wave 1
+        await settle(pilot)
+        moved = first[1]
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        stored = saved(w, plan["id"])
+        assert moved in stored.wave(2).org_ids and moved not in stored.wave(1).org_ids
+        assert f"moved {moved}" in detail(app) and "from wave 1 to wave 2" in detail(app)
+        assert moved not in orgs_list(app)
+        await pilot.press("left_square_bracket")  # wave 1 is the first: nothing to do
+        await settle(pilot)
+        assert saved(w, plan["id"]).wave(1).org_ids == [o for o in first if o != moved]
+        # e asks for the reason, then leaves the highlighted org out
+        target = orgs_list(app)[app.screen.query_one("#pushops-orgs").highlighted]
+        await pilot.press("e")
+        await settle(pilot)
+        assert "Reason (kept in the plan" in screen_text(app)
+        await pilot.press("enter")  # no reason: refused
+        await settle(pilot)
+        assert "Give a reason" in screen_text(app)
+        await type_text(pilot, "year-end close")
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = saved(w, plan["id"])
+        assert target not in stored.wave(1).org_ids
+        assert any(e.org_id == target and e.reason == "excluded by the user: year-end close"
+                   for e in stored.excluded)
+        assert f"left:{target}" in orgs_list(app)
+        # e on a left-out org includes it again, in the highlighted wave
+        orgs = app.screen.query_one("#pushops-orgs")
+        orgs.highlighted = orgs_list(app).index(f"left:{target}")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert target in saved(w, plan["id"]).wave(1).org_ids
+        assert f"left:{target}" not in orgs_list(app) and target in orgs_list(app)
+
+
+async def test_a_scheduled_waves_orgs_are_fixed_on_the_screen_and_read_only_refuses(
+        w: World) -> None:
+    plan = make_plan(w, 10, "--pilot-share", "0.5", *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    before = saved(w, plan["id"])
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("tab", "right_square_bracket")
+        await settle(pilot)
+        assert "Not changed: wave 1 of" in detail(app) and "its orgs are fixed" in detail(app)
+        await pilot.press("e")
+        await settle(pilot)
+        await type_text(pilot, "nope")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "its orgs are fixed" in detail(app)
+    assert saved(w, plan["id"]) == before
+    app = app_for(w, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("shift+tab")  # to the orgs list (whatever has focus): keys refused
+        await pilot.press("down", "right_square_bracket", "e", "F")
+        await settle(pilot)
+        assert "Reason (kept" not in screen_text(app) and "Plan a re-push" not in \
+            screen_text(app)
+    assert saved(w, plan["id"]) == before
+
+
+# -- learn: an org's history, the change record, the re-push of the failed orgs ---------------
+def pushed(w: World, days: int) -> dict:
+    """A plan of one production wave, announced, scheduled and run to its end."""
+    plan = make_plan(w, days, "--pilot-share", "0", *NO_SANDBOX)
+    announce_directly(w, plan["id"], datetime.now(UTC), 1)
+    assert run(w, "push", "schedule", plan["id"], "--yes")[0] == 0
+    w.sim.advance(timedelta(days=days + 1))
+    return plan
+
+
+async def highlight_org(pilot: Any, org_id: str) -> None:
+    orgs = pilot.app.screen.query_one("#pushops-orgs")
+    orgs.focus()
+    orgs.highlighted = orgs_list(pilot.app).index(org_id)
+    await settle(pilot)
+
+
+async def test_h_shows_the_highlighted_orgs_pushes_and_flags_two_failures(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    first = pushed(w, 10)
+    pushed(w, 20)
+    request = saved(w, first["id"]).wave(1).request_id
+    good = next(j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(request)
+                if j["Status"] == "Succeeded")
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await highlight_org(pilot, bad)
+        await pilot.press("h")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgHistoryScreen"
+        text = screen_text(app)
+        assert "Pushes of" in text and "Zürcher Treuhand AG" in text
+        assert "! Failed its last two pushes" in text
+        assert text.count("Failed   ") >= 2 and "ApexTestFailure" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        waves = app.screen.query_one("#pushops-waves")
+        waves.focus()  # the first plan's wave (both plans were made in the same second)
+        waves.highlighted = next(n for n in range(waves.option_count)
+                                 if waves.get_option_at_index(n).id == f"{first['id']}:1")
+        await settle(pilot)
+        assert app.screen.selected == f"{first['id']}:1"
+        await highlight_org(pilot, good)
+        await pilot.press("h")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Succeeded" in text and "Failed its last two" not in text
+
+
+async def test_c_shows_the_change_record_and_saves_it_never_replacing_unasked(
+        w: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    plan = pushed(w, 10)
+    request_id = saved(w, plan["id"]).wave(1).request_id
+    assert request_id
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PushReportScreen"
+        record = str(app.screen.query_one("#pushlearn-text").content)
+        assert record.startswith(f"# Push upgrade ONB2 2.80.2: request {request_id}")
+        assert f"| {bad} | Zürcher Treuhand AG | production | 2.80.1 | Failed | " in record
+        assert "\\[bold red\\]Evil\\[/\\] AG" in record  # shown as text, never markup
+        assert f"request {request_id}" in screen_text(app)
+        await pilot.press("end")  # it scrolls
+        await settle(pilot)
+        assert app.screen.query_one("#pushlearn-scroll").scroll_y > 0
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        target = tmp_path / f"push-report-{request_id}.md"
+        assert target.read_text(encoding="utf-8") == record
+        target.write_text("kept", encoding="utf-8")
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Keep it (n)" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert target.read_text(encoding="utf-8") == "kept"
+
+
+async def test_F_plans_a_re_push_of_the_failed_orgs_and_shows_its_dry_run(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    plan = pushed(w, 10)
+    request_id = saved(w, plan["id"]).wave(1).request_id
+    failed = {j["SubscriberOrganizationKey"] for j in w.sim.push.jobs(request_id)
+              if j["Status"] == "Failed"}
+    writes = len(audit(w))
+    app = app_for(w)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_push_ops(pilot)
+        await pilot.press("F")
+        await settle(pilot)
+        assert "Plan a re-push" in screen_text(app) and request_id in screen_text(app)
+        await pilot.press("n")  # not now: nothing planned
+        await settle(pilot)
+        assert plan_count(w) == 1
+        await pilot.press("F", "y")
+        await settle(pilot)
+        await settle(pilot)
+        assert plan_count(w) == 2
+        store = w.store()
+        try:
+            repush = next(p for p in list_plans(store) if p.id != plan["id"])
+        finally:
+            store.close()
+        assert {o for wave in repush.waves for o in wave.org_ids} == failed
+        shown = detail(app)
+        assert f"Re-push of the failed orgs of {request_id}: planned" in shown
+        assert "Dry run: nothing is sent" in shown and "POST sobjects/PackagePushRequest" in shown
+        shown_orgs = set(orgs_list(app))  # the new plan's first wave is highlighted
+        assert shown_orgs and shown_orgs <= failed and set(repush.waves[0].org_ids) == shown_orgs
+    assert len(audit(w)) == writes  # nothing was sent
+
+
+# -- the registry marks the orgs that failed their last two pushes -------------
+async def test_the_registry_marks_orgs_that_failed_their_last_two_pushes(w: World) -> None:
+    bad = w.ids["zuerich"]
+    w.sim.set_push_outcome(bad, "ApexTestFailure")
+    first = pushed(w, 10)
+    second = pushed(w, 20)
+    store = w.store()
+    try:
+        assert failed_twice(store) == frozenset()  # no request read since they ended
+    finally:
+        store.close()
+    code, _out, err = run(w, "--read-only", "push", "history")  # read-only: nothing kept
+    assert code == 0, err
+    assert all(not wv.results for p in (first, second) for wv in saved(w, p["id"]).waves)
+    code, _out, err = run(w, "push", "status")  # reading the requests keeps how they ended
+    assert code == 0, err
+    kept = saved(w, second["id"]).wave(1).results
+    assert kept[bad][0] == "Failed" and "ApexTestFailure" in kept[bad][1]
+    store = w.store()
+    try:
+        flagged = failed_twice(store)
+        entries = org_history(list_plans(store), {})  # the same rule as push history
+    finally:
+        store.close()
+    assert bad in flagged
+    assert flagged == {o for o, e in entries.items() if failed_last_two(e)}
+    doc = json.loads(run(w, "push", "history", "--json")[1])
+    assert flagged == {o for o, h in doc.items() if h["failed_last_two"]}
+    app = make_app(Store.open(w.db), credentials=w.creds)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        row = next(line for line in lines if bad[:15] in line)
+        assert "!! Zürcher Treuhand AG" in row  # before the name: a cut name keeps it
+        assert sum("!! " in line for line in lines) == len(flagged)
+        await pilot.press("slash")
+        await type_text(pilot, "failed-twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one("#registry-table")
+        assert sorted(table.row_keys) == sorted(flagged)

@@ -87,7 +87,9 @@ def test_every_scenario_reaches_its_verdicts(sim: Simulator, creds: CredentialSt
 def test_facts_follow_the_contract(sim: Simulator, creds: CredentialStore) -> None:
     org = register(sim, creds, fresh(sim))
     doc = probe_org(org, creds).facts
-    assert set(doc["organization"]) >= {"name", "edition", "is_sandbox", "instance", "org_type"}
+    assert set(doc["organization"]) >= {"name", "edition", "is_sandbox", "instance", "org_type",
+                                      "timezone"}
+    assert doc["organization"]["timezone"] in ("Europe/Berlin", "Europe/Vienna", "Europe/Zurich")
     facts = Facts.from_doc(doc)
     assert Facts.from_doc(facts.to_doc()) == facts  # the stored document round-trips
     assert facts.version("billing") == "2.80.2"

@@ -1,6 +1,7 @@
 """`juston-tui push ...`: run a push upgrade of a JustOn package from the packaging org.
 
     push plan [--version V] [--at TIME] [--pilot-share 0.2] [--exclude ORG --reason R] [--json]
+    push wave PLAN (--move ORG --to N | --exclude ORG --reason R | --include ORG [--to N])
     push schedule PLAN [--wave N] [--yes] [--override-announcement REASON]
     push announce PLAN [--wave N] --out DIR [--force]
     push status [PLAN|REQUEST] [--json]
@@ -25,7 +26,7 @@ from juston_tui.schedule import PRODUCTS, settings_from_store, zone_named
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
-    from juston_tui.salesforce.push_api import BatchProgress, PushRequestInfo
+    from juston_tui.salesforce.push_api import BatchProgress
     from juston_tui.store import Store
 
 
@@ -49,6 +50,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--json", action="store_true", help="the whole plan as JSON")
     plan.add_argument("--timeout", type=float, default=60.0)
     plan.set_defaults(func=run_plan, online=True)
+
+    wave = push_sub.add_parser("wave", help="edit the waves of a plan org by org (waves not "
+                               "yet scheduled only)")
+    wave.add_argument("plan_id", metavar="PLAN")
+    what = wave.add_mutually_exclusive_group(required=True)
+    what.add_argument("--move", metavar="ORG", help="move this org to wave --to N")
+    what.add_argument("--exclude", metavar="ORG", help="leave this org out (needs --reason)")
+    what.add_argument("--include", metavar="ORG", help="put an org you left out back (into "
+                      "wave --to N; default: the last wave)")
+    wave.add_argument("--to", type=int, metavar="N", help="the wave number")
+    wave.add_argument("--reason", help="why the org is left out (kept in the plan)")
+    wave.add_argument("--json", action="store_true", help="the whole plan as JSON")
+    wave.set_defaults(func=run_wave)
 
     sched = push_sub.add_parser("schedule", help="schedule a wave of a plan (dry run without "
                                 "--yes)")
@@ -203,6 +217,49 @@ def print_plan(plan: Plan, ctx: Context) -> None:
     for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"left out: {count} x {clean(reason, limit=120)}", file=out)
 
+
+
+# -- wave edits --------------------------------------------------------------------------------
+def run_wave(args: argparse.Namespace, ctx: Context) -> int:
+    from juston_tui.push_ops.waves import (  # the store only: no packaging org is contacted
+        EditError,
+        exclude_org,
+        include_org,
+        move_org,
+    )
+
+    raw = args.move or args.exclude or args.include
+    try:
+        org_id = normalize_org_id(raw)
+    except ValidationError:
+        raise UserError(f"{raw[:30]!r} is not an org ID") from None
+    if args.move and args.to is None:
+        raise UserError("--move needs --to N (the wave to move the org to)")
+    if args.exclude and not (args.reason or "").strip():
+        raise UserError("--exclude needs a --reason (it is kept in the plan)")
+    if args.reason and not args.exclude:
+        raise UserError("--reason goes with --exclude")
+    if args.exclude and args.to is not None:
+        raise UserError("--to goes with --move or --include")
+    store = ctx.store(write=True)
+    _load_plan(store, args.plan_id)
+    try:
+        if args.move:
+            result = move_org(store, args.plan_id, org_id, args.to)
+        elif args.exclude:
+            result = exclude_org(store, args.plan_id, org_id, args.reason)
+        else:
+            result = include_org(store, args.plan_id, org_id, args.to)
+    except EditError as exc:
+        raise UserError(str(exc)) from None
+    print(f"juston-tui: {result.message}", file=ctx.err)
+    for note in result.notes:
+        print(f"juston-tui: note: {note}", file=ctx.err)
+    if args.json:
+        ctx.print_json(result.plan.to_doc())
+    else:
+        print_plan(result.plan, ctx)
+    return 0
 
 
 # -- schedule ----------------------------------------------------------------------------------
@@ -416,24 +473,6 @@ def run_abort(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # -- history and report ------------------------------------------------------------------------
-def _read_requests(store: Store, ctx: Context, ids: list[str], timeout: float
-                   ) -> dict[str, PushRequestInfo]:
-    # Start-up seam: reading the packaging org (requests, simple-salesforce).
-    from juston_tui.push_ops.session import NoVendorOrg, packaging_connection
-    from juston_tui.salesforce.errors import AccessError
-    from juston_tui.salesforce.push_api import PushReader
-
-    if not ids:
-        return {}
-    try:
-        with packaging_connection(store, ctx.credentials(), timeout=timeout) as (_o, conn):
-            return PushReader(conn).requests(ids)
-    except NoVendorOrg as exc:
-        raise UserError(str(exc)) from None
-    except AccessError as exc:
-        raise UserError(f"packaging org: {exc}") from None
-
-
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
     from juston_tui.push_ops.history import failed_last_two, push_history
@@ -483,16 +522,18 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_report(args: argparse.Namespace, ctx: Context) -> int:
     # push_ops' Salesforce side (requests): only when a push command talks to the packaging org
-    from juston_tui.push_ops.audit import audit_records
-    from juston_tui.push_ops.history import report_markdown
-    from juston_tui.push_ops.plans import find_plan
+    from juston_tui.push_ops.history import change_record
+    from juston_tui.push_ops.session import NoVendorOrg  # (the same seam)
+    from juston_tui.salesforce.errors import AccessError
 
     store = ctx.store()
-    found = find_plan(store, args.request_id)
-    if found is None:
-        raise UserError(f"push request {args.request_id} is not in any push plan")
-    plan, wave = found
-    infos = _read_requests(store, ctx, [args.request_id], args.timeout)
-    ctx.out.write(report_markdown(plan, wave, infos.get(args.request_id),
-                                  audit_records(store, request_id=args.request_id)))
+    try:
+        ctx.out.write(change_record(store, ctx.credentials, args.request_id,
+                                    timeout=args.timeout))
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    except NoVendorOrg as exc:
+        raise UserError(str(exc)) from None
+    except AccessError as exc:
+        raise UserError(f"packaging org: {exc}") from None
     return 0

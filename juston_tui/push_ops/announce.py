@@ -7,22 +7,27 @@ org of the wave or to the production org of one of its sandboxes), each in exact
 message: contacts linked to the same orgs of the wave share one message naming those orgs.
 The actions are the calendar's: the before/after actions of the confirmed push (entered from
 the push's announcement) in the wave's cadence window; without one, DEFAULT_ACTIONS. The
-time is given in UTC and in the calendar's zone (Europe/Berlin by default).
+time is given in UTC and in the calendar's zone (Europe/Berlin by default), and per org in
+the org's own time zone when its latest check read one (Organization.TimeZoneSidKey, see
+`org_zone`): "Your org (Acme, time zone America/New_York): Sat 5 Dec 2026 19:00". An org
+whose zone is unknown, or not a zone id zoneinfo knows, gets no such line (no guessing).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from juston_tui.model import Contact, Org
 from juston_tui.push_ops.plans import Plan, Wave, stamp, update_wave
+from juston_tui.salesforce.facts import OrgFacts
 from juston_tui.schedule import (
     ANNOUNCEMENT_DAYS,
     PRODUCT_LABELS,
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
     from juston_tui.store import Store
 
 __all__ = ["DEFAULT_ACTIONS", "SENDER_KEY", "AnnounceError", "Announcement",
-           "AnnouncementsExist", "calendar_actions", "compose", "gate_note",
+           "AnnouncementsExist", "calendar_actions", "compose", "gate_note", "org_zone",
            "record_announcement", "write_announcements"]
 
 SENDER_KEY = "push_mail_sender"  # store setting: the From of announcements
@@ -75,12 +80,39 @@ def calendar_actions(store: Store, plan: Plan, wave: Wave) -> tuple[Action, ...]
     return DEFAULT_ACTIONS
 
 
+def org_zone(store: Store, org_id: str) -> ZoneInfo | None:
+    """The org's own time zone: the TimeZoneSidKey its latest check read from its
+    Organization record (an IANA id such as America/New_York). None when never read, or
+    when the id is not one zoneinfo knows (ignored, never guessed)."""
+    doc = store.snapshot_doc(org_id) or {}  # the stored document: only its organization read
+    facts = doc.get("facts")
+    organization = OrgFacts.from_doc(facts.get("organization")) if isinstance(facts, dict) \
+        else None
+    name = organization.timezone.strip() if organization is not None else ""
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name zoneinfo can't open
+        return None
+
+
+def _their_time(when: datetime, zone: ZoneInfo) -> str:
+    local = when.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "org"
 
 
-def _body(plan: Plan, wave: Wave, orgs: Sequence[Org], actions: Sequence[Action]) -> str:
+def _body(plan: Plan, wave: Wave, orgs: Sequence[Org], actions: Sequence[Action],
+          zones: Mapping[str, ZoneInfo] | None = None) -> str:
     local = wave.start_utc.astimezone(zone_named(plan.timezone))
+    zones = zones or {}
+    theirs = [f"Your org ({clean(o.name, limit=200)}, time zone {zones[o.org_id].key}): "
+              f"{_their_time(wave.start_utc, zones[o.org_id])}"
+              for o in orgs if o.org_id in zones]
     label = PRODUCT_LABELS.get(plan.product, plan.product)
     lines = [
         "Hello,",
@@ -92,6 +124,7 @@ def _body(plan: Plan, wave: Wave, orgs: Sequence[Org], actions: Sequence[Action]
         "",
         f"Start: {local:%A, %d %B %Y, %H:%M} {plan.timezone} ({local:%Z})",
         f"       {wave.start_utc:%Y-%m-%d %H:%M} UTC",
+        *theirs,
         "",
         "Before the upgrade:",
         *(f"- {clean(a.text, limit=300)}" for a in actions if a.phase == "before"),
@@ -131,6 +164,7 @@ def compose(store: Store, plan: Plan, wave: Wave, *, sender: str | None = None,
                      or (o.parent_org_id and o.parent_org_id in linked))
         groups.setdefault(mine, []).append(person)
     by_id = {o.org_id: o for o in orgs}
+    zones = {o.org_id: zone for o in orgs if (zone := org_zone(store, o.org_id)) is not None}
     local = wave.start_utc.astimezone(zone_named(plan.timezone))
     label = PRODUCT_LABELS.get(plan.product, plan.product)
     out = []
@@ -145,7 +179,7 @@ def compose(store: Store, plan: Plan, wave: Wave, *, sender: str | None = None,
         msg["Date"] = format_datetime(now)
         msg["Message-ID"] = make_msgid(domain="juston-tui.invalid")
         msg["X-JustOn-Push-Plan"] = f"{plan.id} wave {wave.number}"
-        msg.set_content(_body(plan, wave, group, actions))
+        msg.set_content(_body(plan, wave, group, actions, zones))
         first = group[0].name if group else "org"
         out.append(Announcement(f"{plan.id}-wave{wave.number}-{n:03d}-{_slug(first)}.eml",
                                 msg, tuple(people), group))

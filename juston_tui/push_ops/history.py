@@ -2,17 +2,24 @@
 record of one request (`push report`), for customers' and JustOn's change management.
 
 Both join what the store kept (plans, waves, dropped orgs, the audit) with what the
-packaging org says about the requests (PushRequestInfo: job statuses and errors).
+packaging org says about the requests (PushRequestInfo: job statuses and errors). The per-org
+outcomes and the rule "failed its last two pushes" are push_ops.outcomes (light, for the
+registry), re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from juston_tui.push_ops.plans import Plan, Wave, list_plans
+from juston_tui.push_ops.audit import audit_records
+from juston_tui.push_ops.outcomes import (  # the one judgement lives there (no client)
+    HistoryEntry,
+    failed_last_two,
+    failed_twice,
+    org_history,
+)
+from juston_tui.push_ops.plans import Plan, Wave, find_plan, list_plans, update_wave
 from juston_tui.push_ops.scheduling import failure_rate
 from juston_tui.push_ops.session import packaging_connection
 from juston_tui.salesforce.push_api import PushReader, PushRequestInfo
@@ -23,47 +30,8 @@ if TYPE_CHECKING:
     from juston_tui.credentials import CredentialStore
     from juston_tui.store import Store
 
-__all__ = ["HistoryEntry", "failed_last_two", "org_history", "push_history",
-           "report_markdown"]
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    org_id: str
-    plan_id: str
-    wave: int
-    version: str
-    start_utc: datetime
-    request_id: str | None
-    outcome: str  # the job's Status, "dropped: CODE", or "no job"
-    error_types: tuple[str, ...] = ()
-
-
-def org_history(plans: Iterable[Plan], infos: Mapping[str, PushRequestInfo]
-                ) -> dict[str, list[HistoryEntry]]:
-    """org id -> its pushes, oldest first."""
-    out: dict[str, list[HistoryEntry]] = {}
-    for plan in plans:
-        for wave in plan.waves:
-            if not wave.request_id:  # planned, never sent: not a push the org was in
-                continue
-            info = infos.get(wave.request_id)
-            dropped = {str(d.get("org_id")): str(d.get("code")) for d in wave.dropped}
-            for org in wave.orgs:
-                job = info.job(org.org_id) if info else None
-                if job is not None:
-                    outcome = job.status
-                    types = tuple(sorted({e.type for e in job.errors}))
-                elif org.org_id in dropped:
-                    outcome, types = f"dropped: {dropped[org.org_id]}", ()
-                else:
-                    outcome, types = "no job", ()
-                out.setdefault(org.org_id, []).append(HistoryEntry(
-                    org.org_id, plan.id, wave.number, plan.version, wave.start_utc,
-                    wave.request_id, outcome, types))
-    for entries in out.values():
-        entries.sort(key=lambda e: (e.start_utc, e.plan_id))
-    return out
+__all__ = ["HistoryEntry", "change_record", "failed_last_two", "failed_twice", "org_history",
+           "push_history", "remember_results", "report_markdown"]
 
 
 def push_history(store: Store, credentials: Callable[[], CredentialStore],
@@ -81,16 +49,47 @@ def push_history(store: Store, credentials: Callable[[], CredentialStore],
     if ids:
         with packaging_connection(store, credentials(), timeout=timeout) as (_org, conn):
             infos = PushReader(conn).requests(ids)
+    remember_results(store, plans, infos)
     history = org_history(plans, infos)
     if org_id is not None:
         return {org_id: history.get(org_id, [])}
     return history
 
 
-def failed_last_two(entries: Sequence[HistoryEntry]) -> bool:
-    """The org's last two pushes that ran both failed (worth a look before the next)."""
-    ran = [e for e in entries if e.outcome in ("Succeeded", "Failed")]
-    return len(ran) >= 2 and all(e.outcome == "Failed" for e in ran[-2:])
+def change_record(store: Store, credentials: Callable[[], CredentialStore], request_id: str,
+                  *, timeout: float = 60.0) -> str:
+    """`push report REQUEST --markdown`: the request read from the packaging org, joined with
+    its plan, wave and audit. KeyError when no plan has the request; NoVendorOrg or
+    AccessError when the packaging org cannot be read."""
+    found = find_plan(store, request_id)
+    if found is None:
+        raise KeyError(f"push request {request_id} is not in any push plan")
+    plan, wave = found
+    with packaging_connection(store, credentials(), timeout=timeout) as (_org, conn):
+        infos = PushReader(conn).requests([request_id])
+    return report_markdown(plan, wave, infos.get(request_id),
+                           audit_records(store, request_id=request_id))
+
+
+def remember_results(store: Store, plans: Iterable[Plan],
+                     infos: Mapping[str, PushRequestInfo]) -> None:
+    """Keep how each org's job ended in the waves whose request has ended (and whose results
+    are not kept yet), so `failed_twice` needs no connection. Not in a read-only store."""
+    if store.read_only:
+        return
+    for plan in plans:
+        for wave in plan.waves:
+            info = infos.get(wave.request_id) if wave.request_id else None
+            if info is None or not info.ended or wave.results:
+                continue
+            results = {}
+            for org in wave.orgs:
+                job = info.job(org.org_id)
+                if job is not None:
+                    results[org.org_id] = (job.status,
+                                           tuple(sorted({e.type for e in job.errors})))
+            if results:
+                update_wave(store, plan.id, wave.number, results=results)
 
 
 def _md(text: Any) -> str:
@@ -141,6 +140,10 @@ def report_markdown(plan: Plan, wave: Wave, info: PushRequestInfo | None,
     lines += ["", f"## Left out of the plan ({len(plan.excluded)})", ""]
     lines += [f"- {e.org_id} {_md(e.name)}: {_md(e.reason)}" for e in plan.excluded] or \
         ["- none"]
+    if plan.edits:
+        lines += ["", f"## Plan edits ({len(plan.edits)})", ""]
+        lines += [f"- {_md(e.get('at'))} {_md(e.get('by'))}: {_md(e.get('what'))}"
+                  for e in plan.edits]
     lines += ["", "## Results", ""]
     if info is None:
         lines.append("- not read from the packaging org")

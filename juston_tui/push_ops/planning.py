@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from juston_tui.model import Org, ValidationError
+from juston_tui.model import Org, Snapshot, ValidationError
 from juston_tui.push_ops.audit import current_user
 from juston_tui.push_ops.packaging import (
     PackageVersion,
@@ -130,6 +130,15 @@ def _pilot_order(org_id: str) -> str:
     return hashlib.sha256(org_id.encode()).hexdigest()
 
 
+def _plan_org(org: Org, sub: Subscriber, name: str, snapshots: Mapping[str, Snapshot]
+              ) -> PlanOrg:
+    """An included org with the failing checks of its latest snapshot (never re-judged)."""
+    snap = snapshots.get(org.org_id)
+    failing = tuple(c.id for c in snap.checks if c.verdict == "fail") if snap else ()
+    return PlanOrg(org.org_id, name, org.kind, sub.version.text if sub.version else "",
+                   failing, snap.checked_at if snap else None)
+
+
 def make_plan(store: Store, packaging: PackagingState, *, product: str,
               packaging_org: str, version: str | None = None, at: datetime | None = None,
               pilot_share: float = 0.2, exclude: Mapping[str, str] | None = None,
@@ -182,14 +191,13 @@ def make_plan(store: Store, packaging: PackagingState, *, product: str,
         if why is None and only is not None and org_id not in only[1]:
             why = only[0]
         if why is not None:
-            excluded.append(Excluded(org_id, name, why))
+            # Only the user's word keeps it out: kept as planned, to be included again.
+            eligible = org_id in exclude and exclusion_reason(org, sub, target, None) is None
+            excluded.append(Excluded(org_id, name, why, _plan_org(org, sub, name, snapshots)
+                                     if eligible and org and sub else None))
             continue
         assert org is not None and sub is not None
-        snap = snapshots.get(org_id)
-        failing = tuple(c.id for c in snap.checks if c.verdict == "fail") if snap else ()
-        included.append(PlanOrg(org_id, name, org.kind,
-                                sub.version.text if sub.version else "", failing,
-                                snap.checked_at if snap else None))
+        included.append(_plan_org(org, sub, name, snapshots))
     by_name = sorted(included, key=lambda o: (o.name.lower(), o.org_id))
     first_wave = [o for o in by_name if o.kind == "sandbox" or TEST_ORG_TAG in
                   orgs[o.org_id].tags]

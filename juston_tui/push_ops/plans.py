@@ -13,7 +13,7 @@ stored, so two processes working on the same plan never undo each other's change
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from juston_tui.store import Store
 
 __all__ = ["PLAN_STATES", "TABLE", "WAVE_STATES", "Excluded", "Plan", "PlanOrg", "Wave",
-           "find_plan", "get_plan", "list_plans", "save_plan", "update_wave"]
+           "change_plan", "find_plan", "get_plan", "kept_results", "list_plans", "save_plan",
+           "update_wave"]
 
 TABLE = "push_plans"
 PLAN_STATES = ("planned", "scheduling", "scheduled", "canceled")  # scheduled: every wave
@@ -68,13 +69,23 @@ class Excluded:
     org_id: str
     name: str
     reason: str
+    # The org as it would be planned, when only the user's exclusion keeps it out (it passed
+    # every other rule): what including it again restores. None for every other reason.
+    org: PlanOrg | None = None
+
+    @property
+    def by_user(self) -> bool:
+        return self.org is not None
 
     def to_doc(self) -> dict[str, Any]:
-        return {"org_id": self.org_id, "name": self.name, "reason": self.reason}
+        return {"org_id": self.org_id, "name": self.name, "reason": self.reason,
+                "org": self.org.to_doc() if self.org is not None else None}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Excluded:
-        return cls(str(doc["org_id"]), str(doc.get("name") or ""), str(doc.get("reason") or ""))
+        org = doc.get("org")
+        return cls(str(doc["org_id"]), str(doc.get("name") or ""), str(doc.get("reason") or ""),
+                   PlanOrg.from_doc(org) if isinstance(org, Mapping) else None)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,10 @@ class Wave:
     dropped: tuple[Mapping[str, str], ...] = ()  # {org_id, code, message} as Salesforce said
     jobs: int = 0
     claimed_at: str | None = None  # when a process started sending it
+    # How each org's job ended, once its request ended (kept when the packaging org was read:
+    # history.remember_results), so the registry can flag failures without a connection:
+    # org id -> (job Status, its ErrorTypes).
+    results: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def org_ids(self) -> list[str]:
@@ -106,7 +121,9 @@ class Wave:
                 "announcement_recipients": self.announcement_recipients,
                 "request_id": self.request_id, "scheduled_at": self.scheduled_at,
                 "scheduled_by": self.scheduled_by, "dropped": [dict(d) for d in self.dropped],
-                "jobs": self.jobs, "claimed_at": self.claimed_at}
+                "jobs": self.jobs, "claimed_at": self.claimed_at,
+                "results": {k: {"status": v[0], "errors": list(v[1])}
+                            for k, v in self.results.items()}}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Wave:
@@ -121,7 +138,18 @@ class Wave:
                    int(doc.get("announcement_recipients") or 0), doc.get("request_id"),
                    doc.get("scheduled_at"), doc.get("scheduled_by"),
                    tuple(dict(d) for d in doc.get("dropped") or ()), int(doc.get("jobs") or 0),
-                   doc.get("claimed_at"))
+                   doc.get("claimed_at"), _results(doc.get("results")))
+
+
+def _results(doc: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+    if not isinstance(doc, Mapping):
+        return {}
+    out = {}
+    for org_id, result in doc.items():
+        if isinstance(result, Mapping) and result.get("status"):
+            out[str(org_id)] = (str(result["status"]),
+                                tuple(str(e) for e in result.get("errors") or ()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -140,6 +168,7 @@ class Plan:
     exclusions: tuple[Mapping[str, str], ...] = ()  # the user's: {org_id, reason}
     pilot_share: float = 0.2
     state: str = "planned"
+    edits: tuple[Mapping[str, str], ...] = ()  # {at, by, what}: the waves edited org by org
 
     @property
     def org_count(self) -> int:
@@ -160,7 +189,8 @@ class Plan:
                 "waves": [w.to_doc() for w in self.waves],
                 "excluded": [e.to_doc() for e in self.excluded],
                 "exclusions": [dict(e) for e in self.exclusions],
-                "pilot_share": self.pilot_share, "state": self.state}
+                "pilot_share": self.pilot_share, "state": self.state,
+                "edits": [dict(e) for e in self.edits]}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Plan:
@@ -178,11 +208,24 @@ class Plan:
             excluded=tuple(Excluded.from_doc(e) for e in doc.get("excluded") or ()),
             exclusions=tuple(dict(e) for e in doc.get("exclusions") or ()),
             pilot_share=float(doc.get("pilot_share") or 0.0),
-            state=state if state in PLAN_STATES else "planned")
+            state=state if state in PLAN_STATES else "planned",
+            edits=tuple(dict(e) for e in doc.get("edits") or ()))
 
 
 def save_plan(store: Store, plan: Plan) -> Plan:
     with store.transaction():
+        store.put_doc(TABLE, plan.to_doc())
+    return plan
+
+
+def change_plan(store: Store, plan_id: str, change: Callable[[Plan], Plan]) -> Plan:
+    """Replace the plan by `change(the plan as stored)` in one locked read-modify-write;
+    whatever `change` raises leaves the plan as it was."""
+    with store.transaction():
+        doc = store.get_doc(TABLE, plan_id)
+        if doc is None:
+            raise ValidationError.single("plan", f"no push plan {plan_id}")
+        plan = change(Plan.from_doc(doc))
         store.put_doc(TABLE, plan.to_doc())
     return plan
 
@@ -195,6 +238,18 @@ def get_plan(store: Store, plan_id: str) -> Plan | None:
 def list_plans(store: Store) -> list[Plan]:
     plans = [Plan.from_doc(d) for d in store.all_docs(TABLE)]
     return sorted(plans, key=lambda p: (p.created_at, p.id))
+
+
+def kept_results(store: Store) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(start stamp, plan id, results as stored) of every wave that kept how its jobs ended,
+    without parsing the plans (the registry asks at every load: 5,000 orgs a wave)."""
+    out = []
+    for doc in store.all_docs(TABLE):
+        for wave in doc.get("waves") or ():
+            results = wave.get("results") if isinstance(wave, Mapping) else None
+            if results and isinstance(results, Mapping) and wave.get("request_id"):
+                out.append((str(wave.get("start_utc") or ""), str(doc.get("id")), results))
+    return out
 
 
 def find_plan(store: Store, request_id: str) -> tuple[Plan, Wave] | None:

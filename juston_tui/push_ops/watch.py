@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from juston_tui.push_ops.audit import record_write
+from juston_tui.push_ops.history import remember_results
 from juston_tui.push_ops.plans import Plan, find_plan, list_plans, update_wave
 from juston_tui.push_ops.scheduling import failure_rate
 from juston_tui.salesforce.errors import AccessError
@@ -100,6 +101,7 @@ def watch(store: Store, conn: OrgConnection, target: str | None = None, *,
         found = find_plan(store, target)
         wanted = [(target, found[0].id, found[1].number)] if found else [(target, "", 0)]
     infos = PushReader(conn).requests([r for r, _p, _w in wanted])
+    remember_results(store, list_plans(store), infos)  # for the registry's failed-twice flag
     out = []
     for request_id, plan_id, wave in wanted:
         info = infos.get(request_id)

@@ -87,11 +87,14 @@ class OrgFacts:
     is_sandbox: bool | None = None
     instance: str = ""
     org_type: str = ""  # production | sandbox | scratch (Salesforce CLI's rule)
+    # TimeZoneSidKey (Organization object reference: the org's default time zone, a picklist
+    # of ids such as "America/New_York"); "" when not read (snapshots before it was read).
+    timezone: str = ""
 
     def to_doc(self) -> dict[str, Any]:
         return {"org_id": self.org_id, "name": self.name, "edition": self.edition,
                 "is_sandbox": self.is_sandbox, "instance": self.instance,
-                "org_type": self.org_type}
+                "org_type": self.org_type, "timezone": self.timezone}
 
     @classmethod
     def from_doc(cls, doc: Any) -> OrgFacts | None:
@@ -99,7 +102,7 @@ class OrgFacts:
             return None
         return cls(_text(doc.get("org_id")), _text(doc.get("name")), _text(doc.get("edition")),
                    _opt_bool(doc.get("is_sandbox")), _text(doc.get("instance")),
-                   _text(doc.get("org_type")))
+                   _text(doc.get("org_type")), _text(doc.get("timezone")))
 
 
 @dataclass(frozen=True, slots=True)

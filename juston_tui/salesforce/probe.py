@@ -96,8 +96,8 @@ def build_queries(settings: ProbeSettings) -> dict[str, str]:
     namespaces = [settings.namespace(p) for p in PRODUCTS if settings.namespace(p)]
     balance = soql_quote(settings.balance_object)
     return {
-        "org": "SELECT Id, Name, OrganizationType, IsSandbox, InstanceName, TrialExpirationDate "
-               "FROM Organization",
+        "org": "SELECT Id, Name, OrganizationType, IsSandbox, InstanceName, TrialExpirationDate, "
+               "TimeZoneSidKey FROM Organization",
         "licenses": "SELECT Id, NamespacePrefix, Status, AllowedLicenses, UsedLicenses, "
                     "ExpirationDate FROM PackageLicense "
                     f"WHERE NamespacePrefix IN {_in(namespaces)}",
@@ -303,7 +303,8 @@ def collect_facts(result: ProbeResult, settings: ProbeSettings, *, api_user: str
             org_id=str(row.get("Id") or ""), name=str(row.get("Name") or ""),
             edition=str(row.get("OrganizationType") or ""),
             is_sandbox=None if is_sandbox is None else bool(is_sandbox),
-            instance=str(row.get("InstanceName") or ""), org_type=org_type)
+            instance=str(row.get("InstanceName") or ""), org_type=org_type,
+            timezone=str(row.get("TimeZoneSidKey") or ""))
     elif "org" in recs and "organization" not in errors:
         errors["organization"] = ReadError("no Organization record returned")
 

@@ -44,6 +44,8 @@ def _obj(name: str, fields: dict[str, str], parents: dict[str, tuple[str, str]] 
 
 
 _PARENT = {"Parent": ("ParentId", "PermissionSet")}
+# Organization.TimeZoneSidKey by the simulated org's Country
+_ZONE_OF_COUNTRY = {"DE": "Europe/Berlin", "AT": "Europe/Vienna", "CH": "Europe/Zurich"}
 
 SCHEMA: dict[str, ObjectSchema] = {s.name: s for s in (
     _obj("Organization", {"Name": _S, "OrganizationType": _PICK, "IsSandbox": _B,
@@ -253,12 +255,15 @@ def build_org_data(org: SimOrg, all_orgs: list[SimOrg], now: datetime) -> OrgDat
         return make_id(prefix, f"{oid}|{what}")
 
     created = now - timedelta(days=900 + seed_hash(oid) % 700)
+    country = ("DE", "AT", "CH")[seed_hash(oid) % 3]
     db.add("Organization", {
         "Id": oid, "Name": org.name, "OrganizationType": org.edition,
         "IsSandbox": org.kind == "sandbox", "InstanceName": org.instance_name,
         "TrialExpirationDate": None, "NamespacePrefix": "ONB2" if spec.vendor else None,
-        "Country": ("DE", "AT", "CH")[seed_hash(oid) % 3], "DefaultLocaleSidKey": "de_DE",
-        "LanguageLocaleKey": "de", "TimeZoneSidKey": "Europe/Berlin", "PrimaryContact": None,
+        "Country": country, "DefaultLocaleSidKey": "de_DE", "LanguageLocaleKey": "de",
+        # The org's default time zone (a test sets another one as SimOrg.extra["timezone"]).
+        "TimeZoneSidKey": str(org.extra.get("timezone") or _ZONE_OF_COUNTRY[country]),
+        "PrimaryContact": None,
         "Division": None}, created)
 
     # Profiles (names in the API user's language) and their profile-owned permission sets. A
