@@ -159,11 +159,11 @@ class RegistryScreen(JustOnScreen):
         try:
             store = self.juston.store
             orgs = store.org_docs()
-            snapshots = store.snapshot_docs()
             failed = failed_twice(store)  # the core's judgement, from the kept push results
+            # Snapshots one at a time, each cut down to what a row shows as it is read.
+            return build_entries(orgs, store.iter_snapshot_docs(), failed), None
         except Exception as exc:  # a vanished or damaged file is shown, not raised
             return {}, clean(str(exc), limit=300)
-        return build_entries(orgs, snapshots, failed), None
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:

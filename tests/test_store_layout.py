@@ -265,3 +265,24 @@ def test_a_schema_1_store_opened_read_only_is_served_as_it_is(tmp_path: Path) ->
     assert path.read_bytes() == V1_STORE.read_bytes()
     assert not SnapshotFiles(path).path.exists() and not list_backups(path)
     assert sorted(os.listdir(tmp_path)) == ["demo-store.json"]
+
+
+def test_reading_the_snapshot_file_backwards_in_blocks_sees_every_line(tmp_path: Path) -> None:
+    import random
+
+    from juston_tui.store.snapshots import _lines_backwards
+
+    rng = random.Random(16)
+    for trial in range(200):
+        lines = [bytes(rng.choice(b"ab{") for _ in range(rng.randint(0, 30)))
+                 for _ in range(rng.randint(0, 20))]
+        header, body = b"HEADER\n", b"".join(line + b"\n" for line in lines)
+        path = tmp_path / f"f{trial}"
+        path.write_bytes(header + body)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            got = [line for _, line in _lines_backwards(fd, len(header), len(header) + len(body),
+                                                        block=rng.randint(1, 40))]
+        finally:
+            os.close(fd)
+        assert got == [line for line in reversed(lines) if line], trial

@@ -31,10 +31,9 @@ from typing import Any
 
 import orjson
 
-from juston_tui.gc_pause import paused_gc
 from juston_tui.paths import ensure_private_dir
 from juston_tui.store.errors import SnapshotsCorruptError, StoreError, StoreWriteError
-from juston_tui.store.files import atomic_write_bytes, refuse_odd_file
+from juston_tui.store.files import atomic_write_bytes, identity, refuse_odd_file
 from juston_tui.store.schema import HISTORY_LIMIT
 from juston_tui.store.shape import snapshot_problem
 
@@ -79,6 +78,9 @@ class SnapshotFiles:
         self.history_dir = store_path.with_name(f"{store_path.stem}.history")
         self.read_only = read_only
         self.writes = 0
+        # (file identity, org -> (line number, offset, length) of its latest line)
+        self._index: tuple[tuple[int, int, int, int], dict[str, tuple[int, int, int]]] | None \
+            = None
 
     # -- reading -------------------------------------------------------------------------------
     def _payload(self) -> bytes:
@@ -110,59 +112,91 @@ class SnapshotFiles:
         size = header.get("compacted_bytes")
         return size if isinstance(size, int) else 0
 
-    def _lines(self, payload: bytes) -> list[bytes]:
-        """The complete snapshot lines (an unterminated last line was never acknowledged)."""
-        start = payload.find(b"\n") + 1
-        end = payload.rfind(b"\n")
-        if start <= 0 or end < start:
-            return []
-        return payload[start:end].split(b"\n")
-
-    def _parse(self, line: bytes, number: int) -> dict[str, Any]:
+    def _parse(self, line: bytes, number: int | str) -> dict[str, Any]:
+        where = f"line {number}" if isinstance(number, int) else number
         try:
             doc = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            raise SnapshotsCorruptError(self.path, f"line {number} is not valid JSON ({exc})"
+            raise SnapshotsCorruptError(self.path, f"{where} is not valid JSON ({exc})"
                                         ) from None
-        problem = snapshot_problem(doc, f"line {number}")
+        problem = snapshot_problem(doc, where)
         if problem is not None:
             raise SnapshotsCorruptError(self.path, problem)
         return doc
 
     def iter_latest(self) -> Iterator[dict[str, Any]]:
-        """Each org's latest snapshot, newest line first, one at a time (callers keep what they
-        show: 10,000 full snapshots are ~50 MB of Python objects)."""
-        lines = self._lines(self._payload())
-        seen: set[bytes] = set()
-        with paused_gc():
-            for number in range(len(lines) - 1, -1, -1):
-                line = lines[number]
+        """Each org's latest snapshot, newest line first, one at a time: the file is read
+        backwards in 1 MB blocks, so neither it nor 10,000 parsed snapshots (~95 MB of
+        Python objects) are ever in memory at once; callers keep what they show."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return
+        try:
+            st = os.fstat(fd)
+            refuse_odd_file(self.path, st.st_mode)
+            head = os.pread(fd, 65536, 0)
+            self._check_header(head)
+            first = head.find(b"\n") + 1
+            end = _committed_end(fd, st.st_size)
+            seen: set[bytes] = set()
+            for number, line in _lines_backwards(fd, first, end):
                 key = _org_key(line)
                 if key is not None:
                     if key in seen:
                         continue
                     seen.add(key)
-                doc = self._parse(line, number + 2)
+                doc = self._parse(line, number)
                 if key is None:  # a line not written by us (org_id not first): parse to know
                     key = str(doc.get("org_id")).encode()
                     if key in seen:
                         continue
                     seen.add(key)
                 yield doc
+        finally:
+            os.close(fd)
 
     def latest(self, org_id: str) -> dict[str, Any] | None:
-        payload = self._payload()
-        needle = b"\n" + _LINE_START + org_id.encode() + b'"'
-        end = payload.rfind(b"\n")
-        at = payload.rfind(needle, 0, end + 1) if end >= 0 else -1
-        if at < 0:
-            # Not found by its first field: lines not written by us still count.
-            for doc in self.iter_latest():
-                if doc.get("org_id") == org_id:
-                    return doc
+        """One org's latest snapshot: one read of its line, through an index of the file
+        (org -> where its last line is) built once per version of the file. Loops over orgs
+        (announcements, push registration) pay one scan, not one per org."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
             return None
-        stop = payload.find(b"\n", at + 1)
-        return self._parse(payload[at + 1:stop], payload.count(b"\n", 0, at) + 1)
+        try:
+            st = os.fstat(fd)
+            refuse_odd_file(self.path, st.st_mode)
+            ident = identity(st)
+            cached = self._index
+            if cached is None or cached[0] != ident:
+                with os.fdopen(fd, "rb", closefd=False) as handle:
+                    payload = handle.read()
+                self._check_header(payload)
+                cached = self._index = (ident, self._build_index(payload))
+            where = cached[1].get(org_id)
+            if where is None:
+                return None
+            number, start, length = where
+            line = os.pread(fd, length, start)
+        finally:
+            os.close(fd)
+        return self._parse(line, number)
+
+    def _build_index(self, payload: bytes) -> dict[str, tuple[int, int, int]]:
+        index: dict[str, tuple[int, int, int]] = {}
+        start = payload.find(b"\n") + 1
+        end = payload.rfind(b"\n")
+        number = 2
+        while 0 < start <= end:
+            stop = payload.find(b"\n", start)
+            line = payload[start:stop]
+            key = _org_key(line)
+            org = key.decode() if key is not None else str(self._parse(line, number).get(
+                "org_id"))
+            index[org] = (number, start, stop - start)
+            start, number = stop + 1, number + 1
+        return index
 
     def count(self) -> int:
         return sum(1 for _ in self.iter_latest())
@@ -316,6 +350,27 @@ def _org_key(line: bytes) -> bytes | None:
         return None
     end = line.find(b'"', len(_LINE_START))
     return line[len(_LINE_START):end] if end > 0 else None
+
+
+def _lines_backwards(fd: int, first: int, end: int, block: int = 1 << 20
+                     ) -> Iterator[tuple[str, bytes]]:
+    """The complete lines between offsets `first` and `end` (just after a newline), last
+    first, each with where it is ("the 3rd line from the end") for error messages."""
+    at = end - 1  # the newline that ends the last line
+    rest = b""
+    counted = 0
+    while at > first:
+        start = max(first, at - block)
+        chunk = os.pread(fd, at - start, start) + rest
+        parts = chunk.split(b"\n")
+        rest = parts[0] if start > first else b""
+        for line in reversed(parts if start == first else parts[1:]):
+            counted += 1
+            if line:
+                yield f"line {counted} from the end", line
+        at = start
+    if rest:
+        yield f"line {counted + 1} from the end", rest
 
 
 def _committed_end(fd: int, size: int) -> int:
