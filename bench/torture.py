@@ -19,6 +19,9 @@ What must hold, or the run fails (exit 1) with what broke:
   with a second writer editing the same store: no unhandled exception, every org ends with
   a verdict or a clear one-line error, every snapshot is saved and every acknowledged edit
   survives;
+- migration: the schema 1 -> 2 migration (snapshots out of the store file) SIGKILLed at random
+  instants: the file is the old one or the migrated one, and after the next open every org,
+  contact, snapshot and history entry is there, none doubled;
 - restores: `db restore` SIGKILLed at random instants: a store is at the path after every kill
   and opens (the old one or the restored one), and every file a restore displaced is kept, a
   readable store under its own `.damaged-*` name;
@@ -39,6 +42,7 @@ import multiprocessing
 import os
 import random
 import select
+import shutil
 import signal
 import statistics
 import sys
@@ -359,6 +363,97 @@ def concurrent_editors(folder: Path, writes: int, *,
 
 
 # -- 2b. db restore killed at random instants -----------------------------------------------------
+
+def _schema_1_store(n_orgs: int) -> tuple[bytes, dict[str, dict[str, Any]]]:
+    """A store as schema 1 wrote it (snapshots and their history inside), and its snapshots."""
+    from juston_tui.model import normalize_org_id
+
+    orgs, contacts, snapshots = {}, {}, {}
+    for i in range(n_orgs):
+        oid = normalize_org_id(f"00D{i:012d}")
+        orgs[str(i + 1)] = Org.create(org_id=oid, name=f"Migrated {i} GmbH").to_doc()
+        contacts[str(i + 1)] = _contact(f"m{i}")
+        history = [{"checked_at": f"2026-11-{day:02d}T06:00:00Z", "verdict": "ok", "error": None,
+                    "verdicts": {"package.billing": "ok"}} for day in range(20, 15, -1)]
+        snapshots[str(i + 1)] = {
+            "org_id": oid, "checked_at": history[0]["checked_at"], "error": None,
+            "checks": [{"id": "package.billing", "verdict": "ok", "reason": "2.80.2",
+                        "detail": "x" * 400}],
+            "facts": {"organization": {"instance": f"EU{i % 60}"}}, "history": history}
+    data = {"meta": {"1": {"key": "schema", "version": 1}}, "orgs": orgs, "contacts": contacts,
+            "checklist": {}, "pushes": {}, "snapshots": snapshots, "push_plans": {},
+            "push_audit": {}}
+    import orjson
+
+    return orjson.dumps(data), {d["org_id"]: d for d in snapshots.values()}
+
+
+def _migrator(path: str, ack_fd: int) -> None:
+    Store.open(path).close()
+    os.write(ack_fd, b"migrated\n")
+    os._exit(0)
+
+
+def migration_kills(folder: Path, kills: int, seed: int, *, n_orgs: int = 1500,
+                    log: Callable[[str], None] = print) -> dict[str, Any]:
+    """SIGKILL the schema 1 -> 2 migration at random instants: the store file is the old one
+    byte for byte or the migrated one, and once a later open has finished the migration every
+    org, contact, snapshot and history entry is there, none doubled."""
+    from juston_tui.store import SCHEMA_VERSION
+    from juston_tui.store.shape import schema_version_of
+
+    ctx = multiprocessing.get_context("fork")
+    old, snapshots = _schema_1_store(n_orgs)
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    probe = folder / "probe"
+    probe.mkdir()
+    (probe / "store.json").write_bytes(old)
+    Store.open(probe / "store.json").close()
+    duration = time.perf_counter() - t0
+    mid = 0
+    started = time.perf_counter()
+    for trial in range(kills):
+        place = folder / f"t{trial}"
+        place.mkdir()
+        path = place / "store.json"
+        path.write_bytes(old)
+        acks = _kill_at_random(ctx, _migrator, (str(path),), rng, max_delay=duration * 1.2)
+        import orjson
+
+        from juston_tui.store.shape import parse_store
+
+        if not acks:
+            mid += 1
+        payload = path.read_bytes()
+        version = schema_version_of(parse_store(path, payload, check_shape=False)["meta"])
+        check(version == SCHEMA_VERSION or payload == old,
+              f"trial {trial}: the store is neither the old file nor a migrated one")
+        store = Store.open(path)  # finishes the migration if the kill came first
+        check(len(store.org_docs()) == n_orgs and len(store.contact_docs()) == n_orgs,
+              f"trial {trial}: orgs or contacts lost in the migration")
+        docs = {d["org_id"]: d for d in store.iter_snapshot_docs()}
+        check(set(docs) == set(snapshots), f"trial {trial}: {len(set(snapshots) - set(docs))} "
+              "orgs' snapshots lost in the migration")
+        for oid in rng.sample(sorted(snapshots), 25):
+            check(docs[oid]["checked_at"] == snapshots[oid]["checked_at"],
+                  f"trial {trial}: {oid}'s latest snapshot changed")
+            check(store.snapshot_history(oid) == snapshots[oid]["history"],
+                  f"trial {trial}: {oid}'s history lost or doubled in the migration")
+        check("snapshots" not in orjson.loads(path.read_bytes().split(b"\n")[0]),
+              f"trial {trial}: the migrated store file still holds the snapshots")
+        store.close()
+        leftovers = [t.name for t in place.rglob("*.tmp")]
+        check(not leftovers, f"trial {trial}: temp files left after the next open: {leftovers[:3]}")
+        shutil.rmtree(place)
+    elapsed = time.perf_counter() - started
+    figures = {"kills": kills, "orgs": n_orgs, "kills_inside_the_migration": mid,
+               "migration_s": round(duration, 2), "lost": 0, "seconds": round(elapsed, 2)}
+    log(f"migration kills: {kills} SIGKILLs during the schema 1 -> 2 migration of {n_orgs} "
+        f"orgs ({duration:.2f} s each), {mid} inside it; every org, contact, snapshot and "
+        f"history entry there afterwards, none doubled; {elapsed:.1f} s")
+    return figures
+
 
 def _restorer(path: str, backups: list[str], ack_fd: int) -> None:
     """Restore the two backups in turn forever, acknowledging each finished restore."""
@@ -796,6 +891,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="SIGKILLs of batched sweeps (default 100)")
     ap.add_argument("--editor-writes", type=int, default=None,
                     help="writes per concurrent editor (default 200)")
+    ap.add_argument("--migration-kills", type=int, default=None,
+                    help="SIGKILLs during the schema 1 -> 2 migration (default 40)")
     ap.add_argument("--restore-kills", type=int, default=None,
                     help="SIGKILLs during db restore (default 200)")
     ap.add_argument("--trickle-sweeps", type=int, default=None,
@@ -819,6 +916,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                           else (100 if quick else 200))
     args.restore_kills = (args.restore_kills if args.restore_kills is not None
                           else (30 if quick else 200))
+    args.migration_kills = (args.migration_kills if args.migration_kills is not None
+                            else (8 if quick else 40))
     args.trickle_sweeps = (args.trickle_sweeps if args.trickle_sweeps is not None
                            else (3 if quick else 10))
     return args
@@ -843,6 +942,9 @@ def run(argv: Sequence[str] | None = None, *, log: Callable[[str], None] = print
         if args.restore_kills:
             parts.append(("restores", lambda f: restore_kills(f, args.restore_kills, args.seed,
                                                               log=log)))
+        if args.migration_kills:
+            parts.append(("migration", lambda f: migration_kills(f, args.migration_kills,
+                                                                 args.seed, log=log)))
         if args.fault_steps:
             parts.append(("faults", lambda f: fault_storm(f, args.fault_steps, args.seed,
                                                           timeout=args.timeout, log=log)))

@@ -93,3 +93,9 @@ def test_quick_flag_sets_the_short_counts() -> None:
     args = torture.parse([])
     assert (args.kills, args.fault_steps) == (500, 1000)
     assert (args.restore_kills, args.trickle_sweeps) == (200, 10)
+
+
+def test_migration_killed_at_random_instants_loses_nothing(tmp_path: Path) -> None:
+    figures = torture.migration_kills(tmp_path, kills=4, seed=16, n_orgs=600)
+    assert figures["lost"] == 0 and figures["kills"] == 4
+    assert figures["kills_inside_the_migration"] >= 1  # at least one kill landed inside

@@ -22,6 +22,7 @@ concern: probe results are read again from the org by the next check.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import re
@@ -33,7 +34,7 @@ import orjson
 
 from juston_tui.paths import ensure_private_dir
 from juston_tui.store.errors import SnapshotsCorruptError, StoreError, StoreWriteError
-from juston_tui.store.files import atomic_write_bytes, identity, refuse_odd_file
+from juston_tui.store.files import atomic_write_bytes, fsync_dir, identity, refuse_odd_file
 from juston_tui.store.schema import HISTORY_LIMIT
 from juston_tui.store.shape import snapshot_problem
 
@@ -235,6 +236,15 @@ class SnapshotFiles:
         return self.history_dir / f"{name}.jsonl"
 
     # -- writing (the caller holds the store's lock) ---------------------------------------------
+    def sweep_temp_files(self) -> None:
+        """Remove temp files a killed writer left (called under the store's lock)."""
+        leftovers = list(self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"))
+        if self.history_dir.is_dir() and not self.history_dir.is_symlink():
+            leftovers += self.history_dir.glob(".*.tmp")
+        for tmp in leftovers:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
     def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Save snapshots: one append and one fsync for all of them, then their history lines."""
         docs = [latest_doc(d) for d in docs]
@@ -302,10 +312,26 @@ class SnapshotFiles:
             if size > HISTORY_CUT_BYTES:
                 self._write_history(path, self._history_entries(path))
 
-    def _write_history(self, path: Path, entries: list[dict[str, Any]]) -> None:
-        """Replace a history file with its newest entries (oldest first), atomically."""
+    def _write_history(self, path: Path, entries: list[dict[str, Any]], *,
+                       fsync: bool = True) -> None:
+        """Replace a history file with its newest entries (oldest first), atomically.
+
+        `fsync=False` (the migration's thousands of files): a rename of a finished temp file
+        survives a kill all the same; the folder is synced once at the end, and the
+        pre-migration backup holds every entry should power fail before the disk has them.
+        """
         kept = list(reversed(entries[:HISTORY_LIMIT]))
-        atomic_write_bytes(path, b"".join(orjson.dumps(e) + b"\n" for e in kept))
+        payload = b"".join(orjson.dumps(e) + b"\n" for e in kept)
+        if fsync:
+            atomic_write_bytes(path, payload)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            _write_all(fd, payload, None)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
 
     def compact(self) -> None:
         """One line per org (its latest), by an atomic replace of the whole file."""
@@ -342,7 +368,9 @@ class SnapshotFiles:
             for entry in moved:
                 by_time.setdefault(str(entry.get("checked_at")), entry)
             newest_first = [by_time[k] for k in sorted(by_time, reverse=True)]
-            self._write_history(path, newest_first)
+            self._write_history(path, newest_first, fsync=False)
+        if histories:
+            fsync_dir(self.history_dir)
 
 
 def _org_key(line: bytes) -> bytes | None:

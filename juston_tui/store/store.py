@@ -185,6 +185,7 @@ class Store:
         for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             with contextlib.suppress(OSError):
                 tmp.unlink()
+        self._snaps.sweep_temp_files()
 
     def _tighten_permissions(self) -> None:
         for target, mode in ((self.path, 0o600), (self.lock_path, 0o600)):
