@@ -14,7 +14,8 @@ public methods (`build_store`). Prints, in one run:
 - a filter keystroke, end to end: from just before `await pilot.press(key)` (real key
   dispatch: the App, the focused FilterBox Input, its Changed message, the screen's handler)
   to the first `App._display` (a composited, rendered frame) after the registry table received
-  the rows for the text typed so far (`FastTable.set_rows`, checked against `screen.query_text`,
+  the rows for the text typed so far (`FastTable.set_rows` or `show_only`, checked against
+  `screen.query_text`,
   so a debounced or worker-filtered screen is measured to its real repaint). Every keystroke
   is checked: the rows shown are the rows the one matcher (`filter_entries`) gives. Two
   realistic queries are typed character by character and deleted with backspace (54 keys):
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import sys
@@ -148,13 +150,15 @@ class Painted:
         app._display = _display
 
     def watch_table(self, screen: Any, table: Any) -> None:
-        set_rows = table.set_rows
+        """Note when the table is handed rows (`set_rows`) or a filter (`show_only`)."""
+        for name in ("set_rows", "show_only"):
+            method = getattr(table, name)
 
-        def watched(rows: Any) -> None:
-            set_rows(rows)
-            self.sets.append((time.perf_counter(), screen.query_text))
+            def watched(*args: Any, _method: Any = method, **kwargs: Any) -> None:
+                _method(*args, **kwargs)
+                self.sets.append((time.perf_counter(), screen.query_text))
 
-        table.set_rows = watched
+            setattr(table, name, watched)
 
     def frame_after(self, moment: float) -> float | None:
         return next((t for t in self.frames if t >= moment), None)
@@ -182,14 +186,17 @@ async def press_and_wait(pilot: Any, painted: Painted, key: str, query: str) -> 
 QUERIES = ("wayne kg dach 0", "fail sbx uat")
 
 
-async def bench_registry(store: Store) -> dict[str, Any]:
+async def bench_registry(path: Path) -> dict[str, Any]:
+    """The app as `juston-tui` starts it: the store opened unparsed (parsed in a worker after
+    the first frame), the app owning the process (its GC tuning: `freeze_long_lived`)."""
     from juston_tui.app import JustOnApp
     from juston_tui.screens.registry import RegistryScreen
     from juston_tui.screens.registry_data import filter_entries
     from juston_tui.screens.widgets.fast_table import FastTable
 
     out: dict[str, Any] = {}
-    app = JustOnApp(store=store, credentials=open_credentials("memory"))
+    store = Store.open(path, load=False)
+    app = JustOnApp(store=store, credentials=open_credentials("memory"), own_process=True)
     app.clock = lambda: NOW  # type: ignore[attr-defined]
     painted = Painted(app)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -318,8 +325,8 @@ from juston_tui import app as app_module
 from juston_tui.screens.widgets.fast_table import FastTable
 state = {"rows": False}
 set_rows = FastTable.set_rows
-def watched(self, rows):
-    set_rows(self, rows)
+def watched(self, *args, **kwargs):
+    set_rows(self, *args, **kwargs)
     if self.id == "registry-table" and self.row_count:
         state["rows"] = True
 FastTable.set_rows = watched
@@ -358,10 +365,11 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.json"
         t0 = time.perf_counter()
-        store = build_store(path, args.orgs)
+        build_store(path, args.orgs).close()
         built = time.perf_counter() - t0
+        gc.collect()  # what building the store left behind is not the app's
         bare, rows = rows_on_screen(path, args.runs)
-        registry = await bench_registry(store)
+        registry = await bench_registry(path)
         with_datatable = args.datatable if args.datatable is not None else args.orgs <= 10_000
         tables = await bench_tables(registry["cells"]) if with_datatable else None
     keys = registry["keystrokes"]

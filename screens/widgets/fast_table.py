@@ -63,6 +63,7 @@ from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
@@ -227,7 +228,10 @@ class FastTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.multi_select = multi_select
         self._rows: dict[str, Row] = {}
-        self._order: list[str] = []
+        self._all: list[str] = []  # every row's key, in sort order
+        self._only: set[str] | None = None  # the keys shown (`show_only`); None: all
+        self._rank: dict[str, int] | None = None  # key -> position in _all (lazy)
+        self._order: list[str] = []  # the keys shown, in sort order (never mutated in place)
         self._positions: dict[str, int] | None = None
         self._selected: set[str] = set()
         self._cursor = 0
@@ -296,19 +300,62 @@ class FastTable(ScrollView, can_focus=True):
         return self._positions.get(key)
 
     # -- data --------------------------------------------------------------------------------
-    def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace every row; keep the sort, and the cursor on the same key when possible."""
+    def set_rows(self, rows: Iterable[Row], *, only: Iterable[str] | None = None,
+                 presorted: tuple[str | None, bool] | None = None) -> None:
+        """Replace every row; keep the sort, and the cursor on the same key when possible.
+
+        `only`: show just these keys (as `show_only`). `presorted=(column_key, reverse)`: the
+        rows come in that order already (sorted with `sorted_keys`, e.g. in a worker); when it
+        is the table's current sort, the sort is skipped."""
         current = self.cursor_key
+        old = self._rows
         self._rows = {row.key: row for row in rows}
-        self._order = list(self._rows)
-        self._apply_sort()
-        self._cache.clear()
+        self._all = list(self._rows)
+        self._only = None if only is None else set(only)
+        if presorted is not None and presorted == (self._sort_column, self._sort_reverse):
+            self._rank = None
+            self._apply_only()
+        else:
+            self._apply_sort()
+        # A row handed again as the same object keeps its rendered line.
+        for key in list(self._cache.keys()):
+            if self._rows.get(key) is not old.get(key):
+                self._cache.discard(key)
+        self._after_order_change(current)
+
+    def show_only(self, keys: Iterable[str] | None) -> None:
+        """Show only these keys (the rest stay loaded, hidden), in the current sort order;
+        None shows every row. A filter for large tables: no re-sort, rendered lines are
+        kept, and the cursor stays on its key when it is still shown."""
+        current = self.cursor_key
+        self._only = None if keys is None else set(keys)
+        self._apply_only()
+        self._after_order_change(current)
+
+    def _after_order_change(self, current: str | None) -> None:
         index = self.row_index(current) if current is not None else None
         self._cursor = index if index is not None else min(self._cursor, max(0, self.row_count - 1))
         self._update_virtual_size()
         self._scroll_cursor_into_view()
         self.refresh()
         self._announce_cursor()
+
+    def keys_in_view(self) -> list[str]:
+        """The keys of the rows on screen now (what a periodic update needs to touch)."""
+        top = max(0, round(self.scroll_y))
+        return self._order[top:top + max(0, self.scrollable_content_region.height - 1)]
+
+    def refresh_rows(self, keys: Iterable[str] | None = None) -> None:
+        """Draw these rows again (None: every row) from their cells, e.g. after cells that
+        depend on the clock moved on. Only rows in view are drawn now, the rest when they
+        scroll into view."""
+        if keys is None:
+            self._cache.clear()
+            self.refresh()
+            return
+        for key in keys:
+            self._cache.discard(key)
+            self._refresh_key(key)
 
     def set_widths(self, widths: Mapping[str, int],
                    min_widths: Mapping[str, int | None] | None = None) -> None:
@@ -352,8 +399,9 @@ class FastTable(ScrollView, can_focus=True):
         self._sort_column = column_key
         self._sort_reverse = reverse
         if column_key is None:
-            self._order = list(self._rows)
-            self._positions = None
+            self._all = list(self._rows)
+            self._rank = None
+            self._apply_only()
         else:
             self._apply_sort()
         index = self.row_index(current) if current is not None else None
@@ -376,11 +424,25 @@ class FastTable(ScrollView, can_focus=True):
             self.sort_by(following)
 
     def _apply_sort(self) -> None:
+        if self._sort_column is not None:
+            index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
+            self._all = sorted_keys(self._rows, self._all, index, self._sort_reverse)
+        self._rank = None
+        self._apply_only()
+
+    def _apply_only(self) -> None:
+        """The shown keys from all keys: a pass over them, or for a few keys a sort by rank."""
         self._positions = None
-        if self._sort_column is None:
-            return
-        index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
-        self._order = sorted_keys(self._rows, self._order, index, self._sort_reverse)
+        only = self._only
+        if only is None:
+            self._order = self._all
+        elif len(only) * 8 < len(self._all):
+            rank = self._rank
+            if rank is None:
+                rank = self._rank = {k: i for i, k in enumerate(self._all)}
+            self._order = sorted((k for k in only if k in rank), key=rank.__getitem__)
+        else:
+            self._order = [k for k in self._all if k in only]
 
     # -- selection ---------------------------------------------------------------------------
     def toggle_selected(self, key: str | None = None) -> None:
@@ -578,7 +640,18 @@ class FastTable(ScrollView, can_focus=True):
         self._frozen_width = marker + sum(frozen) + len(frozen) if frozen else 0
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._content_width(), self.row_count + 1)
+        """A new virtual size without a layout of the whole screen when the scrollbars stay
+        as they are (the reactive would lay out every widget: ~30 ms of each filter
+        keystroke on the registry). A scrollbar that appears or goes still lays out."""
+        size = Size(self._content_width(), self.row_count + 1)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(FastTable.virtual_size, size)
+        self._scroll_update(size)  # scrollbars (a change there lays out) and scroll limits
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_widths()
@@ -612,10 +685,27 @@ class FastTable(ScrollView, can_focus=True):
     def _render_cells(self, cells: Sequence[Cell], header: bool = False) -> list[Segment]:
         console = self.app.console
         segments: list[Segment] = []
+        right_aligned = not header
         for position, (n, column, width) in enumerate(self._layout):
             if position:
                 segments.append(Segment(" "))
             cell = cells[n] if n < len(cells) else ""
+            if isinstance(cell, Text) and not cell.spans and "\n" not in cell.plain:
+                # The common cell (one style, fits): the segment Text.render and the base
+                # style would give, without the generators (a third of a frame's time).
+                plain = cell.plain
+                pad = width - cell_len(plain)
+                if pad >= 0:
+                    style = cell.style
+                    segment = Segment(plain, console.get_style(style)) if style else Segment(plain)
+                    if column.justify == "right" and right_aligned:
+                        segments.append(Segment(" " * pad))
+                        segments.append(segment)
+                    else:
+                        segments.append(segment)
+                        if pad > 0:
+                            segments.append(Segment(" " * pad))
+                    continue
             text = cell if isinstance(cell, Text) else Text(cell)
             if text.cell_len > width or "\n" in text.plain:
                 text = text.copy()
