@@ -182,8 +182,10 @@ class RegistryScreen(JustOnScreen):
             column = presorted[0]
             if column is not None:  # sorted here, not on the UI thread
                 index = next(i for i, c in enumerate(COLUMNS) if c.key == column)
+                value_of = ((lambda key: entries[key].name_key) if index == 0 else
+                            (lambda key: entries[key].sort_value(index)))
                 rows = {key: rows[key] for key in sorted_keys(rows, list(rows), index,
-                                                              presorted[1])}
+                                                              presorted[1], value_of)}
             if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
                 self.juston.freeze_long_lived()
         self.post_message(EntriesLoaded(entries, rows, error, presorted))
@@ -221,9 +223,9 @@ class RegistryScreen(JustOnScreen):
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
-        # After the frame: the worker competes with the first paint for the GIL otherwise.
+        # After the frame with the rows: the worker competes with it for the GIL otherwise.
         entries = list(self.entries.values())
-        self.call_after_refresh(self.prepare_index, entries)
+        self.table.call_after_rows_drawn(lambda: self.prepare_index(entries))
 
     @work(thread=True, exit_on_error=False, group="registry-index", exclusive=True,
           name="indexing orgs")

@@ -383,7 +383,6 @@ class OrgEntry:
 
 # A cell coloured by its check's verdict (ok and unknown stay plain).
 _CHECK_STYLES = {"warn": "yellow", "fail": "bold red"}
-_MISSING = object()
 _CACHED_SORTS = (2, 3, 4, 5, 6, 7, 8, 9)  # all but name and ID (ready)
 
 
@@ -405,14 +404,12 @@ class RowClock:
 
 
 class LazySortValues(Sequence[Any]):
-    """Sort values computed per column on first use, then kept (name and ID are ready)."""
+    """An entry's sort values, computed per column on first use and kept by the entry."""
 
-    __slots__ = ("_entry", "_values")
+    __slots__ = ("_entry",)
 
     def __init__(self, entry: OrgEntry) -> None:
         self._entry = entry
-        self._values: list[Any] = [entry.name_key, entry.doc["org_id"]] + [_MISSING] * (
-            len(COLUMNS) - 2)
 
     def __len__(self) -> int:
         return len(COLUMNS)
@@ -420,10 +417,7 @@ class LazySortValues(Sequence[Any]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(len(COLUMNS))[index]]
-        value = self._values[index]
-        if value is _MISSING:
-            value = self._values[index] = self._entry.sort_value(index)
-        return value
+        return self._entry.sort_value(index)
 
 
 class LazyCells(Sequence[Text]):

@@ -58,7 +58,7 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
@@ -125,12 +125,16 @@ def _sort_value(row: Row, index: int) -> Any:
     return (cell.plain if isinstance(cell, Text) else cell).casefold()
 
 
-def sorted_keys(rows: dict[str, Row], order: list[str], index: int, reverse: bool) -> list[str]:
-    """Keys sorted by one column; None values always last; one pass, no per-row tuples."""
+def sorted_keys(rows: dict[str, Row], order: list[str], index: int, reverse: bool,
+                value_of: Callable[[str], Any] | None = None) -> list[str]:
+    """Keys sorted by one column; None values always last; one pass, no per-row tuples.
+
+    `value_of(key)`: the sort value straight from the caller's data (it must equal the
+    row's), e.g. in a worker that sorts before the rows reach the table."""
     present: list[tuple[Any, str]] = []
     missing: list[str] = []
     for key in order:
-        value = _sort_value(rows[key], index)
+        value = value_of(key) if value_of is not None else _sort_value(rows[key], index)
         if value is None:
             missing.append(key)
         else:
@@ -243,6 +247,7 @@ class FastTable(ScrollView, can_focus=True):
         self._frozen_width = 0
         self._set_layout(tuple((i, c, c.width) for i, c in enumerate(self._columns)))
         self._cache: LRUCache[str, Strip] = LRUCache(1024)
+        self._after_rows_drawn: list[Callable[[], Any]] = []
 
     # -- read-only views -------------------------------------------------------------------
     @property
@@ -339,6 +344,16 @@ class FastTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         self._announce_cursor()
+
+    def call_after_rows_drawn(self, callback: Callable[[], Any]) -> None:
+        """Call `callback` after the next frame that draws rows (at once, via
+        call_after_refresh, when there are none): e.g. start a worker that would otherwise
+        compete with that frame for the GIL. `call_after_refresh` alone can run before
+        the frame when the table's repaint is not yet known to the screen."""
+        if not self._order:
+            self.call_after_refresh(callback)
+        else:
+            self._after_rows_drawn.append(callback)
 
     def keys_in_view(self) -> list[str]:
         """The keys of the rows on screen now (what a periodic update needs to touch)."""
@@ -776,6 +791,10 @@ class FastTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
+        if self._after_rows_drawn:  # after this frame (its lines are being drawn now)
+            for callback in self._after_rows_drawn:
+                self.call_after_refresh(callback)
+            self._after_rows_drawn = []
         strip = self._view(self._row_strip(self._order[index]), width, None)
         strip = strip.apply_style(base)
         if index == self._cursor:
