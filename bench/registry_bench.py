@@ -20,7 +20,8 @@ public methods (`build_store`). Prints, in one run:
   is checked: the rows shown are the rows the one matcher (`filter_entries`) gives. Two
   realistic queries are typed character by character and deleted with backspace (54 keys):
   median and p95.
-- the once-a-minute ages refresh: the UI thread's time in `RegistryScreen._tick_ages`;
+- the once-a-minute ages refresh (the clock moved on a minute): the UI thread's time in
+  `RegistryScreen._tick_ages`, and until the frame with the new ages is painted;
 - a sort by each column (sort + one frame of table lines);
 - (up to 10,000 orgs, or `--datatable`) the same rows loaded into FastTable and into the stock
   DataTable (load + wait for the first frame), and a filter done the DataTable way.
@@ -204,6 +205,10 @@ async def bench_registry(path: Path) -> dict[str, Any]:
         while not (isinstance(screen, RegistryScreen) and screen.loaded and screen.indexed):
             await asyncio.sleep(0.005)
             screen = app.screen
+        # Typing starts once the start-up work is done (index, counts), as a person would
+        # after reading the first rows; the store poller keeps running.
+        while any(w.group != "store-watch" and not w.is_finished for w in app.workers):
+            await asyncio.sleep(0.005)
         await pilot.pause()
         table = screen.query_one("#registry-table", FastTable)
         out["rows"] = table.row_count
@@ -222,14 +227,21 @@ async def bench_registry(path: Path) -> dict[str, Any]:
         out["keystrokes"] = keystrokes
         await pilot.press("escape")
         await pilot.pause()
-        # The once-a-minute ages refresh: the UI thread's share, then until it is painted.
+        # The once-a-minute ages refresh: the UI thread's share (the tick's own call), and
+        # until the frame showing the new ages is painted.
         ticks: list[float] = []
-        for _ in range(5):
+        painted_ticks: list[float] = []
+        for minute in range(1, 6):
             await pilot.pause()
+            app.clock = lambda minute=minute: NOW + timedelta(minutes=minute)  # type: ignore
             t0 = time.perf_counter()
             screen._tick_ages()
             ticks.append(time.perf_counter() - t0)
+            while painted.frame_after(t0) is None:
+                await asyncio.sleep(0.001)
+            painted_ticks.append(painted.frame_after(t0) - t0)  # type: ignore[operator]
         out["ages_tick"] = ticks
+        out["ages_painted"] = painted_ticks
         frame = frame_drawer(table)
         sorts: dict[str, float] = {}
         for column in table.columns:
@@ -389,8 +401,10 @@ async def main() -> None:
     print(f"  filter keystroke, pilot.press -> frame painted ({len(keys)} keys): "
           f"median {ms(median)}, p95 {ms(p95)}, max {ms(max(keys))}   goal p95 < {goal} ms: "
           f"{'PASS' if p95 * 1000 < goal else 'MISS'}")
+    painted_ticks = registry["ages_painted"]
     print(f"  ages refresh on the UI thread: median {ms(statistics.median(ticks))}, "
-          f"max {ms(max(ticks))}")
+          f"max {ms(max(ticks))}; until painted: median "
+          f"{ms(statistics.median(painted_ticks))}")
     sorts = registry["sorts"]
     print(f"  sort by column (sort + frame): median {ms(statistics.median(sorts.values()))}, "
           f"max {ms(max(sorts.values()))} ({max(sorts, key=sorts.get)})")
@@ -409,6 +423,7 @@ async def main() -> None:
         "rows_on_screen_ratio": round(ratio, 2), "rows_on_screen_ms": round(rows_ms, 1),
         "bare_first_frame_ms": round(bare_ms, 1),
         "ages_refresh_ms_median": round(statistics.median(ticks) * 1000, 2),
+        "ages_refresh_painted_ms_median": round(statistics.median(painted_ticks) * 1000, 1),
     }))
 
 

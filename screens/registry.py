@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from itertools import compress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -37,7 +38,6 @@ from juston_tui.screens.registry_data import (
     build_entries,
     count_verdicts,
     entry_row,
-    matcher,
 )
 from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import FastTable, Row, sorted_keys
@@ -73,7 +73,16 @@ class CountsReady(Message):
 
 
 class IndexReady(Message):
-    """Every entry is parsed and indexed for filtering (done after the first frame)."""
+    """Every entry is parsed and indexed for filtering (done after the first frame).
+
+    `hays`: every entry's filter words, in the table's order as of `stamp` (see
+    `RegistryScreen._hay_stamp`); used if nothing changed meanwhile."""
+
+    def __init__(self, stamp: tuple[int, int] | None = None,
+                 hays: list[str] | None = None) -> None:
+        super().__init__()
+        self.stamp = stamp
+        self.hays = hays
 
 
 class OrgsRemoved(Message):
@@ -131,14 +140,19 @@ class RegistryScreen(JustOnScreen):
         self.refreshing = False
         self._pending_focus: str | None = None
         self.indexed = False
+        self.indexed_once = False
         self._counts: tuple[dict[str, int], int] | None = None
         self._resort_due = False  # checks changed rows in place; sort again when they end
         # The time the cells are drawn for; a tick advances it and redraws the rows in view.
         self.row_clock = RowClock(now_utc())
         self._rows_changed = True  # self.rows differ from what the table holds
-        # Filter results by terms, for the entries as they are now: a longer query filters
-        # the result of a shorter one, backspace finds its earlier result (cleared on change).
-        self._matches: dict[tuple[str, ...], list[str]] = {}
+        # Filter results by terms (keys and their filter words, in the table's order), for
+        # the entries and the order as they are now (`_hay_stamp`): a longer query filters
+        # the result of a shorter one, backspace finds its earlier result.
+        self._matches: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        self._matches_stamp: tuple[int, int] = (-1, -1)
+        self._hay_version = 0  # bumps whenever an entry's filter words may have changed
+        self._hays: tuple[tuple[int, int], list[str]] | None = None  # aligned with all_keys
         self._counts_generation = 0  # bumps when entries change; older counts are dropped
         self._table: FastTable | None = None
 
@@ -224,26 +238,51 @@ class RegistryScreen(JustOnScreen):
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
         # After the frame with the rows: the worker competes with it for the GIL otherwise.
-        entries = list(self.entries.values())
+        entries = self.entries
         self.table.call_after_rows_drawn(lambda: self.prepare_index(entries))
 
+    # A description of its own: Textual's default repr()s the arguments (100,000 entries:
+    # ~90 ms on the UI thread).
     @work(thread=True, exit_on_error=False, group="registry-index", exclusive=True,
-          name="indexing orgs")
-    def prepare_index(self, entries: list[OrgEntry]) -> None:
-        """Parse every snapshot and build the filter words off the UI thread."""
-        for entry in entries:
-            entry.prepare()
-        self.post_message(IndexReady())
+          name="indexing orgs", description="indexing orgs")
+    def prepare_index(self, entries: dict[str, OrgEntry]) -> None:
+        """Parse every snapshot and build the filter words off the UI thread, and list them
+        in the table's order (plain reads of lists the UI thread replaces, never mutates)."""
+        table = self.table
+        stamp = self._hay_stamp()
+        keys = table.all_keys
+        hays: list[str] | None = []
+        with paused_gc():
+            for entry in list(entries.values()):
+                entry.prepare()
+            for key in keys:
+                entry = entries.get(key)
+                if entry is None:  # changed meanwhile: the UI builds them when needed
+                    hays = None
+                    break
+                hays.append(entry.haystack)  # type: ignore[union-attr]
+            if not self.indexed_once:  # start-up: see JustOnApp.freeze_long_lived
+                self.indexed_once = True
+                # 100,000 parsed snapshots are long-lived: the GC would rescan them in
+                # 100-170 ms pauses under the keystrokes otherwise (bench/registry_bench.py).
+                self.juston.freeze_long_lived()
+        self.post_message(IndexReady(stamp, hays))
 
     @on(IndexReady)
-    def _index_ready(self) -> None:
+    def _index_ready(self, event: IndexReady) -> None:
         self.indexed = True
+        if event.hays is not None and event.stamp == self._hay_stamp():
+            self._hays = (event.stamp, event.hays)
         self._count_later()
+
+    def _hay_stamp(self) -> tuple[int, int]:
+        """What filter results depend on: the table's order and the entries' filter words."""
+        return (self.table.sort_generation, self._hay_version)
 
     def _entries_changed(self) -> None:
         """Entries or their snapshot info changed: filter results and counts are out of date."""
         self._rows_changed = True
-        self._matches = {}
+        self._hay_version += 1
         self._counts_generation += 1
         self._count_later()
 
@@ -255,7 +294,7 @@ class RegistryScreen(JustOnScreen):
                                self._counts_generation)
 
     @work(thread=True, exit_on_error=False, group="registry-count", exclusive=True,
-          name="counting orgs")
+          name="counting orgs", description="counting orgs")  # not repr(entries): see above
     def count_entries(self, entries: list[OrgEntry], now: datetime, generation: int) -> None:
         counts, stale = count_verdicts(entries, now)
         self.post_message(CountsReady(counts, stale, generation))
@@ -281,9 +320,17 @@ class RegistryScreen(JustOnScreen):
 
     # -- filtering ---------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:
-        """The keys matching the filter, in the store's order."""
+        """The keys matching the filter, in the table's order."""
         keys = self.matching_keys()
-        return list(self.entries) if keys is None else list(keys)
+        return list(self.table.all_keys) if keys is None else list(keys)
+
+    def _all_hays(self) -> list[str]:
+        """Every entry's filter words, aligned with the table's `all_keys`."""
+        stamp = self._hay_stamp()
+        if self._hays is None or self._hays[0] != stamp:
+            entries = self.entries
+            self._hays = (stamp, [entries[key].haystack for key in self.table.all_keys])
+        return self._hays[1]
 
     def matching_keys(self) -> list[str] | None:
         """The keys matching the filter (None: no terms, everything matches).
@@ -294,26 +341,31 @@ class RegistryScreen(JustOnScreen):
         terms = tuple(search_terms(self.query_text))
         if not terms:
             return None
+        stamp = self._hay_stamp()
+        if stamp != self._matches_stamp:
+            self._matches = {}
+            self._matches_stamp = stamp
         cache = self._matches
-        found = cache.get(terms)
-        if found is not None:
-            return found
-        base: list[str] | None = None
-        for earlier, keys in cache.items():
-            if (base is None or len(keys) < len(base)) and all(
+        hit = cache.get(terms)
+        if hit is not None:
+            return hit[0]
+        base: tuple[list[str], list[str]] | None = None
+        for earlier, result in cache.items():
+            if (base is None or len(result[0]) < len(base[0])) and all(
                     any(old in new for new in terms) for old in earlier):
-                base = keys
-        match = matcher(self.query_text)
-        assert match is not None  # terms is not empty
-        entries = self.entries
-        if base is None:
-            found = [key for key, entry in entries.items() if match(entry)]
+                base = result
+        keys, hays = base if base is not None else (self.table.all_keys, self._all_hays())
+        # `text.matches` inlined over plain lists (100,000 entries at the first key).
+        if len(terms) == 1:
+            term = terms[0]
+            mask = [term in hay for hay in hays]
         else:
-            found = [key for key in base if match(entries[key])]
+            mask = [all(term in hay for term in terms) for hay in hays]
+        found = (list(compress(keys, mask)), list(compress(hays, mask)))
         if len(cache) >= 64:
             cache.pop(next(iter(cache)))
         cache[terms] = found
-        return found
+        return found[0]
 
     def apply_filter(self, presorted: tuple[str | None, bool] | None = None) -> None:
         table = self.table
@@ -322,12 +374,14 @@ class RegistryScreen(JustOnScreen):
             if self.entries
             else "No orgs registered yet: press a to add one."
         )
-        keys = self.matching_keys()
         if self._rows_changed:
             self._rows_changed = False
-            table.set_rows(self.rows.values(), only=keys, presorted=presorted)
+            table.set_rows(self.rows.values(), presorted=presorted)
+            keys = self.matching_keys()
+            if keys is not None:
+                table.show_only(keys, ordered=True)
         else:
-            table.show_only(keys)
+            table.show_only(self.matching_keys(), ordered=True)
         self.update_status()
 
     def action_filter(self) -> None:
@@ -470,7 +524,8 @@ class RegistryScreen(JustOnScreen):
 
         self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
 
-    @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs")
+    @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs",
+          description="removing orgs")
     def delete_orgs(self, orgs: list[Org]) -> None:
         self.post_message(OrgsRemoved(self.store.remove_orgs([o.org_id for o in orgs])))
 
@@ -489,7 +544,8 @@ class RegistryScreen(JustOnScreen):
             return
         self.restore_orgs(self.undo_stack.pop())
 
-    @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal")
+    @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal",
+          description="undoing removal")
     def restore_orgs(self, orgs: list[Org]) -> None:
         try:
             self.post_message(OrgsRestored(orgs, self.store.restore_orgs(orgs)))
@@ -559,7 +615,8 @@ class RegistryScreen(JustOnScreen):
         return (row.query_one("#registry-bar", ProgressBar),
                 row.query_one("#registry-progress-label", Label))
 
-    @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs")
+    @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs",
+          description="checking orgs")  # not repr() of every org checked
     def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
         run_sweep(self.app, orgs, cancel=cancel, post=self.announce)
 
@@ -586,7 +643,7 @@ class RegistryScreen(JustOnScreen):
         self.table.update_row(org_id, row.cells, row.sort_values)
         self._resort_due = True
         # The filter words changed (the verdict); the table holds this row already.
-        self._matches = {}
+        self._hay_version += 1
         self._counts_generation += 1
         self._count_later()
         self.update_status()

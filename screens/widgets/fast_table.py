@@ -235,6 +235,7 @@ class FastTable(ScrollView, can_focus=True):
         self._all: list[str] = []  # every row's key, in sort order
         self._only: set[str] | None = None  # the keys shown (`show_only`); None: all
         self._rank: dict[str, int] | None = None  # key -> position in _all (lazy)
+        self._generation = 0  # bumps when _all changes
         self._order: list[str] = []  # the keys shown, in sort order (never mutated in place)
         self._positions: dict[str, int] | None = None
         self._selected: set[str] = set()
@@ -316,6 +317,7 @@ class FastTable(ScrollView, can_focus=True):
         old = self._rows
         self._rows = {row.key: row for row in rows}
         self._all = list(self._rows)
+        self._generation += 1
         self._only = None if only is None else set(only)
         if presorted is not None and presorted == (self._sort_column, self._sort_reverse):
             self._rank = None
@@ -328,17 +330,46 @@ class FastTable(ScrollView, can_focus=True):
                 self._cache.discard(key)
         self._after_order_change(current)
 
-    def show_only(self, keys: Iterable[str] | None) -> None:
+    def show_only(self, keys: Iterable[str] | None, *, ordered: bool = False) -> None:
         """Show only these keys (the rest stay loaded, hidden), in the current sort order;
         None shows every row. A filter for large tables: no re-sort, rendered lines are
-        kept, and the cursor stays on its key when it is still shown."""
+        kept, and the cursor stays on its key when it is still shown.
+
+        `ordered=True`: the keys are already in display order (a subsequence of `all_keys`
+        since the last `sort_generation` change, e.g. a filter over it); they are shown as
+        given, without a pass over every row."""
         current = self.cursor_key
-        self._only = None if keys is None else set(keys)
-        self._apply_only()
+        if keys is not None and ordered:
+            self._order = keys if isinstance(keys, list) else list(keys)
+            self._only = set(self._order)
+            self._positions = None
+        else:
+            self._only = None if keys is None else set(keys)
+            self._apply_only()
         self._after_order_change(current)
 
+    @property
+    def all_keys(self) -> list[str]:
+        """Every row's key in the current sort order, shown or not (do not modify it)."""
+        return self._all
+
+    @property
+    def sort_generation(self) -> int:
+        """Changes whenever `all_keys` changes (rows set, sorted, re-sorted)."""
+        return self._generation
+
     def _after_order_change(self, current: str | None) -> None:
-        index = self.row_index(current) if current is not None else None
+        # The cursor's new index without building the key -> index map (100,000 keys per
+        # keystroke otherwise): a C-level scan that compares by identity first.
+        index: int | None = None
+        if current is not None:
+            if self._positions is not None:
+                index = self._positions.get(current)
+            else:
+                try:
+                    index = self._order.index(current)
+                except ValueError:
+                    index = None
         self._cursor = index if index is not None else min(self._cursor, max(0, self.row_count - 1))
         self._update_virtual_size()
         self._scroll_cursor_into_view()
@@ -415,6 +446,7 @@ class FastTable(ScrollView, can_focus=True):
         self._sort_reverse = reverse
         if column_key is None:
             self._all = list(self._rows)
+            self._generation += 1
             self._rank = None
             self._apply_only()
         else:
@@ -442,6 +474,7 @@ class FastTable(ScrollView, can_focus=True):
         if self._sort_column is not None:
             index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
             self._all = sorted_keys(self._rows, self._all, index, self._sort_reverse)
+            self._generation += 1
         self._rank = None
         self._apply_only()
 
