@@ -316,7 +316,8 @@ class RegistryScreen(JustOnScreen):
         if self.loaded:
             self.row_clock.advance(app_now(self.app))
             self.table.refresh_rows()
-            self._count_later()
+            # The count worker after the repaint: it would take half the GIL from it.
+            self.table.call_after_rows_drawn(self._count_later)
 
     # -- filtering ---------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:
