@@ -35,8 +35,20 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   used.
 - `set_widths(widths, min_widths=None)`: new base (and shrink-to) widths by column key, e.g.
   measured from the content by the screen (in its worker, not per frame).
-- `set_rows(rows)`: replace the rows (the screen filters its own list and hands the subset).
-  The current sort is applied; the cursor stays on the same key when it is still there.
+- `set_rows(rows, only=None, presorted=None)`: replace the rows (a screen may filter its own
+  list and hand the subset). The current sort is applied (skipped when `presorted=(column,
+  reverse)` names it: the rows were sorted with `sorted_keys`, e.g. in a worker); the cursor
+  stays on the same key when it is still there. A row handed again as the same object keeps
+  its rendered line.
+- `show_only(keys, ordered=False)`: for large tables, load every row once and filter here:
+  only these keys are shown (None: all), in the sort order, without a re-sort and keeping the
+  rendered lines; `ordered=True` when the keys are a subsequence of `all_keys` already (a
+  filter over it), so not even a pass over every row is needed. `all_keys` (every key in sort
+  order) and `sort_generation` (changes with it) let a screen cache such filter results.
+- `keys_in_view()`, `refresh_rows(keys=None)`: what is on screen now, and draw rows again from
+  their cells (periodic updates such as ages touch only the rows in view: see the registry's
+  `RowClock`). `call_after_rows_drawn(callback)`: after the next frame that draws rows (start
+  a CPU-bound worker there, not before that frame).
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
   (no re-sort, so rows do not jump under the cursor); unknown keys are ignored.
 - `resort()`: apply the current sort again (after `update_row`s changed sort values, e.g. when
