@@ -146,6 +146,7 @@ class RegistryScreen(JustOnScreen):
         # The time the cells are drawn for; a tick advances it and redraws the rows in view.
         self.row_clock = RowClock(now_utc())
         self._rows_changed = True  # self.rows differ from what the table holds
+        self._presorted: tuple[str | None, bool] | None = None  # the order self.rows come in
         # Filter results by terms (keys and their filter words, in the table's order), for
         # the entries and the order as they are now (`_hay_stamp`): a longer query filters
         # the result of a shorter one, backspace finds its earlier result.
@@ -233,7 +234,8 @@ class RegistryScreen(JustOnScreen):
         self.indexed = False
         self._entries_changed()
         self.row_clock.advance(app_now(self.app))
-        self.apply_filter(presorted)
+        self._presorted = presorted
+        self.apply_filter()
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
@@ -368,8 +370,9 @@ class RegistryScreen(JustOnScreen):
         cache[terms] = found
         return found[0]
 
-    def apply_filter(self, presorted: tuple[str | None, bool] | None = None) -> None:
+    def apply_filter(self) -> None:
         table = self.table
+        presorted, self._presorted = self._presorted, None  # set by a load, for its rows
         table.empty_text = (
             "No org matches the filter: esc clears it."
             if self.entries
