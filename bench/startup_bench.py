@@ -92,8 +92,8 @@ if sys.argv[2] == "first-frame":
 else:
     # The first refresh after the store's rows have reached the table.
     apply_filter = registry.RegistryScreen.apply_filter
-    def filtered(self):
-        apply_filter(self)
+    def filtered(self, *args, **kwargs):
+        apply_filter(self, *args, **kwargs)
         if self.loaded and self.table.row_count:
             self.call_after_refresh(frame_drawn, self.app)
     registry.RegistryScreen.apply_filter = filtered

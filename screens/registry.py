@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from itertools import compress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -24,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
-from juston_tui.model import Org, checked_by_default
+from juston_tui.model import Org, checked_by_default, now_utc
 from juston_tui.push_ops.outcomes import failed_twice
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.confirm import ConfirmScreen
@@ -32,16 +33,17 @@ from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotAr
 from juston_tui.screens.registry_data import (
     COLUMNS,
     OrgEntry,
+    RowClock,
     SnapInfo,
     app_now,
     build_entries,
+    count_verdicts,
     entry_row,
-    matcher,
 )
 from juston_tui.screens.registry_refresh import run_sweep
-from juston_tui.screens.widgets.fast_table import FastTable, Row
+from juston_tui.screens.widgets.fast_table import FastTable, Row, sorted_keys
 from juston_tui.screens.widgets.filter_box import FilterBox
-from juston_tui.text import clean
+from juston_tui.text import clean, search_terms
 
 if TYPE_CHECKING:
     from textual.widgets import Label, ProgressBar  # imported when a check starts
@@ -51,16 +53,37 @@ class EntriesLoaded(Message):
     """The worker has read the store."""
 
     def __init__(
-        self, entries: dict[str, OrgEntry], rows: dict[str, Row], error: str | None = None
+        self, entries: dict[str, OrgEntry], rows: dict[str, Row], error: str | None = None,
+        presorted: tuple[str | None, bool] | None = None,
     ) -> None:
         super().__init__()
         self.entries = entries
         self.rows = rows  # built with the entries, in the worker
         self.error = error
+        self.presorted = presorted  # the (column, reverse) the rows are sorted by, if any
+
+
+class CountsReady(Message):
+    """A worker counted verdicts and stale checks over every entry."""
+
+    def __init__(self, counts: dict[str, int], stale: int, generation: int) -> None:
+        super().__init__()
+        self.counts = counts
+        self.stale = stale
+        self.generation = generation
 
 
 class IndexReady(Message):
-    """Every entry is parsed and indexed for filtering (done after the first frame)."""
+    """Every entry is parsed and indexed for filtering (done after the first frame).
+
+    `hays`: every entry's filter words, in the table's order as of `stamp` (see
+    `RegistryScreen._hay_stamp`); used if nothing changed meanwhile."""
+
+    def __init__(self, stamp: tuple[int, int] | None = None,
+                 hays: list[str] | None = None) -> None:
+        super().__init__()
+        self.stamp = stamp
+        self.hays = hays
 
 
 class OrgsRemoved(Message):
@@ -118,8 +141,22 @@ class RegistryScreen(JustOnScreen):
         self.refreshing = False
         self._pending_focus: str | None = None
         self.indexed = False
+        self.indexed_once = False
         self._counts: tuple[dict[str, int], int] | None = None
         self._resort_due = False  # checks changed rows in place; sort again when they end
+        # The time the cells are drawn for; a tick advances it and redraws the rows in view.
+        self.row_clock = RowClock(now_utc())
+        self._rows_changed = True  # self.rows differ from what the table holds
+        self._presorted: tuple[str | None, bool] | None = None  # the order self.rows come in
+        # Filter results by terms (keys and their filter words, in the table's order), for
+        # the entries and the order as they are now (`_hay_stamp`): a longer query filters
+        # the result of a shorter one, backspace finds its earlier result.
+        self._matches: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        self._matches_stamp: tuple[int, int] = (-1, -1)
+        self._hay_version = 0  # bumps whenever an entry's filter words may have changed
+        self._hays: tuple[tuple[int, int], list[str]] | None = None  # aligned with all_keys
+        self._counts_generation = 0  # bumps when entries change; older counts are dropped
+        self._table: FastTable | None = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -132,9 +169,12 @@ class RegistryScreen(JustOnScreen):
 
     @property
     def table(self) -> FastTable:
-        return self.query_one("#registry-table", FastTable)
+        if self._table is None:
+            self._table = self.query_one("#registry-table", FastTable)
+        return self._table
 
     def on_mount(self) -> None:
+        self.row_clock.advance(app_now(self.app))
         self.table.sort_by("name")
         self.table.focus()
         self.update_status()
@@ -147,13 +187,24 @@ class RegistryScreen(JustOnScreen):
     @work(thread=True, exit_on_error=False, group="registry-load", exclusive=True,
           name="loading orgs")
     def load_entries(self) -> None:
+        # The table's sort as it is now (plain attribute reads); if it changes before the
+        # rows land, the table sorts them itself.
+        table = self.table
+        presorted = (table.sort_column, table.sort_reverse)
         with paused_gc():
             entries, error = self._read_entries()
-            now = app_now(self.app)
-            rows = {key: entry_row(entry, now) for key, entry in entries.items()}
+            clock = self.row_clock
+            rows = {key: entry_row(entry, clock) for key, entry in entries.items()}
+            column = presorted[0]
+            if column is not None:  # sorted here, not on the UI thread
+                index = next(i for i, c in enumerate(COLUMNS) if c.key == column)
+                value_of = ((lambda key: entries[key].name_key) if index == 0 else
+                            (lambda key: entries[key].sort_value(index)))
+                rows = {key: rows[key] for key in sorted_keys(rows, list(rows), index,
+                                                              presorted[1], value_of)}
             if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
                 self.juston.freeze_long_lived()
-        self.post_message(EntriesLoaded(entries, rows, error))
+        self.post_message(EntriesLoaded(entries, rows, error, presorted))
 
     def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
         try:
@@ -169,71 +220,174 @@ class RegistryScreen(JustOnScreen):
     def _entries_loaded(self, event: EntriesLoaded) -> None:
         # A reload read the store in a worker; a check that ended meanwhile may have shown a
         # newer result than that read saw. Keep the newer one (found by the torture storm).
-        now = app_now(self.app)
-        for key, entry in event.entries.items():
-            shown = self.entries.get(key)
-            if shown is not None and _newer(shown.info.checked_at, entry.info.checked_at):
-                entry.info = shown.info
-                event.rows[key] = entry_row(entry, now)
+        presorted = event.presorted
+        if self.entries:  # a reload (at start-up nothing is shown yet: skip the pass)
+            for key, entry in event.entries.items():
+                shown = self.entries.get(key)
+                if shown is not None and _newer(shown.info.checked_at, entry.info.checked_at):
+                    entry.info = shown.info
+                    event.rows[key] = entry_row(entry, self.row_clock)
+                    presorted = None  # its sort values changed
         self.entries = event.entries
         self.loaded = True
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
         self.rows = event.rows
         self.indexed = False
-        self._counts = None
+        self._entries_changed()
+        self.row_clock.advance(app_now(self.app))
+        self._presorted = presorted
         self.apply_filter()
         if self._pending_focus:
             self.table.move_to_key(self._pending_focus)
             self._pending_focus = None
-        # After the frame: the worker competes with the first paint for the GIL otherwise.
-        entries = list(self.entries.values())
-        self.call_after_refresh(self.prepare_index, entries)
+        # After the frame with the rows: the worker competes with it for the GIL otherwise.
+        entries = self.entries
+        self.table.call_after_rows_drawn(lambda: self.prepare_index(entries))
 
+    # A description of its own: Textual's default repr()s the arguments (100,000 entries:
+    # ~90 ms on the UI thread).
     @work(thread=True, exit_on_error=False, group="registry-index", exclusive=True,
-          name="indexing orgs")
-    def prepare_index(self, entries: list[OrgEntry]) -> None:
-        """Parse every snapshot and build the filter words off the UI thread."""
-        for entry in entries:
-            entry.prepare()
-        self.post_message(IndexReady())
+          name="indexing orgs", description="indexing orgs")
+    def prepare_index(self, entries: dict[str, OrgEntry]) -> None:
+        """Parse every snapshot and build the filter words off the UI thread, and list them
+        in the table's order (plain reads of lists the UI thread replaces, never mutates)."""
+        table = self.table
+        stamp = self._hay_stamp()
+        keys = table.all_keys
+        hays: list[str] | None = []
+        with paused_gc():
+            for entry in list(entries.values()):
+                entry.prepare()
+            for key in keys:
+                entry = entries.get(key)
+                if entry is None:  # changed meanwhile: the UI builds them when needed
+                    hays = None
+                    break
+                hays.append(entry.haystack)  # type: ignore[union-attr]
+            if not self.indexed_once:  # start-up: see JustOnApp.freeze_long_lived
+                self.indexed_once = True
+                # 100,000 parsed snapshots are long-lived: the GC would rescan them in
+                # 100-170 ms pauses under the keystrokes otherwise (bench/registry_bench.py).
+                self.juston.freeze_long_lived()
+        self.post_message(IndexReady(stamp, hays))
 
     @on(IndexReady)
-    def _index_ready(self) -> None:
+    def _index_ready(self, event: IndexReady) -> None:
         self.indexed = True
-        self._counts = None
-        self.update_status()
+        if event.hays is not None and event.stamp == self._hay_stamp():
+            self._hays = (event.stamp, event.hays)
+        self._count_later()
+
+    def _hay_stamp(self) -> tuple[int, int]:
+        """What filter results depend on: the table's order and the entries' filter words."""
+        return (self.table.sort_generation, self._hay_version)
+
+    def _entries_changed(self) -> None:
+        """Entries or their snapshot info changed: filter results and counts are out of date."""
+        self._rows_changed = True
+        self._hay_version += 1
+        self._counts_generation += 1
+        self._count_later()
+
+    def _count_later(self) -> None:
+        """Count verdicts and stale checks in a worker (per-org work stays off the UI
+        thread); the status shows the last counts until then."""
+        if self.indexed:
+            self.count_entries(list(self.entries.values()), app_now(self.app),
+                               self._counts_generation)
+
+    @work(thread=True, exit_on_error=False, group="registry-count", exclusive=True,
+          name="counting orgs", description="counting orgs")  # not repr(entries): see above
+    def count_entries(self, entries: list[OrgEntry], now: datetime, generation: int) -> None:
+        counts, stale = count_verdicts(entries, now)
+        self.post_message(CountsReady(counts, stale, generation))
+
+    @on(CountsReady)
+    def _counts_ready(self, event: CountsReady) -> None:
+        if event.generation == self._counts_generation:
+            self._counts = (event.counts, event.stale)
+            self.update_status()
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
         self.load_entries()
 
-    def _rebuild_rows(self) -> None:
-        now = app_now(self.app)
-        self.rows = {key: entry_row(entry, now) for key, entry in self.entries.items()}
-
     def _tick_ages(self) -> None:
-        """Ages and staleness marks move with the clock."""
+        """Ages and staleness marks move with the clock: the rows on screen are drawn again
+        (the others when they scroll into view: `RowClock`), the stale count is redone in a
+        worker. Nothing here walks every org."""
         if self.loaded:
-            self._counts = None
-            self._rebuild_rows()
-            self.apply_filter()
+            self.row_clock.advance(app_now(self.app))
+            self.table.refresh_rows()
+            # The count worker after the repaint: it would take half the GIL from it.
+            self.table.call_after_rows_drawn(self._count_later)
 
     # -- filtering ---------------------------------------------------------------------------
     def visible_keys(self) -> list[str]:
-        match = matcher(self.query_text)
-        if match is None:
-            return list(self.entries)
-        return [key for key, entry in self.entries.items() if match(entry)]
+        """The keys matching the filter, in the table's order."""
+        keys = self.matching_keys()
+        return list(self.table.all_keys) if keys is None else list(keys)
+
+    def _all_hays(self) -> list[str]:
+        """Every entry's filter words, aligned with the table's `all_keys`."""
+        stamp = self._hay_stamp()
+        if self._hays is None or self._hays[0] != stamp:
+            entries = self.entries
+            self._hays = (stamp, [entries[key].haystack for key in self.table.all_keys])
+        return self._hays[1]
+
+    def matching_keys(self) -> list[str] | None:
+        """The keys matching the filter (None: no terms, everything matches).
+
+        A query whose terms each contain some term of an earlier query can only match a
+        subset of that query's result, so typing on filters the smallest such result rather
+        than every entry; backspace finds its earlier result. Same rows as `filter_entries`."""
+        terms = tuple(search_terms(self.query_text))
+        if not terms:
+            return None
+        stamp = self._hay_stamp()
+        if stamp != self._matches_stamp:
+            self._matches = {}
+            self._matches_stamp = stamp
+        cache = self._matches
+        hit = cache.get(terms)
+        if hit is not None:
+            return hit[0]
+        base: tuple[list[str], list[str]] | None = None
+        for earlier, result in cache.items():
+            if (base is None or len(result[0]) < len(base[0])) and all(
+                    any(old in new for new in terms) for old in earlier):
+                base = result
+        keys, hays = base if base is not None else (self.table.all_keys, self._all_hays())
+        # `text.matches` inlined over plain lists (100,000 entries at the first key).
+        if len(terms) == 1:
+            term = terms[0]
+            mask = [term in hay for hay in hays]
+        else:
+            mask = [all(term in hay for term in terms) for hay in hays]
+        found = (list(compress(keys, mask)), list(compress(hays, mask)))
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        cache[terms] = found
+        return found[0]
 
     def apply_filter(self) -> None:
-        rows = self.rows
-        self.table.empty_text = (
+        table = self.table
+        presorted, self._presorted = self._presorted, None  # set by a load, for its rows
+        table.empty_text = (
             "No org matches the filter: esc clears it."
             if self.entries
             else "No orgs registered yet: press a to add one."
         )
-        self.table.set_rows([rows[key] for key in self.visible_keys()])
+        if self._rows_changed:
+            self._rows_changed = False
+            table.set_rows(self.rows.values(), presorted=presorted)
+            keys = self.matching_keys()
+            if keys is not None:
+                table.show_only(keys, ordered=True)
+        else:
+            table.show_only(self.matching_keys(), ordered=True)
         self.update_status()
 
     def action_filter(self) -> None:
@@ -258,23 +412,11 @@ class RegistryScreen(JustOnScreen):
             self.apply_filter()
             self.table.focus()
 
-    def _recount(self) -> tuple[dict[str, int], int]:
-        counts = {"ok": 0, "warn": 0, "fail": 0, "unknown": 0, "": 0}
-        stale = 0
-        now = app_now(self.app)
-        for entry in self.entries.values():
-            verdict = entry.info.verdict
-            counts[verdict if verdict in counts else "unknown"] += 1
-            if entry.is_stale(now):
-                stale += 1
-        return counts, stale
-
     def update_status(self) -> None:
+        status = self.query_one("#registry-status", Static)
         if not self.loaded:
-            self.query_one("#registry-status", Static).update(self._loading_text())
+            status.update(self._loading_text())
             return
-        if self.indexed and self._counts is None:
-            self._counts = self._recount()
         counts, stale = self._counts or ({}, 0)
         text = Text()
         text.append(f"{len(self.entries)} orgs", style="bold")
@@ -288,14 +430,15 @@ class RegistryScreen(JustOnScreen):
                                       ("", "unchecked", "dim")):
             if counts.get(verdict):
                 text.append(f"{label} {counts[verdict]}  ", style=style)
-        if not self.indexed and self.entries:
+        if self._counts is None and self.entries:
             text.append("counting…", style="dim")
         if stale:
             text.append(f"{stale} stale (!: >24 h)", style="bold yellow")
         if self.query_text:
             text.append("  filter: ")
             text.append(clean(self.query_text, limit=40), style="italic")
-        self.query_one("#registry-status", Static).update(text)
+        # One line high (styles/registry.tcss): no layout of the whole screen per keystroke.
+        status.update(text, layout=False)
 
     def _loading_text(self) -> Text:
         try:
@@ -334,7 +477,7 @@ class RegistryScreen(JustOnScreen):
         parent = self.entries.get(org.parent_org_id or "")
         self.entries[org.org_id] = OrgEntry.build(org, info, parent.name if parent else "",
                                                   bool(old and old.failed_twice))
-        self.rows[org.org_id] = entry_row(self.entries[org.org_id], app_now(self.app))
+        self.rows[org.org_id] = entry_row(self.entries[org.org_id], self.row_clock)
 
     @on(OrgsChanged)
     def _orgs_changed(self, event: OrgsChanged) -> None:
@@ -343,7 +486,7 @@ class RegistryScreen(JustOnScreen):
             self.rows.pop(org_id, None)
         for org in event.orgs:
             self.put_org(org)
-        self._counts = None
+        self._entries_changed()
         self.apply_filter()
         if event.orgs and len(event.orgs) == 1:
             self.table.move_to_key(event.orgs[0].org_id)
@@ -388,7 +531,8 @@ class RegistryScreen(JustOnScreen):
 
         self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
 
-    @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs")
+    @work(thread=True, exit_on_error=False, group="registry-write", name="removing orgs",
+          description="removing orgs")
     def delete_orgs(self, orgs: list[Org]) -> None:
         self.post_message(OrgsRemoved(self.store.remove_orgs([o.org_id for o in orgs])))
 
@@ -407,7 +551,8 @@ class RegistryScreen(JustOnScreen):
             return
         self.restore_orgs(self.undo_stack.pop())
 
-    @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal")
+    @work(thread=True, exit_on_error=False, group="registry-write", name="undoing removal",
+          description="undoing removal")
     def restore_orgs(self, orgs: list[Org]) -> None:
         try:
             self.post_message(OrgsRestored(orgs, self.store.restore_orgs(orgs)))
@@ -477,7 +622,8 @@ class RegistryScreen(JustOnScreen):
         return (row.query_one("#registry-bar", ProgressBar),
                 row.query_one("#registry-progress-label", Label))
 
-    @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs")
+    @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs",
+          description="checking orgs")  # not repr() of every org checked
     def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
         run_sweep(self.app, orgs, cancel=cancel, post=self.announce)
 
@@ -499,11 +645,14 @@ class RegistryScreen(JustOnScreen):
         if entry is None:
             return
         entry.info = info
-        self._counts = None
-        row = entry_row(entry, app_now(self.app))
+        row = entry_row(entry, self.row_clock)
         self.rows[org_id] = row
         self.table.update_row(org_id, row.cells, row.sort_values)
         self._resort_due = True
+        # The filter words changed (the verdict); the table holds this row already.
+        self._hay_version += 1
+        self._counts_generation += 1
+        self._count_later()
         self.update_status()
 
     def resort_now(self) -> None:

@@ -279,7 +279,7 @@ class OrgEntry:
         """Parse, index and compute sort values now (a worker does this after the first frame)."""
         _ = self.haystack
         for index in _CACHED_SORTS:
-            self.sort_value(index, None)
+            self.sort_value(index)
 
     def _make_haystack(self) -> str:
         doc = self.doc
@@ -327,11 +327,10 @@ class OrgEntry:
             return self.info.instance
         return fast_clean(instance_from_url(self.doc.get("instance_url") or ""), 20)
 
-    def sort_value(self, index: int, now: datetime | None) -> Any:
-        """The sort value of one column (computed when first needed, then kept)."""
-        if index == 3:
-            checked = self.info.checked_at
-            return (now - checked).total_seconds() if checked and now else None
+    def sort_value(self, index: int) -> Any:
+        """The sort value of one column (computed when first needed, then kept). None of them
+        depends on the clock: the age sorts by when the org was checked (newest first), so
+        the rows need no new sort values as the ages move on."""
         try:
             return self._sorts[index]
         except KeyError:
@@ -346,6 +345,9 @@ class OrgEntry:
             return self.key
         if index == 2:
             return VERDICT_ORDER.get(info.verdict, 4)
+        if index == 3:
+            checked = info.checked_at
+            return -checked.timestamp() if checked is not None else None
         if index == 4:
             return version_tuple(info.billing) or None
         if index == 5:
@@ -358,8 +360,8 @@ class OrgEntry:
             return self.kind_text().casefold()
         return self.instance_text().casefold()
 
-    def sort_values(self, now: datetime) -> tuple[Any, ...]:
-        return tuple(self.sort_value(i, now) for i in range(len(COLUMNS)))
+    def sort_values(self) -> tuple[Any, ...]:
+        return tuple(self.sort_value(i) for i in range(len(COLUMNS)))
 
     def cells(self, now: datetime) -> tuple[Text, ...]:
         info = self.info
@@ -391,20 +393,33 @@ class OrgEntry:
 
 # A cell coloured by its check's verdict (ok and unknown stay plain).
 _CHECK_STYLES = {"warn": "yellow", "fail": "bold red"}
-_MISSING = object()
-_CACHED_SORTS = (2, 4, 5, 6, 7, 8, 9)  # all but name, ID (ready) and age (moves with the clock)
+_CACHED_SORTS = (2, 3, 4, 5, 6, 7, 8, 9)  # all but name and ID (ready)
+
+
+class RowClock:
+    """The time the registry's cells are drawn for, shared by all its rows.
+
+    `advance(now)` is O(1): every row's cells notice the new epoch when they are next drawn,
+    so a clock tick rebuilds only the rows on screen (and the others when they scroll in)."""
+
+    __slots__ = ("epoch", "now")
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.epoch = 0
+
+    def advance(self, now: datetime) -> None:
+        self.now = now
+        self.epoch += 1
 
 
 class LazySortValues(Sequence[Any]):
-    """Sort values computed per column on first use, then kept (name and ID are ready)."""
+    """An entry's sort values, computed per column on first use and kept by the entry."""
 
-    __slots__ = ("_entry", "_now", "_values")
+    __slots__ = ("_entry",)
 
-    def __init__(self, entry: OrgEntry, now: datetime) -> None:
+    def __init__(self, entry: OrgEntry) -> None:
         self._entry = entry
-        self._now = now
-        self._values: list[Any] = [entry.name_key, entry.doc["org_id"]] + [_MISSING] * (
-            len(COLUMNS) - 2)
 
     def __len__(self) -> int:
         return len(COLUMNS)
@@ -412,25 +427,26 @@ class LazySortValues(Sequence[Any]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(len(COLUMNS))[index]]
-        value = self._values[index]
-        if value is _MISSING:
-            value = self._values[index] = self._entry.sort_value(index, self._now)
-        return value
+        return self._entry.sort_value(index)
 
 
 class LazyCells(Sequence[Text]):
-    """Cells built on first access: only drawn rows pay for `rich.text.Text` objects."""
+    """Cells built on first access: only drawn rows pay for `rich.text.Text` objects; built
+    again when the clock has moved on (`RowClock.advance`) and they are drawn again."""
 
-    __slots__ = ("_cells", "_entry", "_now")
+    __slots__ = ("_cells", "_clock", "_entry", "_epoch")
 
-    def __init__(self, entry: OrgEntry, now: datetime) -> None:
+    def __init__(self, entry: OrgEntry, clock: RowClock) -> None:
         self._entry = entry
-        self._now = now
+        self._clock = clock
         self._cells: tuple[Text, ...] | None = None
+        self._epoch = -1
 
     def _built(self) -> tuple[Text, ...]:
-        if self._cells is None:
-            self._cells = self._entry.cells(self._now)
+        clock = self._clock
+        if self._cells is None or self._epoch != clock.epoch:
+            self._epoch = clock.epoch
+            self._cells = self._entry.cells(clock.now)
         return self._cells
 
     def __len__(self) -> int:
@@ -440,8 +456,12 @@ class LazyCells(Sequence[Text]):
         return self._built()[index]
 
 
-def entry_row(entry: OrgEntry, now: datetime) -> Row:
-    return Row(entry.key, LazyCells(entry, now), LazySortValues(entry, now))
+def entry_row(entry: OrgEntry, clock: RowClock | datetime) -> Row:
+    """The table row of an entry; its cells are drawn for `clock`'s time (a datetime: a fixed
+    clock of its own)."""
+    if isinstance(clock, datetime):
+        clock = RowClock(clock)
+    return Row(entry.key, LazyCells(entry, clock), LazySortValues(entry))
 
 
 def build_entries(
@@ -481,6 +501,19 @@ def matcher(query: str) -> Callable[[OrgEntry], bool] | None:
         term = terms[0]
         return lambda entry: term in entry.haystack
     return lambda entry: matches(terms, entry.haystack)
+
+
+def count_verdicts(entries: Iterable[OrgEntry], now: datetime) -> tuple[dict[str, int], int]:
+    """Orgs per verdict ("" = never checked) and how many checks are stale (a worker's job:
+    it walks every entry)."""
+    counts = {"ok": 0, "warn": 0, "fail": 0, "unknown": 0, "": 0}
+    stale = 0
+    for entry in entries:
+        verdict = entry.info.verdict
+        counts[verdict if verdict in counts else "unknown"] += 1
+        if entry.is_stale(now):
+            stale += 1
+    return counts, stale
 
 
 def filter_entries(entries: Iterable[OrgEntry], query: str) -> list[OrgEntry]:

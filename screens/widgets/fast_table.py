@@ -35,8 +35,20 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
   used.
 - `set_widths(widths, min_widths=None)`: new base (and shrink-to) widths by column key, e.g.
   measured from the content by the screen (in its worker, not per frame).
-- `set_rows(rows)`: replace the rows (the screen filters its own list and hands the subset).
-  The current sort is applied; the cursor stays on the same key when it is still there.
+- `set_rows(rows, only=None, presorted=None)`: replace the rows (a screen may filter its own
+  list and hand the subset). The current sort is applied (skipped when `presorted=(column,
+  reverse)` names it: the rows were sorted with `sorted_keys`, e.g. in a worker); the cursor
+  stays on the same key when it is still there. A row handed again as the same object keeps
+  its rendered line.
+- `show_only(keys, ordered=False)`: for large tables, load every row once and filter here:
+  only these keys are shown (None: all), in the sort order, without a re-sort and keeping the
+  rendered lines; `ordered=True` when the keys are a subsequence of `all_keys` already (a
+  filter over it), so not even a pass over every row is needed. `all_keys` (every key in sort
+  order) and `sort_generation` (changes with it) let a screen cache such filter results.
+- `keys_in_view()`, `refresh_rows(keys=None)`: what is on screen now, and draw rows again from
+  their cells (periodic updates such as ages touch only the rows in view: see the registry's
+  `RowClock`). `call_after_rows_drawn(callback)`: after the next frame that draws rows (start
+  a CPU-bound worker there, not before that frame).
 - `update_row(key, cells, sort_values=None)`: live per-row update; the row keeps its place
   (no re-sort, so rows do not jump under the cursor); unknown keys are ignored.
 - `resort()`: apply the current sort again (after `update_row`s changed sort values, e.g. when
@@ -58,11 +70,12 @@ table.set_rows([Row("00D…", (Text("Acme"), Text("ok", style=verdict_style("ok"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
@@ -124,12 +137,16 @@ def _sort_value(row: Row, index: int) -> Any:
     return (cell.plain if isinstance(cell, Text) else cell).casefold()
 
 
-def sorted_keys(rows: dict[str, Row], order: list[str], index: int, reverse: bool) -> list[str]:
-    """Keys sorted by one column; None values always last; one pass, no per-row tuples."""
+def sorted_keys(rows: dict[str, Row], order: list[str], index: int, reverse: bool,
+                value_of: Callable[[str], Any] | None = None) -> list[str]:
+    """Keys sorted by one column; None values always last; one pass, no per-row tuples.
+
+    `value_of(key)`: the sort value straight from the caller's data (it must equal the
+    row's), e.g. in a worker that sorts before the rows reach the table."""
     present: list[tuple[Any, str]] = []
     missing: list[str] = []
     for key in order:
-        value = _sort_value(rows[key], index)
+        value = value_of(key) if value_of is not None else _sort_value(rows[key], index)
         if value is None:
             missing.append(key)
         else:
@@ -227,7 +244,11 @@ class FastTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.multi_select = multi_select
         self._rows: dict[str, Row] = {}
-        self._order: list[str] = []
+        self._all: list[str] = []  # every row's key, in sort order
+        self._only: set[str] | None = None  # the keys shown (`show_only`); None: all
+        self._rank: dict[str, int] | None = None  # key -> position in _all (lazy)
+        self._generation = 0  # bumps when _all changes
+        self._order: list[str] = []  # the keys shown, in sort order (never mutated in place)
         self._positions: dict[str, int] | None = None
         self._selected: set[str] = set()
         self._cursor = 0
@@ -239,6 +260,7 @@ class FastTable(ScrollView, can_focus=True):
         self._frozen_width = 0
         self._set_layout(tuple((i, c, c.width) for i, c in enumerate(self._columns)))
         self._cache: LRUCache[str, Strip] = LRUCache(1024)
+        self._after_rows_drawn: list[Callable[[], Any]] = []
 
     # -- read-only views -------------------------------------------------------------------
     @property
@@ -296,19 +318,102 @@ class FastTable(ScrollView, can_focus=True):
         return self._positions.get(key)
 
     # -- data --------------------------------------------------------------------------------
-    def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace every row; keep the sort, and the cursor on the same key when possible."""
+    def set_rows(self, rows: Iterable[Row], *, only: Iterable[str] | None = None,
+                 presorted: tuple[str | None, bool] | None = None) -> None:
+        """Replace every row; keep the sort, and the cursor on the same key when possible.
+
+        `only`: show just these keys (as `show_only`). `presorted=(column_key, reverse)`: the
+        rows come in that order already (sorted with `sorted_keys`, e.g. in a worker); when it
+        is the table's current sort, the sort is skipped."""
         current = self.cursor_key
+        old = self._rows
         self._rows = {row.key: row for row in rows}
-        self._order = list(self._rows)
-        self._apply_sort()
-        self._cache.clear()
-        index = self.row_index(current) if current is not None else None
+        self._all = list(self._rows)
+        self._generation += 1
+        self._only = None if only is None else set(only)
+        if presorted is not None and presorted == (self._sort_column, self._sort_reverse):
+            self._rank = None
+            self._apply_only()
+        else:
+            self._apply_sort()
+        # A row handed again as the same object keeps its rendered line.
+        for key in list(self._cache.keys()):
+            if self._rows.get(key) is not old.get(key):
+                self._cache.discard(key)
+        self._after_order_change(current)
+
+    def show_only(self, keys: Iterable[str] | None, *, ordered: bool = False) -> None:
+        """Show only these keys (the rest stay loaded, hidden), in the current sort order;
+        None shows every row. A filter for large tables: no re-sort, rendered lines are
+        kept, and the cursor stays on its key when it is still shown.
+
+        `ordered=True`: the keys are already in display order (a subsequence of `all_keys`
+        since the last `sort_generation` change, e.g. a filter over it); they are shown as
+        given, without a pass over every row."""
+        current = self.cursor_key
+        if keys is not None and ordered:
+            self._order = keys if isinstance(keys, list) else list(keys)
+            self._only = set(self._order)
+            self._positions = None
+        else:
+            self._only = None if keys is None else set(keys)
+            self._apply_only()
+        self._after_order_change(current)
+
+    @property
+    def all_keys(self) -> list[str]:
+        """Every row's key in the current sort order, shown or not (do not modify it)."""
+        return self._all
+
+    @property
+    def sort_generation(self) -> int:
+        """Changes whenever `all_keys` changes (rows set, sorted, re-sorted)."""
+        return self._generation
+
+    def _after_order_change(self, current: str | None) -> None:
+        # The cursor's new index without building the key -> index map (100,000 keys per
+        # keystroke otherwise): a C-level scan that compares by identity first.
+        index: int | None = None
+        if current is not None:
+            if self._positions is not None:
+                index = self._positions.get(current)
+            else:
+                try:
+                    index = self._order.index(current)
+                except ValueError:
+                    index = None
         self._cursor = index if index is not None else min(self._cursor, max(0, self.row_count - 1))
         self._update_virtual_size()
         self._scroll_cursor_into_view()
         self.refresh()
         self._announce_cursor()
+
+    def call_after_rows_drawn(self, callback: Callable[[], Any]) -> None:
+        """Call `callback` after the next frame that draws rows (at once, via
+        call_after_refresh, when there are none): e.g. start a worker that would otherwise
+        compete with that frame for the GIL. `call_after_refresh` alone can run before
+        the frame when the table's repaint is not yet known to the screen."""
+        if not self._order:
+            self.call_after_refresh(callback)
+        else:
+            self._after_rows_drawn.append(callback)
+
+    def keys_in_view(self) -> list[str]:
+        """The keys of the rows on screen now (what a periodic update needs to touch)."""
+        top = max(0, round(self.scroll_y))
+        return self._order[top:top + max(0, self.scrollable_content_region.height - 1)]
+
+    def refresh_rows(self, keys: Iterable[str] | None = None) -> None:
+        """Draw these rows again (None: every row) from their cells, e.g. after cells that
+        depend on the clock moved on. Only rows in view are drawn now, the rest when they
+        scroll into view."""
+        if keys is None:
+            self._cache.clear()
+            self.refresh()
+            return
+        for key in keys:
+            self._cache.discard(key)
+            self._refresh_key(key)
 
     def set_widths(self, widths: Mapping[str, int],
                    min_widths: Mapping[str, int | None] | None = None) -> None:
@@ -352,8 +457,10 @@ class FastTable(ScrollView, can_focus=True):
         self._sort_column = column_key
         self._sort_reverse = reverse
         if column_key is None:
-            self._order = list(self._rows)
-            self._positions = None
+            self._all = list(self._rows)
+            self._generation += 1
+            self._rank = None
+            self._apply_only()
         else:
             self._apply_sort()
         index = self.row_index(current) if current is not None else None
@@ -376,11 +483,26 @@ class FastTable(ScrollView, can_focus=True):
             self.sort_by(following)
 
     def _apply_sort(self) -> None:
+        if self._sort_column is not None:
+            index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
+            self._all = sorted_keys(self._rows, self._all, index, self._sort_reverse)
+            self._generation += 1
+        self._rank = None
+        self._apply_only()
+
+    def _apply_only(self) -> None:
+        """The shown keys from all keys: a pass over them, or for a few keys a sort by rank."""
         self._positions = None
-        if self._sort_column is None:
-            return
-        index = next(i for i, c in enumerate(self._columns) if c.key == self._sort_column)
-        self._order = sorted_keys(self._rows, self._order, index, self._sort_reverse)
+        only = self._only
+        if only is None:
+            self._order = self._all
+        elif len(only) * 8 < len(self._all):
+            rank = self._rank
+            if rank is None:
+                rank = self._rank = {k: i for i, k in enumerate(self._all)}
+            self._order = sorted((k for k in only if k in rank), key=rank.__getitem__)
+        else:
+            self._order = [k for k in self._all if k in only]
 
     # -- selection ---------------------------------------------------------------------------
     def toggle_selected(self, key: str | None = None) -> None:
@@ -578,7 +700,18 @@ class FastTable(ScrollView, can_focus=True):
         self._frozen_width = marker + sum(frozen) + len(frozen) if frozen else 0
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._content_width(), self.row_count + 1)
+        """A new virtual size without a layout of the whole screen when the scrollbars stay
+        as they are (the reactive would lay out every widget: ~30 ms of each filter
+        keystroke on the registry). A scrollbar that appears or goes still lays out."""
+        size = Size(self._content_width(), self.row_count + 1)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(FastTable.virtual_size, size)
+        self._scroll_update(size)  # scrollbars (a change there lays out) and scroll limits
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_widths()
@@ -612,10 +745,27 @@ class FastTable(ScrollView, can_focus=True):
     def _render_cells(self, cells: Sequence[Cell], header: bool = False) -> list[Segment]:
         console = self.app.console
         segments: list[Segment] = []
+        right_aligned = not header
         for position, (n, column, width) in enumerate(self._layout):
             if position:
                 segments.append(Segment(" "))
             cell = cells[n] if n < len(cells) else ""
+            if isinstance(cell, Text) and not cell.spans and "\n" not in cell.plain:
+                # The common cell (one style, fits): the segment Text.render and the base
+                # style would give, without the generators (a third of a frame's time).
+                plain = cell.plain
+                pad = width - cell_len(plain)
+                if pad >= 0:
+                    style = cell.style
+                    segment = Segment(plain, console.get_style(style)) if style else Segment(plain)
+                    if column.justify == "right" and right_aligned:
+                        segments.append(Segment(" " * pad))
+                        segments.append(segment)
+                    else:
+                        segments.append(segment)
+                        if pad > 0:
+                            segments.append(Segment(" " * pad))
+                    continue
             text = cell if isinstance(cell, Text) else Text(cell)
             if text.cell_len > width or "\n" in text.plain:
                 text = text.copy()
@@ -686,6 +836,10 @@ class FastTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
+        if self._after_rows_drawn:  # after this frame (its lines are being drawn now)
+            for callback in self._after_rows_drawn:
+                self.call_after_refresh(callback)
+            self._after_rows_drawn = []
         strip = self._view(self._row_strip(self._order[index]), width, None)
         strip = strip.apply_style(base)
         if index == self._cursor:

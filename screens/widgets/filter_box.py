@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from textual import on
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input
 
@@ -42,6 +45,26 @@ class FilterBox(Input):
         @property
         def control(self) -> FilterBox:
             return self.box
+
+    _typing = False  # inside Input's value watcher
+
+    def _watch_value(self, value: str) -> None:
+        # Input sets its virtual width (the text's width) on every change, and that reactive
+        # lays out the whole screen: 10-30 ms of each keystroke on the registry with 10,000
+        # orgs (bench/registry_bench.py). The box's own size never depends on its text
+        # (height 3, the screen's width; auto dimensions still lay out), and it scrolls its
+        # text from `virtual_size` itself, so a repaint of the box is enough.
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if layout and self._typing and not self.styles.auto_dimensions:
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def open(self) -> None:
         self.display = True
