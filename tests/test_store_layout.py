@@ -286,3 +286,14 @@ def test_reading_the_snapshot_file_backwards_in_blocks_sees_every_line(tmp_path:
         finally:
             os.close(fd)
         assert got == [line for line in reversed(lines) if line], trial
+
+
+def test_snapshots_saved_by_another_process_count_as_a_change(filled: Store) -> None:
+    """The app polls `changed_on_disk` to reload: a `status` run elsewhere must show."""
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    assert not filled.changed_on_disk()  # our own write is no news
+    other = Store.open(filled.path)
+    other.save_snapshots([snap(2, "2026-11-01T10:00:00Z")])
+    assert filled.changed_on_disk()
+    assert not filled.changed_on_disk()  # told once: a screen reading no snapshots reloads once
+    assert len(filled.snapshot_docs()) == 2

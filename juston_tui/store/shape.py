@@ -185,7 +185,20 @@ def schema_version_of(meta: Mapping[str, Any]) -> Any:
 
 
 def snapshot_problem(doc: Any, where: str) -> str | None:
-    """What is wrong with one line of the snapshot file (see snapshots.py), if anything."""
+    """What is wrong with one line of the snapshot file (see snapshots.py), if anything.
+
+    The quick yes (type() tests, ~1.5 µs) covers every snapshot our code wrote; anything else
+    goes field by field (~20 µs) and says what is wrong. 10,000 lines are read at start-up.
+    """
+    if type(doc) is dict:
+        get = doc.get
+        checks, error, history = get("checks"), get("error"), get("history", ())
+        if (type(get("org_id")) is str and get("org_id") and type(get("checked_at")) is str
+                and type(checks) is list and type(get("facts")) is dict
+                and (error is None or type(error) is str)
+                and type(history) in (list, tuple)
+                and all(type(c) is dict and type(c.get("id")) is str for c in checks)):
+            return None
     return _doc_problem("snapshots", where, doc)
 
 

@@ -82,6 +82,18 @@ class SnapshotFiles:
         # (file identity, org -> (line number, offset, length) of its latest line)
         self._index: tuple[tuple[int, int, int, int], dict[str, tuple[int, int, int]]] | None \
             = None
+        # The snapshot file as this process last read or wrote it (`changed`).
+        self.seen: tuple[int, int, int, int] | None = None
+
+    def changed(self) -> bool:
+        """True, once, when another process saved snapshots since we last read, wrote or were
+        told (one stat): a screen that reads no snapshots is not told again every poll."""
+        try:
+            now = identity(os.stat(self.path))
+        except FileNotFoundError:
+            return False
+        seen, self.seen = self.seen, now
+        return seen is not None and now != seen  # nothing read yet: a first read gets it all
 
     # -- reading -------------------------------------------------------------------------------
     def _payload(self) -> bytes:
@@ -136,6 +148,7 @@ class SnapshotFiles:
         try:
             st = os.fstat(fd)
             refuse_odd_file(self.path, st.st_mode)
+            self.seen = identity(st)
             head = os.pread(fd, 65536, 0)
             self._check_header(head)
             first = head.find(b"\n") + 1
@@ -272,6 +285,7 @@ class SnapshotFiles:
                 with contextlib.suppress(OSError):  # leave the file as it was
                     os.ftruncate(fd, end)
                 raise
+            self.seen = identity(os.fstat(fd))  # our own write is no news to us
             compacted = self._check_header(os.pread(fd, 4096, 0))
             grown = end + len(payload)
         finally:
@@ -344,7 +358,7 @@ class SnapshotFiles:
         header = orjson.dumps({"kind": HEADER_KIND, "version": 1,
                                "compacted_bytes": len(body) + 80})
         ensure_private_dir(self.path.parent)
-        atomic_write_bytes(self.path, header + b"\n" + body)
+        self.seen = identity(atomic_write_bytes(self.path, header + b"\n" + body))
         self.writes += 1
 
     def merge(self, docs: Iterable[Mapping[str, Any]]) -> None:

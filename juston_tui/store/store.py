@@ -358,8 +358,9 @@ class Store:
                 tbl._next_id = max(tbl._next_id, int(doc_id) + 1)
 
     def changed_on_disk(self) -> bool:
-        """True when another process wrote since we last read (cheap: one stat)."""
-        return self._storage.changed_on_disk()
+        """True when another process wrote since we last read (cheap: two stats): the store
+        file, or the snapshot file beside it (a `status` run in another terminal)."""
+        return self._storage.changed_on_disk() or self._snaps.changed()
 
     # -- generic keyed documents -------------------------------------------------------------
     def _index(self, table: str) -> dict[str, int]:
