@@ -36,7 +36,7 @@ from juston_tui.screens.registry_data import (
     RowClock,
     SnapInfo,
     app_now,
-    build_entries,
+    build_entries_from_lines,
     count_verdicts,
     entry_row,
 )
@@ -211,8 +211,9 @@ class RegistryScreen(JustOnScreen):
             store = self.juston.store
             orgs = store.org_docs()
             failed = failed_twice(store)  # the core's judgement, from the kept push results
-            # Snapshots one at a time, each cut down to what a row shows as it is read.
-            return build_entries(orgs, store.iter_snapshot_docs(), failed), None
+            # The snapshots' lines, each parsed where its row needs it (registry_data).
+            return build_entries_from_lines(orgs, store.iter_snapshot_lines(),
+                                            store.parse_snapshot_line, failed), None
         except Exception as exc:  # a vanished or damaged file is shown, not raised
             return {}, clean(str(exc), limit=300)
 

@@ -611,6 +611,19 @@ class Store:
             return
         yield from self._snaps.iter_latest()
 
+    def iter_snapshot_lines(self) -> Iterator[tuple[str, bytes]]:
+        """Every org's latest snapshot as (org ID, its stored line), unparsed: for a screen
+        that parses each where it is needed (`parse_snapshot_line`)."""
+        legacy = self._legacy_snapshots()
+        if legacy is not None:
+            yield from ((str(d.get("org_id")), orjson.dumps(latest_doc(d))) for d in legacy)
+            return
+        yield from self._snaps.iter_latest_lines()
+
+    def parse_snapshot_line(self, line: bytes) -> dict[str, Any]:
+        """A line of `iter_snapshot_lines` as a document; SnapshotsCorruptError if damaged."""
+        return self._snaps.parse_line(line)
+
     def snapshot_docs(self) -> list[dict[str, Any]]:
         """Every org's latest snapshot as stored, for bulk display (read-only)."""
         return list(self.iter_snapshot_docs())
