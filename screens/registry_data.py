@@ -243,6 +243,7 @@ class OrgEntry:
             # the setter in between wins.
             if self._info is None and self._snap_doc is snap_doc:
                 self._info = info
+                self._snap_doc = None  # its line or document is not needed again
             else:
                 return self._info or info
         return info
