@@ -297,3 +297,14 @@ def test_snapshots_saved_by_another_process_count_as_a_change(filled: Store) -> 
     assert filled.changed_on_disk()
     assert not filled.changed_on_disk()  # told once: a screen reading no snapshots reloads once
     assert len(filled.snapshot_docs()) == 2
+
+
+def test_doctor_names_the_snapshot_files_beside_the_store(filled: Store) -> None:
+    from juston_tui.store import health
+
+    assert health(filled.path).beside == ()
+    filled.save_snapshots([snap(i, "2026-11-01T10:00:00Z") for i in range(3)])
+    beside = health(filled.path).beside
+    assert len(beside) == 2 and "s.snapshots.jsonl" in beside[0]
+    assert beside[1].endswith("(3 history files)")
+    assert health(filled.path).counts["snapshots"] == 3

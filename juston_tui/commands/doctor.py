@@ -43,6 +43,7 @@ def collect(args: argparse.Namespace, ctx: Context) -> dict[str, object]:
             "schema_version": health.schema_version,
             "counts": dict(health.counts),
             "backups": health.backups,
+            "beside": list(health.beside),
             "problem": health.problem,
         },
         "keyring": keyring,
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
               f"schema {store['schema_version']}", file=out)
         counts = ", ".join(f"{v} {k}" for k, v in store["counts"].items())
         print(f"  content: {counts or 'unreadable'}", file=out)
+        for item in store.get("beside") or ():
+            print(f"  beside:  {item}", file=out)
     print(f"  backups: {store['backups']}", file=out)
     print(f"  health:  {'OK' if store['problem'] is None else 'PROBLEM: ' + store['problem']}",
           file=out)

@@ -68,6 +68,18 @@ class StoreHealth:
     counts: Mapping[str, int]
     backups: int
     problem: str | None
+    beside: tuple[str, ...] = ()  # the snapshot files beside the store, in words
+
+
+def _beside(path: Path) -> tuple[str, ...]:
+    files = SnapshotFiles(path)
+    out = []
+    with contextlib.suppress(OSError):
+        out.append(f"{files.path} ({files.path.stat().st_size:,} bytes)")
+    with contextlib.suppress(OSError):
+        count = sum(1 for _ in os.scandir(files.history_dir))
+        out.append(f"{files.history_dir}/ ({count:,} history files)")
+    return tuple(out)
 
 
 class Store:
@@ -728,4 +740,5 @@ def health(path: Path) -> StoreHealth:
         return StoreHealth(path, True, st.st_size, mode, None, {}, backups, exc.detail)
     except StoreError as exc:
         return StoreHealth(path, True, st.st_size, mode, None, {}, backups, str(exc))
-    return StoreHealth(path, True, st.st_size, mode, version, counts, backups, problem)
+    return StoreHealth(path, True, st.st_size, mode, version, counts, backups, problem,
+                       _beside(path))
