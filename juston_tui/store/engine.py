@@ -55,6 +55,7 @@ class AtomicJSONStorage(Storage):
         self._consumed = 0  # the end of the last complete line read or written
         self._base_size = 0
         self._probe = b""  # the bytes just before `_consumed`: an in-place rewrite changes them
+        self._one_line_base = False  # a pretty-printed base (by hand) takes no journal lines
         # Documents written since the last commit (table -> doc ids); None: write a new base.
         self._touched: dict[str, set[str]] | None = {}
         self._batch = False
@@ -101,6 +102,7 @@ class AtomicJSONStorage(Storage):
         self._cache = parsed.data
         self._consumed, self._base_size = parsed.consumed, parsed.base_size
         self._probe = payload[max(0, parsed.consumed - _PROBE):parsed.consumed]
+        self._one_line_base = payload.find(b"\n") + 1 == parsed.base_size
         self._ident = ident
         self.tail_ops.clear()
         self.disk_generation += 1
@@ -174,6 +176,7 @@ class AtomicJSONStorage(Storage):
             journal = self._consumed - self._base_size
             if (self._touched is None or self._ident is None
                     or not self._probe.endswith(b"\n")  # a schema-1 file: no line to follow
+                    or not self._one_line_base  # pretty-printed: a line after it is unreadable
                     or journal > max(JOURNAL_MIN_BYTES, self._base_size // 2)):
                 st = self._write_base()
             elif any(self._touched.values()):
@@ -199,6 +202,7 @@ class AtomicJSONStorage(Storage):
         st = atomic_write_bytes(self.path, payload)
         self._consumed = self._base_size = len(payload)
         self._probe = payload[-_PROBE:]
+        self._one_line_base = True
         return st
 
     def _append(self) -> os.stat_result:
@@ -252,6 +256,7 @@ class AtomicJSONStorage(Storage):
         self._ident = None
         self._consumed = self._base_size = 0
         self._probe = b""
+        self._one_line_base = False
         self._touched = {}
         self.tail_ops.clear()
         self.disk_generation += 1

@@ -1,0 +1,27 @@
+"""Review of the journaled store (r19): each test is a scenario that went wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from juston_tui.model import Org, normalize_org_id
+from juston_tui.store import Store
+from tests.store_files import stored_tables
+
+
+def org_id(i: int) -> str:
+    return normalize_org_id(f"00D{i:012d}")
+
+
+def test_an_edit_to_a_pretty_printed_store_ending_in_a_newline_keeps_it_readable(
+        tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(3)])
+    data = stored_tables(store.path)
+    # Edited by hand: an editor writes the JSON indented, with a final newline.
+    store.path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    edited = Store.open(store.path)
+    edited.update_org(org_id(1), notes="after the hand edit")
+    assert Store.open(store.path).get_org(org_id(1)).notes == "after the hand edit"
