@@ -25,3 +25,22 @@ def test_an_edit_to_a_pretty_printed_store_ending_in_a_newline_keeps_it_readable
     edited = Store.open(store.path)
     edited.update_org(org_id(1), notes="after the hand edit")
     assert Store.open(store.path).get_org(org_id(1)).notes == "after the hand edit"
+
+
+def test_a_killed_writers_partial_history_line_does_not_swallow_the_next_check(
+        tmp_path: Path) -> None:
+    from juston_tui.model import Check, Snapshot
+
+    def snap(at: str) -> Snapshot:
+        return Snapshot(org_id(1), at, (Check("package.billing", "ok", "2.80"),), facts={})
+
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(1), name="Org 1")])
+    store.save_snapshots([snap("2026-11-01T10:00:00Z")])
+    history = store._snaps._history_path(org_id(1))
+    with open(history, "ab") as handle:  # a kill in the middle of the history append
+        handle.write(b'{"checked_at":"2026-11-02T10:00:00Z","verd')
+    store.save_snapshots([snap("2026-11-03T10:00:00Z")])
+    store.save_snapshots([snap("2026-11-04T10:00:00Z")])
+    times = [e["checked_at"] for e in store.snapshot_history(org_id(1))]
+    assert times == ["2026-11-04T10:00:00Z", "2026-11-03T10:00:00Z", "2026-11-01T10:00:00Z"]

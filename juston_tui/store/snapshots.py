@@ -317,10 +317,14 @@ class SnapshotFiles:
         for doc in docs:
             path = self._history_path(str(doc["org_id"]))
             line = orjson.dumps(history_entry(doc)) + b"\n"
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             try:
-                _write_all(fd, line, None)
                 size = os.fstat(fd).st_size
+                end = _committed_end(fd, size)
+                if end < size:
+                    os.ftruncate(fd, end)  # a killed writer's unterminated line
+                _write_all(fd, line, end)
+                size = end + len(line)
             finally:
                 os.close(fd)
             if size > HISTORY_CUT_BYTES:
