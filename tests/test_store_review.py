@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
 from juston_tui.model import Org, normalize_org_id
 from juston_tui.store import Store
@@ -44,3 +47,26 @@ def test_a_killed_writers_partial_history_line_does_not_swallow_the_next_check(
     store.save_snapshots([snap("2026-11-04T10:00:00Z")])
     times = [e["checked_at"] for e in store.snapshot_history(org_id(1))]
     assert times == ["2026-11-04T10:00:00Z", "2026-11-03T10:00:00Z", "2026-11-01T10:00:00Z"]
+
+
+def test_a_lock_free_reader_racing_two_commits_does_not_call_the_store_truncated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(3)])
+    writer = Store.open(store.path)
+    writer.get_org(org_id(1))
+    reader = Store(store.path)
+    real_fdopen = os.fdopen
+    done: list[bool] = []
+
+    def between_stat_and_read(fd: int, *args: Any, **kwargs: Any) -> Any:
+        if not done and args[:1] == ("rb",):
+            done.append(True)
+            writer.update_org(org_id(1), notes="one")  # committed after the reader's fstat
+            with open(store.path, "ab") as handle:  # the next writer, still appending
+                handle.write(b'{"j":[["orgs","2",{"org_id"')
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", between_stat_and_read)
+    reader.load()
+    assert done and reader.get_org(org_id(1)).notes == "one"

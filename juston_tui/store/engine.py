@@ -87,18 +87,20 @@ class AtomicJSONStorage(Storage):
                 return self._cache
             if self._cache is not None and self._read_tail(fd, st):
                 return self._cache
+            # Before the bytes: every commit it names is in them (a writer may commit between
+            # our fstat and our read, so `ident`'s size says nothing about what was lost).
+            recorded = self.recorded() if self.recorded is not None else None
             with os.fdopen(fd, "rb", closefd=False) as handle:
                 payload = handle.read()
         finally:
             os.close(fd)
-        recorded = self.recorded() if self.recorded is not None else None
         parsed = parse_journaled(self.path, payload, check_shape=recorded != ident)
         if (parsed.consumed < len(payload) and recorded is not None
-                and recorded[:2] == ident[:2] and ident[3] < recorded[3]):
+                and recorded[:2] == ident[:2] and parsed.consumed < recorded[3]):
             # An unterminated last line is a killed writer's transaction only past the end of
             # the last commit; a file cut short of that has lost committed lines.
             raise StoreCorruptError(self.path, f"it is shorter than juston-tui last wrote it "
-                                    f"({ident[3]} of {recorded[3]} bytes: truncated?)")
+                                    f"({len(payload)} of {recorded[3]} bytes: truncated?)")
         self._cache = parsed.data
         self._consumed, self._base_size = parsed.consumed, parsed.base_size
         self._probe = payload[max(0, parsed.consumed - _PROBE):parsed.consumed]
