@@ -70,3 +70,24 @@ def test_a_lock_free_reader_racing_two_commits_does_not_call_the_store_truncated
     monkeypatch.setattr(os, "fdopen", between_stat_and_read)
     reader.load()
     assert done and reader.get_org(org_id(1)).notes == "one"
+
+
+def test_a_lookup_racing_another_processs_removal_does_not_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(3)])
+    other = Store.open(store.path)
+    store.get_org(org_id(1))  # index built
+    real_read = store._storage.read
+    reads: list[int] = []
+
+    def read() -> Any:
+        reads.append(1)
+        if len(reads) == 2:  # between the index lookup and the document's read
+            other.remove_org(org_id(1))
+        return real_read()
+
+    monkeypatch.setattr(store._storage, "read", read)
+    found = store.find_org(org_id(1))
+    assert found is None or found.org_id == org_id(1)
+    assert store.find_org(org_id(1)) is None

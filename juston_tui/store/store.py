@@ -363,9 +363,15 @@ class Store:
         return self._storage.changed_on_disk() or self._snaps.changed()
 
     # -- generic keyed documents -------------------------------------------------------------
-    def _index(self, table: str) -> dict[str, int]:
-        """key -> TinyDB doc id; rebuilt after a load from disk, kept current by our writes."""
-        data = self._raw()
+    def _index(self, table: str, data: dict[str, dict[str, Any]] | None = None
+               ) -> dict[str, int]:
+        """key -> TinyDB doc id; rebuilt after a load from disk, kept current by our writes.
+
+        Pass the `data` (from `_raw`) the ids will be looked up in: a second read could take in
+        another process's lines in between, and the id would name a document no longer there.
+        """
+        if data is None:
+            data = self._raw()
         if self._index_gen != self._storage.disk_generation:
             self._indexes = {}
             self._index_gen = self._storage.disk_generation
@@ -384,10 +390,11 @@ class Store:
 
     def get_doc(self, table: str, key: str) -> dict[str, Any] | None:
         with self._thread_lock:
-            doc_id = self._index(table).get(key)
+            data = self._raw()
+            doc_id = self._index(table, data).get(key)
             if doc_id is None:
                 return None
-            return dict(self._raw()[table][str(doc_id)])
+            return dict(data[table][str(doc_id)])
 
     def put_doc(self, table: str, doc: Mapping[str, Any]) -> None:
         """Insert or replace the document with this key."""
