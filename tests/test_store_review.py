@@ -91,3 +91,22 @@ def test_a_lookup_racing_another_processs_removal_does_not_crash(
     found = store.find_org(org_id(1))
     assert found is None or found.org_id == org_id(1)
     assert store.find_org(org_id(1)) is None
+
+
+def test_our_snapshot_save_does_not_hide_another_processs_saved_just_before(
+        tmp_path: Path) -> None:
+    from juston_tui.model import Check, Snapshot
+
+    def snap(i: int) -> Snapshot:
+        return Snapshot(org_id(i), "2026-11-01T10:00:00Z",
+                        (Check("package.billing", "ok", "2.80"),), facts={})
+
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(3)])
+    store.save_snapshots([snap(0)])
+    other = Store.open(store.path)
+    assert len(store.snapshot_docs()) == 1 and not store.changed_on_disk()
+    other.save_snapshots([snap(2)])  # a `status` run in another terminal
+    store.save_snapshots([snap(1)])  # then a sweep batch here, before the next poll
+    assert store.changed_on_disk()  # org 2's snapshot is news to this process
+    assert not store.changed_on_disk()

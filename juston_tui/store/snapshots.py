@@ -273,8 +273,11 @@ class SnapshotFiles:
     def _append(self, docs: list[dict[str, Any]]) -> None:
         payload = b"".join(orjson.dumps(d) + b"\n" for d in docs)
         fd = self._open_for_append()
+        seen_before = self.seen
         try:
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            size = st.st_size
+            news = identity(st) != seen_before  # another process saved since we last looked
             end = _committed_end(fd, size)
             if end < size:
                 os.ftruncate(fd, end)  # a killed writer's unterminated line
@@ -294,6 +297,8 @@ class SnapshotFiles:
         self._append_history(docs)
         if grown > 2 * compacted + COMPACT_SLACK:
             self.compact()
+        if news:  # our own write is no news to us, but what came before it still is
+            self.seen = seen_before
 
     def _open_for_append(self) -> int:
         try:
