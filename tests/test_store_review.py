@@ -110,3 +110,14 @@ def test_our_snapshot_save_does_not_hide_another_processs_saved_just_before(
     store.save_snapshots([snap(1)])  # then a sweep batch here, before the next poll
     assert store.changed_on_disk()  # org 2's snapshot is news to this process
     assert not store.changed_on_disk()
+
+
+def test_our_edit_does_not_hide_another_processs_edit_made_just_before(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(3)])
+    other = Store.open(store.path)
+    assert not store.changed_on_disk()
+    other.update_org(org_id(2), notes="elsewhere")  # another instance or a script
+    store.update_org(org_id(1), notes="here")  # an edit here before the app's next poll
+    assert store.changed_on_disk()  # org 2's edit is news to the screens of this process
+    assert not store.changed_on_disk()

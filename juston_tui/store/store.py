@@ -91,6 +91,8 @@ class Store:
         self._index_gen = -1
         self._indexes: dict[str, dict[str, int]] = {}
         self._seen_gen = -1
+        # Another process's write that a transaction of ours read in (`changed_on_disk`).
+        self._unreported = False
         # Whole-file writes this Store made (each one atomic rename): tests and benches count
         # them ("the import is one write", "a sweep writes in batches").
         self.write_count = 0
@@ -320,6 +322,8 @@ class Store:
 
     def _sync(self) -> None:
         """Drop TinyDB's per-table caches when another process changed the file."""
+        if self._storage._cache is not None and self._storage.changed_on_disk():
+            self._unreported = True  # read in for our write, but still news to the screens
         self._raw()
         if self._storage.disk_generation != self._seen_gen:
             self._db.clear_cache()
@@ -360,6 +364,9 @@ class Store:
     def changed_on_disk(self) -> bool:
         """True when another process wrote since we last read (cheap: two stats): the store
         file, or the snapshot file beside it (a `status` run in another terminal)."""
+        if self._unreported:
+            self._unreported = False
+            return True
         return self._storage.changed_on_disk() or self._snaps.changed()
 
     # -- generic keyed documents -------------------------------------------------------------
