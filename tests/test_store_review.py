@@ -121,3 +121,16 @@ def test_our_edit_does_not_hide_another_processs_edit_made_just_before(tmp_path:
     store.update_org(org_id(1), notes="here")  # an edit here before the app's next poll
     assert store.changed_on_disk()  # org 2's edit is news to the screens of this process
     assert not store.changed_on_disk()
+
+
+def test_an_import_of_new_and_existing_orgs_in_a_freshly_opened_store(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(2)])
+    fresh = Store.open(store.path)  # a new CLI run: TinyDB has not worked out its next id yet
+    # A new org listed before one that holds the highest doc id: that id, just removed for
+    # the replacement, must not be handed to the new org.
+    fresh.put_orgs([Org.create(org_id=org_id(5), name="New"),
+                    Org.create(org_id=org_id(1), name="Org 1 again")])
+    again = Store.open(store.path)
+    assert {o.org_id: o.name for o in again.list_orgs()} == {
+        org_id(0): "Org 0", org_id(1): "Org 1 again", org_id(5): "New"}

@@ -444,6 +444,9 @@ class Store:
             index = self._index(table)
             key_field = schema.TABLES[table]
             tbl = self._db.table(table)
+            # Replacements first: TinyDB may work out a new document's id from the highest id
+            # in the table, which may be one just removed here for its replacement.
+            docs.sort(key=lambda d: d[key_field] not in index)
             replace_ids = [index[d[key_field]] for d in docs if d[key_field] in index]
             if replace_ids:
                 tbl.remove(doc_ids=replace_ids)
