@@ -134,3 +134,24 @@ def test_an_import_of_new_and_existing_orgs_in_a_freshly_opened_store(tmp_path: 
     again = Store.open(store.path)
     assert {o.org_id: o.name for o in again.list_orgs()} == {
         org_id(0): "Org 0", org_id(1): "Org 1 again", org_id(5): "New"}
+
+
+@pytest.mark.parametrize("where", ["journal", "base"])
+def test_a_document_id_that_is_not_a_number_is_reported_not_a_traceback(
+        tmp_path: Path, where: str) -> None:
+    from juston_tui.store import StoreCorruptError
+
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(2)])
+    doc = Org.create(org_id=org_id(7), name="By hand").to_doc()
+    if where == "journal":
+        with open(store.path, "ab") as handle:
+            handle.write(orjson.dumps({"j": [["orgs", "x7", doc]]}) + b"\n")
+    else:
+        data = stored_tables(store.path)
+        data["orgs"]["x7"] = doc
+        store.path.write_bytes(orjson.dumps(data) + b"\n")
+    with pytest.raises(StoreCorruptError, match="x7"):
+        Store.open(store.path).find_org(org_id(7))
+    with pytest.raises(StoreCorruptError, match="x7"):
+        store.find_org(org_id(7))  # the instance that was open: the lines it follows
