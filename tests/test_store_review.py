@@ -155,3 +155,26 @@ def test_a_document_id_that_is_not_a_number_is_reported_not_a_traceback(
         Store.open(store.path).find_org(org_id(7))
     with pytest.raises(StoreCorruptError, match="x7"):
         store.find_org(org_id(7))  # the instance that was open: the lines it follows
+
+
+def test_a_kill_while_the_lock_file_record_is_rewritten_leaves_no_wrong_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from juston_tui.store.files import identity
+
+    store = Store.open(tmp_path / "s.json")
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}") for i in range(2)])
+    # The record of an earlier, bigger file (longer than the one written next).
+    store.lock_path.write_bytes(b"2049 123456789 1764604800123456789 99999999")
+    real_ftruncate = os.ftruncate
+    lock_inode = store.lock_path.stat().st_ino
+
+    def killed_before_truncating_the_lock_file(fd: int, length: int) -> None:
+        if os.fstat(fd).st_ino == lock_inode:
+            raise SystemExit("killed")  # the record was written, the truncate never came
+        real_ftruncate(fd, length)
+
+    monkeypatch.setattr(os, "ftruncate", killed_before_truncating_the_lock_file)
+    with pytest.raises(SystemExit):
+        store.update_org(org_id(1), notes="one")
+    monkeypatch.undo()
+    assert store._recorded() in (None, identity(os.stat(store.path)))

@@ -266,7 +266,9 @@ class Store:
         self.write_count += 1
         if self._lock_fd is None:
             return
-        record = " ".join(str(v) for v in identity(st)).encode()
+        # Padded to one width: a kill between the write and the truncate must not leave the
+        # tail of a longer earlier record glued to this one (a wrong size: "truncated?").
+        record = " ".join(str(v) for v in identity(st)).encode().ljust(100)
         with contextlib.suppress(OSError):  # only a shortcut: without it the next parse checks
             os.pwrite(self._lock_fd, record, 0)
             os.ftruncate(self._lock_fd, len(record))
