@@ -55,6 +55,7 @@ class AtomicJSONStorage(Storage):
         self._consumed = 0  # the end of the last complete line read or written
         self._base_size = 0
         self._probe = b""  # the bytes just before `_consumed`: an in-place rewrite changes them
+        self._one_line_base = False  # a pretty-printed base (by hand) takes no journal lines
         # Documents written since the last commit (table -> doc ids); None: write a new base.
         self._touched: dict[str, set[str]] | None = {}
         self._batch = False
@@ -86,21 +87,24 @@ class AtomicJSONStorage(Storage):
                 return self._cache
             if self._cache is not None and self._read_tail(fd, st):
                 return self._cache
+            # Before the bytes: every commit it names is in them (a writer may commit between
+            # our fstat and our read, so `ident`'s size says nothing about what was lost).
+            recorded = self.recorded() if self.recorded is not None else None
             with os.fdopen(fd, "rb", closefd=False) as handle:
                 payload = handle.read()
         finally:
             os.close(fd)
-        recorded = self.recorded() if self.recorded is not None else None
         parsed = parse_journaled(self.path, payload, check_shape=recorded != ident)
         if (parsed.consumed < len(payload) and recorded is not None
-                and recorded[:2] == ident[:2] and ident[3] < recorded[3]):
+                and recorded[:2] == ident[:2] and parsed.consumed < recorded[3]):
             # An unterminated last line is a killed writer's transaction only past the end of
             # the last commit; a file cut short of that has lost committed lines.
             raise StoreCorruptError(self.path, f"it is shorter than juston-tui last wrote it "
-                                    f"({ident[3]} of {recorded[3]} bytes: truncated?)")
+                                    f"({len(payload)} of {recorded[3]} bytes: truncated?)")
         self._cache = parsed.data
         self._consumed, self._base_size = parsed.consumed, parsed.base_size
         self._probe = payload[max(0, parsed.consumed - _PROBE):parsed.consumed]
+        self._one_line_base = payload.find(b"\n") + 1 == parsed.base_size
         self._ident = ident
         self.tail_ops.clear()
         self.disk_generation += 1
@@ -174,6 +178,7 @@ class AtomicJSONStorage(Storage):
             journal = self._consumed - self._base_size
             if (self._touched is None or self._ident is None
                     or not self._probe.endswith(b"\n")  # a schema-1 file: no line to follow
+                    or not self._one_line_base  # pretty-printed: a line after it is unreadable
                     or journal > max(JOURNAL_MIN_BYTES, self._base_size // 2)):
                 st = self._write_base()
             elif any(self._touched.values()):
@@ -199,6 +204,7 @@ class AtomicJSONStorage(Storage):
         st = atomic_write_bytes(self.path, payload)
         self._consumed = self._base_size = len(payload)
         self._probe = payload[-_PROBE:]
+        self._one_line_base = True
         return st
 
     def _append(self) -> os.stat_result:
@@ -252,6 +258,7 @@ class AtomicJSONStorage(Storage):
         self._ident = None
         self._consumed = self._base_size = 0
         self._probe = b""
+        self._one_line_base = False
         self._touched = {}
         self.tail_ops.clear()
         self.disk_generation += 1

@@ -106,6 +106,8 @@ def ops_problem(data: Mapping[str, Mapping[str, Any]], ops: list[Op]) -> str | N
     for table, doc_id, doc in ops:
         if table not in schema.TABLES:
             return f"journal: unknown table {_shown(table)}"
+        if not _is_doc_id(doc_id):
+            return f"journal: {table} document id {_shown(doc_id)} is not a number"
         if doc is not None:
             problem = _doc_problem(table, doc_id, doc)
             if problem is not None:
@@ -175,6 +177,11 @@ _REQUIRED = {"snapshots": ("checked_at",), "pushes": ("start_utc",)}
 def _shown(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else orjson.dumps(value).decode()
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _is_doc_id(doc_id: str) -> bool:
+    """TinyDB's document ids are numbers (the key indexes and its next id rely on it)."""
+    return doc_id.isascii() and doc_id.isdigit()
 
 
 def schema_version_of(meta: Mapping[str, Any]) -> Any:
@@ -288,6 +295,8 @@ def shape_problem(data: Mapping[str, Mapping[str, Any]]) -> str | None:
         docs = data.get(table) or {}
         fast = _fast_check(table) if table in _FAST_TABLES else None
         for doc_id, doc in docs.items():
+            if not _is_doc_id(doc_id):
+                return f"{table} document id {_shown(doc_id)} is not a number"
             if fast is not None and type(doc) is dict:
                 try:
                     if fast(doc):

@@ -282,8 +282,11 @@ class SnapshotFiles:
     def _append(self, docs: list[dict[str, Any]]) -> None:
         payload = b"".join(orjson.dumps(d) + b"\n" for d in docs)
         fd = self._open_for_append()
+        seen_before = self.seen
         try:
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            size = st.st_size
+            news = identity(st) != seen_before  # another process saved since we last looked
             end = _committed_end(fd, size)
             if end < size:
                 os.ftruncate(fd, end)  # a killed writer's unterminated line
@@ -303,6 +306,8 @@ class SnapshotFiles:
         self._append_history(docs)
         if grown > 2 * compacted + COMPACT_SLACK:
             self.compact()
+        if news:  # our own write is no news to us, but what came before it still is
+            self.seen = seen_before
 
     def _open_for_append(self) -> int:
         try:
@@ -326,10 +331,14 @@ class SnapshotFiles:
         for doc in docs:
             path = self._history_path(str(doc["org_id"]))
             line = orjson.dumps(history_entry(doc)) + b"\n"
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             try:
-                _write_all(fd, line, None)
                 size = os.fstat(fd).st_size
+                end = _committed_end(fd, size)
+                if end < size:
+                    os.ftruncate(fd, end)  # a killed writer's unterminated line
+                _write_all(fd, line, end)
+                size = end + len(line)
             finally:
                 os.close(fd)
             if size > HISTORY_CUT_BYTES:

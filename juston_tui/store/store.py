@@ -103,6 +103,8 @@ class Store:
         self._index_gen = -1
         self._indexes: dict[str, dict[str, int]] = {}
         self._seen_gen = -1
+        # Another process's write that a transaction of ours read in (`changed_on_disk`).
+        self._unreported = False
         # Whole-file writes this Store made (each one atomic rename): tests and benches count
         # them ("the import is one write", "a sweep writes in batches").
         self.write_count = 0
@@ -276,7 +278,9 @@ class Store:
         self.write_count += 1
         if self._lock_fd is None:
             return
-        record = " ".join(str(v) for v in identity(st)).encode()
+        # Padded to one width: a kill between the write and the truncate must not leave the
+        # tail of a longer earlier record glued to this one (a wrong size: "truncated?").
+        record = " ".join(str(v) for v in identity(st)).encode().ljust(100)
         with contextlib.suppress(OSError):  # only a shortcut: without it the next parse checks
             os.pwrite(self._lock_fd, record, 0)
             os.ftruncate(self._lock_fd, len(record))
@@ -332,6 +336,8 @@ class Store:
 
     def _sync(self) -> None:
         """Drop TinyDB's per-table caches when another process changed the file."""
+        if self._storage._cache is not None and self._storage.changed_on_disk():
+            self._unreported = True  # read in for our write, but still news to the screens
         self._raw()
         if self._storage.disk_generation != self._seen_gen:
             self._db.clear_cache()
@@ -372,12 +378,21 @@ class Store:
     def changed_on_disk(self) -> bool:
         """True when another process wrote since we last read (cheap: two stats): the store
         file, or the snapshot file beside it (a `status` run in another terminal)."""
+        if self._unreported:
+            self._unreported = False
+            return True
         return self._storage.changed_on_disk() or self._snaps.changed()
 
     # -- generic keyed documents -------------------------------------------------------------
-    def _index(self, table: str) -> dict[str, int]:
-        """key -> TinyDB doc id; rebuilt after a load from disk, kept current by our writes."""
-        data = self._raw()
+    def _index(self, table: str, data: dict[str, dict[str, Any]] | None = None
+               ) -> dict[str, int]:
+        """key -> TinyDB doc id; rebuilt after a load from disk, kept current by our writes.
+
+        Pass the `data` (from `_raw`) the ids will be looked up in: a second read could take in
+        another process's lines in between, and the id would name a document no longer there.
+        """
+        if data is None:
+            data = self._raw()
         if self._index_gen != self._storage.disk_generation:
             self._indexes = {}
             self._index_gen = self._storage.disk_generation
@@ -396,10 +411,11 @@ class Store:
 
     def get_doc(self, table: str, key: str) -> dict[str, Any] | None:
         with self._thread_lock:
-            doc_id = self._index(table).get(key)
+            data = self._raw()
+            doc_id = self._index(table, data).get(key)
             if doc_id is None:
                 return None
-            return dict(self._raw()[table][str(doc_id)])
+            return dict(data[table][str(doc_id)])
 
     def put_doc(self, table: str, doc: Mapping[str, Any]) -> None:
         """Insert or replace the document with this key."""
@@ -442,6 +458,9 @@ class Store:
             index = self._index(table)
             key_field = schema.TABLES[table]
             tbl = self._db.table(table)
+            # Replacements first: TinyDB may work out a new document's id from the highest id
+            # in the table, which may be one just removed here for its replacement.
+            docs.sort(key=lambda d: d[key_field] not in index)
             replace_ids = [index[d[key_field]] for d in docs if d[key_field] in index]
             if replace_ids:
                 tbl.remove(doc_ids=replace_ids)
