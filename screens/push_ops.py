@@ -433,6 +433,20 @@ class PushOpsScreen(JustOnSubScreen[None]):
             self.notify("No wave selected (n plans a push).", severity="warning")
         return found
 
+    def _writable_wave_with_request(self, without: str) -> tuple[Plan, Wave, str] | None:
+        """The highlighted wave and its push request, for an action that writes (refused in
+        read-only mode; `without` ends the warning for a wave that has no request)."""
+        if self.refuse_read_only():
+            return None
+        found = self._need_wave()
+        if found is None:
+            return None
+        plan, wave = found
+        if not wave.request_id:
+            self.notify(f"Wave {wave.number} {without}", severity="warning")
+            return None
+        return plan, wave, wave.request_id
+
     # -- plan ----------------------------------------------------------------------------------
     def action_new_plan(self) -> None:
         if self.refuse_read_only():
@@ -630,16 +644,10 @@ class PushOpsScreen(JustOnSubScreen[None]):
         self.post_message(PushOutcome(key, status_text(found), notice, reload=False))
 
     def action_abort(self) -> None:
-        if self.refuse_read_only():
-            return
-        found = self._need_wave()
+        found = self._writable_wave_with_request("has no push request to abort.")
         if found is None:
             return
-        plan, wave = found
-        if not wave.request_id:
-            self.notify(f"Wave {wave.number} has no push request to abort.", severity="warning")
-            return
-        request_id = wave.request_id
+        plan, wave, request_id = found
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -763,17 +771,10 @@ class PushOpsScreen(JustOnSubScreen[None]):
         self.app.push_screen(PushReportScreen(wave.request_id))
 
     def action_repush(self) -> None:
-        if self.refuse_read_only():
-            return
-        found = self._need_wave()
+        found = self._writable_wave_with_request("has no push request: nothing failed in it.")
         if found is None:
             return
-        plan, wave = found
-        if not wave.request_id:
-            self.notify(f"Wave {wave.number} has no push request: nothing failed in it.",
-                        severity="warning")
-            return
-        request_id = wave.request_id
+        plan, _wave, request_id = found
 
         def answered(yes: bool | None) -> None:
             if yes:

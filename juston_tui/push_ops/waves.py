@@ -118,6 +118,17 @@ def _left(wave: Wave, org: PlanOrg, notes: list[str]) -> Wave:
     return replace(wave, orgs=tuple(o for o in wave.orgs if o.org_id != org.org_id))
 
 
+def _planned_wave_of(plan: Plan, org_id: str) -> tuple[Wave, PlanOrg]:
+    """The org's wave and its entry there; EditError when it is in none or its wave is fixed."""
+    found = wave_of(plan, org_id)
+    if found is None:
+        raise EditError(_not_in_a_wave(plan, org_id))
+    refusal = _fixed(plan, found[0])
+    if refusal is not None:
+        raise EditError(refusal)
+    return found
+
+
 def move_org(store: Store, plan_id: str, org_id: str, to: int, *,
              now: datetime | None = None) -> EditResult:
     """Move an org of the plan to wave `to` (both waves planned)."""
@@ -126,13 +137,7 @@ def move_org(store: Store, plan_id: str, org_id: str, to: int, *,
     said: list[str] = []
 
     def change(plan: Plan) -> Plan:
-        found = wave_of(plan, org_id)
-        if found is None:
-            raise EditError(_not_in_a_wave(plan, org_id))
-        source, org = found
-        refusal = _fixed(plan, source)
-        if refusal is not None:
-            raise EditError(refusal)
+        source, org = _planned_wave_of(plan, org_id)
         target = _target(plan, to)
         if target.number == source.number:
             raise EditError(f"{org.org_id} is in wave {to} already")
@@ -160,13 +165,7 @@ def exclude_org(store: Store, plan_id: str, org_id: str, reason: str, *,
     said: list[str] = []
 
     def change(plan: Plan) -> Plan:
-        found = wave_of(plan, org_id)
-        if found is None:
-            raise EditError(_not_in_a_wave(plan, org_id))
-        source, org = found
-        refusal = _fixed(plan, source)
-        if refusal is not None:
-            raise EditError(refusal)
+        source, org = _planned_wave_of(plan, org_id)
         waves = [_left(w, org, notes) if w.number == source.number else w
                  for w in plan.waves]
         left = Excluded(org.org_id, org.name, f"excluded by the user: {why}", org)
