@@ -128,7 +128,7 @@ class ScheduleConfirm(JustOnModal[tuple[str | None] | None]):
                 yield Static(Text(f"Announcement gate: {self.gate}", style="yellow"))
                 yield Label("Reason to go ahead anyway (kept on the wave)")
                 yield Input(id="confirm-reason", validate_on=())
-            yield Label(f"Type the version ({plan.version}) to confirm")
+            yield Label(Text(f"Type the version ({clean(plan.version, limit=20)}) to confirm"))
             yield Input(id="confirm-version", validate_on=())
             yield Static("", id="confirm-error", classes="field-error")
             yield Static(Text("enter: schedule · esc: cancel", style="dim"))
