@@ -71,15 +71,17 @@ def cached(n_orgs: int, n_contacts: int, snapshots_per_org: int, into: Path) -> 
 
     Building 10,000 orgs with 20 snapshots each takes a minute or two; the benches that need
     it (store, memory) copy one build. The cache (under the temp folder) is keyed by the
-    sizes, this file's text and the store's schema, so a change to either builds anew.
+    sizes, this file's text, the snapshot files' code and the store's schema.
     """
     import hashlib
     import shutil
     import tempfile
 
-    from juston_tui.store import SCHEMA_VERSION
+    from juston_tui.store import SCHEMA_VERSION, snapshots
 
-    key = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    # This file's text and the snapshot files' code (their names, their format) key the cache.
+    key = hashlib.sha256(Path(__file__).read_bytes()
+                         + Path(snapshots.__file__).read_bytes()).hexdigest()[:12]
     name = f"juston-bench-store-{n_orgs}-{n_contacts}-{snapshots_per_org}-v{SCHEMA_VERSION}-{key}"
     cache = Path(tempfile.gettempdir()) / name
     if not (cache / "done").exists():

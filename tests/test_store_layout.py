@@ -305,6 +305,12 @@ def test_doctor_names_the_snapshot_files_beside_the_store(filled: Store) -> None
     assert health(filled.path).beside == ()
     filled.save_snapshots([snap(i, "2026-11-01T10:00:00Z") for i in range(3)])
     beside = health(filled.path).beside
-    assert len(beside) == 2 and "s.snapshots.jsonl" in beside[0]
+    assert len(beside) == 2 and "s.json.snapshots.jsonl" in beside[0]
     assert beside[1].endswith("(3 history files)")
     assert health(filled.path).counts["snapshots"] == 3
+
+
+def test_two_stores_of_one_stem_keep_their_own_snapshots(tmp_path: Path) -> None:
+    first, second = Store.open(tmp_path / "a.json"), Store.open(tmp_path / "a.db")
+    first.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    assert second.snapshot_docs() == [] and len(first.snapshot_docs()) == 1

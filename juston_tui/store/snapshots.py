@@ -4,12 +4,12 @@ What people edit (orgs, contacts, checklist, pushes) and what sweeps write every
 scale live in different files, so neither slows the other down (issue 16: one snapshot per org
 tripled the store, and every batch of a 2,000-org sweep rewrote all of it):
 
-- `<stem>.snapshots.jsonl`: a header line, then one line per saved snapshot, appended and
-  fsynced once per batch; an org's last line is its latest snapshot. Once the file is twice
-  the size it had after its last compaction (plus 1 MB), it is rewritten with one line per
-  org (atomic replace). Readers that want every org (the registry) stream it newest line
-  first and keep what they show, not every snapshot's facts.
-- `<stem>.history/<org>.jsonl`: one short line per check of that org (time, verdicts), newest
+- `<name>.snapshots.jsonl` (`store.json.snapshots.jsonl`): a header line, then one line per
+  saved snapshot, appended and fsynced once per batch; an org's last line is its latest
+  snapshot. Once the file is twice the size it had after its last compaction (plus 1 MB), it
+  is rewritten with one line per org (atomic replace). Readers that want every org (the
+  registry) stream it newest line first and keep what they show, not every snapshot's facts.
+- `<name>.history/<org>.jsonl`: one short line per check of that org (time, verdicts), newest
   last; cut back to the newest `HISTORY_LIMIT` by an atomic rewrite when it grows.
 
 Both are written under the store's lock. A kill mid-append leaves an unterminated last line:
@@ -75,8 +75,10 @@ class SnapshotFiles:
     """The latest-snapshot log and the per-org history files of one store."""
 
     def __init__(self, store_path: Path, *, read_only: bool = False) -> None:
-        self.path = store_path.with_name(f"{store_path.stem}.snapshots.jsonl")
-        self.history_dir = store_path.with_name(f"{store_path.stem}.history")
+        # Named after the store's whole file name, as its lock is: `a.json` and `a.db` in one
+        # folder are two stores with two sets of snapshots.
+        self.path = store_path.with_name(f"{store_path.name}.snapshots.jsonl")
+        self.history_dir = store_path.with_name(f"{store_path.name}.history")
         self.read_only = read_only
         self.writes = 0
         # (file identity, org -> (line number, offset, length) of its latest line)
