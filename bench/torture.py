@@ -277,8 +277,11 @@ def sweep_kills(folder: Path, kills: int, seed: int, *,
               f"acknowledged (more than one batch of {SAVE_BATCH})")
         acknowledged += len(acked)
         unacknowledged_on_disk.append(extra)
-        for leftover in folder.glob(f"sweep-{trial}.json*"):
-            leftover.unlink()
+        for leftover in folder.glob(f"sweep-{trial}.json*"):  # the store, its lock, snapshots
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
     check(acknowledged > kills, "the sweeps acknowledged almost nothing: the trial is void")
     elapsed = time.perf_counter() - started
     figures = {
