@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
+from store_files import stored_tables
 
 from juston_tui.cli import main
 from juston_tui.credentials import CredentialStore, open_credentials
@@ -25,7 +26,6 @@ from juston_tui.model import Contact, Org
 from juston_tui.simulator import Simulator, make_org
 from juston_tui.store import Store
 from juston_tui.text import clean, strip_controls
-from tests.store_files import stored_tables
 
 ORG15 = "00D5g000004Xyz1"
 ORG = "00D5g000004Xyz1EAC"

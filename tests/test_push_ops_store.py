@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from store_files import stored_tables
 
 from juston_tui.model import ValidationError
 from juston_tui.push_ops.audit import audit_records, record_write
@@ -21,7 +22,6 @@ from juston_tui.push_ops.plans import (
     update_wave,
 )
 from juston_tui.store import ReadOnlyError, Store
-from tests.store_files import stored_tables
 
 START = datetime(2027, 1, 9, 0, 0, tzinfo=UTC)
 

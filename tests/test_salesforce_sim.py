@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import certifi
 import pytest
+from store_files import FullDisk
 
 from juston_tui.credentials import CredentialStore, open_credentials
 from juston_tui.demo import register_simulator_orgs
@@ -23,7 +24,6 @@ from juston_tui.salesforce.sweeper import sweep
 from juston_tui.salesforce.vendor import fetch_push_requests, fetch_subscribers
 from juston_tui.simulator import SCENARIOS, Simulator, make_org
 from juston_tui.store import Store
-from tests.conftest import FullDisk
 
 METHODS = ("jwt", "client-credentials", "password", "token")
 _index = itertools.count(100)

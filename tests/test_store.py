@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from store_files import stored_tables
 
 from juston_tui import store as store_module
 from juston_tui.model import Check, Contact, Org, Snapshot, ValidationError
@@ -24,7 +25,6 @@ from juston_tui.store import (
     list_backups,
     restore_backup,
 )
-from tests.store_files import stored_tables
 
 ORG = "00D5g000004Xyz1EAC"
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from store_files import stored_tables
 
 from juston_tui.model import Check, Contact, Org, Snapshot, normalize_org_id
 from juston_tui.store import Store, StoreCorruptError, StoreError, list_backups, schema
 from juston_tui.store.errors import SnapshotsCorruptError
 from juston_tui.store.snapshots import SnapshotFiles
-from tests.store_files import stored_tables
 
 V1_STORE = Path(__file__).parent / "data" / "store-v1-demo.json"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import orjson
 import pytest
+from store_files import stored_tables
 
 from juston_tui.model import Org, normalize_org_id
 from juston_tui.store import Store
-from tests.store_files import stored_tables
 
 
 def org_id(i: int) -> str:

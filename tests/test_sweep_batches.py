@@ -13,11 +13,12 @@ import threading
 import time
 from pathlib import Path
 
+from store_files import FullDisk
+
 from juston_tui.model import Snapshot
 from juston_tui.salesforce.sweeper import SnapshotWriter
 from juston_tui.simulator.ids import make_org_id
 from juston_tui.store import Store
-from tests.conftest import FullDisk
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ def test_random_sigkills_lose_no_acknowledged_write(tmp_path: Path) -> None:
 def test_random_sigkills_of_batched_sweeps_lose_no_acknowledged_snapshot(
         tmp_path: Path) -> None:
     figures = torture.sweep_kills(tmp_path, kills=8, seed=9)
-    assert figures["acknowledged_snapshots"] > 8
+    assert figures["acknowledged_snapshots"] >= 8  # at least one per trial
     assert figures["lost"] == 0
     assert figures["sweeps_finished_before_the_kill"] < 8  # the kills landed mid-sweep
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import stat
 import threading
@@ -196,7 +197,10 @@ class Store:
 
     def _sweep_temp_files(self) -> None:
         # Only called under the file lock: no other writer can own a temp file right now.
-        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+        leftovers = list(self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"))
+        # A backup killed half-way (before a migration, say) leaves its temp file there.
+        leftovers += backup_dir(self.path).glob(f".{glob.escape(self.path.stem)}-*.json.*.tmp")
+        for tmp in leftovers:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         self._snaps.sweep_temp_files()
