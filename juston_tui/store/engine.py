@@ -32,7 +32,7 @@ from tinydb.table import Document, Table
 from juston_tui.gc_pause import paused_gc
 from juston_tui.store import schema
 from juston_tui.store.errors import ReadOnlyError, StoreCorruptError, StoreWriteError
-from juston_tui.store.files import atomic_write_bytes, identity, refuse_odd_file
+from juston_tui.store.files import atomic_write_bytes, identity, open_for_reading
 from juston_tui.store.shape import Op, apply_ops, journal_ops, ops_problem, parse_journaled
 
 # The journal is folded into a fresh base once it is larger than this or half the base.
@@ -74,14 +74,11 @@ class AtomicJSONStorage(Storage):
     def read(self) -> dict[str, dict[str, Any]] | None:
         if self._batch and self._cache is not None:
             return self._cache
-        try:
-            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
+        opened = open_for_reading(self.path)
+        if opened is None:
             return None
+        fd, st = opened
         try:
-            st = os.fstat(fd)
-            refuse_odd_file(self.path, st.st_mode)
             ident = identity(st)
             if self._cache is not None and ident == self._ident:
                 return self._cache

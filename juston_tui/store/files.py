@@ -105,6 +105,23 @@ def refuse_odd_file(path: Path, mode: int) -> None:
                          "a juston-tui store file")
 
 
+def open_for_reading(path: Path) -> tuple[int, os.stat_result] | None:
+    """An fd and its stat for a regular file at `path`, None when there is none; anything
+    else (a FIFO, a device) refused. O_NONBLOCK: opening a FIFO would otherwise wait for a
+    writer forever. The caller closes the fd."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        refuse_odd_file(path, st.st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def damaged_beside(path: Path) -> list[Path]:
     """Files a restore displaced the store at `path` to (`<name>.damaged-<time>`), newest first."""
     found = [p for p in path.parent.glob(f"{glob.escape(path.name)}.damaged-*") if p.is_file()]

@@ -34,7 +34,13 @@ import orjson
 
 from juston_tui.paths import ensure_private_dir
 from juston_tui.store.errors import SnapshotsCorruptError, StoreError, StoreWriteError
-from juston_tui.store.files import atomic_write_bytes, fsync_dir, identity, refuse_odd_file
+from juston_tui.store.files import (
+    atomic_write_bytes,
+    fsync_dir,
+    identity,
+    open_for_reading,
+    refuse_odd_file,
+)
 from juston_tui.store.schema import HISTORY_LIMIT
 from juston_tui.store.shape import snapshot_problem
 
@@ -98,20 +104,6 @@ class SnapshotFiles:
         return seen is not None and now != seen  # nothing read yet: a first read gets it all
 
     # -- reading -------------------------------------------------------------------------------
-    def _payload(self) -> bytes:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            return b""
-        try:
-            refuse_odd_file(self.path, os.fstat(fd).st_mode)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                payload = handle.read()
-        finally:
-            os.close(fd)
-        self._check_header(payload)
-        return payload
-
     def _check_header(self, payload: bytes) -> int:
         """The size the file had after its last compaction; refuse a file that is not ours."""
         if not payload:
@@ -157,13 +149,11 @@ class SnapshotFiles:
         return self._parse(line, "a line")
 
     def _latest_lines(self) -> Iterator[tuple[str, bytes, str]]:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
+        opened = open_for_reading(self.path)
+        if opened is None:
             return
+        fd, st = opened
         try:
-            st = os.fstat(fd)
-            refuse_odd_file(self.path, st.st_mode)
             self.seen = identity(st)
             head = os.pread(fd, 65536, 0)
             self._check_header(head)
@@ -185,13 +175,11 @@ class SnapshotFiles:
         """One org's latest snapshot: one read of its line, through an index of the file
         (org -> where its last line is) built once per version of the file. Loops over orgs
         (announcements, push registration) pay one scan, not one per org."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
+        opened = open_for_reading(self.path)
+        if opened is None:
             return None
+        fd, st = opened
         try:
-            st = os.fstat(fd)
-            refuse_odd_file(self.path, st.st_mode)
             ident = identity(st)
             cached = self._index
             if cached is None or cached[0] != ident:
@@ -222,9 +210,6 @@ class SnapshotFiles:
             index[org] = (number, start, stop - start)
             start, number = stop + 1, number + 1
         return index
-
-    def count(self) -> int:
-        return sum(1 for _ in self.iter_latest())
 
     def history(self, org_id: str) -> list[dict[str, Any]]:
         """The org's checks, newest first, at most `HISTORY_LIMIT`."""
