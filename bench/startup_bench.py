@@ -104,11 +104,14 @@ raise SystemExit(main(["--db", sys.argv[1], "--read-only"]))
 """
 
 
-def run_once(code: str, *argv: str) -> float:
-    """Milliseconds from just before the process is spawned to the frame it marks."""
+def run_once(code: str, *argv: str, env: dict[str, str] | None = None) -> float:
+    """Milliseconds from just before the process is spawned to the frame it marks; `env`
+    adds to the environment (the cache folder: juston-tui's first pages). Without one, the
+    process gets a fresh temporary cache folder: a bench never writes into the user's."""
     with tempfile.TemporaryDirectory() as tmp:
         mark = Path(tmp) / "mark"
-        env = {**os.environ, "TEXTUAL_ANIMATIONS": "none", "JUSTON_BENCH_MARK": str(mark)}
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"), **(env or {}),
+               "TEXTUAL_ANIMATIONS": "none", "JUSTON_BENCH_MARK": str(mark)}
         t0 = time.time()
         proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
                               text=True, env=env, timeout=120)

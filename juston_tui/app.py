@@ -33,6 +33,7 @@ from juston_tui.model import now_utc
 from juston_tui.screens.messages import Relayed, StoreChanged
 from juston_tui.screens.stylesheet import CachedStylesheet
 from juston_tui.store import StoreError
+from juston_tui.store.first_page import FirstPage, Stamp, save_page
 from juston_tui.text import clean
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ class JustOnApp(App[None]):
         demo: Any = None,
         start_mode: str | None = None,
         own_process: bool = False,
+        first_page: FirstPage | None = None,
+        first_page_dir: Path | None = None,
     ) -> None:
         self.specs = list(SCREEN_SPECS)
         self.MODES = {s.mode: _loader(s) for s in self.specs}
@@ -131,6 +134,10 @@ class JustOnApp(App[None]):
         self._keyring_mode = keyring_mode
         self._credentials_lock = threading.Lock()
         self._start_mode = start_mode
+        # The registry's first screenful from the last start (launch.py checked that the
+        # store is unchanged since), and where to keep the next one; None: no pages (tests).
+        self._first_page = first_page
+        self.first_page_dir = first_page_dir
         # Every mounted JustOn screen (top-level or pushed), for `_relay`.
         self._live_screens: list[Screen[Any]] = []
         # "Now" for ages and countdowns; tests pin it to get stable screens.
@@ -176,6 +183,20 @@ class JustOnApp(App[None]):
     def store_path(self) -> Path:
         """Where the store lives (known before it is parsed)."""
         return self._store.path
+
+    def take_first_page(self) -> FirstPage | None:
+        """The first page, once: only the first registry shown at start-up may use it."""
+        page, self._first_page = self._first_page, None
+        return page
+
+    def parse_snapshot_line(self, line: bytes) -> dict[str, Any]:
+        """A stored snapshot line as its document (a first page's rows: no store parse)."""
+        return self._store.parse_snapshot_line(line)
+
+    def save_first_page(self, stamp: Stamp, page: FirstPage) -> None:
+        """Keep `page` (read at `stamp`) for the next start; from a worker (it writes)."""
+        if self.first_page_dir is not None:
+            save_page(self.first_page_dir, self._store.path, stamp, page)
 
     # -- lifecycle --------------------------------------------------------------------------
     def on_mount(self) -> None:

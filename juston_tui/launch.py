@@ -15,8 +15,9 @@ import sys
 
 from juston_tui.credentials import ask_on_terminal, open_credentials
 from juston_tui.gc_pause import enable_gc
-from juston_tui.paths import resolve_db_path
+from juston_tui.paths import first_page_dir, resolve_db_path
 from juston_tui.store import Store
+from juston_tui.store.first_page import read_page
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -47,6 +48,10 @@ def run_tui(args: argparse.Namespace) -> int:
         # The cheap part now (path, lock, permissions); the app parses the file in a worker
         # after its first frame and hands a damaged store back as `startup_error`.
         store = Store.open(db_path, read_only=args.read_only, load=False)
+        # The registry's rows as the last start left them, if the files are unchanged since
+        # (two stats and a small read): the first frame shows them (store/first_page.py).
+        pages = first_page_dir()
+        page = read_page(pages, store.path, store.disk_stamp())
         # launch -> app seam: Textual loads only when the UI starts
         from juston_tui.app import JustOnApp
 
@@ -57,6 +62,8 @@ def run_tui(args: argparse.Namespace) -> int:
             read_only=args.read_only,
             demo=demo,
             own_process=True,
+            first_page=page,
+            first_page_dir=pages,
         )
         app.run(mouse=not args.no_mouse)
         if app.startup_error is not None:

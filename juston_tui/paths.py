@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
+from platformdirs import user_cache_path, user_config_path, user_data_path
 
 from juston_tui import APP_NAME
 
@@ -20,6 +20,12 @@ def data_dir() -> Path:
 def config_dir() -> Path:
 
     return user_config_path(APP_NAME, appauthor=False)
+
+
+def first_page_dir() -> Path:
+    """Where the registry's first screenful per store is kept (juston_tui.store.first_page):
+    the user cache folder, so a read-only look writes nothing beside the store."""
+    return user_cache_path(APP_NAME, appauthor=False) / "first-page"
 
 
 def default_db_path() -> Path:

@@ -26,7 +26,6 @@ from textual.widgets import Label, ProgressBar, Static
 
 from juston_tui.gc_pause import paused_gc
 from juston_tui.model import Org, checked_by_default, now_utc
-from juston_tui.push_ops.outcomes import failed_twice
 from juston_tui.screens.base import JustOnScreen
 from juston_tui.screens.confirm import ConfirmScreen
 from juston_tui.screens.messages import OrgsChanged, RefreshFinished, SnapshotArrived, StoreChanged
@@ -38,11 +37,13 @@ from juston_tui.screens.registry_data import (
     app_now,
     build_entries_from_lines,
     count_verdicts,
+    entries_from_page,
     entry_row,
+    page_of,
 )
-from juston_tui.screens.registry_refresh import run_sweep
 from juston_tui.screens.widgets.fast_table import FastTable, Row, sorted_keys
 from juston_tui.screens.widgets.filter_box import FilterBox
+from juston_tui.store.first_page import Stamp
 from juston_tui.text import clean, search_terms
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ class RegistryScreen(JustOnScreen):
         self._hays: tuple[tuple[int, int], list[str]] | None = None  # aligned with all_keys
         self._counts_generation = 0  # bumps when entries change; older counts are dropped
         self._table: FastTable | None = None
+        self.preview_total: int | None = None  # a first page is shown (of this many orgs)
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -177,6 +179,7 @@ class RegistryScreen(JustOnScreen):
         self.row_clock.advance(app_now(self.app))
         self.table.sort_by("name")
         self.table.focus()
+        self._show_first_page()
         self.update_status()
         # The store is read (and, at start-up, parsed) in a worker after the first frame,
         # which shows the screen with "Reading the store…" (bench/startup_bench.py).
@@ -184,6 +187,27 @@ class RegistryScreen(JustOnScreen):
         self.set_interval(60, self._tick_ages)
 
     # -- loading -----------------------------------------------------------------------------
+    def _show_first_page(self) -> None:
+        """The rows the last start wrote (store/first_page.py), if the store is unchanged
+        since: the first frame shows them while the worker reads everything. Until then
+        they are for looking at: keys that act on orgs wait for the whole store."""
+        page = self.juston.take_first_page()
+        if page is None or not page.rows or page.sort != (self.table.sort_column,
+                                                          self.table.sort_reverse):
+            return
+        self.entries = entries_from_page(page, self.juston.parse_snapshot_line)
+        self.rows = {key: entry_row(entry, self.row_clock) for key, entry in self.entries.items()}
+        self.preview_total = page.total
+        self._presorted = page.sort
+        self.apply_filter()
+
+    def _still_reading(self) -> bool:
+        """True (and says so) while only the first page is shown."""
+        if self.loaded:
+            return False
+        self.notify("Still reading the store: try again in a moment.", timeout=3)
+        return True
+
     @work(thread=True, exit_on_error=False, group="registry-load", exclusive=True,
           name="loading orgs")
     def load_entries(self) -> None:
@@ -192,7 +216,7 @@ class RegistryScreen(JustOnScreen):
         table = self.table
         presorted = (table.sort_column, table.sort_reverse)
         with paused_gc():
-            entries, error = self._read_entries()
+            entries, error, stamp = self._read_entries()
             clock = self.row_clock
             rows = {key: entry_row(entry, clock) for key, entry in entries.items()}
             column = presorted[0]
@@ -202,20 +226,33 @@ class RegistryScreen(JustOnScreen):
                             (lambda key: entries[key].sort_value(index)))
                 rows = {key: rows[key] for key in sorted_keys(rows, list(rows), index,
                                                               presorted[1], value_of)}
+            # The next start's first page: the first rows in the start-up order (name), as
+            # read at one stamp of the files.
+            page = (page_of(entries, rows, (column, presorted[1]))
+                    if stamp is not None and column == "name" and not presorted[1] else None)
             if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
                 self.juston.freeze_long_lived()
         self.post_message(EntriesLoaded(entries, rows, error, presorted))
+        if page is not None and stamp is not None:
+            self.juston.save_first_page(stamp, page)
 
-    def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None]:
+    def _read_entries(self) -> tuple[dict[str, OrgEntry], str | None, Stamp | None]:
+        """The entries, and the files' stamp if nothing was written while they were read."""
+        # screen -> push judgement seam: after the first frame, in this worker (push_ops.plans
+        # is ~6 ms of start-up the first page does not need)
+        from juston_tui.push_ops.outcomes import failed_twice
+
         try:
             store = self.juston.store
-            orgs = store.org_docs()
+            stamp = store.disk_stamp()
+            orgs = store.org_docs()  # catches up with the file first
             failed = failed_twice(store)  # the core's judgement, from the kept push results
             # The snapshots' lines, each parsed where its row needs it (registry_data).
-            return build_entries_from_lines(orgs, store.iter_snapshot_lines(),
-                                            store.parse_snapshot_line, failed), None
+            entries = build_entries_from_lines(orgs, store.iter_snapshot_lines(),
+                                               store.parse_snapshot_line, failed)
+            return entries, None, stamp if store.disk_stamp() == stamp else None
         except Exception as exc:  # a vanished or damaged file is shown, not raised
-            return {}, clean(str(exc), limit=300)
+            return {}, clean(str(exc), limit=300), None
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:
@@ -231,6 +268,7 @@ class RegistryScreen(JustOnScreen):
                     presorted = None  # its sort values changed
         self.entries = event.entries
         self.loaded = True
+        self.preview_total = None
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
         self.rows = event.rows
@@ -397,6 +435,9 @@ class RegistryScreen(JustOnScreen):
     @on(FilterBox.FilterChanged, "#registry-filter")
     def _filter_changed(self, event: FilterBox.FilterChanged) -> None:
         self.query_text = event.value
+        if not self.loaded:  # a first page is not every org: filtered once all are read
+            self.update_status()
+            return
         self.apply_filter()
 
     @on(FilterBox.FilterSubmitted, "#registry-filter")
@@ -446,7 +487,14 @@ class RegistryScreen(JustOnScreen):
             size = f" ({self.juston.store_path.stat().st_size / 1e6:.1f} MB)"
         except OSError:
             size = ""
-        return Text(f"Reading the store{size}…", style="dim")
+        text = Text(f"Reading the store{size}…", style="dim")
+        if self.preview_total is not None:
+            text.append(f" showing the first {len(self.rows)} of {self.preview_total} orgs",
+                        style="dim")
+        if self.query_text:
+            text.append("  filter (once all are read): ")
+            text.append(clean(self.query_text, limit=40), style="italic")
+        return text
 
     @on(FastTable.SelectionChanged, "#registry-table")
     def _selection_changed(self) -> None:
@@ -454,12 +502,16 @@ class RegistryScreen(JustOnScreen):
 
     # -- helpers -----------------------------------------------------------------------------
     def cursor_org(self) -> Org | None:
+        if not self.loaded:  # a first page only
+            return None
         key = self.table.cursor_key
         entry = self.entries.get(key) if key else None
         return entry.org if entry else None
 
     def target_orgs(self) -> list[Org]:
         """The marked orgs (in displayed order), else the org under the cursor."""
+        if not self.loaded:  # a first page only
+            return []
         keys = self.table.selected_in_order() or (
             [self.table.cursor_key] if self.table.cursor_key else []
         )
@@ -500,6 +552,8 @@ class RegistryScreen(JustOnScreen):
         self.app.push_screen(OrgFormScreen(None), self._form_done)
 
     def action_edit(self) -> None:
+        if self._still_reading():
+            return
         org = self.cursor_org()
         if org is None:
             self.notify("No org under the cursor.", severity="warning")
@@ -515,6 +569,8 @@ class RegistryScreen(JustOnScreen):
             self.notify(Text(f"Saved {clean(org.name, limit=60)}."), timeout=3)
 
     def action_delete(self) -> None:
+        if self._still_reading():
+            return
         orgs = self.target_orgs()
         if not orgs:
             self.notify("No org under the cursor.", severity="warning")
@@ -547,6 +603,8 @@ class RegistryScreen(JustOnScreen):
         self.notify(Text(f"Removed {what}. Press u to undo."), timeout=6)
 
     def action_undo(self) -> None:
+        if self._still_reading():
+            return
         if not self.undo_stack:
             self.notify("Nothing to undo.", severity="information", timeout=3)
             return
@@ -574,7 +632,7 @@ class RegistryScreen(JustOnScreen):
     @on(FastTable.RowSelected, "#registry-table")
     def _open(self, event: FastTable.RowSelected) -> None:
         entry = self.entries.get(event.key)
-        if entry is None:
+        if entry is None or self._still_reading():
             return
         # a modal, loaded when first opened (start-up: each screen module ~10-80 ms)
         from juston_tui.screens.org_detail import OrgDetailScreen
@@ -583,10 +641,14 @@ class RegistryScreen(JustOnScreen):
 
     # -- refresh -------------------------------------------------------------------------------
     def action_refresh(self) -> None:
+        if self._still_reading():
+            return
         self.start_refresh(self.target_orgs())
 
     def action_refresh_all(self) -> None:
         """Check every org but the vendor's packaging org, as `juston-tui status` does."""
+        if self._still_reading():
+            return
         every = [e.org for e in self.entries.values()]
         orgs = checked_by_default(every)
         if every and not orgs:
@@ -626,6 +688,10 @@ class RegistryScreen(JustOnScreen):
     @work(thread=True, exit_on_error=False, group="registry-refresh", name="checking orgs",
           description="checking orgs")  # not repr() of every org checked
     def sweep_orgs(self, orgs: list[Org], cancel: threading.Event) -> None:
+        # screen -> sweep seam: loaded with the first check (the probe settings read TOML:
+        # ~7 ms of start-up)
+        from juston_tui.screens.registry_refresh import run_sweep
+
         run_sweep(self.app, orgs, cancel=cancel, post=self.announce)
 
     @on(SnapshotArrived)
@@ -686,6 +752,8 @@ class RegistryScreen(JustOnScreen):
 
     # -- push registration and vendor sync ---------------------------------------------------
     def action_push(self) -> None:
+        if self._still_reading():
+            return
         orgs = self.target_orgs()
         if not orgs:
             self.notify("Mark orgs with space (or put the cursor on one) first.",
@@ -697,6 +765,8 @@ class RegistryScreen(JustOnScreen):
         self.app.push_screen(PushRequestScreen([o.org_id for o in orgs]))
 
     def action_vendor_sync(self) -> None:
+        if self._still_reading():
+            return
         org = self.cursor_org()
         vendors = [e.org for e in self.entries.values() if e.vendor]
         if org is None or not org.vendor:

@@ -17,6 +17,7 @@ from rich.text import Text
 from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
 from juston_tui.salesforce.facts import CurrentVersion
 from juston_tui.screens.widgets.fast_table import Column, Row, verdict_style
+from juston_tui.store.first_page import PAGE_ROWS, FirstPage, PageRow
 from juston_tui.text import clean, fold, matches, search_terms
 
 STALE_AFTER = timedelta(hours=24)
@@ -254,6 +255,16 @@ class OrgEntry:
         self._snap_doc = None
         self._haystack = None
         self._sorts = {}
+
+    def stored(self) -> PageRow | None:
+        """What this entry was built from, for a first page; None once its snapshot line
+        was parsed (and dropped) or its info set."""
+        snap = self._snap_doc
+        if isinstance(snap, tuple):
+            return PageRow(self.doc, self.parent_name, snap[1], self.failed_twice)
+        if snap is None and self._info is _NEVER:
+            return PageRow(self.doc, self.parent_name, None, self.failed_twice)
+        return None
 
     @property
     def key(self) -> str:
@@ -498,11 +509,38 @@ def build_entries_from_lines(
     for doc in docs:
         parent_id = doc.get("parent_org_id")
         parent = names.get(parent_id, "") if parent_id else ""
-        line = lines.get(doc["org_id"])
-        entries[doc["org_id"]] = OrgEntry(doc, (parse, line) if line is not None else None,
-                                          parent, info=None if line is not None else _NEVER,
-                                          failed_twice=doc["org_id"] in failed_twice)
+        entries[doc["org_id"]] = _stored_entry(doc, lines.get(doc["org_id"]), parent,
+                                               doc["org_id"] in failed_twice, parse)
     return entries
+
+
+def _stored_entry(doc: Mapping[str, Any], line: bytes | None, parent: str, failed: bool,
+                  parse: Callable[[bytes], Mapping[str, Any]]) -> OrgEntry:
+    return OrgEntry(doc, (parse, line) if line is not None else None, parent,
+                    info=None if line is not None else _NEVER, failed_twice=failed)
+
+
+def entries_from_page(page: FirstPage, parse: Callable[[bytes], Mapping[str, Any]]
+                      ) -> dict[str, OrgEntry]:
+    """The entries of a first page (juston_tui.store.first_page), built as a full read
+    builds them (`build_entries_from_lines`): the same documents give the same rows."""
+    return {row.doc["org_id"]: _stored_entry(row.doc, row.snapshot_line, row.parent_name,
+                                             row.failed_twice, parse) for row in page.rows}
+
+
+def page_of(entries: Mapping[str, OrgEntry], keys: Iterable[str], sort: tuple[str, bool]
+            ) -> FirstPage | None:
+    """The first page of `entries` in `keys`' order (at most PAGE_ROWS), from the stored
+    documents they were built from; None once a snapshot line was parsed and dropped."""
+    rows: list[PageRow] = []
+    for key in keys:
+        if len(rows) == PAGE_ROWS:
+            break
+        stored = entries[key].stored()
+        if stored is None:
+            return None
+        rows.append(stored)
+    return FirstPage(tuple(rows), len(entries), sort)
 
 
 def build_entries(

@@ -48,7 +48,9 @@ def collect(args: argparse.Namespace, ctx: Context) -> dict[str, object]:
         },
         "keyring": keyring,
         "paths": {"data": str(paths.data_dir()), "config": str(paths.config_dir()),
-                  "credentials_file": str(credentials.default_cryptfile_path())},
+                  "credentials_file": str(credentials.default_cryptfile_path()),
+                  # the registry's first rows per store, for a fast start (safe to delete)
+                  "first_pages": str(paths.first_page_dir())},
         "environment": {
             "TERM": os.environ.get("TERM", ""),
             "COLORTERM": os.environ.get("COLORTERM", ""),

@@ -54,6 +54,7 @@ from juston_tui.store.files import (
     looks_like_store,
     refuse_odd_file,
 )
+from juston_tui.store.first_page import Stamp, stamp_of
 from juston_tui.store.shape import parse_store, schema_version_of, snapshot_problem
 from juston_tui.store.snapshots import SnapshotFiles, latest_doc
 from juston_tui.text import strip_controls_deep
@@ -386,6 +387,11 @@ class Store:
             self._unreported = False
             return True
         return self._storage.changed_on_disk() or self._snaps.changed()
+
+    def disk_stamp(self) -> Stamp:
+        """The store file's and the snapshot file's identities now (two stats): equal stamps
+        mean neither was written in between (a first page is valid for one stamp)."""
+        return stamp_of([self.path, self._snaps.path])
 
     # -- generic keyed documents -------------------------------------------------------------
     def _index(self, table: str, data: dict[str, dict[str, Any]] | None = None

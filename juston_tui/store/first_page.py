@@ -1,0 +1,141 @@
+"""The registry's first screenful, kept between runs so the next start shows rows at once.
+
+Parsing the store and building 10,000 entries takes ~300 ms after the first frame (bench/
+registry_bench.py); a person waits for the first rows, not for the rest. So after a start-up
+read the first `PAGE_ROWS` orgs in name order are written, with the stored documents they were
+built from, to a small file in the user's cache folder, together with the *stamp* of the store
+and snapshot files they were read from (device, inode, mtime, size of each). The next start
+reads that file before its first frame and shows those rows only if both files still have that
+stamp: any write since (ours, another process's, a restore) changes it, and the page is
+ignored. The full read replaces the page a moment later either way.
+
+The page holds what the store holds (org documents and snapshot lines; never a secret: those
+live in the keyring only). It lives in the user cache folder, not beside the store, so that a
+`--read-only` look at a backup or a shared store writes nothing beside it; one file per store
+path (`<sha256 of the path>.json`, 0600 in a 0700 folder), the newest `KEEP` kept. A file there
+that is not a page (its first key says what it is) is never replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from juston_tui.store.files import atomic_write_bytes, identity
+
+KIND = "juston-tui first page"
+FORMAT = 1
+PAGE_ROWS = 100  # taller than any terminal the registry is drawn on
+KEEP = 20  # pages of other stores kept in the folder
+
+Stamp = tuple[tuple[int, int, int, int] | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """One org as the registry builds its entry: the stored org document, its parent's name
+    (a sandbox names it), its latest snapshot's stored line (None: never checked) and whether
+    it failed its last two pushes (push_ops.outcomes)."""
+
+    doc: Mapping[str, Any]
+    parent_name: str
+    snapshot_line: bytes | None
+    failed_twice: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPage:
+    rows: tuple[PageRow, ...]
+    total: int  # orgs in the store when the page was written
+    sort: tuple[str, bool]  # the column and direction the rows are in
+
+
+def stamp_of(paths: Sequence[Path]) -> Stamp:
+    """Each file's identity (None: absent); equal stamps mean nothing was written between."""
+    out: list[tuple[int, int, int, int] | None] = []
+    for path in paths:
+        try:
+            out.append(identity(os.stat(path)))
+        except FileNotFoundError:
+            out.append(None)
+    return tuple(out)
+
+
+def page_path(folder: Path, store_path: Path) -> Path:
+    key = hashlib.sha256(os.fsencode(os.path.abspath(store_path))).hexdigest()[:24]
+    return folder / f"{key}.json"
+
+
+def _stamp_json(stamp: Stamp) -> list[list[int] | None]:
+    return [list(s) if s is not None else None for s in stamp]
+
+
+def read_page(folder: Path, store_path: Path, stamp: Stamp) -> FirstPage | None:
+    """The page written for `store_path` at `stamp`, or None (none, stale, not ours, damaged:
+    a page is only ever a head start, so every doubt means no page)."""
+    try:
+        raw = page_path(folder, store_path).read_bytes()
+        data = orjson.loads(raw)
+        if (not isinstance(data, dict) or data.get("kind") != KIND
+                or data.get("format") != FORMAT
+                or data.get("store") != os.path.abspath(store_path)
+                or data.get("stamp") != _stamp_json(stamp)):
+            return None
+        rows = tuple(PageRow(r["doc"], str(r.get("parent_name") or ""),
+                             r["line"].encode() if isinstance(r.get("line"), str) else None,
+                             bool(r.get("failed_twice")))
+                     for r in data["rows"] if isinstance(r.get("doc"), dict)
+                     and isinstance(r["doc"].get("org_id"), str))
+        column, reverse = data["sort"]
+        return FirstPage(rows, int(data["total"]), (str(column), bool(reverse)))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def save_page(folder: Path, store_path: Path, stamp: Stamp, page: FirstPage) -> bool:
+    """Write the page atomically (0600; the folder made 0700); False when it was not written
+    (a file there that is not a page, or the folder cannot be written: a page is optional)."""
+    path = page_path(folder, store_path)
+    try:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileNotFoundError), open(path, "rb") as existing:
+            if not existing.read(64).startswith(b'{"kind":"' + KIND.encode() + b'"'):
+                return False  # not ours: never replaced
+        payload = orjson.dumps({
+            "kind": KIND, "format": FORMAT, "store": os.path.abspath(store_path),
+            "stamp": _stamp_json(stamp), "total": page.total, "sort": list(page.sort),
+            "rows": [{"doc": r.doc, "parent_name": r.parent_name,
+                      "line": r.snapshot_line.decode() if r.snapshot_line is not None else None,
+                      "failed_twice": r.failed_twice} for r in page.rows],
+        })
+        atomic_write_bytes(path, payload + b"\n")
+        _prune(folder, keep=path)
+        return True
+    except (OSError, UnicodeDecodeError, TypeError):
+        return False
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Only the newest KEEP pages stay (pages of stores not opened for a while go first)."""
+    pages: list[tuple[float, Path]] = []
+    for entry in os.scandir(folder):
+        if (entry.name.endswith(".json") and len(entry.name) == 29
+                and entry.is_file(follow_symlinks=False)):
+            with contextlib.suppress(OSError):
+                pages.append((entry.stat().st_mtime, Path(entry.path)))
+    pages.sort(reverse=True)
+    for _, path in pages[KEEP:]:
+        if path != keep:
+            with contextlib.suppress(OSError):
+                with open(path, "rb") as handle:
+                    ours = handle.read(64).startswith(b'{"kind":"' + KIND.encode() + b'"')
+                if ours:
+                    path.unlink()
