@@ -63,6 +63,23 @@ def test_a_page_is_private_and_a_foreign_file_is_never_replaced(tmp_path: Path) 
     assert read_page(folder, store.path, store.disk_stamp()) is None
 
 
+def test_a_fifo_or_a_link_at_the_page_is_neither_read_nor_replaced(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "s.json")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    path = page_path(folder, store.path)
+    os.mkfifo(path)  # reading would wait for a writer forever
+    assert read_page(folder, store.path, store.disk_stamp()) is None
+    assert not save_page(folder, store.path, store.disk_stamp(), a_page())
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    path.unlink()
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me")
+    path.symlink_to(target)
+    assert not save_page(folder, store.path, store.disk_stamp(), a_page())
+    assert target.read_text() == "keep me" and path.is_symlink()
+
+
 @pytest.mark.parametrize("damage", [b"", b'{"kind":"juston-tui first page","format":1,',
                                     b'{"kind":"juston-tui first page","format":1,"rows":7}',
                                     b"[1, 2]"])

@@ -28,12 +28,15 @@ from typing import Any
 
 import orjson
 
-from juston_tui.store.files import atomic_write_bytes, identity
+from juston_tui.store.errors import StoreError
+from juston_tui.store.files import atomic_write_bytes, identity, open_for_reading
 
 KIND = "juston-tui first page"
 FORMAT = 1
 PAGE_ROWS = 100  # taller than any terminal the registry is drawn on
 KEEP = 20  # pages of other stores kept in the folder
+MAX_BYTES = 8 * 1024 * 1024  # a page is ~200 KB; anything far larger is not read at start-up
+_HEAD = b'{"kind":"' + KIND.encode() + b'"'  # how a page begins (orjson keeps key order)
 
 Stamp = tuple[tuple[int, int, int, int] | None, ...]
 
@@ -77,11 +80,41 @@ def _stamp_json(stamp: Stamp) -> list[list[int] | None]:
     return [list(s) if s is not None else None for s in stamp]
 
 
+def _read(path: Path, limit: int) -> bytes | None:
+    """Up to `limit` bytes of the regular file at `path` (None: absent, too large, or not a
+    regular file: a FIFO planted there must not hold up the start)."""
+    try:
+        opened = open_for_reading(path)
+    except StoreError:
+        return None
+    if opened is None:
+        return None
+    fd, st = opened
+    try:
+        if st.st_size > MAX_BYTES:
+            return None
+        return os.read(fd, min(limit, st.st_size))
+    finally:
+        os.close(fd)
+
+
+def _is_page(path: Path) -> bool | None:
+    """Whether the file at `path` is a page (None: there is none)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    head = _read(path, len(_HEAD)) if not os.path.islink(path) else None
+    return bool(head) and head == _HEAD and st.st_size > 0
+
+
 def read_page(folder: Path, store_path: Path, stamp: Stamp) -> FirstPage | None:
     """The page written for `store_path` at `stamp`, or None (none, stale, not ours, damaged:
     a page is only ever a head start, so every doubt means no page)."""
     try:
-        raw = page_path(folder, store_path).read_bytes()
+        raw = _read(page_path(folder, store_path), MAX_BYTES)
+        if raw is None:
+            return None
         data = orjson.loads(raw)
         if (not isinstance(data, dict) or data.get("kind") != KIND
                 or data.get("format") != FORMAT
@@ -106,9 +139,8 @@ def save_page(folder: Path, store_path: Path, stamp: Stamp, page: FirstPage) -> 
     try:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(FileNotFoundError), open(path, "rb") as existing:
-            if not existing.read(64).startswith(b'{"kind":"' + KIND.encode() + b'"'):
-                return False  # not ours: never replaced
+        if _is_page(path) is False:
+            return False  # not ours: never replaced
         payload = orjson.dumps({
             "kind": KIND, "format": FORMAT, "store": os.path.abspath(store_path),
             "stamp": _stamp_json(stamp), "total": page.total, "sort": list(page.sort),
@@ -133,9 +165,6 @@ def _prune(folder: Path, keep: Path) -> None:
                 pages.append((entry.stat().st_mtime, Path(entry.path)))
     pages.sort(reverse=True)
     for _, path in pages[KEEP:]:
-        if path != keep:
+        if path != keep and _is_page(path):
             with contextlib.suppress(OSError):
-                with open(path, "rb") as handle:
-                    ours = handle.read(64).startswith(b'{"kind":"' + KIND.encode() + b'"')
-                if ours:
-                    path.unlink()
+                path.unlink()
