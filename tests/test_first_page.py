@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from registry_fixtures import NOW, build_store, org_id, table
-from test_startup import headless_run, hold_the_parse, launch_args
+from startup_helpers import headless_run, hold_the_parse, launch_args
 from ui_helpers import make_app, screen_text, settle, until
 
 from juston_tui.model import Org

@@ -7,12 +7,11 @@ store still ends in the one-line message with the way on, on the plain terminal.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import threading
 from pathlib import Path
 
 import pytest
+from startup_helpers import headless_run, hold_the_parse, launch_args
 from ui_helpers import screen_text, settle
 
 from juston_tui.app import JustOnApp
@@ -49,19 +48,6 @@ def test_load_is_done_once_and_migrates(tmp_path: Path) -> None:
     store.load()
     store.load()
     assert store.loaded and len(store.all_docs("orgs")) == 3
-
-
-def hold_the_parse(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Store.load waits until the returned event is set: the test sees the loading state."""
-    release = threading.Event()
-    load = Store.load
-
-    def held_load(self: Store) -> None:
-        release.wait(10)
-        load(self)
-
-    monkeypatch.setattr(Store, "load", held_load)
-    return release
 
 
 async def test_first_frame_shows_loading_then_rows_arrive(
@@ -110,38 +96,6 @@ async def test_a_damaged_store_ends_the_app_with_its_message(tmp_path: Path) -> 
         await settle(pilot)
     assert isinstance(app.startup_error, StoreCorruptError)
     assert app.return_code == 2
-
-
-def launch_args(db: Path) -> argparse.Namespace:
-    return argparse.Namespace(db=str(db), read_only=False, demo=False, keyring="memory",
-                              no_mouse=True)
-
-
-def headless_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
-    """Make JustOnApp.run headless; it exits once the registry has its rows (or gave up)."""
-    seen: list[dict[str, object]] = []
-    run = JustOnApp.run
-
-    def fake_run(self: JustOnApp, **kwargs: object) -> None:
-        async def stop_when_loaded(pilot: object) -> None:
-            for _ in range(250):
-                if self.startup_error:
-                    return  # the app is already on its way out
-                if getattr(self.screen, "loaded", False) and self._store.loaded:
-                    break
-                await pilot.pause(0.02)  # type: ignore[attr-defined]
-            # Start-up is over once its workers are (the store parse may still be finishing
-            # when the rows show); only then is the GC's state the one the app runs with.
-            await self.workers.wait_for_complete()
-            table = self.screen.query_one("#registry-table", FastTable)
-            seen.append({"rows": table.row_count, "own_process": self.own_process,
-                         "gc": gc.isenabled()})
-            self.exit()
-
-        return run(self, headless=True, size=(100, 30), auto_pilot=stop_when_loaded)
-
-    monkeypatch.setattr(JustOnApp, "run", fake_run)
-    return seen
 
 
 def test_launch_reports_a_damaged_store_after_the_ui(tmp_path: Path,
