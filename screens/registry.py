@@ -39,6 +39,7 @@ from juston_tui.screens.registry_data import (
     count_verdicts,
     entries_from_page,
     entry_row,
+    page_from_store,
     page_of,
 )
 from juston_tui.screens.widgets.fast_table import FastTable, Row, sorted_keys
@@ -55,13 +56,14 @@ class EntriesLoaded(Message):
 
     def __init__(
         self, entries: dict[str, OrgEntry], rows: dict[str, Row], error: str | None = None,
-        presorted: tuple[str | None, bool] | None = None,
+        presorted: tuple[str | None, bool] | None = None, writes: int | None = None,
     ) -> None:
         super().__init__()
         self.entries = entries
         self.rows = rows  # built with the entries, in the worker
         self.error = error
         self.presorted = presorted  # the (column, reverse) the rows are sorted by, if any
+        self.writes = writes  # the store's own-write count after the read (None: it failed)
 
 
 class CountsReady(Message):
@@ -103,6 +105,9 @@ class OrgsRestored(Message):
         self.wanted = wanted
         self.restored = restored
         self.error = error
+
+
+PAGE_QUIET_S = 3.0  # this process's writes stopped this long: keep a fresh first page
 
 
 def _newer(shown: datetime | None, loaded: datetime | None) -> bool:
@@ -159,6 +164,9 @@ class RegistryScreen(JustOnScreen):
         self._counts_generation = 0  # bumps when entries change; older counts are dropped
         self._table: FastTable | None = None
         self.preview_total: int | None = None  # a first page is shown (of this many orgs)
+        # The store's own-write count when the first page was last kept, and at the last
+        # look (a page is kept again once this process's writes have stopped for a while).
+        self._page_writes: tuple[int, int] | None = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -185,6 +193,8 @@ class RegistryScreen(JustOnScreen):
         # which shows the screen with "Reading the store…" (bench/startup_bench.py).
         self.call_after_refresh(self.load_entries)
         self.set_interval(60, self._tick_ages)
+        if self.juston.first_page_dir is not None:
+            self.set_interval(PAGE_QUIET_S, self._page_after_writes)
 
     # -- loading -----------------------------------------------------------------------------
     def _show_first_page(self) -> None:
@@ -200,6 +210,33 @@ class RegistryScreen(JustOnScreen):
         self.preview_total = page.total
         self._presorted = page.sort
         self.apply_filter()
+
+    def _page_after_writes(self) -> None:
+        """This process wrote to the store (an edit, a check, a contact): the kept page no
+        longer matches the files, so the next start would wait for the whole store. Once the
+        writes have stopped for a tick, keep a fresh page (a worker; a plain count here)."""
+        if self._page_writes is None:  # not read yet, or the read failed
+            return
+        count = self.store.write_count
+        kept, seen = self._page_writes
+        self._page_writes = (kept, count)
+        if count != kept and count == seen:
+            self._page_writes = (count, count)
+            self.keep_page()
+
+    @work(thread=True, exit_on_error=False, group="registry-page", exclusive=True,
+          name="keeping the first page", description="keeping the first page")
+    def keep_page(self) -> None:
+        # screen -> push judgement seam: see _read_entries
+        from juston_tui.push_ops.outcomes import failed_twice
+
+        store = self.juston.store
+        try:
+            kept = page_from_store(store, lambda: failed_twice(store))
+        except Exception:  # a damaged file is the load's to report; a page is only a head start
+            return
+        if kept is not None:
+            self.juston.save_first_page(kept[1], kept[0])
 
     def _still_reading(self) -> bool:
         """True (and says so) while only the first page is shown."""
@@ -232,7 +269,8 @@ class RegistryScreen(JustOnScreen):
                     if stamp is not None and column == "name" and not presorted[1] else None)
             if not self.loaded:  # the start-up load only: see JustOnApp.freeze_long_lived
                 self.juston.freeze_long_lived()
-        self.post_message(EntriesLoaded(entries, rows, error, presorted))
+        writes = None if error else self.juston.store.write_count
+        self.post_message(EntriesLoaded(entries, rows, error, presorted, writes))
         if page is not None and stamp is not None:
             self.juston.save_first_page(stamp, page)
 
@@ -269,6 +307,8 @@ class RegistryScreen(JustOnScreen):
         self.entries = event.entries
         self.loaded = True
         self.preview_total = None
+        # The store's own writes as the load saw them (it kept a page for what it read).
+        self._page_writes = None if event.writes is None else (event.writes, event.writes)
         if event.error:
             self.notify(event.error, markup=False, title="Store", severity="error")
         self.rows = event.rows

@@ -16,8 +16,9 @@ from rich.text import Text
 
 from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
 from juston_tui.salesforce.facts import CurrentVersion
-from juston_tui.screens.widgets.fast_table import Column, Row, verdict_style
-from juston_tui.store.first_page import PAGE_ROWS, FirstPage, PageRow
+from juston_tui.screens.widgets.fast_table import Column, Row, sorted_keys, verdict_style
+from juston_tui.store import Store
+from juston_tui.store.first_page import PAGE_ROWS, FirstPage, PageRow, Stamp
 from juston_tui.text import clean, fold, matches, search_terms
 
 STALE_AFTER = timedelta(hours=24)
@@ -217,7 +218,7 @@ class OrgEntry:
         self._info = info
         self.parent_name = fast_clean(parent_name, 80)
         self.name = fast_clean(doc.get("name", ""), 200)
-        self.name_key = self.name.casefold()
+        self.name_key = self.name.casefold()  # = name_key_of(doc)
         self._org = org
         self._haystack: str | None = None
         self._sorts: dict[int, Any] = {}
@@ -526,6 +527,34 @@ def entries_from_page(page: FirstPage, parse: Callable[[bytes], Mapping[str, Any
     builds them (`build_entries_from_lines`): the same documents give the same rows."""
     return {row.doc["org_id"]: _stored_entry(row.doc, row.snapshot_line, row.parent_name,
                                              row.failed_twice, parse) for row in page.rows}
+
+
+def name_key_of(doc: Mapping[str, Any]) -> str:
+    """What the Name column sorts by (`OrgEntry.name_key`), from the stored document."""
+    return fast_clean(doc.get("name", ""), 200).casefold()
+
+
+def page_from_store(store: Store, failed_twice: Callable[[], frozenset[str]]
+                    ) -> tuple[FirstPage, Stamp] | None:
+    """The first page as a full read would keep it, read straight from the store (its
+    documents in memory, one pass over the snapshot file for the page's lines), and the stamp
+    it was read at; None when a file changed meanwhile. For a page kept after this process's
+    own writes, which the store file's stamp no longer matches."""
+    stamp = store.disk_stamp()
+    docs = {d["org_id"]: d for d in store.org_docs()}  # the store's order, as a load has it
+    keys = sorted_keys({}, list(docs), 0, False, lambda key: name_key_of(docs[key]))
+    wanted = set(keys[:PAGE_ROWS])
+    lines = {org: line for org, line in store.iter_snapshot_lines() if org in wanted}
+    failed = failed_twice()
+    if store.disk_stamp() != stamp:
+        return None
+    rows = []
+    for key in keys[:PAGE_ROWS]:
+        doc = docs[key]
+        parent = docs.get(doc.get("parent_org_id") or "")
+        rows.append(PageRow(doc, parent.get("name", "") if parent else "", lines.get(key),
+                            key in failed))
+    return FirstPage(tuple(rows), len(docs), ("name", False)), stamp
 
 
 def page_of(entries: Mapping[str, OrgEntry], keys: Iterable[str], sort: tuple[str, bool]

@@ -14,6 +14,7 @@ from registry_fixtures import NOW, build_store, org_id, table
 from startup_helpers import headless_run, hold_the_parse, launch_args
 from ui_helpers import make_app, screen_text, settle, until
 
+from juston_tui.app import JustOnApp
 from juston_tui.model import Org
 from juston_tui.paths import first_page_dir
 from juston_tui.store import Store
@@ -104,13 +105,19 @@ def test_only_the_newest_pages_are_kept(tmp_path: Path) -> None:
     assert not page_path(folder, tmp_path / "s0.json").exists()
 
 
-async def test_the_next_start_shows_the_page_before_the_store_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def started(tmp_path: Path) -> tuple[Path, Path, JustOnApp]:
+    """The registry fixture's store, and an app on it that keeps its pages in `pages/`."""
     path = tmp_path / "s.json"
     build_store(path).close()
     folder = tmp_path / "pages"
-    app = make_app(Store.open(path, load=False), clock=lambda: NOW, first_page_dir=folder)
+    return path, folder, make_app(Store.open(path, load=False), clock=lambda: NOW,
+                                  first_page_dir=folder)
+
+
+async def test_the_next_start_shows_the_page_before_the_store_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, folder, app = started(tmp_path)
     async with app.run_test(size=(130, 30)) as pilot:
         await settle(pilot)
         shown = screen_text(app)
@@ -186,3 +193,33 @@ def test_a_read_only_start_keeps_its_page_in_the_cache_folder_only(
         org_id(i) for i in range(1, 7)}
     # The test's cache folder (conftest points XDG_CACHE_HOME at a temporary home).
     assert str(first_page_dir()).startswith(os.environ["XDG_CACHE_HOME"])
+
+
+async def test_after_this_process_writes_a_fresh_page_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit (or a check, or a contact) changes the files: once this process's writes
+    stop, the page is kept again, read from the store, so the next start is not cold."""
+    from juston_tui.screens import registry
+
+    monkeypatch.setattr(registry, "PAGE_QUIET_S", 0.05)
+    path, folder, app = started(tmp_path)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+        app.store.add_org(Org.create(org_id=org_id(42), name="Aardvark AG"))
+        assert read_page(folder, path, app.store.disk_stamp()) is None  # stale at once
+
+        def kept() -> FirstPage | None:
+            return read_page(folder, path, app.store.disk_stamp())
+
+        await until(pilot, kept, "a fresh page")
+        page = kept()
+        assert page is not None and page.total == 7
+        assert "Aardvark AG" in [r.doc["name"] for r in page.rows]
+    loaded = make_app(Store.open(path, load=False), clock=lambda: NOW,
+                      first_page_dir=tmp_path / "fresh")
+    async with loaded.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+    # The same rows, in the same order, as a full read keeps (the load worker's page_of).
+    full = read_page(tmp_path / "fresh", path, Store.open(path, load=False).disk_stamp())
+    assert full is not None and full.rows == page.rows
