@@ -196,7 +196,8 @@ class JustOnApp(App[None]):
     def save_first_page(self, stamp: Stamp, page: FirstPage) -> None:
         """Keep `page` (read at `stamp`) for the next start; from a worker (it writes)."""
         if self.first_page_dir is not None:
-            save_page(self.first_page_dir, self._store.path, stamp, page)
+            save_page(self.first_page_dir, self._store.path, stamp, page,
+                      self._store.snapshots_path)
 
     # -- lifecycle --------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -49,9 +49,10 @@ def run_tui(args: argparse.Namespace) -> int:
         # after its first frame and hands a damaged store back as `startup_error`.
         store = Store.open(db_path, read_only=args.read_only, load=False)
         # The registry's rows as the last start left them, if the files are unchanged since
-        # (two stats and a small read): the first frame shows them (store/first_page.py).
+        # or snapshots were only added (stats and small reads): the first frame shows them
+        # (store/first_page.py).
         pages = first_page_dir()
-        page = read_page(pages, store.path, store.disk_stamp())
+        page = read_page(pages, store.path, store.disk_stamp(), store.snapshots_path)
         # launch -> app seam: Textual loads only when the UI starts
         from juston_tui.app import JustOnApp
 

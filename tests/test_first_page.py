@@ -10,14 +10,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from registry_fixtures import NOW, build_store, org_id, table
+from registry_fixtures import NOW, build_store, facts, org_id, snapshot, table
 from startup_helpers import headless_run, hold_the_parse, launch_args
 from ui_helpers import make_app, screen_text, settle, until
 
 from juston_tui.app import JustOnApp
 from juston_tui.model import Org
 from juston_tui.paths import first_page_dir
-from juston_tui.store import Store
+from juston_tui.screens.registry_data import build_entries_from_lines, page_of
+from juston_tui.store import Store, first_page
 from juston_tui.store.first_page import (
     KEEP,
     PAGE_ROWS,
@@ -223,3 +224,70 @@ async def test_after_this_process_writes_a_fresh_page_is_kept(
     # The same rows, in the same order, as a full read keeps (the load worker's page_of).
     full = read_page(tmp_path / "fresh", path, Store.open(path, load=False).disk_stamp())
     assert full is not None and full.rows == page.rows
+
+
+def org(n: int) -> Org:
+    return Org.create(org_id=org_id(n), name=f"Org {n}")
+
+
+def kept_for(tmp_path: Path) -> tuple[Store, Path]:
+    """The registry fixture's store and the page a full read keeps for it (page_of)."""
+    store = build_store(tmp_path / "s.json")
+    folder = tmp_path / "pages"
+    entries = build_entries_from_lines(store.org_docs(), store.iter_snapshot_lines(),
+                                       store.parse_snapshot_line)
+    keys = sorted(entries, key=lambda k: entries[k].name_key)
+    page = page_of(entries, keys, ("name", False))
+    assert page is not None
+    assert save_page(folder, store.path, store.disk_stamp(), page, store.snapshots_path)
+    return store, folder
+
+
+def test_snapshots_added_since_keep_the_page_with_their_newer_lines(tmp_path: Path) -> None:
+    """A `status` run (or a check) only appends to the snapshot file: the page stays good,
+    and its rows show what was appended (later lines win)."""
+    store, folder = kept_for(tmp_path)
+    other = Store.open(store.path)  # another process's store object
+    other.save_snapshots([snapshot(org(1), NOW, facts(billing="2.81.0")),
+                          snapshot(org(1), NOW, facts(billing="2.82.0")),
+                          snapshot(org(3), NOW, facts(cash=None))])
+    page = read_page(folder, store.path, store.disk_stamp(), store.snapshots_path)
+    assert page is not None
+    lines = {r.doc["org_id"]: r.snapshot_line for r in page.rows}
+    assert b'"2.82.0"' in (lines[org_id(1)] or b"") and b'"2.81.0"' not in lines[org_id(1)]
+    assert lines[org_id(3)] == dict(other.iter_snapshot_lines())[org_id(3)]
+    assert lines[org_id(5)] is None  # never checked, still
+    assert read_page(folder, store.path, store.disk_stamp()) is None  # without the tail: stale
+
+
+def test_a_rewritten_snapshot_file_or_a_long_tail_is_no_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, folder = kept_for(tmp_path)
+    path = store.snapshots_path
+    data = path.read_bytes()
+    # The same bytes but one, changed in place before the old end (not an append).
+    at = len(data) - 10
+    with open(path, "r+b") as handle:
+        handle.seek(at)
+        handle.write(b"X" if data[at:at + 1] != b"X" else b"Y")
+    assert read_page(folder, store.path, store.disk_stamp(), path) is None
+
+    store, folder = kept_for(tmp_path / "long")
+    monkeypatch.setattr(first_page, "MAX_TAIL", 100)
+    Store.open(store.path).save_snapshots([snapshot(org(1), NOW, facts())])
+    assert read_page(folder, store.path, store.disk_stamp(), store.snapshots_path) is None
+
+
+def test_a_half_written_snapshot_line_is_left_to_the_full_read(tmp_path: Path) -> None:
+    store, folder = kept_for(tmp_path)
+    Store.open(store.path).save_snapshots([snapshot(org(3), NOW, facts(cash=None))])
+    with open(store.snapshots_path, "ab") as handle:  # a killed append: no newline yet
+        handle.write(b'{"org_id":"' + org_id(1).encode() + b'","checked_at":"2026-05')
+    page = read_page(folder, store.path, store.disk_stamp(), store.snapshots_path)
+    assert page is not None
+    by_org = {r.doc["org_id"]: r.snapshot_line for r in page.rows}
+    assert by_org[org_id(1)] == dict(store.iter_snapshot_lines())[org_id(1)]  # as it was
+    assert by_org[org_id(3)] == dict(Store.open(store.path).iter_snapshot_lines())[org_id(3)]
+    Store.open(store.path).add_org(Org.create(org_id=org_id(8), name="Edited since"))
+    assert read_page(folder, store.path, store.disk_stamp(), store.snapshots_path) is None

@@ -21,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,15 @@ import orjson
 
 from juston_tui.store.errors import StoreError
 from juston_tui.store.files import atomic_write_bytes, identity, open_for_reading
+from juston_tui.store.snapshots import _org_key  # the snapshot line's org, without a parse
 
 KIND = "juston-tui first page"
 FORMAT = 1
 PAGE_ROWS = 100  # taller than any terminal the registry is drawn on
 KEEP = 20  # pages of other stores kept in the folder
 MAX_BYTES = 8 * 1024 * 1024  # a page is ~200 KB; anything far larger is not read at start-up
+MAX_TAIL = 4 * 1024 * 1024  # snapshots appended since the page, read before the first frame
+_PROBE = 64  # bytes before the snapshot file's end the page saw: an append leaves them be
 _HEAD = b'{"kind":"' + KIND.encode() + b'"'  # how a page begins (orjson keeps key order)
 
 Stamp = tuple[tuple[int, int, int, int] | None, ...]
@@ -80,22 +83,27 @@ def _stamp_json(stamp: Stamp) -> list[list[int] | None]:
     return [list(s) if s is not None else None for s in stamp]
 
 
-def _read(path: Path, limit: int) -> bytes | None:
-    """Up to `limit` bytes of the regular file at `path` (None: absent, too large, or not a
-    regular file: a FIFO planted there must not hold up the start)."""
+@contextlib.contextmanager
+def _regular(path: Path) -> Iterator[tuple[int, os.stat_result] | None]:
+    """The regular file at `path` opened (fd, stat), else None: absent, or not a regular
+    file (a FIFO planted there must not hold up the start)."""
     try:
         opened = open_for_reading(path)
     except StoreError:
-        return None
-    if opened is None:
-        return None
-    fd, st = opened
+        opened = None
     try:
-        if st.st_size > MAX_BYTES:
-            return None
-        return os.read(fd, min(limit, st.st_size))
+        yield opened
     finally:
-        os.close(fd)
+        if opened is not None:
+            os.close(opened[0])
+
+
+def _read(path: Path, limit: int) -> bytes | None:
+    """Up to `limit` bytes of the regular file at `path` (None: none there, or too large)."""
+    with _regular(path) as opened:
+        if opened is None or opened[1].st_size > MAX_BYTES:
+            return None
+        return os.read(opened[0], min(limit, opened[1].st_size))
 
 
 def _is_page(path: Path) -> bool | None:
@@ -108,9 +116,14 @@ def _is_page(path: Path) -> bool | None:
     return bool(head) and head == _HEAD and st.st_size > 0
 
 
-def read_page(folder: Path, store_path: Path, stamp: Stamp) -> FirstPage | None:
-    """The page written for `store_path` at `stamp`, or None (none, stale, not ours, damaged:
-    a page is only ever a head start, so every doubt means no page)."""
+def read_page(folder: Path, store_path: Path, stamp: Stamp,
+              snapshots_path: Path | None = None) -> FirstPage | None:
+    """The page written for `store_path`, valid at `stamp`, or None (none, stale, not ours,
+    damaged: a page is only ever a head start, so every doubt means no page).
+
+    Valid: both files as the page saw them; or the store file so and the snapshot file only
+    appended to since (a `status` run, a check: the same inode, the bytes before the old end
+    unchanged, at most MAX_TAIL more), the page's rows then taking the newer lines."""
     try:
         raw = _read(page_path(folder, store_path), MAX_BYTES)
         if raw is None:
@@ -118,23 +131,77 @@ def read_page(folder: Path, store_path: Path, stamp: Stamp) -> FirstPage | None:
         data = orjson.loads(raw)
         if (not isinstance(data, dict) or data.get("kind") != KIND
                 or data.get("format") != FORMAT
-                or data.get("store") != os.path.abspath(store_path)
-                or data.get("stamp") != _stamp_json(stamp)):
+                or data.get("store") != os.path.abspath(store_path)):
             return None
+        newer: dict[str, bytes] = {}
+        if data.get("stamp") != _stamp_json(stamp):
+            kept = data.get("stamp")
+            if (snapshots_path is None or not isinstance(kept, list) or len(kept) != 2
+                    or kept[0] != _stamp_json(stamp)[0]):
+                return None
+            appended = _appended(snapshots_path, kept[1], data.get("probe"), stamp[1])
+            if appended is None:
+                return None
+            newer = appended
         rows = tuple(PageRow(r["doc"], str(r.get("parent_name") or ""),
                              r["line"].encode() if isinstance(r.get("line"), str) else None,
                              bool(r.get("failed_twice")))
                      for r in data["rows"] if isinstance(r.get("doc"), dict)
                      and isinstance(r["doc"].get("org_id"), str))
+        if newer:
+            rows = tuple(replace(r, snapshot_line=newer.get(r.doc["org_id"], r.snapshot_line))
+                         for r in rows)
         column, reverse = data["sort"]
         return FirstPage(rows, int(data["total"]), (str(column), bool(reverse)))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def save_page(folder: Path, store_path: Path, stamp: Stamp, page: FirstPage) -> bool:
+def _appended(path: Path, kept: object, probe: object,
+              now: tuple[int, int, int, int] | None) -> dict[str, bytes] | None:
+    """Each org's newest line appended to the snapshot file since the page's `kept` identity
+    (None: not an append of at most MAX_TAIL complete lines of ours)."""
+    if not (isinstance(kept, list) and len(kept) == 4 and now is not None
+            and isinstance(probe, str)):
+        return None
+    size = kept[3]
+    if tuple(kept[:2]) != now[:2] or not size <= now[3] <= size + MAX_TAIL:
+        return None
+    with _regular(path) as opened:
+        if opened is None or identity(opened[1]) != now:
+            return None
+        fd = opened[0]
+        if os.pread(fd, _PROBE, max(0, size - _PROBE)) != bytes.fromhex(probe):
+            return None
+        tail = os.pread(fd, now[3] - size, size)
+    lines: dict[str, bytes] = {}
+    for line in tail[:tail.rfind(b"\n") + 1].split(b"\n")[:-1]:
+        key = _org_key(line)
+        if key is None:  # not a line we append (or the page's end was not a line's end)
+            return None
+        lines[key.decode()] = line
+    return lines
+
+
+def _probe_of(path: Path, seen: tuple[int, int, int, int] | None) -> str | None:
+    """The bytes before the end the snapshot file had at `seen`, while it is still that
+    file (an append leaves them as they were); None when it is not."""
+    if seen is None:
+        return None
+    with _regular(path) as opened:
+        if opened is None:
+            return None
+        fd, st = opened
+        if (st.st_dev, st.st_ino) != seen[:2] or st.st_size < seen[3]:
+            return None
+        return os.pread(fd, _PROBE, max(0, seen[3] - _PROBE)).hex()
+
+
+def save_page(folder: Path, store_path: Path, stamp: Stamp, page: FirstPage,
+              snapshots_path: Path | None = None) -> bool:
     """Write the page atomically (0600; the folder made 0700); False when it was not written
-    (a file there that is not a page, or the folder cannot be written: a page is optional)."""
+    (a file there that is not a page, or the folder cannot be written: a page is optional).
+    With `snapshots_path`, later appends to that file keep the page valid (`read_page`)."""
     path = page_path(folder, store_path)
     try:
         if not folder.is_dir():
@@ -144,6 +211,8 @@ def save_page(folder: Path, store_path: Path, stamp: Stamp, page: FirstPage) -> 
         payload = orjson.dumps({
             "kind": KIND, "format": FORMAT, "store": os.path.abspath(store_path),
             "stamp": _stamp_json(stamp), "total": page.total, "sort": list(page.sort),
+            "probe": (_probe_of(snapshots_path, stamp[1]) if snapshots_path is not None
+                      and len(stamp) == 2 else None),
             "rows": [{"doc": r.doc, "parent_name": r.parent_name,
                       "line": r.snapshot_line.decode() if r.snapshot_line is not None else None,
                       "failed_twice": r.failed_twice} for r in page.rows],

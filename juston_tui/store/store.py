@@ -388,6 +388,11 @@ class Store:
             return True
         return self._storage.changed_on_disk() or self._snaps.changed()
 
+    @property
+    def snapshots_path(self) -> Path:
+        """The snapshot file beside the store (store/snapshots.py)."""
+        return self._snaps.path
+
     def disk_stamp(self) -> Stamp:
         """The store file's and the snapshot file's identities now (two stats): equal stamps
         mean neither was written in between (a first page is valid for one stamp)."""
