@@ -281,11 +281,53 @@ def test_reading_the_snapshot_file_backwards_in_blocks_sees_every_line(tmp_path:
         path.write_bytes(header + body)
         fd = os.open(path, os.O_RDONLY)
         try:
-            got = [line for _, line in _lines_backwards(fd, len(header), len(header) + len(body),
-                                                        block=rng.randint(1, 40))]
+            spans = list(_lines_backwards(fd, len(header), len(header) + len(body),
+                                          block=rng.randint(1, 40)))
         finally:
             os.close(fd)
-        assert got == [line for line in reversed(lines) if line], trial
+        assert [line for _, _, line in spans] == [line for line in reversed(lines) if line], trial
+        payload = header + body
+        for _, offset, line in spans:  # each line's offset names where it is in the file
+            assert payload[offset:offset + len(line)] == line
+            assert payload[offset - 1:offset] == b"\n" and payload[offset + len(line)] == 10
+
+
+def test_the_latest_index_is_built_in_blocks_and_finds_every_orgs_last_line(
+        tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(21)
+    for trial in range(100):
+        files = SnapshotFiles(tmp_path / f"s{trial}.json")
+        header = b'{"kind":"juston-tui snapshots","version":1,"compacted_bytes":0}\n'
+        expected: dict[str, tuple[int, int, int]] = {}
+        payload = header
+        for number in range(2, rng.randint(2, 30)):
+            org = f"00D{rng.randint(0, 5)}"
+            line = b'{"org_id":"' + org.encode() + b'","pad":"' + b"x" * rng.randint(0, 50) + b'"}'
+            expected[org] = (number, len(payload), len(line))
+            payload += line + b"\n"
+        payload += b'{"org_id":"00Dcut"'  # a killed writer's unterminated line: not indexed
+        files.path.write_bytes(payload)
+        fd = os.open(files.path, os.O_RDONLY)
+        try:
+            got = files._build_index(fd, len(payload), block=rng.randint(1, 60))
+        finally:
+            os.close(fd)
+        assert got == expected, trial
+
+
+def test_listed_snapshot_lines_read_the_file_as_it_was_listed(filled: Store) -> None:
+    """The registry keeps references to the lines, not the lines: one compacted away by
+    another process is still read from the file as it was when listed."""
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    refs = dict(filled.iter_snapshot_lines())
+    before = {org: filled.parse_snapshot_line(ref) for org, ref in refs.items()}
+    other = Store.open(filled.path)
+    other.save_snapshots([snap(1, "2026-11-02T10:00:00Z")])
+    other._snaps.compact()  # an atomic replace: a new file
+    assert {org: filled.parse_snapshot_line(ref) for org, ref in refs.items()} == before
+    assert filled.snapshot_doc(org_id(1))["checked_at"] == "2026-11-02T10:00:00Z"
 
 
 def test_snapshots_saved_by_another_process_count_as_a_change(filled: Store) -> None:

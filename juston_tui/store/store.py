@@ -55,7 +55,7 @@ from juston_tui.store.files import (
     refuse_odd_file,
 )
 from juston_tui.store.shape import parse_store, schema_version_of, snapshot_problem
-from juston_tui.store.snapshots import SnapshotFiles, latest_doc
+from juston_tui.store.snapshots import LineRef, SnapshotFiles, latest_doc
 from juston_tui.text import strip_controls_deep
 
 
@@ -646,16 +646,16 @@ class Store:
             return
         yield from self._snaps.iter_latest()
 
-    def iter_snapshot_lines(self) -> Iterator[tuple[str, bytes]]:
-        """Every org's latest snapshot as (org ID, its stored line), unparsed: for a screen
-        that parses each where it is needed (`parse_snapshot_line`)."""
+    def iter_snapshot_lines(self) -> Iterator[tuple[str, bytes | LineRef]]:
+        """Every org's latest snapshot as (org ID, where its stored line is), unread: for a
+        screen that reads and parses each where it is needed (`parse_snapshot_line`)."""
         legacy = self._legacy_snapshots()
         if legacy is not None:
             yield from ((str(d.get("org_id")), orjson.dumps(latest_doc(d))) for d in legacy)
             return
         yield from self._snaps.iter_latest_lines()
 
-    def parse_snapshot_line(self, line: bytes) -> dict[str, Any]:
+    def parse_snapshot_line(self, line: bytes | LineRef) -> dict[str, Any]:
         """A line of `iter_snapshot_lines` as a document; SnapshotsCorruptError if damaged."""
         return self._snaps.parse_line(line)
 
