@@ -356,3 +356,23 @@ def test_two_stores_of_one_stem_keep_their_own_snapshots(tmp_path: Path) -> None
     first, second = Store.open(tmp_path / "a.json"), Store.open(tmp_path / "a.db")
     first.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
     assert second.snapshot_docs() == [] and len(first.snapshot_docs()) == 1
+
+
+def test_bulk_readers_share_documents_that_writes_never_change_in_place(filled: Store) -> None:
+    """org_docs/contact_docs hand out the cached documents themselves (no 100,000 copies):
+    an edit must replace a document, never change the one a screen holds."""
+    orgs = {d["org_id"]: d for d in filled.org_docs()}
+    contacts = {d["email"]: d for d in filled.contact_docs()}
+    held_org, held_contact = orgs[org_id(7)], contacts["p3@x.de"]
+    before_org, before_contact = dict(held_org), dict(held_contact)
+    filled.update_org(org_id(7), notes="called the admin")
+    filled.update_contact(held_contact["id"], title="CEO")
+    assert held_org == before_org and held_contact == before_contact
+    assert filled.get_org(org_id(7)).notes == "called the admin"
+    assert filled.get_contact(held_contact["id"]).title == "CEO"
+    # The cache shares unchanged documents and holds a new one for the edited.
+    again = {d["org_id"]: d for d in filled.org_docs()}
+    assert again[org_id(8)] is orgs[org_id(8)] and again[org_id(7)] is not held_org
+    assert filled.org_names()[org_id(7)] == "Org 7"
+    reopened = Store.open(filled.path)
+    assert reopened.get_org(org_id(7)).notes == "called the admin"

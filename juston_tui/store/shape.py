@@ -41,7 +41,8 @@ def parse_journaled(path: Path, payload: bytes, *, check_shape: bool = True) -> 
     if not payload.strip():
         raise StoreCorruptError(path, "the file is empty (truncated?)")
     newline = payload.find(b"\n")
-    base = payload if newline < 0 else payload[:newline]
+    # A view, not a copy of the base (61 MB at 100,000 orgs + contacts, all at the peak).
+    base = memoryview(payload) if newline < 0 else memoryview(payload)[:newline]
     with paused_gc():
         try:
             data = orjson.loads(base)

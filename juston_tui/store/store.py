@@ -534,8 +534,19 @@ class Store:
 
     def org_docs(self) -> list[dict[str, Any]]:
         """Every org as its stored document, for bulk display: 10,000 rows without building
-        10,000 Org objects (~0.2 s). Read-only: changes go through the typed methods."""
-        return self.all_docs("orgs")
+        10,000 Org objects (~0.2 s). Read-only, and shared with the store's cache (not
+        copied: 60 MB at 100,000 orgs), which never changes a document in place (a write
+        replaces it); changes go through the typed methods."""
+        return self._shared_docs("orgs")
+
+    def org_names(self) -> dict[str, str]:
+        """Org ID -> name of every org, without building the Org objects."""
+        with self._thread_lock:
+            return {d["org_id"]: d.get("name", "") for d in self._raw().get("orgs", {}).values()}
+
+    def _shared_docs(self, table: str) -> list[dict[str, Any]]:
+        with self._thread_lock:
+            return list(self._raw().get(table, {}).values())
 
     # -- contacts ----------------------------------------------------------------------------
     def list_contacts(self) -> list[Contact]:
@@ -593,8 +604,9 @@ class Store:
         self.put_many("contacts", [c.to_doc() for c in contacts])
 
     def contact_docs(self) -> list[dict[str, Any]]:
-        """Every contact as its stored document, for bulk display (read-only)."""
-        return self.all_docs("contacts")
+        """Every contact as its stored document, for bulk display: read-only and shared with
+        the store's cache, as `org_docs`."""
+        return self._shared_docs("contacts")
 
     # -- snapshots (beside the store: store/snapshots.py) ------------------------------------
     def save_snapshot(self, snapshot: Snapshot) -> None:
