@@ -300,12 +300,12 @@ def test_the_latest_index_is_built_in_blocks_and_finds_every_orgs_last_line(
     for trial in range(100):
         files = SnapshotFiles(tmp_path / f"s{trial}.json")
         header = b'{"kind":"juston-tui snapshots","version":1,"compacted_bytes":0}\n'
-        expected: dict[str, tuple[int, int, int]] = {}
+        expected: dict[str, int] = {}
         payload = header
-        for number in range(2, rng.randint(2, 30)):
+        for _ in range(rng.randint(0, 28)):
             org = f"00D{rng.randint(0, 5)}"
             line = b'{"org_id":"' + org.encode() + b'","pad":"' + b"x" * rng.randint(0, 50) + b'"}'
-            expected[org] = (number, len(payload), len(line))
+            expected[org] = len(payload) << 32 | len(line)  # where: offset, length
             payload += line + b"\n"
         payload += b'{"org_id":"00Dcut"'  # a killed writer's unterminated line: not indexed
         files.path.write_bytes(payload)
@@ -315,6 +315,17 @@ def test_the_latest_index_is_built_in_blocks_and_finds_every_orgs_last_line(
         finally:
             os.close(fd)
         assert got == expected, trial
+
+
+def test_a_damaged_latest_line_is_named_by_its_line_number(filled: Store) -> None:
+    filled.save_snapshots([snap(i, "2026-11-01T10:00:00Z") for i in range(3)])
+    files = SnapshotFiles(filled.path)
+    with open(files.path, "ab") as handle:
+        handle.write(b'{"org_id":"' + org_id(1).encode() + b'","checks":}\n')
+    with pytest.raises(SnapshotsCorruptError) as info:
+        files.latest(org_id(1))
+    assert "line 5" in info.value.detail, info.value.detail  # after the header and 3 lines
+    assert files.latest(org_id(2))["org_id"] == org_id(2)
 
 
 def test_listed_snapshot_lines_read_the_file_as_it_was_listed(filled: Store) -> None:
@@ -376,3 +387,66 @@ def test_bulk_readers_share_documents_that_writes_never_change_in_place(filled: 
     assert filled.org_names()[org_id(7)] == "Org 7"
     reopened = Store.open(filled.path)
     assert reopened.get_org(org_id(7)).notes == "called the admin"
+
+
+def test_the_base_parsed_in_pieces_equals_the_whole_parse(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Pieces are cut where the bytes look like a document's end; strings and nested values
+    that look like one too must never cut a document (the pieces would parse differently)."""
+    import random
+
+    from juston_tui.store import shape
+
+    rng = random.Random(21)
+    nasty = ['},"5":{', "}}", '}},"orgs":{', '"', "\\", "}", '},"12":{"a":', "{", "ü", ""]
+
+    def value(depth: int) -> object:
+        kind = rng.randint(0, 6 if depth < 3 else 3)
+        if kind == 0:
+            return "".join(rng.choice(nasty) for _ in range(rng.randint(0, 4)))
+        if kind == 1:
+            return rng.randint(-5, 5)
+        if kind == 2:
+            return None
+        if kind == 3:
+            return rng.random() < 0.5
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        keys = rng.sample(["12", "5", "orgs", "a", "}", '},"1":{'], rng.randint(0, 3))
+        return {k: value(depth + 1) for k in keys}
+
+    for trial in range(300):
+        monkeypatch.setattr(shape, "_CHUNK", rng.choice([1, 16, 64, 1 << 20]))
+        data = {name: {str(i): {"k": value(0), "last": value(1)}
+                       for i in range(rng.randint(0, 12))}
+                for name in rng.sample(["meta", "orgs", "contacts", "pushes"], rng.randint(1, 4))}
+        payload = orjson.dumps(data)
+        # Every base juston-tui writes is parsed in pieces, to what the whole parse gives.
+        assert shape._loads_in_chunks(payload, len(payload)) == orjson.loads(payload), trial
+    # Anything else is left to the whole parse (which accepts it or says what is wrong).
+    for odd in (b'{"meta":{}} ', b"[]", b'{"meta":[]}', b'{"meta":{"1":{}},}', b'{"a":{"1":1}}',
+                b'{"meta":{"1":{}}', b'{"m":{"1":{"a":"}"}}}', b'{"m":{"1":{}},"n":{"2":{}}}'):
+        try:
+            whole = orjson.loads(odd)
+        except orjson.JSONDecodeError:
+            whole = None
+        parsed = shape._loads_in_chunks(odd, len(odd))
+        assert parsed is None or parsed == whole, odd
+
+
+def test_a_store_whose_text_looks_like_document_ends_loads_whole(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    from juston_tui.store import shape
+
+    monkeypatch.setattr(shape, "_CHUNK", 32)
+    store = Store.open(tmp_path / "s.json")
+    notes = ['},"7":{"org_id":"x"}', '}}', '}},"contacts":{"1":{', "plain"]
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}", notes=notes[i % 4])
+                    for i in range(40)])
+    store._storage.rewrite_whole()
+    store.update_org(org_id(1), name="Org one")  # a new base with every org in it
+    again = Store.open(tmp_path / "s.json")
+    assert [o.notes for o in again.list_orgs()] == [notes[i % 4] for i in range(40)]
+    assert again.get_org(org_id(1)).name == "Org one"
+    assert again.org_docs() == store.org_docs()

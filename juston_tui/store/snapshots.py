@@ -87,9 +87,8 @@ class SnapshotFiles:
         self.history_dir = store_path.with_name(f"{store_path.name}.history")
         self.read_only = read_only
         self.writes = 0
-        # (file identity, org -> (line number, offset, length) of its latest line)
-        self._index: tuple[tuple[int, int, int, int], dict[str, tuple[int, int, int]]] | None \
-            = None
+        # (file identity, org -> where its latest line is: offset << 32 | length)
+        self._index: tuple[tuple[int, int, int, int], dict[str, int]] | None = None
         # The snapshot file as this process last read or wrote it (`changed`).
         self.seen: tuple[int, int, int, int] | None = None
 
@@ -135,8 +134,8 @@ class SnapshotFiles:
         """Each org's latest snapshot, newest line first, one at a time: the file is read
         backwards in 1 MB blocks, so neither it nor 10,000 parsed snapshots (~95 MB of
         Python objects) are ever in memory at once; callers keep what they show."""
-        for _org, line, where in self._latest_lines():
-            yield self._parse(line, where)
+        for _org, line, counted in self._latest_lines():
+            yield self._parse(line, _from_end(counted))
 
     def iter_latest_lines(self) -> Iterator[tuple[str, LineRef]]:
         """Each org's latest snapshot as where its line is (org ID, `LineRef`), unread: the
@@ -154,42 +153,43 @@ class SnapshotFiles:
         except BaseException:
             os.close(fd)
             raise
-        for org, start, line, where in self._latest_spans(fd, st):
-            yield org, LineRef(source, start, len(line), where)
+        for org, start, line, counted in self._latest_spans(fd, st):
+            yield org, LineRef(source, start, len(line), counted)
 
     def parse_line(self, line: bytes | LineRef) -> dict[str, Any]:
         """A line from `iter_latest_lines` (or its bytes) as a document."""
         if isinstance(line, LineRef):
-            return self._parse(line.read(), line.where)
+            return self._parse(line.read(), _from_end(line.counted))
         return self._parse(line, "a line")
 
-    def _latest_lines(self) -> Iterator[tuple[str, bytes, str]]:
+    def _latest_lines(self) -> Iterator[tuple[str, bytes, int]]:
         opened = open_for_reading(self.path)
         if opened is None:
             return
         fd, st = opened
         try:
-            for org, _start, line, where in self._latest_spans(fd, st):
-                yield org, line, where
+            for org, _start, line, counted in self._latest_spans(fd, st):
+                yield org, line, counted
         finally:
             os.close(fd)
 
-    def _latest_spans(self, fd: int, st: os.stat_result) -> Iterator[tuple[str, int, bytes, str]]:
-        """Each org's latest line, newest first: (org ID, its offset, the line, where it is)."""
+    def _latest_spans(self, fd: int, st: os.stat_result) -> Iterator[tuple[str, int, bytes, int]]:
+        """Each org's latest line, newest first: (org ID, its offset, the line, which line
+        from the end it is)."""
         self.seen = identity(st)
         head = os.pread(fd, 65536, 0)
         self._check_header(head)
         first = head.find(b"\n") + 1
         end = _committed_end(fd, st.st_size)
         seen: set[bytes] = set()
-        for where, start, line in _lines_backwards(fd, first, end):
+        for counted, start, line in _lines_backwards(fd, first, end):
             key = _org_key(line)
             if key is None:  # a line not written by us (org_id not first): parse to know
-                key = str(self._parse(line, where).get("org_id")).encode()
+                key = str(self._parse(line, _from_end(counted)).get("org_id")).encode()
             if key in seen:
                 continue
             seen.add(key)
-            yield key.decode(), start, line, where
+            yield key.decode(), start, line, counted
 
     def latest(self, org_id: str) -> dict[str, Any] | None:
         """One org's latest snapshot: one read of its line, through an index of the file
@@ -208,17 +208,21 @@ class SnapshotFiles:
             where = cached[1].get(org_id)
             if where is None:
                 return None
-            number, start, length = where
+            start, length = where >> 32, where & 0xFFFFFFFF
             line = os.pread(fd, length, start)
+            try:
+                return self._parse(line, "a line")
+            except SnapshotsCorruptError:  # say which line: count the lines before it
+                self._parse(line, _line_number(fd, start))
+                raise
         finally:
             os.close(fd)
-        return self._parse(line, number)
 
-    def _build_index(self, fd: int, size: int, block: int = 1 << 20
-                     ) -> dict[str, tuple[int, int, int]]:
-        """org -> (line number, offset, length) of its last complete line, read in 1 MB
-        blocks: never the whole file (300 MB at 100,000 orgs with their history) at once."""
-        index: dict[str, tuple[int, int, int]] = {}
+    def _build_index(self, fd: int, size: int, block: int = 1 << 20) -> dict[str, int]:
+        """org -> where its last complete line is (offset << 32 | length: one int, ~13 MB for
+        100,000 orgs where tuples took 23), read in 1 MB blocks: never the whole file (300 MB
+        at 100,000 orgs with their history) at once."""
+        index: dict[str, int] = {}
         number = 2
         at = 0  # the file offset of buf[0]
         buf = b""
@@ -242,7 +246,9 @@ class SnapshotFiles:
                     org = str(self._parse(buf[pos:stop], number).get("org_id"))
                 else:
                     org = key.decode()
-                index[org] = (number, at + pos, stop - pos)
+                if stop - pos > 0xFFFFFFFF:
+                    raise SnapshotsCorruptError(self.path, f"line {number} is over 4 GB")
+                index[org] = (at + pos) << 32 | (stop - pos)
                 pos, number = stop + 1, number + 1
             buf, at, pos = buf[pos:], at + pos, 0
         return index
@@ -456,13 +462,13 @@ class _LineSource:
 class LineRef:
     """Where one snapshot line is in the file as it was listed (`iter_latest_lines`)."""
 
-    __slots__ = ("length", "offset", "source", "where")
+    __slots__ = ("counted", "length", "offset", "source")
 
-    def __init__(self, source: _LineSource, offset: int, length: int, where: str) -> None:
+    def __init__(self, source: _LineSource, offset: int, length: int, counted: int) -> None:
         self.source = source
         self.offset = offset
         self.length = length
-        self.where = where
+        self.counted = counted  # which line from the end (error messages)
 
     def read(self) -> bytes:
         try:
@@ -471,11 +477,27 @@ class LineRef:
             raise StoreError(f"cannot read {self.source.path}: {exc.strerror or exc}") from None
 
 
+def _from_end(counted: int) -> str:
+    return f"line {counted} from the end"
+
+
+def _line_number(fd: int, offset: int, block: int = 1 << 20) -> int:
+    """The number of the line starting at `offset` (for an error message only)."""
+    lines, at = 1, 0
+    while at < offset:
+        chunk = os.pread(fd, min(block, offset - at), at)
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+        at += len(chunk)
+    return lines
+
+
 def _lines_backwards(fd: int, first: int, end: int, block: int = 1 << 20
-                     ) -> Iterator[tuple[str, int, bytes]]:
+                     ) -> Iterator[tuple[int, int, bytes]]:
     """The complete lines between offsets `first` and `end` (just after a newline), last
-    first, each with where it is ("the 3rd line from the end") for error messages and its
-    offset in the file."""
+    first, each with which line from the end it is (for error messages: `_from_end`) and
+    its offset in the file."""
     at = end - 1  # the newline that ends the last line
     rest = b""
     counted = 0
@@ -491,11 +513,11 @@ def _lines_backwards(fd: int, first: int, end: int, block: int = 1 << 20
             offset -= len(line)
             counted += 1
             if line:
-                yield f"line {counted} from the end", offset, line
+                yield counted, offset, line
             offset -= 1
         at = start
     if rest:
-        yield f"line {counted + 1} from the end", first, rest
+        yield counted + 1, first, rest
 
 
 def _committed_end(fd: int, size: int) -> int:
