@@ -450,3 +450,26 @@ def test_a_store_whose_text_looks_like_document_ends_loads_whole(tmp_path: Path,
     assert [o.notes for o in again.list_orgs()] == [notes[i % 4] for i in range(40)]
     assert again.get_org(org_id(1)).name == "Org one"
     assert again.org_docs() == store.org_docs()
+
+
+def test_a_big_base_shares_repeated_values_without_changing_any_document(
+        filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from juston_tui.store import shape
+
+    filled.put_contacts([Contact.create(full_name="L", email="l@x.de", title="CFO",
+                                        org_ids=[org_id(2)])])
+    filled._storage.rewrite_whole()
+    filled.update_org(org_id(9), notes="a new base")
+    monkeypatch.setattr(shape, "SHARE_ABOVE", 0)
+    monkeypatch.setattr(shape, "_CHUNK", 256)
+    store = Store.open(filled.path)
+    assert orjson.dumps(store._raw()) == orjson.dumps(filled._raw())
+    orgs, contacts = store.org_docs(), store.contact_docs()
+    assert len({id(d["kind"]) for d in orgs}) == 1 and len({id(d["push"]) for d in orgs}) == 1
+    assert len({id(d["title"]) for d in contacts}) == 1
+    linked = next(d for d in contacts if d["org_ids"])
+    assert linked["org_ids"][0] is next(d for d in orgs if d["org_id"] == org_id(2))["org_id"]
+    store.update_org(org_id(3), push={"state": "requested", "requested_on": "2026-11-01",
+                                      "ticket": "T-1", "registered_on": None})
+    assert store.get_org(org_id(4)).push.state == "not_registered"  # not a shared change
+    assert store.get_org(org_id(3)).push.state == "requested"

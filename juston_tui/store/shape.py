@@ -99,15 +99,17 @@ def _loads_in_chunks(payload: bytes, end: int) -> dict[str, dict[str, Any]] | No
     if end < 2 or payload[0] != 0x7B or payload[end - 1] != 0x7D:  # { ... }
         return None
     data: dict[str, dict[str, Any]] = {}
+    memo: dict[Any, Any] | None = {} if end > SHARE_ABOVE else None
     pos, last = 1, end - 1  # `last`: the base's closing brace
     while pos < last:
         key = _TABLE_KEY.match(payload, pos, last)
         if key is None:
             return None
-        table, pos = _table_in_chunks(payload, key.end(), last)
+        name = key.group(1).decode()
+        table, pos = _table_in_chunks(payload, key.end(), last, name, memo)
         if table is None:
             return None
-        data[key.group(1).decode()] = table
+        data[name] = table
         if pos < last:
             if payload[pos] != 0x2C or pos + 1 == last:  # a comma, and a table after it
                 return None
@@ -115,10 +117,11 @@ def _loads_in_chunks(payload: bytes, end: int) -> dict[str, dict[str, Any]] | No
     return data if pos == last else None
 
 
-def _table_in_chunks(payload: bytes, start: int, last: int
-                     ) -> tuple[dict[str, Any] | None, int]:
+def _table_in_chunks(payload: bytes, start: int, last: int, name: str,
+                     memo: dict[Any, Any] | None) -> tuple[dict[str, Any] | None, int]:
     """The table whose members start at `start` (just after its `{`), and the offset just
-    after its closing brace; (None, _) when it does not look like one juston-tui wrote."""
+    after its closing brace; (None, _) when it does not look like one juston-tui wrote.
+    With a `memo`, the pieces share their repeated values (`share_repeated`)."""
     if payload[start:start + 1] == b"}":
         return {}, start + 1
     table: dict[str, Any] = {}
@@ -147,10 +150,56 @@ def _table_in_chunks(payload: bytes, start: int, last: int
             else:
                 search_from = at + 1
             continue
+        if memo is not None:
+            share_repeated(name, piece, memo)
         table.update(piece)
         if payload[at + 1] == 0x7D:  # } : the table's end
             return table, at + 2
         start = search_from = at + 2  # the next document's key
+
+
+# -- repeated values, one object each ----------------------------------------------------------
+# Each parsed document has its own copy of every value: 100,000 orgs hold 100,000 strings
+# "production", "login", "token" and push objects alike, and 100,000 contacts a copy of
+# their org's ID each. In a big base (SHARE_ABOVE) the pieces share them as they are parsed,
+# one object per distinct value, so the next piece reuses the memory at once (~60 MB at
+# 100,000 orgs + contacts, for ~0.4 s more of parsing; below that size not worth the time).
+# Only which object a value is changes, never what it is; and nothing changes a cached
+# document or a value in it in place (engine.IntKeyView: a write replaces the document).
+SHARE_ABOVE = 20 << 20
+
+
+def share_repeated(table: str, docs: Mapping[str, Any], memo: dict[Any, Any]) -> None:
+    """Make equal values of a few fields of `docs` one object each (in place), across the
+    calls that pass the same `memo`."""
+    share = memo.setdefault
+    if table == "orgs":
+        for doc in docs.values():
+            if type(doc) is not dict:
+                continue
+            for name in ("kind", "domain", "auth_method"):
+                value = doc.get(name)
+                if type(value) is str:
+                    doc[name] = share(value, value)
+            push = doc.get("push")
+            if type(push) is dict:
+                try:
+                    doc["push"] = share(("push", *push.items()), push)
+                except TypeError:  # an unhashable value (not ours): keep it as it is
+                    pass
+            value = doc.get("org_id")
+            if type(value) is str:
+                share(value, value)  # the contacts' links take this one
+    elif table == "contacts":
+        for doc in docs.values():
+            if type(doc) is not dict:
+                continue
+            value = doc.get("title")
+            if type(value) is str:
+                doc["title"] = share(value, value)
+            links = doc.get("org_ids")
+            if type(links) is list and links:
+                links[:] = [share(t, t) if type(t) is str else t for t in links]
 
 
 Op = tuple[str, str, Any]
