@@ -328,6 +328,20 @@ def test_a_damaged_latest_line_is_named_by_its_line_number(filled: Store) -> Non
     assert files.latest(org_id(2))["org_id"] == org_id(2)
 
 
+def test_one_orgs_latest_is_found_without_an_index_and_a_loop_builds_one(filled: Store
+                                                                          ) -> None:
+    for day in (1, 2, 3):
+        filled.save_snapshots([snap(i, f"2026-11-0{day}T10:00:00Z") for i in range(6)])
+    filled.save_snapshots([snap(4, "2026-11-04T10:00:00Z")])
+    files = SnapshotFiles(filled.path)
+    assert files.latest(org_id(2))["checked_at"] == "2026-11-03T10:00:00Z"
+    assert files._index is None  # one org: read backwards to its line
+    assert files.latest(org_id(2))["checked_at"] == "2026-11-03T10:00:00Z"
+    assert files.latest(org_id(9)) is None and files._index is not None  # a second org
+    assert files.latest(org_id(4))["checked_at"] == "2026-11-04T10:00:00Z"
+    assert [len(filled.snapshot_history(org_id(i))) for i in (0, 4)] == [3, 4]
+
+
 def test_listed_snapshot_lines_read_the_file_as_it_was_listed(filled: Store) -> None:
     """The registry keeps references to the lines, not the lines: one compacted away by
     another process is still read from the file as it was when listed."""

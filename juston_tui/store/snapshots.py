@@ -89,6 +89,8 @@ class SnapshotFiles:
         self.writes = 0
         # (file identity, org -> where its latest line is: offset << 32 | length)
         self._index: tuple[tuple[int, int, int, int], dict[str, int]] | None = None
+        # (file identity, org, where its latest line is or None): one org looked up by a scan
+        self._one: tuple[tuple[int, int, int, int], str, int | None] | None = None
         # The snapshot file as this process last read or wrote it (`changed`).
         self.seen: tuple[int, int, int, int] | None = None
 
@@ -192,20 +194,29 @@ class SnapshotFiles:
             yield key.decode(), start, line, counted
 
     def latest(self, org_id: str) -> dict[str, Any] | None:
-        """One org's latest snapshot: one read of its line, through an index of the file
-        (org -> where its last line is) built once per version of the file. Loops over orgs
-        (announcements, push registration) pay one scan, not one per org."""
+        """One org's latest snapshot. The first org asked of a version of the file is found by
+        reading it backwards to that org's last line (an org detail: no index of 100,000 orgs,
+        13 MB); a second one builds an index of the file (org -> where its last line is), so
+        loops over orgs (announcements, push registration) pay one scan, not one per org."""
         opened = open_for_reading(self.path)
         if opened is None:
             return None
         fd, st = opened
         try:
             ident = identity(st)
-            cached = self._index
-            if cached is None or cached[0] != ident:
+            cached, one = self._index, self._one
+            if cached is not None and cached[0] == ident:
+                where = cached[1].get(org_id)
+            elif one is not None and one[0] == ident and one[1] == org_id:
+                where = one[2]
+            elif one is not None and one[0] == ident:
                 self._check_header(os.pread(fd, 65536, 0))
                 cached = self._index = (ident, self._build_index(fd, st.st_size))
-            where = cached[1].get(org_id)
+                self._one = None
+                where = cached[1].get(org_id)
+            else:
+                where = self._find_backwards(fd, st, org_id)
+                self._one = (ident, org_id, where)
             if where is None:
                 return None
             start, length = where >> 32, where & 0xFFFFFFFF
@@ -217,6 +228,22 @@ class SnapshotFiles:
                 raise
         finally:
             os.close(fd)
+
+    def _find_backwards(self, fd: int, st: os.stat_result, org_id: str) -> int | None:
+        """Where the org's last complete line is (as `_build_index` says it), or None."""
+        head = os.pread(fd, 65536, 0)
+        self._check_header(head)
+        wanted = org_id.encode()
+        for counted, start, line in _lines_backwards(fd, head.find(b"\n") + 1,
+                                                     _committed_end(fd, st.st_size)):
+            key = _org_key(line)
+            if key is None:  # a line not written by us (org_id not first): parse to know
+                key = str(self._parse(line, _from_end(counted)).get("org_id")).encode()
+            if key == wanted:
+                if len(line) > 0xFFFFFFFF:
+                    raise SnapshotsCorruptError(self.path, f"{_from_end(counted)} is over 4 GB")
+                return start << 32 | len(line)
+        return None
 
     def _build_index(self, fd: int, size: int, block: int = 1 << 20) -> dict[str, int]:
         """org -> where its last complete line is (offset << 32 | length: one int, ~13 MB for
