@@ -8,7 +8,7 @@ Every write runs in a worker; each change can be undone with `u`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -86,10 +86,42 @@ def column_widths(measured: Mapping[str, int]) -> tuple[dict[str, int], dict[str
     return widths, least
 
 
+class ContactCells(Sequence[str | Text]):
+    """A contact's cells, made when read (drawn, measured): plain strings (FastTable shows
+    them literally, never as markup). A view, not a tuple of six: ~4 MB less at 100,000."""
+
+    __slots__ = ("_contact", "_org_label")
+
+    def __init__(self, contact: Contact, org_label: str) -> None:
+        self._contact = contact
+        self._org_label = org_label
+
+    def __len__(self) -> int:
+        return len(COLUMNS)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(COLUMNS))[index]]
+        contact = self._contact
+        if index < 0:
+            index += len(COLUMNS)
+        if index == 0:
+            return safe(contact.full_name)
+        if index == 1:
+            return safe(contact.email)
+        if index == 2:
+            return safe(contact.title)
+        if index == 3:
+            return safe(contact.role)
+        if index == 4:
+            return safe(self._org_label)
+        if index == 5:
+            return YES if contact.eligible else NO
+        raise IndexError(index)
+
+
 def contact_row(contact: Contact, org_label: str) -> Row:
-    """Cells are plain strings (FastTable shows them literally, never as markup)."""
-    return Row(contact.id, (safe(contact.full_name), safe(contact.email), safe(contact.title),
-                            safe(contact.role), safe(org_label), YES if contact.eligible else NO))
+    return Row(contact.id, ContactCells(contact, org_label))
 
 
 class ContactsLoaded(Message):
