@@ -481,6 +481,9 @@ def test_a_big_base_shares_repeated_values_without_changing_any_document(
     orgs, contacts = store.org_docs(), store.contact_docs()
     assert len({id(d["kind"]) for d in orgs}) == 1 and len({id(d["push"]) for d in orgs}) == 1
     assert len({id(d["title"]) for d in contacts}) == 1
+    tables = store._raw()
+    orgs_ids = {k: k for k in tables["orgs"]}
+    assert all(k is orgs_ids[k] for k in tables["contacts"] if k in orgs_ids)  # ids alike
     linked = next(d for d in contacts if d["org_ids"])
     assert linked["org_ids"][0] is next(d for d in orgs if d["org_id"] == org_id(2))["org_id"]
     store.update_org(org_id(3), push={"state": "requested", "requested_on": "2026-11-01",

@@ -152,7 +152,11 @@ def _table_in_chunks(payload: bytes, start: int, last: int, name: str,
             continue
         if memo is not None:
             share_repeated(name, piece, memo)
-        table.update(piece)
+            share = memo.setdefault  # the tables' document ids ("1", "2", ...) alike too
+            for doc_id, doc in piece.items():
+                table[share(doc_id, doc_id)] = doc
+        else:
+            table.update(piece)
         if payload[at + 1] == 0x7D:  # } : the table's end
             return table, at + 2
         start = search_from = at + 2  # the next document's key
@@ -161,9 +165,10 @@ def _table_in_chunks(payload: bytes, start: int, last: int, name: str,
 # -- repeated values, one object each ----------------------------------------------------------
 # Each parsed document has its own copy of every value: 100,000 orgs hold 100,000 strings
 # "production", "login", "token" and push objects alike, and 100,000 contacts a copy of
-# their org's ID each. In a big base (SHARE_ABOVE) the pieces share them as they are parsed,
-# one object per distinct value, so the next piece reuses the memory at once (~60 MB at
-# 100,000 orgs + contacts, for ~0.4 s more of parsing; below that size not worth the time).
+# their org's ID each, and every table its own document ids "1", "2", ... In a big base
+# (SHARE_ABOVE) the pieces share them as they are parsed, one object per distinct value, so
+# the next piece reuses the memory at once (~60 MB at 100,000 orgs + contacts, for ~0.5 s
+# more of parsing; below that size not worth the time).
 # Only which object a value is changes, never what it is; and nothing changes a cached
 # document or a value in it in place (engine.IntKeyView: a write replaces the document).
 SHARE_ABOVE = 20 << 20
