@@ -17,7 +17,7 @@ from rich.text import Text
 from juston_tui.model import Org, Snapshot, instance_from_url, now_utc
 from juston_tui.salesforce.facts import CurrentVersion
 from juston_tui.screens.widgets.fast_table import Column, Row, sorted_keys, verdict_style
-from juston_tui.store import Store
+from juston_tui.store import LineRef, Store
 from juston_tui.store.first_page import PAGE_ROWS, FirstPage, PageRow, Stamp
 from juston_tui.text import clean, fold, matches, search_terms
 
@@ -109,6 +109,37 @@ def fast_clean(value: Any, limit: int | None = None) -> str:
     return clean(text, limit=limit)
 
 
+# Values many rows have alike (versions, instances, verdicts, labels, check times, sort
+# keys), one object each: each snapshot line parses into new objects, and 100,000 rows would
+# otherwise hold 100,000 copies of "2.80.1" (~55 bytes each; ~80 MB at 100,000 orgs in all).
+# Bounded: values that do not repeat are forgotten once it is full.
+_SHARED: dict[Any, Any] = {}
+_SHARED_MAX = 20_000
+
+
+def shared(value: Any) -> Any:
+    """`value`, or the equal one seen before (immutable values only: str, tuple, datetime)."""
+    found = _SHARED.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
+def _shared_time(value: str | None) -> datetime | None:
+    """`parse_time`, one datetime per distinct time (a sweep's batch saves many alike)."""
+    if not value:
+        return None
+    key = ("time", value)  # apart from the values themselves
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        found = _SHARED[key] = parse_time(value)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class SnapInfo:
     """The few snapshot values the registry shows. Verdicts are the snapshot's checks as the
@@ -124,7 +155,6 @@ class SnapInfo:
     error: str = ""
     instance: str = ""  # the Salesforce instance (pod) the org runs on, e.g. EU45
     billing_verdict: str = ""  # the package.billing check ("" = not in the snapshot)
-    billing_reason: str = ""
     licences_verdict: str = ""  # the licenses check
 
     @classmethod
@@ -150,17 +180,17 @@ class SnapInfo:
         billing_check = by_id.get("package.billing") or {}
         return cls(
             verdict=verdict,
-            checked_at=parse_time(doc.get("checked_at")),
-            billing=fast_clean(billing.get("version") or "", 20) if billing else "",
-            cash=fast_clean(cash.get("version") or "", 20) if cash else "",
-            billing_current=fast_clean(_current_label(current), 80),
+            checked_at=_shared_time(doc.get("checked_at")),
+            billing=shared(fast_clean(billing.get("version") or "", 20)) if billing else "",
+            cash=shared(fast_clean(cash.get("version") or "", 20)) if cash else "",
+            billing_current=shared(fast_clean(_current_label(current), 80)),
             licences_used=used if isinstance(used, int) else None,
             licences_allowed=allowed if isinstance(allowed, int) else None,
             error=fast_clean(doc.get("error") or "", 300),
-            instance=fast_clean((facts.get("organization") or {}).get("instance") or "", 20),
-            billing_verdict=str(billing_check.get("verdict") or ""),
-            billing_reason=fast_clean(billing_check.get("reason") or "", 300),
-            licences_verdict=str((by_id.get("licenses") or {}).get("verdict") or ""),
+            instance=shared(fast_clean((facts.get("organization") or {}).get("instance") or "",
+                                       20)),
+            billing_verdict=shared(str(billing_check.get("verdict") or "")),
+            licences_verdict=shared(str((by_id.get("licenses") or {}).get("verdict") or "")),
         )
 
     @classmethod
@@ -206,7 +236,7 @@ class OrgEntry:
     """
 
     __slots__ = ("_haystack", "_info", "_org", "_snap_doc", "_sorts", "doc", "failed_twice",
-                 "name", "name_key", "parent_name")
+                 "name", "parent_name")
 
     def __init__(self, doc: Mapping[str, Any],
                  snap_doc: Mapping[str, Any] | SnapshotLine | None = None,
@@ -218,10 +248,9 @@ class OrgEntry:
         self._info = info
         self.parent_name = fast_clean(parent_name, 80)
         self.name = fast_clean(doc.get("name", ""), 200)
-        self.name_key = self.name.casefold()  # = name_key_of(doc)
         self._org = org
         self._haystack: str | None = None
-        self._sorts: dict[int, Any] = {}
+        self._sorts: list[Any] | None = None  # per column, _UNSORTED until computed
 
     @classmethod
     def build(cls, org: Org, info: SnapInfo, parent_name: str = "",
@@ -255,14 +284,14 @@ class OrgEntry:
         self._info = value
         self._snap_doc = None
         self._haystack = None
-        self._sorts = {}
+        self._sorts = None
 
     def stored(self) -> PageRow | None:
         """What this entry was built from, for a first page; None once its snapshot line
         was parsed (and dropped) or its info set."""
         snap = self._snap_doc
         if isinstance(snap, tuple):
-            return PageRow(self.doc, self.parent_name, snap[1], self.failed_twice)
+            return PageRow(self.doc, self.parent_name, line_bytes(snap[1]), self.failed_twice)
         if snap is None and self._info is _NEVER:
             return PageRow(self.doc, self.parent_name, None, self.failed_twice)
         return None
@@ -270,6 +299,12 @@ class OrgEntry:
     @property
     def key(self) -> str:
         return self.doc["org_id"]
+
+    @property
+    def name_key(self) -> str:
+        """The name's sort key, made when asked, not kept (~6 MB at 100,000 orgs; sorting
+        them by name folds each name once, ~20 ms)."""
+        return self.name.casefold()
 
     @property
     def push_state(self) -> str:
@@ -345,11 +380,15 @@ class OrgEntry:
         """The sort value of one column (computed when first needed, then kept). None of them
         depends on the clock: the age sorts by when the org was checked (newest first), so
         the rows need no new sort values as the ages move on."""
-        try:
-            return self._sorts[index]
-        except KeyError:
-            value = self._sorts[index] = self._sort_value(index)
-            return value
+        if index <= 1:  # the name's and the ID's, not kept (see name_key)
+            return self.name_key if index == 0 else self.key
+        sorts = self._sorts
+        if sorts is None:  # a list, not a dict: ~120 bytes a row, not ~360
+            sorts = self._sorts = [_UNSORTED] * (len(COLUMNS) - 2)
+        value = sorts[index - 2]
+        if value is _UNSORTED:
+            value = sorts[index - 2] = self._sort_value(index)
+        return value
 
     def _sort_value(self, index: int) -> Any:
         info = self.info
@@ -363,19 +402,27 @@ class OrgEntry:
             checked = info.checked_at
             return -checked.timestamp() if checked is not None else None
         if index == 4:
-            return version_tuple(info.billing) or None
+            return shared(version_tuple(info.billing)) or None
         if index == 5:
-            return version_tuple(info.cash) or None
+            return shared(version_tuple(info.cash)) or None
         if index == 6:
             return info.licences_used
         if index == 7:
             return self.push_state
         if index == 8:
-            return self.kind_text().casefold()
-        return self.instance_text().casefold()
+            return shared(self.kind_text().casefold())
+        return shared(self.instance_text().casefold())
 
     def sort_values(self) -> tuple[Any, ...]:
         return tuple(self.sort_value(i) for i in range(len(COLUMNS)))
+
+    # The entry is its row's sort values too (`entry_row`): one object less per row than a
+    # view of them (LazySortValues: ~5 MB at 100,000 orgs).
+    def __len__(self) -> int:
+        return len(COLUMNS)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.sort_value(index)
 
     def cells(self, now: datetime) -> tuple[Text, ...]:
         info = self.info
@@ -408,6 +455,7 @@ class OrgEntry:
 # A cell coloured by its check's verdict (ok and unknown stay plain).
 _CHECK_STYLES = {"warn": "yellow", "fail": "bold red"}
 _CACHED_SORTS = (2, 3, 4, 5, 6, 7, 8, 9)  # all but name and ID (ready)
+_UNSORTED = object()  # a sort value not computed yet (None is one: it sorts last)
 
 
 class RowClock:
@@ -425,23 +473,6 @@ class RowClock:
     def advance(self, now: datetime) -> None:
         self.now = now
         self.epoch += 1
-
-
-class LazySortValues(Sequence[Any]):
-    """An entry's sort values, computed per column on first use and kept by the entry."""
-
-    __slots__ = ("_entry",)
-
-    def __init__(self, entry: OrgEntry) -> None:
-        self._entry = entry
-
-    def __len__(self) -> int:
-        return len(COLUMNS)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(COLUMNS))[index]]
-        return self._entry.sort_value(index)
 
 
 class LazyCells(Sequence[Text]):
@@ -475,10 +506,11 @@ def entry_row(entry: OrgEntry, clock: RowClock | datetime) -> Row:
     clock of its own)."""
     if isinstance(clock, datetime):
         clock = RowClock(clock)
-    return Row(entry.key, LazyCells(entry, clock), LazySortValues(entry))
+    return Row(entry.key, LazyCells(entry, clock), entry)
 
 
-SnapshotLine = tuple[Callable[[bytes], Mapping[str, Any]], bytes]
+# A snapshot's stored line, or where it is (`Store.iter_snapshot_lines`), and its parser.
+SnapshotLine = tuple[Callable[[bytes | LineRef], Mapping[str, Any]], bytes | LineRef]
 
 
 _NEVER = SnapInfo()  # an org never checked (shared: SnapInfo is never changed in place)
@@ -496,13 +528,15 @@ def _info_of(snap: Mapping[str, Any] | SnapshotLine | None) -> SnapInfo:
 
 
 def build_entries_from_lines(
-    org_docs: Iterable[Mapping[str, Any]], snapshot_lines: Iterable[tuple[str, bytes]],
-    parse: Callable[[bytes], Mapping[str, Any]], failed_twice: frozenset[str] = frozenset(),
+    org_docs: Iterable[Mapping[str, Any]],
+    snapshot_lines: Iterable[tuple[str, bytes | LineRef]],
+    parse: Callable[[bytes | LineRef], Mapping[str, Any]],
+    failed_twice: frozenset[str] = frozenset(),
 ) -> dict[str, OrgEntry]:
     """`build_entries` from the snapshots' stored lines (`Store.iter_snapshot_lines`): each
     is parsed where its row is first drawn or by the index worker, then dropped. The first
-    rows wait for no snapshot parse (~400 ms at 10,000 orgs), and memory holds 13 MB of
-    lines, not 95 MB of parsed snapshots."""
+    rows wait for no snapshot parse (~400 ms at 10,000 orgs), and memory holds where the
+    lines are (~1 MB), not 13 MB of lines or 95 MB of parsed snapshots."""
     docs = list(org_docs)
     names = {d["org_id"]: d.get("name", "") for d in docs}
     lines = dict(snapshot_lines)
@@ -515,8 +549,9 @@ def build_entries_from_lines(
     return entries
 
 
-def _stored_entry(doc: Mapping[str, Any], line: bytes | None, parent: str, failed: bool,
-                  parse: Callable[[bytes], Mapping[str, Any]]) -> OrgEntry:
+def _stored_entry(doc: Mapping[str, Any], line: bytes | LineRef | None, parent: str,
+                  failed: bool, parse: Callable[[bytes | LineRef], Mapping[str, Any]]
+                  ) -> OrgEntry:
     return OrgEntry(doc, (parse, line) if line is not None else None, parent,
                     info=None if line is not None else _NEVER, failed_twice=failed)
 
@@ -527,6 +562,11 @@ def entries_from_page(page: FirstPage, parse: Callable[[bytes], Mapping[str, Any
     builds them (`build_entries_from_lines`): the same documents give the same rows."""
     return {row.doc["org_id"]: _stored_entry(row.doc, row.snapshot_line, row.parent_name,
                                              row.failed_twice, parse) for row in page.rows}
+
+
+def line_bytes(line: bytes | LineRef) -> bytes:
+    """A stored snapshot line's bytes (a `LineRef` is read: in a worker)."""
+    return line.read() if isinstance(line, LineRef) else line
 
 
 def name_key_of(doc: Mapping[str, Any]) -> str:
@@ -544,7 +584,8 @@ def page_from_store(store: Store, failed_twice: Callable[[], frozenset[str]]
     docs = {d["org_id"]: d for d in store.org_docs()}  # the store's order, as a load has it
     keys = sorted_keys({}, list(docs), 0, False, lambda key: name_key_of(docs[key]))
     wanted = set(keys[:PAGE_ROWS])
-    lines = {org: line for org, line in store.iter_snapshot_lines() if org in wanted}
+    lines = {org: line_bytes(line) for org, line in store.iter_snapshot_lines()
+             if org in wanted}
     failed = failed_twice()
     if store.disk_stamp() != stamp:
         return None

@@ -281,11 +281,78 @@ def test_reading_the_snapshot_file_backwards_in_blocks_sees_every_line(tmp_path:
         path.write_bytes(header + body)
         fd = os.open(path, os.O_RDONLY)
         try:
-            got = [line for _, line in _lines_backwards(fd, len(header), len(header) + len(body),
-                                                        block=rng.randint(1, 40))]
+            spans = list(_lines_backwards(fd, len(header), len(header) + len(body),
+                                          block=rng.randint(1, 40)))
         finally:
             os.close(fd)
-        assert got == [line for line in reversed(lines) if line], trial
+        assert [line for _, _, line in spans] == [line for line in reversed(lines) if line], trial
+        payload = header + body
+        for _, offset, line in spans:  # each line's offset names where it is in the file
+            assert payload[offset:offset + len(line)] == line
+            assert payload[offset - 1:offset] == b"\n" and payload[offset + len(line)] == 10
+
+
+def test_the_latest_index_is_built_in_blocks_and_finds_every_orgs_last_line(
+        tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(21)
+    for trial in range(100):
+        files = SnapshotFiles(tmp_path / f"s{trial}.json")
+        header = b'{"kind":"juston-tui snapshots","version":1,"compacted_bytes":0}\n'
+        expected: dict[str, int] = {}
+        payload = header
+        for _ in range(rng.randint(0, 28)):
+            org = f"00D{rng.randint(0, 5)}"
+            line = b'{"org_id":"' + org.encode() + b'","pad":"' + b"x" * rng.randint(0, 50) + b'"}'
+            expected[org] = len(payload) << 32 | len(line)  # where: offset, length
+            payload += line + b"\n"
+        payload += b'{"org_id":"00Dcut"'  # a killed writer's unterminated line: not indexed
+        files.path.write_bytes(payload)
+        fd = os.open(files.path, os.O_RDONLY)
+        try:
+            got = files._build_index(fd, len(payload), block=rng.randint(1, 60))
+        finally:
+            os.close(fd)
+        assert got == expected, trial
+
+
+def test_a_damaged_latest_line_is_named_by_its_line_number(filled: Store) -> None:
+    filled.save_snapshots([snap(i, "2026-11-01T10:00:00Z") for i in range(3)])
+    files = SnapshotFiles(filled.path)
+    with open(files.path, "ab") as handle:
+        handle.write(b'{"org_id":"' + org_id(1).encode() + b'","checks":}\n')
+    with pytest.raises(SnapshotsCorruptError) as info:
+        files.latest(org_id(1))
+    assert "line 5" in info.value.detail, info.value.detail  # after the header and 3 lines
+    assert files.latest(org_id(2))["org_id"] == org_id(2)
+
+
+def test_one_orgs_latest_is_found_without_an_index_and_a_loop_builds_one(filled: Store
+                                                                          ) -> None:
+    for day in (1, 2, 3):
+        filled.save_snapshots([snap(i, f"2026-11-0{day}T10:00:00Z") for i in range(6)])
+    filled.save_snapshots([snap(4, "2026-11-04T10:00:00Z")])
+    files = SnapshotFiles(filled.path)
+    assert files.latest(org_id(2))["checked_at"] == "2026-11-03T10:00:00Z"
+    assert files._index is None  # one org: read backwards to its line
+    assert files.latest(org_id(2))["checked_at"] == "2026-11-03T10:00:00Z"
+    assert files.latest(org_id(9)) is None and files._index is not None  # a second org
+    assert files.latest(org_id(4))["checked_at"] == "2026-11-04T10:00:00Z"
+    assert [len(filled.snapshot_history(org_id(i))) for i in (0, 4)] == [3, 4]
+
+
+def test_listed_snapshot_lines_read_the_file_as_it_was_listed(filled: Store) -> None:
+    """The registry keeps references to the lines, not the lines: one compacted away by
+    another process is still read from the file as it was when listed."""
+    filled.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
+    refs = dict(filled.iter_snapshot_lines())
+    before = {org: filled.parse_snapshot_line(ref) for org, ref in refs.items()}
+    other = Store.open(filled.path)
+    other.save_snapshots([snap(1, "2026-11-02T10:00:00Z")])
+    other._snaps.compact()  # an atomic replace: a new file
+    assert {org: filled.parse_snapshot_line(ref) for org, ref in refs.items()} == before
+    assert filled.snapshot_doc(org_id(1))["checked_at"] == "2026-11-02T10:00:00Z"
 
 
 def test_snapshots_saved_by_another_process_count_as_a_change(filled: Store) -> None:
@@ -314,3 +381,112 @@ def test_two_stores_of_one_stem_keep_their_own_snapshots(tmp_path: Path) -> None
     first, second = Store.open(tmp_path / "a.json"), Store.open(tmp_path / "a.db")
     first.save_snapshots([snap(1, "2026-11-01T10:00:00Z")])
     assert second.snapshot_docs() == [] and len(first.snapshot_docs()) == 1
+
+
+def test_bulk_readers_share_documents_that_writes_never_change_in_place(filled: Store) -> None:
+    """org_docs/contact_docs hand out the cached documents themselves (no 100,000 copies):
+    an edit must replace a document, never change the one a screen holds."""
+    orgs = {d["org_id"]: d for d in filled.org_docs()}
+    contacts = {d["email"]: d for d in filled.contact_docs()}
+    held_org, held_contact = orgs[org_id(7)], contacts["p3@x.de"]
+    before_org, before_contact = dict(held_org), dict(held_contact)
+    filled.update_org(org_id(7), notes="called the admin")
+    filled.update_contact(held_contact["id"], title="CEO")
+    assert held_org == before_org and held_contact == before_contact
+    assert filled.get_org(org_id(7)).notes == "called the admin"
+    assert filled.get_contact(held_contact["id"]).title == "CEO"
+    # The cache shares unchanged documents and holds a new one for the edited.
+    again = {d["org_id"]: d for d in filled.org_docs()}
+    assert again[org_id(8)] is orgs[org_id(8)] and again[org_id(7)] is not held_org
+    assert filled.org_names()[org_id(7)] == "Org 7"
+    reopened = Store.open(filled.path)
+    assert reopened.get_org(org_id(7)).notes == "called the admin"
+
+
+def test_the_base_parsed_in_pieces_equals_the_whole_parse(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Pieces are cut where the bytes look like a document's end; strings and nested values
+    that look like one too must never cut a document (the pieces would parse differently)."""
+    import random
+
+    from juston_tui.store import shape
+
+    rng = random.Random(21)
+    nasty = ['},"5":{', "}}", '}},"orgs":{', '"', "\\", "}", '},"12":{"a":', "{", "ü", ""]
+
+    def value(depth: int) -> object:
+        kind = rng.randint(0, 6 if depth < 3 else 3)
+        if kind == 0:
+            return "".join(rng.choice(nasty) for _ in range(rng.randint(0, 4)))
+        if kind == 1:
+            return rng.randint(-5, 5)
+        if kind == 2:
+            return None
+        if kind == 3:
+            return rng.random() < 0.5
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        keys = rng.sample(["12", "5", "orgs", "a", "}", '},"1":{'], rng.randint(0, 3))
+        return {k: value(depth + 1) for k in keys}
+
+    for trial in range(300):
+        monkeypatch.setattr(shape, "_CHUNK", rng.choice([1, 16, 64, 1 << 20]))
+        data = {name: {str(i): {"k": value(0), "last": value(1)}
+                       for i in range(rng.randint(0, 12))}
+                for name in rng.sample(["meta", "orgs", "contacts", "pushes"], rng.randint(1, 4))}
+        payload = orjson.dumps(data)
+        # Every base juston-tui writes is parsed in pieces, to what the whole parse gives.
+        assert shape._loads_in_chunks(payload, len(payload)) == orjson.loads(payload), trial
+    # Anything else is left to the whole parse (which accepts it or says what is wrong).
+    for odd in (b'{"meta":{}} ', b"[]", b'{"meta":[]}', b'{"meta":{"1":{}},}', b'{"a":{"1":1}}',
+                b'{"meta":{"1":{}}', b'{"m":{"1":{"a":"}"}}}', b'{"m":{"1":{}},"n":{"2":{}}}'):
+        try:
+            whole = orjson.loads(odd)
+        except orjson.JSONDecodeError:
+            whole = None
+        parsed = shape._loads_in_chunks(odd, len(odd))
+        assert parsed is None or parsed == whole, odd
+
+
+def test_a_store_whose_text_looks_like_document_ends_loads_whole(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    from juston_tui.store import shape
+
+    monkeypatch.setattr(shape, "_CHUNK", 32)
+    store = Store.open(tmp_path / "s.json")
+    notes = ['},"7":{"org_id":"x"}', '}}', '}},"contacts":{"1":{', "plain"]
+    store.put_orgs([Org.create(org_id=org_id(i), name=f"Org {i}", notes=notes[i % 4])
+                    for i in range(40)])
+    store._storage.rewrite_whole()
+    store.update_org(org_id(1), name="Org one")  # a new base with every org in it
+    again = Store.open(tmp_path / "s.json")
+    assert [o.notes for o in again.list_orgs()] == [notes[i % 4] for i in range(40)]
+    assert again.get_org(org_id(1)).name == "Org one"
+    assert again.org_docs() == store.org_docs()
+
+
+def test_a_big_base_shares_repeated_values_without_changing_any_document(
+        filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from juston_tui.store import shape
+
+    filled.put_contacts([Contact.create(full_name="L", email="l@x.de", title="CFO",
+                                        org_ids=[org_id(2)])])
+    filled._storage.rewrite_whole()
+    filled.update_org(org_id(9), notes="a new base")
+    monkeypatch.setattr(shape, "SHARE_ABOVE", 0)
+    monkeypatch.setattr(shape, "_CHUNK", 256)
+    store = Store.open(filled.path)
+    assert orjson.dumps(store._raw()) == orjson.dumps(filled._raw())
+    orgs, contacts = store.org_docs(), store.contact_docs()
+    assert len({id(d["kind"]) for d in orgs}) == 1 and len({id(d["push"]) for d in orgs}) == 1
+    assert len({id(d["title"]) for d in contacts}) == 1
+    tables = store._raw()
+    orgs_ids = {k: k for k in tables["orgs"]}
+    assert all(k is orgs_ids[k] for k in tables["contacts"] if k in orgs_ids)  # ids alike
+    linked = next(d for d in contacts if d["org_ids"])
+    assert linked["org_ids"][0] is next(d for d in orgs if d["org_id"] == org_id(2))["org_id"]
+    store.update_org(org_id(3), push={"state": "requested", "requested_on": "2026-11-01",
+                                      "ticket": "T-1", "registered_on": None})
+    assert store.get_org(org_id(4)).push.state == "not_registered"  # not a shared change
+    assert store.get_org(org_id(3)).push.state == "requested"

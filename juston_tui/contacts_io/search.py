@@ -44,7 +44,8 @@ class ContactIndex:
 
     def __init__(self, contacts: Iterable[Contact], org_names: Mapping[str, str]) -> None:
         self.contacts = sorted_contacts(contacts)
-        self.org_names = dict(org_names)
+        # Kept as given when it is a dict (100,000 names: a copy is 5 MB); never changed here.
+        self.org_names = org_names if isinstance(org_names, dict) else dict(org_names)
         self._haystacks: list[str] | None = None
         self._version = 0
         self._lock = threading.Lock()

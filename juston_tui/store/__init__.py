@@ -13,12 +13,14 @@ from juston_tui.store.errors import (
 )
 from juston_tui.store.files import atomic_write_bytes, damaged_beside, looks_like_store
 from juston_tui.store.schema import HISTORY_LIMIT, SCHEMA_VERSION, TABLES
+from juston_tui.store.snapshots import LineRef
 from juston_tui.store.store import Store, StoreHealth, health, restore_backup
 
 __all__ = [
     "HISTORY_LIMIT",
     "SCHEMA_VERSION",
     "TABLES",
+    "LineRef",
     "NotFoundError",
     "ReadOnlyError",
     "Store",

@@ -197,7 +197,8 @@ class AtomicJSONStorage(Storage):
     def _write_base(self) -> os.stat_result:
         assert self._cache is not None
         with paused_gc():
-            payload = orjson.dumps(self._cache) + b"\n"
+            # The newline by orjson: `+ b"\n"` would copy the whole base once more.
+            payload = orjson.dumps(self._cache, option=orjson.OPT_APPEND_NEWLINE)
         st = atomic_write_bytes(self.path, payload)
         self._consumed = self._base_size = len(payload)
         self._probe = payload[-_PROBE:]
@@ -275,9 +276,13 @@ class IntKeyView(dict):  # type: ignore[type-arg]
         self._on_clear = on_clear
 
     def __getitem__(self, key: int) -> Any:
-        # Updaters change the document they get in place: getting one for writing touches it.
-        self._touched.add(str(key))
-        return self.raw[str(key)]
+        # Updaters change the document they get in place: getting one for writing touches it,
+        # and gets a copy that replaces it (copy on write): a cached document is never
+        # changed in place, so the bulk readers may share them (`Store.org_docs`).
+        name = str(key)
+        self._touched.add(name)
+        doc = self.raw[name] = dict(self.raw[name])
+        return doc
 
     def __setitem__(self, key: int, value: Any) -> None:
         self._touched.add(str(key))
@@ -310,8 +315,9 @@ class IntKeyView(dict):  # type: ignore[type-arg]
         return self.raw.pop(str(key), *default)
 
     def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
-        self._touched.add(str(key))
-        return self.raw.get(str(key), default)
+        if key not in self:
+            return default
+        return self[key]  # for writing, as above
 
     def clear(self) -> None:
         self._on_clear()

@@ -87,9 +87,10 @@ class SnapshotFiles:
         self.history_dir = store_path.with_name(f"{store_path.name}.history")
         self.read_only = read_only
         self.writes = 0
-        # (file identity, org -> (line number, offset, length) of its latest line)
-        self._index: tuple[tuple[int, int, int, int], dict[str, tuple[int, int, int]]] | None \
-            = None
+        # (file identity, org -> where its latest line is: offset << 32 | length)
+        self._index: tuple[tuple[int, int, int, int], dict[str, int]] | None = None
+        # (file identity, org, where its latest line is or None): one org looked up by a scan
+        self._one: tuple[tuple[int, int, int, int], str, int | None] | None = None
         # The snapshot file as this process last read or wrote it (`changed`).
         self.seen: tuple[int, int, int, int] | None = None
 
@@ -135,80 +136,148 @@ class SnapshotFiles:
         """Each org's latest snapshot, newest line first, one at a time: the file is read
         backwards in 1 MB blocks, so neither it nor 10,000 parsed snapshots (~95 MB of
         Python objects) are ever in memory at once; callers keep what they show."""
-        for _org, line, where in self._latest_lines():
-            yield self._parse(line, where)
+        for _org, line, counted in self._latest_lines():
+            yield self._parse(line, _from_end(counted))
 
-    def iter_latest_lines(self) -> Iterator[tuple[str, bytes]]:
-        """Each org's latest snapshot as its line, unparsed (org ID, bytes): the registry
-        keeps the 13 MB of lines of 10,000 orgs and parses each where it is needed
-        (`parse_line`), not 95 MB of objects before its first rows."""
-        for org, line, _where in self._latest_lines():
-            yield org, line
-
-    def parse_line(self, line: bytes) -> dict[str, Any]:
-        return self._parse(line, "a line")
-
-    def _latest_lines(self) -> Iterator[tuple[str, bytes, str]]:
+    def iter_latest_lines(self) -> Iterator[tuple[str, LineRef]]:
+        """Each org's latest snapshot as where its line is (org ID, `LineRef`), unread: the
+        registry keeps 100,000 small references (~10 MB), not 130 MB of lines, and reads and
+        parses each where it is needed (`parse_line`), not 95 MB of objects per 10,000 orgs
+        before its first rows. The references read the file as it was when listed (its
+        descriptor stays open while any of them lives): lines are only ever appended, and a
+        compaction by another process replaces the file rather than rewriting it."""
         opened = open_for_reading(self.path)
         if opened is None:
             return
         fd, st = opened
         try:
-            self.seen = identity(st)
-            head = os.pread(fd, 65536, 0)
-            self._check_header(head)
-            first = head.find(b"\n") + 1
-            end = _committed_end(fd, st.st_size)
-            seen: set[bytes] = set()
-            for where, line in _lines_backwards(fd, first, end):
-                key = _org_key(line)
-                if key is None:  # a line not written by us (org_id not first): parse to know
-                    key = str(self._parse(line, where).get("org_id")).encode()
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield key.decode(), line, where
+            source = _LineSource(fd, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        for org, start, line, counted in self._latest_spans(fd, st):
+            yield org, LineRef(source, start, len(line), counted)
+
+    def parse_line(self, line: bytes | LineRef) -> dict[str, Any]:
+        """A line from `iter_latest_lines` (or its bytes) as a document."""
+        if isinstance(line, LineRef):
+            return self._parse(line.read(), _from_end(line.counted))
+        return self._parse(line, "a line")
+
+    def _latest_lines(self) -> Iterator[tuple[str, bytes, int]]:
+        opened = open_for_reading(self.path)
+        if opened is None:
+            return
+        fd, st = opened
+        try:
+            for org, _start, line, counted in self._latest_spans(fd, st):
+                yield org, line, counted
         finally:
             os.close(fd)
 
+    def _latest_spans(self, fd: int, st: os.stat_result) -> Iterator[tuple[str, int, bytes, int]]:
+        """Each org's latest line, newest first: (org ID, its offset, the line, which line
+        from the end it is)."""
+        self.seen = identity(st)
+        head = os.pread(fd, 65536, 0)
+        self._check_header(head)
+        first = head.find(b"\n") + 1
+        end = _committed_end(fd, st.st_size)
+        seen: set[bytes] = set()
+        for counted, start, line in _lines_backwards(fd, first, end):
+            key = _org_key(line)
+            if key is None:  # a line not written by us (org_id not first): parse to know
+                key = str(self._parse(line, _from_end(counted)).get("org_id")).encode()
+            if key in seen:
+                continue
+            seen.add(key)
+            yield key.decode(), start, line, counted
+
     def latest(self, org_id: str) -> dict[str, Any] | None:
-        """One org's latest snapshot: one read of its line, through an index of the file
-        (org -> where its last line is) built once per version of the file. Loops over orgs
-        (announcements, push registration) pay one scan, not one per org."""
+        """One org's latest snapshot. The first org asked of a version of the file is found by
+        reading it backwards to that org's last line (an org detail: no index of 100,000 orgs,
+        13 MB); a second one builds an index of the file (org -> where its last line is), so
+        loops over orgs (announcements, push registration) pay one scan, not one per org."""
         opened = open_for_reading(self.path)
         if opened is None:
             return None
         fd, st = opened
         try:
             ident = identity(st)
-            cached = self._index
-            if cached is None or cached[0] != ident:
-                with os.fdopen(fd, "rb", closefd=False) as handle:
-                    payload = handle.read()
-                self._check_header(payload)
-                cached = self._index = (ident, self._build_index(payload))
-            where = cached[1].get(org_id)
+            cached, one = self._index, self._one
+            if cached is not None and cached[0] == ident:
+                where = cached[1].get(org_id)
+            elif one is not None and one[0] == ident and one[1] == org_id:
+                where = one[2]
+            elif one is not None and one[0] == ident:
+                self._check_header(os.pread(fd, 65536, 0))
+                cached = self._index = (ident, self._build_index(fd, st.st_size))
+                self._one = None
+                where = cached[1].get(org_id)
+            else:
+                where = self._find_backwards(fd, st, org_id)
+                self._one = (ident, org_id, where)
             if where is None:
                 return None
-            number, start, length = where
+            start, length = where >> 32, where & 0xFFFFFFFF
             line = os.pread(fd, length, start)
+            try:
+                return self._parse(line, "a line")
+            except SnapshotsCorruptError:  # say which line: count the lines before it
+                self._parse(line, _line_number(fd, start))
+                raise
         finally:
             os.close(fd)
-        return self._parse(line, number)
 
-    def _build_index(self, payload: bytes) -> dict[str, tuple[int, int, int]]:
-        index: dict[str, tuple[int, int, int]] = {}
-        start = payload.find(b"\n") + 1
-        end = payload.rfind(b"\n")
-        number = 2
-        while 0 < start <= end:
-            stop = payload.find(b"\n", start)
-            line = payload[start:stop]
+    def _find_backwards(self, fd: int, st: os.stat_result, org_id: str) -> int | None:
+        """Where the org's last complete line is (as `_build_index` says it), or None."""
+        head = os.pread(fd, 65536, 0)
+        self._check_header(head)
+        wanted = org_id.encode()
+        for counted, start, line in _lines_backwards(fd, head.find(b"\n") + 1,
+                                                     _committed_end(fd, st.st_size)):
             key = _org_key(line)
-            org = key.decode() if key is not None else str(self._parse(line, number).get(
-                "org_id"))
-            index[org] = (number, start, stop - start)
-            start, number = stop + 1, number + 1
+            if key is None:  # a line not written by us (org_id not first): parse to know
+                key = str(self._parse(line, _from_end(counted)).get("org_id")).encode()
+            if key == wanted:
+                if len(line) > 0xFFFFFFFF:
+                    raise SnapshotsCorruptError(self.path, f"{_from_end(counted)} is over 4 GB")
+                return start << 32 | len(line)
+        return None
+
+    def _build_index(self, fd: int, size: int, block: int = 1 << 20) -> dict[str, int]:
+        """org -> where its last complete line is (offset << 32 | length: one int, ~13 MB for
+        100,000 orgs where tuples took 23), read in 1 MB blocks: never the whole file (300 MB
+        at 100,000 orgs with their history) at once."""
+        index: dict[str, int] = {}
+        number = 2
+        at = 0  # the file offset of buf[0]
+        buf = b""
+        pos = -1  # where the next line starts in buf (-1: the header line is not passed yet)
+        while at + len(buf) < size:
+            chunk = os.pread(fd, min(block, size - at - len(buf)), at + len(buf))
+            if not chunk:
+                break
+            buf += chunk
+            if pos < 0:
+                newline = buf.find(b"\n")
+                if newline < 0:
+                    continue
+                pos = newline + 1
+            while True:
+                stop = buf.find(b"\n", pos)
+                if stop < 0:
+                    break
+                key = _org_key(buf, pos, stop)
+                if key is None:
+                    org = str(self._parse(buf[pos:stop], number).get("org_id"))
+                else:
+                    org = key.decode()
+                if stop - pos > 0xFFFFFFFF:
+                    raise SnapshotsCorruptError(self.path, f"line {number} is over 4 GB")
+                index[org] = (at + pos) << 32 | (stop - pos)
+                pos, number = stop + 1, number + 1
+            buf, at, pos = buf[pos:], at + pos, 0
         return index
 
     def history(self, org_id: str) -> list[dict[str, Any]]:
@@ -392,17 +461,70 @@ class SnapshotFiles:
             fsync_dir(self.history_dir)
 
 
-def _org_key(line: bytes) -> bytes | None:
-    if not line.startswith(_LINE_START):
+def _org_key(line: bytes, start: int = 0, stop: int | None = None) -> bytes | None:
+    """The org ID a line of ours starts with (of `line[start:stop]`, without slicing it)."""
+    if stop is None:
+        stop = len(line)
+    if not line.startswith(_LINE_START, start, stop):
         return None
-    end = line.find(b'"', len(_LINE_START))
-    return line[len(_LINE_START):end] if end > 0 else None
+    begin = start + len(_LINE_START)
+    end = line.find(b'"', begin, stop)
+    return line[begin:end] if end > 0 else None
+
+
+class _LineSource:
+    """An open snapshot file the `LineRef`s of one listing read; closed with the last one."""
+
+    __slots__ = ("fd", "path")
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd = fd
+        self.path = path
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class LineRef:
+    """Where one snapshot line is in the file as it was listed (`iter_latest_lines`)."""
+
+    __slots__ = ("counted", "length", "offset", "source")
+
+    def __init__(self, source: _LineSource, offset: int, length: int, counted: int) -> None:
+        self.source = source
+        self.offset = offset
+        self.length = length
+        self.counted = counted  # which line from the end (error messages)
+
+    def read(self) -> bytes:
+        try:
+            return os.pread(self.source.fd, self.length, self.offset)
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.source.path}: {exc.strerror or exc}") from None
+
+
+def _from_end(counted: int) -> str:
+    return f"line {counted} from the end"
+
+
+def _line_number(fd: int, offset: int, block: int = 1 << 20) -> int:
+    """The number of the line starting at `offset` (for an error message only)."""
+    lines, at = 1, 0
+    while at < offset:
+        chunk = os.pread(fd, min(block, offset - at), at)
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+        at += len(chunk)
+    return lines
 
 
 def _lines_backwards(fd: int, first: int, end: int, block: int = 1 << 20
-                     ) -> Iterator[tuple[str, bytes]]:
+                     ) -> Iterator[tuple[int, int, bytes]]:
     """The complete lines between offsets `first` and `end` (just after a newline), last
-    first, each with where it is ("the 3rd line from the end") for error messages."""
+    first, each with which line from the end it is (for error messages: `_from_end`) and
+    its offset in the file."""
     at = end - 1  # the newline that ends the last line
     rest = b""
     counted = 0
@@ -411,13 +533,18 @@ def _lines_backwards(fd: int, first: int, end: int, block: int = 1 << 20
         chunk = os.pread(fd, at - start, start) + rest
         parts = chunk.split(b"\n")
         rest = parts[0] if start > first else b""
+        # The offset of each part: the chunk starts at `start`; a part ends where the next
+        # one begins, one newline earlier.
+        offset = start + len(chunk)
         for line in reversed(parts if start == first else parts[1:]):
+            offset -= len(line)
             counted += 1
             if line:
-                yield f"line {counted} from the end", line
+                yield counted, offset, line
+            offset -= 1
         at = start
     if rest:
-        yield f"line {counted + 1} from the end", rest
+        yield counted + 1, first, rest
 
 
 def _committed_end(fd: int, size: int) -> int:
