@@ -403,7 +403,7 @@ async def test_read_only_allows_view_filter_copy_export_only(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("x")
-        await pilot.pause()
+        await settle(pilot)  # the orgs the export needs are read in a worker
         assert isinstance(app.screen, ExportScreen)
 
 
