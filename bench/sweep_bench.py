@@ -10,6 +10,8 @@ separate small run with JWT logins reports what a login costs.
     .venv/bin/python bench/sweep_bench.py --quick    # 100 orgs, CI size
     .venv/bin/python bench/sweep_bench.py --keyring cryptfile --store --orgs 2000
 
+The simulator runs in a process of its own (as Salesforce is not in ours);
+`--simulator-here` puts it in this one, as earlier versions of this bench did.
 `--keyring cryptfile` reads the secrets from the encrypted credentials file (the SSH path),
 stored in one write and unlocked by a fresh backend before the timing, as a new `status`
 process would; `--store` saves every snapshot to a store on disk, as `status` does. Ends with
@@ -19,6 +21,7 @@ one JSON line: {"bench": "sweep", "orgs": N, "keyring": .., "store": .., "ratio_
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +43,66 @@ from juston_tui.store import Store
 PASSPHRASE = "bench passphrase"
 
 
+class SimulatorProcess:
+    """The simulator in a process of its own (fork), driven over a pipe: the server's work
+    (TLS, JSON, its own threads) is not charged to the sweep's process, as Salesforce's is
+    not to a real `status` run. Only what this bench calls: make_org, data, set_latency,
+    reset_counters, request_count, login_count, stop; `url` and `ca_path` as attributes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")  # before this process starts any thread
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve_simulator, args=(child, kwargs), daemon=True)
+        self._proc.start()
+        self.url, self.ca_path = self._conn.recv()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        self._conn.send((name, args))
+        ok, value = self._conn.recv()
+        if not ok:
+            raise RuntimeError(f"simulator {name}: {value}")
+        return value
+
+    def make_org(self, scenario: str, index: int) -> Any:
+        return self._call("make_org", scenario, index)
+
+    def data(self, org_id: str) -> None:
+        self._call("data", org_id)
+
+    def set_latency(self, seconds: float) -> None:
+        self._call("set_latency", seconds)
+
+    def reset_counters(self) -> None:
+        self._call("reset_counters")
+
+    def request_count(self) -> int:
+        return int(self._call("request_count"))
+
+    def login_count(self) -> int:
+        return int(self._call("login_count"))
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, EOFError):
+            self._call("stop")
+        self._proc.join(10)
+
+
+def _serve_simulator(conn: Any, kwargs: dict[str, Any]) -> None:
+    sim = Simulator(**kwargs).start()
+    conn.send((sim.url, sim.ca_path))
+    while True:
+        name, args = conn.recv()
+        try:
+            value = getattr(sim, name)(*args)
+            conn.send((True, None if name in ("data", "stop") else value))
+        except Exception as exc:  # reported in the bench's process
+            conn.send((False, repr(exc)))
+        if name == "stop":
+            return
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100 orgs, sequential over 10")
@@ -46,6 +110,9 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, help="orgs in the sequential run (default 50)")
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per request")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--simulator-here", action="store_true",
+                        help="run the simulator in this process (it then shares the sweep's "
+                             "GIL and cores: the ratio measures both)")
     parser.add_argument("--keyring", choices=("memory", "cryptfile"), default="memory",
                         help="where the secrets are read from (default memory)")
     parser.add_argument("--store", action="store_true",
@@ -56,7 +123,8 @@ def main() -> int:
     latency, concurrency = args.latency, args.concurrency
 
     tmp = Path(tempfile.mkdtemp(prefix="juston-sweep-"))
-    sim = Simulator(scenario_set="empty").start()
+    sim: Any = (Simulator(scenario_set="empty").start() if args.simulator_here
+                else SimulatorProcess(scenario_set="empty"))
     store: Store | None = None
     store_s = unlock_s = 0.0
     try:
