@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -112,8 +113,8 @@ def _is_page(path: Path) -> bool | None:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
-    head = _read(path, len(_HEAD)) if not os.path.islink(path) else None
-    return bool(head) and head == _HEAD and st.st_size > 0
+    # A link or any other kind of file is not one we wrote (atomic_write_bytes makes files).
+    return stat.S_ISREG(st.st_mode) and _read(path, len(_HEAD)) == _HEAD
 
 
 def read_page(folder: Path, store_path: Path, stamp: Stamp,
